@@ -1,0 +1,1 @@
+"""Pure Python core of Paidui: money, rules, allocation engine, wire schemas, member codes (no Qt, HTTP or SQL)."""

@@ -1,0 +1,38 @@
+"""Replay backend over the in-memory repository: the engine with nothing but Python containers."""
+
+from __future__ import annotations
+
+from ..errors import RuleError
+from ..scenario import Scenario
+from .commands import Command
+from .engine import Engine
+from .memory import MemoryRepository
+from .randomness import RandomSource, ScriptedRandomSource
+
+
+class MemoryBackend:
+    def __init__(self, rng: RandomSource | None = None) -> None:
+        self.repo = MemoryRepository()
+        self._rng = rng
+        self.engine = Engine(self.repo, rng)
+
+    def setup(self, scenario: Scenario) -> None:
+        self.repo.set_base(scenario.base)
+        for store_id, tz, cashiers, settings in scenario.stores:
+            self.repo.add_store(store_id, tz, cashiers, settings)
+        for member_id, level in scenario.members:
+            self.repo.add_member_level(member_id, level, None)
+        self.engine = Engine(self.repo, self._rng or ScriptedRandomSource(scenario.arrangements))
+        for command in [*scenario.imported_orders, *scenario.imported_entries]:
+            self.engine.apply(command)
+
+    def apply(self, command: Command) -> None:
+        before = self.repo.snapshot()
+        try:
+            self.engine.apply(command)
+        except RuleError:
+            self.repo.restore(before)
+            raise
+
+    def read_model(self) -> MemoryRepository:
+        return self.repo

@@ -1,0 +1,369 @@
+"""The replay format `paidui-scenario/1` (scenario-format.md): parse a scenario, run it, build the result.
+
+The runner is backend-agnostic: the in-memory engine here, the server's ingest services in `server.replay`.
+A malformed document is a ScenarioError (the CLI exits 2); a malformed or refused *event* is listed under
+`rejected` with a stable code and the replay goes on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .engine.commands import (
+    ChangeSettings,
+    Command,
+    CompleteOrder,
+    DrawLottery,
+    Exchange,
+    ImportEntry,
+    ImportOrder,
+    PayOrder,
+    RefundOrder,
+    Reset,
+    SetMemberLevel,
+)
+from .engine.model import Entry, queue_key
+from .engine.views import AllocationLine, MemberBalance, UnallocatedLine
+from .errors import Code, RuleError
+from .settings import BaseSettings, StoreSettings, parse_base, parse_store
+
+FORMAT = "paidui-scenario/1"
+Fen = Annotated[int, Field(strict=True)]
+
+
+class ScenarioError(ValueError):
+    """The scenario document itself is malformed: nothing was replayed."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StoreDoc(_Strict):
+    id: Annotated[str, Field(min_length=1)]
+    timezone: str = "Asia/Shanghai"
+    cashiers: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
+    cashier_settings: dict[str, Any] = {}
+
+
+class MemberDoc(_Strict):
+    id: Annotated[str, Field(min_length=1)]
+    level: str | None = None
+
+
+class ImportedOrderDoc(_Strict):
+    order_id: str
+    store: str
+    cashier: str
+    member: str | None = None
+    paid_fen: Fen
+    paid_at: dt.datetime
+    status: Literal["paid", "completed", "refunded"] = "completed"
+    refunded_fen: Fen = 0
+
+
+class ImportedEntryDoc(_Strict):
+    order_id: str
+    store: str
+    cashier: str
+    member: str
+    entitlement_fen: Fen
+    paid_fen: Fen
+    ratio_bp: Fen
+    paid_at: dt.datetime
+
+
+class HeaderDoc(_Strict):
+    format: Literal["paidui-scenario/1"]
+    settings: dict[str, Any] = {}
+    stores: list[StoreDoc] = []
+    members: list[MemberDoc] = []
+    imported_orders: list[ImportedOrderDoc] = []
+    imported_entries: list[ImportedEntryDoc] = []
+    random_return_arrangements: list[list[Literal["cash", "points"]]] = []
+    events: list[Any] = []
+
+
+class _Event(_Strict):
+    type: str
+
+
+class OrderPaidDoc(_Event):
+    type: Literal["order_paid"]
+    order_id: Annotated[str, Field(min_length=1)]
+    store: str
+    cashier: str
+    member: str | None = None
+    paid_fen: Fen
+    paid_at: dt.datetime
+    total_fen: Fen | None = None
+    discount_fen: Fen = 0
+    deduction_points_fen: Fen = 0
+    deduction_love_fen: Fen = 0
+    completed: bool = False
+    terminal: str | None = None
+
+
+class OrderCompletedDoc(_Event):
+    type: Literal["order_completed"]
+    order_id: str
+    at: dt.datetime
+
+
+class OrderRefundedDoc(_Event):
+    type: Literal["order_refunded"]
+    order_id: str
+    refund_id: Annotated[str, Field(min_length=1)]
+    amount_fen: Fen
+    at: dt.datetime
+
+
+class LotteryDrawDoc(_Event):
+    type: Literal["lottery_draw"]
+    order_id: str
+    result_bp: Fen
+
+
+class ExchangeDoc(_Event):
+    type: Literal["exchange"]
+    order_id: str
+    into: str
+
+
+class SettingsDoc(_Event):
+    type: Literal["settings"]
+    base: dict[str, Any] | None = None
+    stores: dict[str, dict[str, Any]] = {}
+
+
+class MemberLevelDoc(_Event):
+    type: Literal["member_level"]
+    member: str
+    level: str | None
+    at: dt.datetime
+
+
+class ResetDoc(_Event):
+    type: Literal["reset"]
+    at: dt.datetime
+
+
+EVENT_DOCS: dict[str, type[_Event]] = {
+    "order_paid": OrderPaidDoc,
+    "order_completed": OrderCompletedDoc,
+    "order_refunded": OrderRefundedDoc,
+    "lottery_draw": LotteryDrawDoc,
+    "exchange": ExchangeDoc,
+    "settings": SettingsDoc,
+    "member_level": MemberLevelDoc,
+    "reset": ResetDoc,
+}
+
+
+@dataclass
+class Scenario:
+    base: BaseSettings
+    stores: list[tuple[str, str, list[str], StoreSettings]]
+    members: list[tuple[str, str | None]]
+    imported_orders: list[ImportOrder]
+    imported_entries: list[ImportEntry]
+    arrangements: list[list[str]]
+    events: list[Command | RuleError] = field(default_factory=list)
+
+
+def _validation_text(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(x) for x in err['loc']) or '(document)'}: {err['msg']}" for err in exc.errors()[:5]
+    )
+
+
+def _aware(ts: dt.datetime, where: str) -> dt.datetime:
+    if ts.tzinfo is None:
+        raise ScenarioError(f"{where}: times need an offset (ISO 8601 with +08:00 or Z)")
+    return ts
+
+
+def parse_scenario(doc: object) -> Scenario:
+    """Validate a scenario document; raises ScenarioError with a readable message when it is malformed."""
+    if not isinstance(doc, dict):
+        raise ScenarioError("a scenario is a JSON object")
+    if doc.get("format") != FORMAT:
+        raise ScenarioError(f"unsupported format {doc.get('format')!r}: expected {FORMAT!r}")
+    try:
+        header = HeaderDoc.model_validate(doc)
+    except ValidationError as exc:
+        raise ScenarioError(_validation_text(exc)) from None
+    try:
+        base = parse_base(header.settings)
+    except RuleError as exc:
+        raise ScenarioError(f"settings: {exc.detail}") from None
+    stores = []
+    seen_cashiers: set[str] = set()
+    for s in header.stores:
+        try:
+            settings = parse_store(s.cashier_settings)
+            BaseSettings(timezone=s.timezone)
+        except (RuleError, ValidationError) as exc:
+            detail = exc.detail if isinstance(exc, RuleError) else _validation_text(exc)
+            raise ScenarioError(f"store {s.id}: {detail}") from None
+        if seen_cashiers & set(s.cashiers):
+            raise ScenarioError(f"store {s.id}: a cashier belongs to one store only")
+        seen_cashiers |= set(s.cashiers)
+        stores.append((s.id, s.timezone, list(s.cashiers), settings))
+    if len({s[0] for s in stores}) != len(stores):
+        raise ScenarioError("stores: duplicate store id")
+    imported_orders = [
+        ImportOrder(
+            o.order_id, o.store, o.cashier, o.member, o.paid_fen, _aware(o.paid_at, "imported_orders"), o.status,
+            o.refunded_fen,
+        )
+        for o in header.imported_orders
+    ]
+    imported_entries = [
+        ImportEntry(
+            e.order_id, e.store, e.cashier, e.member, e.entitlement_fen, e.paid_fen, e.ratio_bp,
+            _aware(e.paid_at, "imported_entries"),
+        )
+        for e in header.imported_entries
+    ]
+    scenario = Scenario(
+        base=base,
+        stores=stores,
+        members=[(m.id, m.level) for m in header.members],
+        imported_orders=imported_orders,
+        imported_entries=imported_entries,
+        arrangements=[list(a) for a in header.random_return_arrangements],
+    )
+    clock = _start_clock(header)
+    for raw in header.events:
+        command, clock = _event_command(raw, clock)
+        scenario.events.append(command)
+    return scenario
+
+
+def _start_clock(header: HeaderDoc) -> dt.datetime:
+    times = [o.paid_at for o in header.imported_orders] + [e.paid_at for e in header.imported_entries]
+    times = [t for t in times if t.tzinfo is not None]
+    return max(times) if times else dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+
+def _event_command(raw: object, clock: dt.datetime) -> tuple[Command | RuleError, dt.datetime]:
+    """An event as a command; events without a time of their own happen at the latest time seen so far."""
+    if not isinstance(raw, dict) or raw.get("type") not in EVENT_DOCS:
+        kind = raw.get("type") if isinstance(raw, dict) else type(raw).__name__
+        return RuleError(Code.INVALID_EVENT, f"unknown event type {kind!r}"), clock
+    try:
+        ev = EVENT_DOCS[raw["type"]].model_validate(raw)
+    except ValidationError as exc:
+        return RuleError(Code.INVALID_EVENT, _validation_text(exc)), clock
+    for name in ("paid_at", "at"):
+        ts = getattr(ev, name, None)
+        if isinstance(ts, dt.datetime):
+            if ts.tzinfo is None:
+                return RuleError(Code.INVALID_EVENT, f"{name} needs an offset"), clock
+            clock = max(clock, ts)
+    match ev:
+        case OrderPaidDoc():
+            return PayOrder(
+                order_id=ev.order_id, store_id=ev.store, cashier_id=ev.cashier, member_id=ev.member,
+                paid_fen=ev.paid_fen, paid_at=ev.paid_at, received_at=ev.paid_at, terminal_id=ev.terminal,
+                total_fen=ev.total_fen, discount_fen=ev.discount_fen, deduction_points_fen=ev.deduction_points_fen,
+                deduction_love_fen=ev.deduction_love_fen, completed=ev.completed,
+            ), clock
+        case OrderCompletedDoc():
+            return CompleteOrder(ev.order_id, ev.at), clock
+        case OrderRefundedDoc():
+            return RefundOrder(ev.order_id, ev.refund_id, ev.amount_fen, ev.at), clock
+        case LotteryDrawDoc():
+            return DrawLottery(ev.order_id, clock, result_bp=ev.result_bp), clock
+        case ExchangeDoc():
+            return Exchange(ev.order_id, ev.into, clock), clock
+        case SettingsDoc():
+            return ChangeSettings(clock, base=ev.base, stores=ev.stores, actor="replay"), clock
+        case MemberLevelDoc():
+            return SetMemberLevel(ev.member, ev.level, ev.at), clock
+        case ResetDoc():
+            return Reset(ev.at), clock
+    raise AssertionError(f"unhandled event {ev!r}")  # pragma: no cover
+
+
+# ---------------------------------------------------------------------------------------------- running
+
+
+class ReadModel(Protocol):
+    def base_settings(self) -> BaseSettings: ...
+    def entries(self) -> list[Entry]: ...
+    def allocation_lines(self) -> list[AllocationLine]: ...
+    def unallocated_lines(self) -> list[UnallocatedLine]: ...
+    def balances(self) -> dict[str, MemberBalance]: ...
+
+
+class Backend(Protocol):
+    def setup(self, scenario: Scenario) -> None: ...
+    def apply(self, command: Command) -> None:
+        """Apply one command in its own unit of work; raise RuleError (nothing changed) when refused."""
+        ...
+
+    def read_model(self) -> ReadModel: ...
+
+
+def run(doc: object, backend: Backend, on_event: Callable[[int], None] | None = None) -> dict[str, Any]:
+    """Replay a scenario document through `backend` and return the result document."""
+    scenario = parse_scenario(doc)
+    backend.setup(scenario)
+    rejected: list[dict[str, Any]] = []
+    for index, command in enumerate(scenario.events):
+        if isinstance(command, RuleError):
+            rejected.append({"event": index, "code": command.code.value, "detail": command.detail})
+            continue
+        try:
+            backend.apply(command)
+        except RuleError as exc:
+            rejected.append({"event": index, "code": exc.code.value, "detail": exc.detail})
+        if on_event is not None:
+            on_event(index)
+    return result_document(backend.read_model(), rejected)
+
+
+def result_document(model: ReadModel, rejected: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    all_cashiers = model.base_settings().all_cashiers_queue
+    entries = [
+        {
+            "order_id": e.order_id,
+            "member": e.member_id,
+            "queue": queue_key(e.cashier_id, all_cashiers),
+            "seq": e.seq,
+            "ratio_bp": e.ratio_bp,
+            "entitlement_fen": e.entitlement_fen,
+            "paid_fen": e.paid_fen,
+            "status": e.status.value,
+            "lottery_state": e.lottery_state.value,
+            "label": e.label,
+        }
+        for e in model.entries()
+    ]
+    allocations = [
+        {"from_order": a.from_order, "to_order": a.to_order, "amount_fen": a.amount_fen}
+        for a in model.allocation_lines()
+    ]
+    unallocated = [
+        {"order_id": u.order_id, "amount_fen": u.amount_fen, "reason": u.reason.value}
+        for u in model.unallocated_lines()
+    ]
+    members = {
+        member: {"rebate_fen": b.rebate_fen, "points": b.points, "voucher_fen": b.voucher_fen}
+        for member, b in sorted(model.balances().items())
+        if b.rebate_fen or b.points or b.voucher_fen
+    }
+    return {
+        "entries": entries,
+        "allocations": allocations,
+        "unallocated": unallocated,
+        "members": members,
+        "rejected": list(rejected),
+    }

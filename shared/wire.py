@@ -1,0 +1,220 @@
+"""Sync protocol wire schemas (terminal <-> central server). Versioned; see docs/sync-protocol.md.
+
+Version history:
+  1  push of outbox events (order paid / completed / refunded, member registered) with per-terminal sequence
+     numbers and client-made UUIDs; pull of settings, members and the store's queue snapshot from a cursor.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+PROTOCOL_VERSION = 1
+SUPPORTED_VERSIONS = frozenset({1})
+MAX_BATCH = 500
+MAX_FEN = 10**12
+
+Fen = Annotated[int, Field(ge=0, le=MAX_FEN, strict=True)]
+Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
+Tender = Literal["cash", "wechat", "alipay", "card", "other"]
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ------------------------------------------------------------------------------------------ push: events
+
+
+class SaleLine(_Wire):
+    name: Annotated[str, Field(min_length=1, max_length=80)]
+    quantity: Annotated[int, Field(ge=1, le=100_000, strict=True)]
+    unit_price_fen: Fen
+    amount_fen: Fen
+
+    @model_validator(mode="after")
+    def _amount(self) -> SaleLine:
+        if self.amount_fen != self.quantity * self.unit_price_fen:
+            raise ValueError("amount_fen must equal quantity × unit_price_fen")
+        return self
+
+
+class OrderPaid(_Wire):
+    type: Literal["order_paid"] = "order_paid"
+    order_id: uuid.UUID
+    cashier_id: Id
+    member_id: Id | None = None
+    total_fen: Fen
+    discount_fen: Fen = 0
+    deduction_points_fen: Fen = 0
+    deduction_love_fen: Fen = 0
+    paid_fen: Fen
+    paid_at: AwareDatetime
+    completed: bool = True
+    tender: Tender = "cash"
+    lines: Annotated[list[SaleLine], Field(max_length=500)] = []
+
+    @model_validator(mode="after")
+    def _sums(self) -> OrderPaid:
+        deductions = self.discount_fen + self.deduction_points_fen + self.deduction_love_fen
+        if self.paid_fen + deductions != self.total_fen:
+            raise ValueError("total_fen must equal paid_fen + discount_fen + deductions")
+        if self.lines and sum(line.amount_fen for line in self.lines) != self.total_fen:
+            raise ValueError("the lines must add up to total_fen")
+        return self
+
+
+class OrderCompleted(_Wire):
+    type: Literal["order_completed"] = "order_completed"
+    order_id: uuid.UUID
+    completed_at: AwareDatetime
+
+
+class OrderRefunded(_Wire):
+    type: Literal["order_refunded"] = "order_refunded"
+    order_id: uuid.UUID
+    refund_id: uuid.UUID
+    amount_fen: Annotated[int, Field(gt=0, le=MAX_FEN, strict=True)]
+    refunded_at: AwareDatetime
+    reason: Annotated[str, Field(max_length=200)] = ""
+
+
+class MemberRegistered(_Wire):
+    """A member signed up at the till by phone number; `member_id` is made by the terminal (a UUID)."""
+
+    type: Literal["member_registered"] = "member_registered"
+    member_id: Id
+    phone: Annotated[str, Field(pattern=r"^1[3-9]\d{9}$")]
+    registered_at: AwareDatetime
+
+
+EventBody = Annotated[OrderPaid | OrderCompleted | OrderRefunded | MemberRegistered, Field(discriminator="type")]
+
+
+class OutboxEvent(_Wire):
+    event_id: uuid.UUID  # made by the terminal; the same id with a different body is refused
+    seq: Annotated[int, Field(ge=1, strict=True)]  # per terminal, 1, 2, 3, ... without gaps
+    created_at: AwareDatetime  # terminal clock, informational only
+    body: EventBody
+
+
+class PushRequest(_Wire):
+    protocol: int = PROTOCOL_VERSION
+    events: Annotated[list[OutboxEvent], Field(max_length=MAX_BATCH)]
+    backlog: Annotated[int, Field(ge=0)] = 0  # events still waiting in the outbox after this batch
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PushRequest:
+        seqs = [e.seq for e in self.events]
+        if seqs != sorted(seqs) or len(set(seqs)) != len(seqs):
+            raise ValueError("events must be in ascending seq order without repeats")
+        return self
+
+
+# ------------------------------------------------------------------------------------------ push: answers
+
+
+class EntryInfo(_Wire):
+    seq: int
+    queue: str
+    position: int | None  # 1-based among entries that can still receive money; None once not waiting
+    entitlement_fen: int
+    paid_fen: int
+    status: str
+    lottery_state: str
+
+
+EventStatus = Literal["accepted", "duplicate", "refused", "parked", "not_applied"]
+
+
+class EventResult(_Wire):
+    event_id: uuid.UUID
+    seq: int
+    status: EventStatus
+    code: str | None = None  # stable error code when refused
+    detail: str | None = None
+    order_id: uuid.UUID | None = None
+    member_id: str | None = None  # for member_registered: the id the server knows the member by
+    entry: EntryInfo | None = None
+    member_page_token: str | None = None
+
+
+class PushResponse(_Wire):
+    protocol: int = PROTOCOL_VERSION
+    results: list[EventResult]
+    applied_through: int  # highest seq of this terminal applied (accepted, duplicate, refused, parked)
+    resend_from: int | None = None  # set when the batch began after a gap: send again from this seq
+
+
+# ------------------------------------------------------------------------------------------ pull
+
+
+class MemberInfo(_Wire):
+    member_id: str
+    display_name: str  # already masked for the till
+    phone_hash: str | None  # sha256(chain salt + phone), for offline lookup of a typed phone number
+    phone_tail: str | None  # last four digits, shown to the cashier to confirm
+    level: str | None
+    updated_version: int
+
+
+class SnapshotEntry(_Wire):
+    seq: int
+    order_id: str
+    member_id: str
+    member_display: str
+    position: int | None
+    entitlement_fen: int
+    paid_fen: int
+    remaining_fen: int
+    status: str
+    lottery_state: str
+    since: dt.datetime
+
+
+class QueueSnapshot(_Wire):
+    version: int
+    queue: str  # the store's queue key under the settings in force
+    waiting_count: int
+    outstanding_fen: int
+    entries: list[SnapshotEntry]  # the head of the queue and this store's waiting entries, capped
+    truncated: bool = False
+
+
+class SigningKey(_Wire):
+    kid: str
+    public_key: str  # raw Ed25519 public key, base64url without padding
+    not_after: dt.datetime | None = None
+
+
+class StoreView(_Wire):
+    store_id: str
+    name: str
+    timezone: str
+    cashier_ids: list[str]
+
+
+class PullResponse(_Wire):
+    protocol: int = PROTOCOL_VERSION
+    server_time: dt.datetime
+    cursor: str  # opaque: give it back on the next pull
+    settings_version: int
+    base_settings: dict[str, object]
+    store_settings: dict[str, object]
+    store: StoreView
+    members: list[MemberInfo]
+    members_complete: bool  # False: more member changes wait; pull again with the new cursor
+    snapshot: QueueSnapshot
+    member_code_keys: list[SigningKey]
+    phone_salt: str
+
+
+class ErrorBody(_Wire):
+    """Every refusal of a request (4xx) answers with this body."""
+
+    code: str
+    detail: str = ""
