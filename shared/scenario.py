@@ -173,6 +173,7 @@ class Scenario:
     imported_orders: list[ImportOrder]
     imported_entries: list[ImportEntry]
     arrangements: list[list[str]]
+    start_clock: dt.datetime
     events: list[Command | RuleError] = field(default_factory=list)
 
 
@@ -238,8 +239,9 @@ def parse_scenario(doc: object) -> Scenario:
         imported_orders=imported_orders,
         imported_entries=imported_entries,
         arrangements=[list(a) for a in header.random_return_arrangements],
+        start_clock=_start_clock(header),
     )
-    clock = _start_clock(header)
+    clock = scenario.start_clock
     for raw in header.events:
         command, clock = _event_command(raw, clock)
         scenario.events.append(command)
@@ -312,22 +314,46 @@ class Backend(Protocol):
     def read_model(self) -> ReadModel: ...
 
 
+class Replay:
+    """Incremental replay: set up from a scenario header, then feed events one at a time (property tests)."""
+
+    def __init__(self, doc: object, backend: Backend) -> None:
+        self.scenario = parse_scenario(doc)
+        self.backend = backend
+        self.backend.setup(self.scenario)
+        self.rejected: list[dict[str, Any]] = []
+        self._clock = self.scenario.start_clock
+        self._index = 0
+
+    def _apply(self, command: Command | RuleError) -> str | None:
+        index, self._index = self._index, self._index + 1
+        if isinstance(command, RuleError):
+            self.rejected.append({"event": index, "code": command.code.value, "detail": command.detail})
+            return command.code.value
+        try:
+            self.backend.apply(command)
+        except RuleError as exc:
+            self.rejected.append({"event": index, "code": exc.code.value, "detail": exc.detail})
+            return exc.code.value
+        return None
+
+    def step(self, event: object) -> str | None:
+        """Apply one event document; returns the rejection code, or None when it was applied (or ignored)."""
+        command, self._clock = _event_command(event, self._clock)
+        return self._apply(command)
+
+    def result(self) -> dict[str, Any]:
+        return result_document(self.backend.read_model(), self.rejected)
+
+
 def run(doc: object, backend: Backend, on_event: Callable[[int], None] | None = None) -> dict[str, Any]:
     """Replay a scenario document through `backend` and return the result document."""
-    scenario = parse_scenario(doc)
-    backend.setup(scenario)
-    rejected: list[dict[str, Any]] = []
-    for index, command in enumerate(scenario.events):
-        if isinstance(command, RuleError):
-            rejected.append({"event": index, "code": command.code.value, "detail": command.detail})
-            continue
-        try:
-            backend.apply(command)
-        except RuleError as exc:
-            rejected.append({"event": index, "code": exc.code.value, "detail": exc.detail})
+    replay = Replay(doc, backend)
+    for index, command in enumerate(replay.scenario.events):
+        replay._apply(command)
         if on_event is not None:
             on_event(index)
-    return result_document(backend.read_model(), rejected)
+    return replay.result()
 
 
 def result_document(model: ReadModel, rejected: Iterable[dict[str, Any]]) -> dict[str, Any]:
