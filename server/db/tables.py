@@ -1,0 +1,413 @@
+"""SQLAlchemy 2.0 tables of the central server. Schema changes go through Alembic (server/migrations)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Sequence,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from .types import Fen, Key, OptTimestamp, Timestamp, UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# autoincrementing 64-bit ids; SQLite only autoincrements an INTEGER PRIMARY KEY
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+WAITING = text("status = 'waiting'")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+# The global entry sequence of spec §4 on PostgreSQL (SQLite, a single writer, uses the `counters` row).
+ENTRY_SEQ = Sequence("entry_seq", metadata=Base.metadata)
+
+
+# ---------------------------------------------------------------------------------------------- reference data
+
+
+class Store(Base):
+    __tablename__ = "stores"
+    store_id: Mapped[Key] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    settings_json: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[Timestamp]
+
+
+class Cashier(Base):
+    __tablename__ = "cashiers"
+    cashier_id: Mapped[Key] = mapped_column(primary_key=True)
+    store_id: Mapped[Key] = mapped_column(ForeignKey("stores.store_id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+
+
+class SettingsRow(Base):
+    """The base settings in force (one row) and a version that every change bumps."""
+
+    __tablename__ = "settings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    base_json: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(BigInteger, default=1)
+
+
+class SettingsHistory(Base):
+    __tablename__ = "settings_history"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[Timestamp]
+    actor: Mapped[str] = mapped_column(String(100))
+    scope: Mapped[str] = mapped_column(String(80))  # "base" or "store:<id>"
+    before_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    after_json: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(BigInteger)
+
+
+class Member(Base):
+    __tablename__ = "members"
+    member_id: Mapped[Key] = mapped_column(primary_key=True)
+    phone: Mapped[str | None] = mapped_column(String(20), unique=True, nullable=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    level: Mapped[str | None] = mapped_column(String(40), nullable=True)  # current level, for display
+    created_at: Mapped[Timestamp]
+    registered_store_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    change_version: Mapped[int] = mapped_column(BigInteger, default=0, index=True)  # pull cursor
+
+
+class MemberLevel(Base):
+    """Level history: the level in force at t is the latest change with effective_at <= t (later id wins a tie)."""
+
+    __tablename__ = "member_levels"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    member_id: Mapped[Key] = mapped_column(index=True)
+    level: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    effective_at: Mapped[Timestamp]
+
+
+class MemberAlias(Base):
+    """A member id made at a till that turned out to be an existing member (same phone)."""
+
+    __tablename__ = "member_aliases"
+    alias_id: Mapped[Key] = mapped_column(primary_key=True)
+    member_id: Mapped[Key] = mapped_column(index=True)
+
+
+# ---------------------------------------------------------------------------------------------- queues
+
+
+class Queue(Base):
+    """One row per queue key: the lock that serialises its writers, the head hint and the carry balance."""
+
+    __tablename__ = "queues"
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    head_seq: Mapped[int] = mapped_column(BigInteger, default=0)  # no eligible entry of this key has seq < head
+    carry_fen: Mapped[Fen] = mapped_column(default=0)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class CashierStats(Base):
+    """Running totals kept in the same transaction as the entries they count (liability reads no entries)."""
+
+    __tablename__ = "cashier_stats"
+    cashier_id: Mapped[Key] = mapped_column(primary_key=True)
+    store_id: Mapped[Key] = mapped_column(index=True)
+    waiting_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    outstanding_fen: Mapped[Fen] = mapped_column(default=0)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class DailyStats(Base):
+    """Per store and store-local day: what flowed in and out of the queues."""
+
+    __tablename__ = "daily_stats"
+    store_id: Mapped[Key] = mapped_column(primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    orders_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    sales_fen: Mapped[Fen] = mapped_column(default=0)
+    contributions_fen: Mapped[Fen] = mapped_column(default=0)
+    payouts_fen: Mapped[Fen] = mapped_column(default=0)  # allocations to this store's entries (net)
+    kept_fen: Mapped[Fen] = mapped_column(default=0)  # unallocated attributed to this store
+    entries_created: Mapped[int] = mapped_column(BigInteger, default=0)
+    entries_completed: Mapped[int] = mapped_column(BigInteger, default=0)
+    entitlement_created_fen: Mapped[Fen] = mapped_column(default=0)
+
+
+class Counter(Base):
+    """The global entry sequence on SQLite (PostgreSQL uses the sequence `entry_seq`)."""
+
+    __tablename__ = "counters"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+# ---------------------------------------------------------------------------------------------- orders, entries
+
+
+class OrderRow(Base):
+    __tablename__ = "orders"
+    order_id: Mapped[Key] = mapped_column(primary_key=True)
+    store_id: Mapped[Key]
+    cashier_id: Mapped[Key]
+    terminal_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    member_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    total_fen: Mapped[Fen]
+    discount_fen: Mapped[Fen]
+    deduction_points_fen: Mapped[Fen]
+    deduction_love_fen: Mapped[Fen]
+    paid_fen: Mapped[Fen]
+    paid_at: Mapped[Timestamp]
+    received_at: Mapped[Timestamp]
+    status: Mapped[str] = mapped_column(String(12))
+    completed_at: Mapped[OptTimestamp]
+    refunded_fen: Mapped[Fen]
+    participating: Mapped[bool] = mapped_column(Boolean)
+    extraction_bp: Mapped[int] = mapped_column(Integer)
+    level_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    contribution: Mapped[str] = mapped_column(String(20))
+    contribution_fen: Mapped[Fen]
+    settled: Mapped[bool] = mapped_column(Boolean)
+    has_entry: Mapped[bool] = mapped_column(Boolean)
+    imported: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    clock_skew: Mapped[bool] = mapped_column(Boolean)
+    tender: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    lines_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __table_args__ = (
+        Index("ix_orders_member_store_paid", "member_id", "store_id", "paid_at"),
+        Index("ix_orders_store_paid", "store_id", "paid_at"),
+        Index(
+            "ix_orders_pending_completion",
+            "paid_at",
+            sqlite_where=text("status = 'paid'"),
+            postgresql_where=text("status = 'paid'"),
+        ),
+    )
+
+
+class EntryRow(Base):
+    __tablename__ = "entries"
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    order_id: Mapped[Key] = mapped_column(unique=True)
+    member_id: Mapped[Key]
+    store_id: Mapped[Key]
+    cashier_id: Mapped[Key]
+    base_fen: Mapped[Fen]
+    ratio_bp: Mapped[int] = mapped_column(Integer)
+    ratio_source: Mapped[str] = mapped_column(String(40))
+    entitlement_fen: Mapped[Fen]
+    paid_fen: Mapped[Fen]
+    status: Mapped[str] = mapped_column(String(12))
+    local_date: Mapped[dt.date] = mapped_column(Date)
+    created_at: Mapped[Timestamp]
+    order_completed: Mapped[bool] = mapped_column(Boolean)
+    lottery_state: Mapped[str] = mapped_column(String(12))
+    lottery_cfg: Mapped[str | None] = mapped_column(Text, nullable=True)
+    label: Mapped[str] = mapped_column(String(8))
+    group_key: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    group_no: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    slot: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    closed_at: Mapped[OptTimestamp]
+    clawed_back: Mapped[bool] = mapped_column(Boolean)
+    imported: Mapped[bool] = mapped_column(Boolean)
+
+    __table_args__ = (
+        # The head of a queue is found through partial indexes that hold waiting entries only, so paying the
+        # head costs the same with 10^3 or 10^6 entries behind it, whatever the completed history (spec §20.3).
+        Index("ix_entries_waiting_cashier", "cashier_id", "seq", sqlite_where=WAITING, postgresql_where=WAITING),
+        Index("ix_entries_waiting_all", "seq", sqlite_where=WAITING, postgresql_where=WAITING),
+        Index(
+            "ix_entries_waiting_cashier_tier",
+            "cashier_id",
+            "order_completed",
+            "seq",
+            sqlite_where=WAITING,
+            postgresql_where=WAITING,
+        ),
+        Index("ix_entries_waiting_tier", "order_completed", "seq", sqlite_where=WAITING, postgresql_where=WAITING),
+        Index("ix_entries_member_store_day", "member_id", "store_id", "local_date"),
+    )
+
+
+class Allocation(Base):
+    __tablename__ = "allocations"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    from_order: Mapped[Key] = mapped_column(index=True)
+    from_store_id: Mapped[Key]
+    entry_seq: Mapped[int] = mapped_column(BigInteger, index=True)
+    to_order: Mapped[Key]
+    to_store_id: Mapped[Key]
+    member_id: Mapped[Key]
+    amount_fen: Mapped[Fen]  # negative for a reversal
+    at: Mapped[Timestamp]
+
+    __table_args__ = (Index("ix_allocations_at", "at"),)
+
+
+class Unallocated(Base):
+    __tablename__ = "unallocated"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    order_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    store_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    amount_fen: Mapped[Fen]
+    reason: Mapped[str] = mapped_column(String(24))
+    queue_key: Mapped[str] = mapped_column(String(80))
+    at: Mapped[Timestamp]
+
+
+class Refund(Base):
+    __tablename__ = "refunds"
+    refund_id: Mapped[Key] = mapped_column(primary_key=True)
+    order_id: Mapped[Key] = mapped_column(index=True)
+    amount_fen: Mapped[Fen]
+    at: Mapped[Timestamp]
+
+
+class RebateLedger(Base):
+    __tablename__ = "rebate_ledger"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    member_id: Mapped[Key] = mapped_column(index=True)
+    amount_fen: Mapped[Fen]
+    kind: Mapped[str] = mapped_column(String(24))
+    ref: Mapped[str] = mapped_column(String(80))
+    at: Mapped[Timestamp]
+
+
+class PointsLedger(Base):
+    __tablename__ = "points_ledger"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    member_id: Mapped[Key] = mapped_column(index=True)
+    points: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(24))
+    ref: Mapped[str] = mapped_column(String(80), index=True)
+    at: Mapped[Timestamp]
+
+
+class Voucher(Base):
+    __tablename__ = "vouchers"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    member_id: Mapped[Key] = mapped_column(index=True)
+    value_fen: Mapped[Fen]
+    source_seq: Mapped[int] = mapped_column(BigInteger, index=True)
+    state: Mapped[str] = mapped_column(String(8))
+    issued_at: Mapped[Timestamp]
+
+
+class LotteryDraw(Base):
+    __tablename__ = "lottery_draws"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    entry_seq: Mapped[int] = mapped_column(BigInteger, index=True)
+    result_bp: Mapped[int] = mapped_column(Integer)
+    at: Mapped[Timestamp]
+
+
+class RandomGroupRow(Base):
+    __tablename__ = "random_groups"
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    group_no: Mapped[int] = mapped_column(BigInteger)
+    arrangement: Mapped[str] = mapped_column(Text)  # JSON list, kept for audit
+    next_slot: Mapped[int] = mapped_column(Integer)
+    fingerprint: Mapped[str] = mapped_column(Text)
+
+
+# ---------------------------------------------------------------------------------------------- sync and security
+
+
+class EventLog(Base):
+    """Every event a terminal pushed, by its client-made id: exactly-once application and the original answer."""
+
+    __tablename__ = "event_log"
+    event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    terminal_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    terminal_seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    body_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(12))
+    response_json: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[Timestamp]
+
+    __table_args__ = (UniqueConstraint("terminal_id", "terminal_seq", name="uq_event_log_terminal_seq"),)
+
+
+class ParkedEvent(Base):
+    """An event that refers to an order the server has not seen yet; applied when the order arrives (§15)."""
+
+    __tablename__ = "parked_events"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    terminal_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    order_id: Mapped[Key] = mapped_column(index=True)
+    body_json: Mapped[str] = mapped_column(Text)
+    parked_at: Mapped[Timestamp]
+
+
+class Terminal(Base):
+    __tablename__ = "terminals"
+    terminal_id: Mapped[Key] = mapped_column(primary_key=True)
+    store_id: Mapped[Key] = mapped_column(ForeignKey("stores.store_id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    public_key: Mapped[str] = mapped_column(String(64))
+    credential_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    pending_credential_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    enrolled_at: Mapped[Timestamp]
+    revoked_at: Mapped[OptTimestamp]
+    last_seen_at: Mapped[OptTimestamp]
+    backlog: Mapped[int] = mapped_column(BigInteger, default=0)
+    applied_through: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class EnrolmentCode(Base):
+    __tablename__ = "enrolment_codes"
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    store_id: Mapped[Key] = mapped_column(ForeignKey("stores.store_id"))
+    created_at: Mapped[Timestamp]
+    expires_at: Mapped[Timestamp]
+    used_at: Mapped[OptTimestamp]
+
+
+class User(Base):
+    __tablename__ = "users"
+    user_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))  # hq_admin | store_manager
+    store_id: Mapped[str | None] = mapped_column(ForeignKey("stores.store_id"), nullable=True)
+    created_at: Mapped[Timestamp]
+    disabled_at: Mapped[OptTimestamp]
+
+
+class SigningKeyRow(Base):
+    """Public halves of the server's member-code signing keys (the private halves live in the key file)."""
+
+    __tablename__ = "signing_keys"
+    kid: Mapped[str] = mapped_column(String(40), primary_key=True)
+    public_key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[Timestamp]
+    retired_at: Mapped[OptTimestamp]
+
+
+class JobRun(Base):
+    """A scheduled instant that ran: the primary key makes each run happen once across server processes."""
+
+    __tablename__ = "job_runs"
+    job: Mapped[str] = mapped_column(String(40), primary_key=True)
+    instant: Mapped[dt.datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    ran_at: Mapped[Timestamp]

@@ -1,0 +1,139 @@
+"""`paidui-server replay`: a scenario through the server's own ingest services, on a throw-away database."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import secrets
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, create_engine, text
+
+from shared.engine.commands import Command
+from shared.engine.randomness import ScriptedRandomSource
+from shared.scenario import Scenario, ScenarioError, run
+
+from .db.database import Database
+from .db.repository import SqlRepository
+from .services import admin
+from .services.ingest import Ingest
+
+
+def normalise_url(url: str) -> str:
+    """Accept `postgresql://` and `postgres://` and use the psycopg 3 driver for them."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class ServerBackend:
+    """Replay backend over a migrated database, applying every event through `Ingest` like the sync API does."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.ingest = Ingest(db)
+        self._conn: Connection | None = None
+
+    def setup(self, scenario: Scenario) -> None:
+        at = scenario.start_clock
+        with self.db.connect() as conn:
+            admin.set_base_settings(conn, scenario.base, actor="replay", at=at)
+            for store_id, tz, cashiers, settings in scenario.stores:
+                admin.add_store(conn, store_id=store_id, name=store_id, timezone=tz, settings=settings, at=at)
+                for cashier in cashiers:
+                    admin.add_cashier(conn, cashier_id=cashier, store_id=store_id, name=cashier)
+            for member_id, level in scenario.members:
+                admin.add_member(conn, member_id=member_id, level=level, at=at)
+        self.ingest = Ingest(self.db, ScriptedRandomSource(scenario.arrangements))
+        for command in [*scenario.imported_orders, *scenario.imported_entries]:
+            self.ingest.apply(command)
+
+    def apply(self, command: Command) -> None:
+        self.ingest.apply(command)
+
+    def read_model(self) -> SqlRepository:
+        if self._conn is None:
+            self._conn = self.db.engine.connect()
+        return SqlRepository(self._conn, self.db)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+@contextlib.contextmanager
+def throwaway_database(url: str | None) -> Iterator[Database]:
+    """A fresh, migrated database: a temporary SQLite file, or a temporary schema in the PostgreSQL database."""
+    if url is None:
+        with tempfile.TemporaryDirectory(prefix="paidui-replay-") as tmp:
+            db = Database(f"sqlite:///{Path(tmp) / 'replay.db'}")
+            try:
+                db.migrate()
+                yield db
+            finally:
+                db.dispose()
+        return
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        db = Database(url)
+        try:
+            db.migrate()
+            yield db
+        finally:
+            db.dispose()
+        return
+    schema = f"paidui_replay_{secrets.token_hex(6)}"
+    admin_engine = create_engine(url)
+    with admin_engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    db = Database(url, schema=schema, pool_size=1)
+    try:
+        db.migrate()
+        yield db
+    finally:
+        db.dispose()
+        with admin_engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin_engine.dispose()
+
+
+def replay_document(doc: Any, database_url: str | None = None) -> dict[str, Any]:
+    with throwaway_database(database_url) as db:
+        backend = ServerBackend(db)
+        try:
+            return run(doc, backend)
+        finally:
+            backend.close()
+
+
+def main(path: str, database_url: str | None) -> int:
+    """CLI body: print the result document; exit 2 with a message for a malformed scenario."""
+    try:
+        raw = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        print(f"paidui-server replay: cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return 2
+    try:
+        doc = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        print(f"paidui-server replay: {path} is not JSON: {exc.msg} at line {exc.lineno}", file=sys.stderr)
+        return 2
+    try:
+        result = replay_document(doc, database_url)
+    except ScenarioError as exc:
+        print(f"paidui-server replay: malformed scenario {path}: {exc}", file=sys.stderr)
+        return 2
+    json.dump(result, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)

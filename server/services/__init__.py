@@ -1,0 +1,1 @@
+"""Server services: ingest (the one path every event takes), administration, reports, schedules."""
