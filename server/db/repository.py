@@ -11,7 +11,7 @@ import datetime as dt
 import json
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import fields, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -44,8 +44,9 @@ O = t.OrderRow.__table__  # noqa: E741
 Q = t.Queue.__table__
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
-_ENTRY_COLUMNS = ["seq", "order_id", "member_id", "store_id", "cashier_id", "base_fen", "ratio_bp", "ratio_source", "entitlement_fen", "paid_fen", "status", "local_date", "created_at", "order_completed", "lottery_state", "lottery_cfg", "label", "group_key", "group_no", "slot", "closed_at", "clawed_back", "imported"]
-_ORDER_COLUMNS = ["order_id", "store_id", "cashier_id", "member_id", "paid_fen", "paid_at", "received_at", "terminal_id", "total_fen", "discount_fen", "deduction_points_fen", "deduction_love_fen", "status", "completed_at", "refunded_fen", "participating", "extraction_bp", "level_id", "contribution", "contribution_fen", "settled", "has_entry", "imported", "clock_skew"]
+# The dataclasses and the tables have the same columns: one list each, derived, never typed twice.
+_ENTRY_COLUMNS = [f.name for f in fields(Entry)]
+_ORDER_COLUMNS = [f.name for f in fields(Order)]
 
 
 def _entry_from_row(row: Row[Any]) -> Entry:
@@ -441,7 +442,8 @@ class SqlRepository:
 
     def remove_unallocated(self, order_id: str) -> None:
         u = t.Unallocated
-        for store_id, amount, at in self.conn.execute(select(u.store_id, u.amount_fen, u.at).where(u.order_id == order_id)):
+        rows = self.conn.execute(select(u.store_id, u.amount_fen, u.at).where(u.order_id == order_id))
+        for store_id, amount, at in rows:
             if store_id is not None:
                 self._day(store_id, at)["kept_fen"] -= amount
         self.conn.execute(delete(u).where(u.order_id == order_id))

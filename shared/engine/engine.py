@@ -299,7 +299,9 @@ class Engine:
 
     def complete(self, cmd: CompleteOrder) -> Outcome:
         at = _aware(cmd.at, "at")
-        order = self._locked_order(cmd.order_id)
+        # Imported history may complete (§18 EX8: h5 "paid, not completed" completes and then counts toward tiers);
+        # it is non-participating, so completing it settles nothing.
+        order = self._locked_order(cmd.order_id, allow_history=True)
         if order.status == OrderStatus.REFUNDED:
             raise RuleError(Code.ORDER_REFUNDED, cmd.order_id)
         if order.status == OrderStatus.COMPLETED:
@@ -316,10 +318,10 @@ class Engine:
         self.repo.save_order(order)
         return Outcome("accepted", order.order_id, self._copy(entry))
 
-    def _locked_order(self, order_id: str) -> Order:
+    def _locked_order(self, order_id: str, *, allow_history: bool = False) -> Order:
         """The order, read after taking the lock of its queue (the order row may have changed meanwhile)."""
         order = self.repo.order(order_id)
-        if order is None or order.imported == "history":
+        if order is None or (order.imported == "history" and not allow_history):
             raise RuleError(Code.UNKNOWN_ORDER, order_id)
         self.repo.lock_queue(queue_key(order.cashier_id, self.repo.base_settings().all_cashiers_queue))
         locked = self.repo.order(order_id)
