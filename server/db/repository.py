@@ -519,6 +519,8 @@ class SqlRepository:
 
     def flush(self) -> None:
         """Write the running totals gathered in this unit of work (called by commit)."""
+        if self._queues:  # every queue written under its lock gets a new snapshot version
+            self.conn.execute(update(Q).where(Q.c.key.in_(sorted(self._queues))).values(version=Q.c.version + 1))
         for cashier_id, (d_count, d_fen) in self._cashier_delta.items():
             if d_count == 0 and d_fen == 0:
                 continue
