@@ -1,0 +1,205 @@
+"""Checkout, refund and registration at the till: each writes its rows and its outbox event in one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+from sqlalchemy import func, insert, select, update
+
+from shared.errors import Code
+from shared.wire import MemberRegistered, OrderPaid, OrderRefunded, SaleLine
+
+from .clock import Clock, iso
+from .db import UnitOfWork, kv_get, members, orders, refunds
+from .order_link import OrderLinkSigner
+from .outbox import append_event
+from .pin import check_manager_pin
+from .shifts import open_shift
+
+TENDERS = ("cash", "wechat", "alipay", "card")
+PHONE = re.compile(r"^1[3-9]\d{9}$")
+
+
+class CheckoutError(ValueError):
+    """A sale, refund or registration refused before anything was written; `code` is stable."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code = code
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class MemberRef:
+    member_id: str
+    display_name: str
+    level: str | None = None
+
+
+@dataclass(frozen=True)
+class Sale:
+    order_id: uuid.UUID
+    receipt_no: int
+    seq: int
+    member: MemberRef | None
+    total_fen: int
+    deduction_points_fen: int
+    paid_fen: int
+    tender: str
+    paid_at: dt.datetime
+    order_link: str
+
+
+def record_checkout(
+    *,
+    uow: UnitOfWork,
+    cashier_id: str,
+    member: MemberRef | None,
+    total_fen: int,
+    deduction_points_fen: int = 0,
+    tender: str,
+    signer: OrderLinkSigner,
+    clock: Clock,
+    lines: Sequence[SaleLine] = (),
+) -> Sale:
+    """Write the order and its `order_paid` event; returns only after the commit (the sale is then durable)."""
+    if tender not in TENDERS:
+        raise CheckoutError(Code.INVALID_EVENT.value, f"unknown tender {tender!r}")
+    if total_fen <= 0:
+        raise CheckoutError(Code.INVALID_AMOUNT.value, "the amount must be above zero")
+    if deduction_points_fen < 0 or deduction_points_fen > total_fen:
+        raise CheckoutError("deduction_exceeds_total")
+    if deduction_points_fen and member is None:
+        raise CheckoutError("deduction_needs_member")
+    now = clock()
+    order_id = uuid.uuid4()
+    try:
+        body = OrderPaid(
+            order_id=order_id,
+            cashier_id=cashier_id,
+            member_id=member.member_id if member else None,
+            total_fen=total_fen,
+            deduction_points_fen=deduction_points_fen,
+            paid_fen=total_fen - deduction_points_fen,
+            paid_at=now,
+            completed=True,
+            tender=tender,  # type: ignore[arg-type]
+            lines=list(lines),
+        )
+    except ValidationError as exc:
+        raise CheckoutError(Code.INVALID_AMOUNT.value, str(exc.errors()[0]["msg"])) from None
+    link = signer.link(order_id)
+    conn = uow.conn
+    shift_id = open_shift(conn, now=now)
+    receipt_no = conn.execute(select(func.coalesce(func.max(orders.c.receipt_no), 0) + 1)).scalar_one()
+    conn.execute(
+        insert(orders).values(
+            order_id=str(order_id),
+            receipt_no=receipt_no,
+            shift_id=shift_id,
+            cashier_id=cashier_id,
+            member_id=body.member_id,
+            member_display=member.display_name if member else None,
+            total_fen=total_fen,
+            deduction_points_fen=deduction_points_fen,
+            paid_fen=body.paid_fen,
+            tender=tender,
+            paid_at=iso(now),
+            refunded_fen=0,
+            order_link=link,
+            synced=False,
+        )
+    )
+    appended = append_event(conn, body, now=now)
+    uow.commit()
+    return Sale(order_id, receipt_no, appended.seq, member, total_fen, deduction_points_fen, body.paid_fen, tender,
+                now, link)
+
+
+@dataclass(frozen=True)
+class Refund:
+    refund_id: uuid.UUID
+    order_id: uuid.UUID
+    amount_fen: int
+    local_order: bool
+    seq: int
+
+
+def record_refund(
+    *, uow: UnitOfWork, order_id: uuid.UUID, amount_fen: int, manager_pin: str, clock: Clock, reason: str = ""
+) -> Refund:
+    """Refund all or part of a sale of this store. A sale of another terminal is refunded by its order id; the
+    server parks the refund until it has seen that sale and refuses it if it exceeds what was paid."""
+    conn = uow.conn
+    check_manager_pin(conn, manager_pin)
+    if amount_fen <= 0:
+        raise CheckoutError(Code.INVALID_AMOUNT.value, "the refund must be above zero")
+    row = conn.execute(select(orders).where(orders.c.order_id == str(order_id))).first()
+    if row is not None and amount_fen > row.paid_fen - row.refunded_fen:
+        raise CheckoutError(Code.REFUND_EXCEEDS_PAID.value, f"at most {row.paid_fen - row.refunded_fen} fen")
+    now = clock()
+    refund_id = uuid.uuid4()
+    try:
+        body = OrderRefunded(order_id=order_id, refund_id=refund_id, amount_fen=amount_fen, refunded_at=now,
+                             reason=reason[:200])
+    except ValidationError as exc:
+        raise CheckoutError(Code.INVALID_AMOUNT.value, str(exc.errors()[0]["msg"])) from None
+    shift_id = open_shift(conn, now=now)
+    if row is not None:
+        conn.execute(
+            update(orders).where(orders.c.order_id == str(order_id)).values(refunded_fen=orders.c.refunded_fen
+                                                                            + amount_fen)
+        )
+    conn.execute(
+        insert(refunds).values(
+            refund_id=str(refund_id),
+            order_id=str(order_id),
+            shift_id=shift_id,
+            amount_fen=amount_fen,
+            tender=row.tender if row is not None else None,
+            refunded_at=iso(now),
+            reason=body.reason,
+        )
+    )
+    appended = append_event(conn, body, now=now)
+    uow.commit()
+    return Refund(refund_id, order_id, amount_fen, row is not None, appended.seq)
+
+
+def phone_hash(salt: str, phone: str) -> str:
+    return hashlib.sha256((salt + phone).encode()).hexdigest()
+
+
+def mask_phone(phone: str) -> str:
+    return f"{phone[:3]}****{phone[-4:]}"
+
+
+def register_member(*, uow: UnitOfWork, phone: str, clock: Clock) -> MemberRef:
+    """A member signed up at the till; the terminal makes the id and the sale can use it at once."""
+    phone = phone.strip()
+    if not PHONE.match(phone):
+        raise CheckoutError("invalid_phone")
+    conn = uow.conn
+    salt = kv_get(conn, "phone_salt")
+    hashed = phone_hash(salt, phone) if salt is not None else None
+    if hashed is not None:
+        known = conn.execute(select(members).where(members.c.phone_hash == hashed)).first()
+        if known is not None:
+            raise CheckoutError("member_exists", known.member_id)
+    now = clock()
+    member_id = str(uuid.uuid4())
+    display = mask_phone(phone)
+    append_event(conn, MemberRegistered(member_id=member_id, phone=phone, registered_at=now), now=now)
+    conn.execute(
+        insert(members).values(
+            member_id=member_id, display_name=display, phone_hash=hashed, phone_tail=phone[-4:], level=None, local=True
+        )
+    )
+    uow.commit()
+    return MemberRef(member_id, display, None)

@@ -1,0 +1,185 @@
+"""The local SQLite database: tables (SQLAlchemy Core), engine with WAL + synchronous=FULL, and the unit of work.
+
+Every connection gets WAL and synchronous=FULL (measured-facts: NORMAL lost acknowledged rows in a power cut).
+Write transactions start with BEGIN IMMEDIATE so the UI thread and the sync worker never deadlock on a lock
+upgrade; reads take a plain deferred BEGIN.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    select,
+)
+from sqlalchemy.pool import NullPool
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# A sale made at this terminal. Times are ISO 8601 text with an offset; money is int fen.
+orders = Table(
+    "orders",
+    metadata,
+    Column("order_id", String(36), primary_key=True),
+    Column("receipt_no", Integer, nullable=False, unique=True),
+    Column("shift_id", Integer, nullable=False, index=True),
+    Column("cashier_id", String(64), nullable=False),
+    Column("member_id", String(64)),
+    Column("member_display", String(80)),
+    Column("total_fen", Integer, nullable=False),
+    Column("deduction_points_fen", Integer, nullable=False, default=0),
+    Column("paid_fen", Integer, nullable=False),
+    Column("tender", String(16), nullable=False),
+    Column("paid_at", String(40), nullable=False),
+    Column("refunded_fen", Integer, nullable=False, default=0),
+    Column("order_link", Text, nullable=False),  # the terminal-signed member page link shown as a QR code
+    # filled in from the server's answer; NULL while the sale waits to be synced
+    Column("synced", Boolean, nullable=False, default=False),
+    Column("entry_json", Text),
+)
+
+refunds = Table(
+    "refunds",
+    metadata,
+    Column("refund_id", String(36), primary_key=True),
+    Column("order_id", String(36), nullable=False, index=True),
+    Column("shift_id", Integer, nullable=False, index=True),
+    Column("amount_fen", Integer, nullable=False),
+    Column("tender", String(16)),  # None when the sale was made at another terminal
+    Column("refunded_at", String(40), nullable=False),
+    Column("reason", String(200), nullable=False, default=""),
+)
+
+# The FIFO outbox: seq is per terminal, 1, 2, 3, ... without gaps, assigned in the transaction of its cause.
+# state: pending (not answered yet), done (accepted or duplicate), parked, refused (needs attention).
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("created_at", String(40), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("state", String(16), nullable=False, default="pending", index=True),
+    Column("code", String(64)),
+    Column("detail", Text),
+    Column("answered_at", String(40)),
+)
+
+# Members pulled from the server, plus members registered here and not yet confirmed (local=True).
+members = Table(
+    "members",
+    metadata,
+    Column("member_id", String(64), primary_key=True),
+    Column("display_name", String(80), nullable=False),
+    Column("phone_hash", String(64), index=True),
+    Column("phone_tail", String(4)),
+    Column("level", String(64)),
+    Column("local", Boolean, nullable=False, default=False),
+)
+
+shifts = Table(
+    "shifts",
+    metadata,
+    Column("shift_id", Integer, primary_key=True),
+    Column("opened_at", String(40), nullable=False),
+    Column("closed_at", String(40)),
+)
+
+# Small documents: terminal identity, sync cursor, the last pull's settings, snapshot and keys.
+kv = Table(
+    "kv",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+
+def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    # Autocommit at the driver level: SQLAlchemy's begin hook below issues BEGIN itself.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _on_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
+
+
+def make_engine(path: Path) -> Engine:
+    """An engine for the local database file; no pooling, so each thread's connection is its own."""
+    engine = create_engine(f"sqlite:///{path}", poolclass=NullPool)
+    event.listen(engine, "connect", _on_connect)
+    event.listen(engine, "begin", _on_begin)
+    return engine
+
+
+class UnitOfWork:
+    """One write transaction: rolls back unless `commit()` was called (cosmicpython)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self.conn: Connection
+
+    def __enter__(self) -> UnitOfWork:
+        self.conn = self._engine.connect().execution_options(write=True)
+        self._tx = self.conn.begin()
+        self._committed = False
+        return self
+
+    def commit(self) -> None:
+        self._tx.commit()
+        self._committed = True
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if not self._committed and self._tx.is_active:
+                self._tx.rollback()
+        finally:
+            self.conn.close()
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A read-only snapshot (deferred transaction)."""
+    with engine.connect() as conn, conn.begin():
+        yield conn
+
+
+def kv_get(conn: Connection, key: str, default: Any = None) -> Any:
+    row = conn.execute(select(kv.c.value).where(kv.c.key == key)).first()
+    return default if row is None else json.loads(row[0])
+
+
+def kv_set(conn: Connection, key: str, value: Any) -> None:
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    conn.exec_driver_sql("INSERT INTO kv(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                         (key, text))

@@ -1,0 +1,82 @@
+"""Who is at the till: a scanned member code verified offline, or a typed phone number looked up locally."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import Connection, select
+
+from shared.tokens import PREFIX, Purpose, TokenError, public_key_from_text, verify
+from shared.wire import SigningKey, SnapshotEntry
+
+from .checkout import PHONE, MemberRef, phone_hash
+from .db import kv_get, members
+from .snapshot import load_snapshot
+
+
+class IdentifyError(ValueError):
+    """Codes: token_* (shared.tokens), no_member_keys, unknown_phone, not_a_code."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class MemberView:
+    member: MemberRef
+    phone_tail: str | None
+    waiting: list[SnapshotEntry] = field(default_factory=list)  # from the last snapshot
+    pending_registration: bool = False  # registered here, not yet confirmed by the server
+
+
+def member_code_keys(conn: Connection, *, now: dt.datetime) -> dict[str, Ed25519PublicKey]:
+    keys: dict[str, Ed25519PublicKey] = {}
+    for raw in kv_get(conn, "member_code_keys", []):
+        key = SigningKey.model_validate(raw)
+        if key.not_after is not None and key.not_after <= now:
+            continue
+        try:
+            keys[key.kid] = public_key_from_text(key.public_key)
+        except TokenError:
+            continue  # a malformed key from the server is ignored, not fatal
+    return keys
+
+
+def _view(conn: Connection, member_id: str) -> MemberView:
+    row = conn.execute(select(members).where(members.c.member_id == member_id)).first()
+    snapshot = load_snapshot(conn)
+    waiting = [e for e in snapshot.entries if e.member_id == member_id and e.status == "waiting"] if snapshot else []
+    if row is None:
+        # A member the last pull did not bring yet (new today): the code is valid, so sell to the id.
+        return MemberView(MemberRef(member_id, f"…{member_id[-4:]}"), None, waiting)
+    return MemberView(MemberRef(row.member_id, row.display_name, row.level), row.phone_tail, waiting, bool(row.local))
+
+
+def identify(conn: Connection, text: str, *, now: dt.datetime) -> MemberView:
+    """Raises IdentifyError with a stable code when the input names no member we may attribute a sale to."""
+    text = text.strip()
+    if text.startswith(PREFIX + "."):
+        keys = member_code_keys(conn, now=now)
+        if not keys:
+            raise IdentifyError("no_member_keys")
+        try:
+            token = verify(text, keys=keys, purpose=Purpose.MEMBER_CODE, now=now.timestamp())
+        except TokenError as exc:
+            raise IdentifyError(exc.code) from None
+        member_id = token.claims.get("m")
+        if not isinstance(member_id, str) or not member_id:
+            raise IdentifyError("token_malformed", "no member in the code")
+        return _view(conn, member_id)
+    if PHONE.match(text):
+        salt = kv_get(conn, "phone_salt")
+        row = None
+        if salt is not None:
+            hashed = phone_hash(salt, text)
+            row = conn.execute(select(members.c.member_id).where(members.c.phone_hash == hashed)).first()
+        if row is None:
+            raise IdentifyError("unknown_phone", text)
+        return _view(conn, row.member_id)
+    raise IdentifyError("not_a_code")

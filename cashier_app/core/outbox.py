@@ -1,0 +1,58 @@
+"""The outbox: events appended in the transaction of their cause, numbered per terminal without gaps."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from pydantic import TypeAdapter
+from sqlalchemy import Connection, func, insert, select
+
+from shared.wire import EventBody, OutboxEvent
+
+from .clock import iso
+from .db import outbox
+
+_body_adapter: TypeAdapter[EventBody] = TypeAdapter(EventBody)
+
+
+@dataclass(frozen=True)
+class Appended:
+    seq: int
+    event_id: uuid.UUID
+
+
+def append_event(conn: Connection, body: EventBody, *, now: dt.datetime) -> Appended:
+    """Give the event the next seq; the caller's transaction (BEGIN IMMEDIATE) keeps seq gapless and unique."""
+    seq = conn.execute(select(func.coalesce(func.max(outbox.c.seq), 0) + 1)).scalar_one()
+    event_id = uuid.uuid4()
+    conn.execute(
+        insert(outbox).values(
+            seq=seq,
+            event_id=str(event_id),
+            created_at=iso(now),
+            kind=body.type,
+            body=body.model_dump_json(),
+            state="pending",
+        )
+    )
+    return Appended(seq, event_id)
+
+
+def load_event(row: object) -> OutboxEvent:
+    """An outbox row (seq, event_id, created_at, body) as the wire event."""
+    return OutboxEvent(
+        event_id=uuid.UUID(row.event_id),  # type: ignore[attr-defined]
+        seq=row.seq,  # type: ignore[attr-defined]
+        created_at=dt.datetime.fromisoformat(row.created_at),  # type: ignore[attr-defined]
+        body=_body_adapter.validate_json(row.body),  # type: ignore[attr-defined]
+    )
+
+
+def pending_count(conn: Connection) -> int:
+    return conn.execute(select(func.count()).select_from(outbox).where(outbox.c.state == "pending")).scalar_one()
+
+
+def attention_count(conn: Connection) -> int:
+    return conn.execute(select(func.count()).select_from(outbox).where(outbox.c.state == "refused")).scalar_one()

@@ -1,0 +1,85 @@
+"""What the last pull brought: settings, the store's queue snapshot, the store; and applying a pull."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Connection, delete
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from shared.settings import BaseSettings, StoreSettings, extraction_for, parse_base, parse_store
+from shared.wire import PullResponse, QueueSnapshot, StoreView
+
+from .clock import iso
+from .db import kv_get, kv_set, members
+
+
+def load_snapshot(conn: Connection) -> QueueSnapshot | None:
+    raw = kv_get(conn, "snapshot")
+    return None if raw is None else QueueSnapshot.model_validate(raw)
+
+
+def load_store(conn: Connection) -> StoreView | None:
+    raw = kv_get(conn, "store")
+    return None if raw is None else StoreView.model_validate(raw)
+
+
+def load_settings(conn: Connection) -> tuple[BaseSettings, StoreSettings] | None:
+    """The settings in force at the last pull, or None (never pulled, or a shape this app cannot read)."""
+    base: Any = kv_get(conn, "base_settings")
+    store: Any = kv_get(conn, "store_settings")
+    if base is None or store is None:
+        return None
+    try:
+        return parse_base(base), parse_store(store)
+    except ValueError:
+        return None
+
+
+def contribution_ratio_bp(conn: Connection) -> tuple[int, bool] | None:
+    """(extraction_bp, anonymous orders contribute) when the store takes part; None when it does not or unknown."""
+    settings = load_settings(conn)
+    if settings is None:
+        return None
+    base, store = settings
+    if not (base.enabled and store.enabled):
+        return None
+    return extraction_for(base, store), base.anonymous_orders_contribute
+
+
+def apply_pull(conn: Connection, pull: PullResponse, *, now: dt.datetime) -> None:
+    """Store one pull page (inside the caller's write transaction)."""
+    kv_set(conn, "cursor", pull.cursor)
+    kv_set(conn, "settings_version", pull.settings_version)
+    kv_set(conn, "base_settings", pull.base_settings)
+    kv_set(conn, "store_settings", pull.store_settings)
+    kv_set(conn, "store", pull.store.model_dump(mode="json"))
+    kv_set(conn, "snapshot", pull.snapshot.model_dump(mode="json"))
+    kv_set(conn, "member_code_keys", [k.model_dump(mode="json") for k in pull.member_code_keys])
+    kv_set(conn, "phone_salt", pull.phone_salt)
+    kv_set(conn, "last_pull_at", iso(now))
+    if pull.members:
+        rows = [
+            {
+                "member_id": m.member_id,
+                "display_name": m.display_name,
+                "phone_hash": m.phone_hash,
+                "phone_tail": m.phone_tail,
+                "level": m.level,
+                "local": False,
+            }
+            for m in pull.members
+        ]
+        stmt = sqlite_insert(members)
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[members.c.member_id],
+                set_={c: stmt.excluded[c] for c in ("display_name", "phone_hash", "phone_tail", "level", "local")},
+            ),
+            rows,
+        )
+        # A member registered here and now known to the server under another id (same phone): drop our copy.
+        hashes = [m.phone_hash for m in pull.members if m.phone_hash]
+        if hashes:
+            conn.execute(delete(members).where(members.c.local.is_(True), members.c.phone_hash.in_(hashes)))

@@ -1,0 +1,142 @@
+"""One round of synchronisation, without Qt: push the outbox in batches, then pull. Run by the sync worker.
+
+Every network call happens outside any database transaction; each answer is stored in one short write
+transaction, so the till's own writes never wait on the network.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.engine import Row
+
+from shared.wire import MAX_BATCH, EntryInfo, EventResult, PushRequest
+
+from .clock import Clock, iso
+from .db import UnitOfWork, kv_get, kv_set, members, orders, outbox, reading
+from .outbox import load_event, pending_count
+from .snapshot import apply_pull
+from .sync_client import ServerUnavailable, SyncClient
+
+_FINAL = {"accepted": "done", "duplicate": "done", "parked": "parked", "refused": "refused"}
+
+
+@dataclass(frozen=True)
+class OrderAck:
+    order_id: uuid.UUID
+    entry: EntryInfo | None
+
+
+@dataclass
+class SyncOutcome:
+    sent: int = 0
+    answered: int = 0
+    refused: int = 0
+    acks: list[OrderAck] = field(default_factory=list)
+    pulled: bool = False
+
+
+class Backoff:
+    """Exponential backoff with jitter: half the delay fixed, half random, so terminals do not retry in step."""
+
+    def __init__(self, *, base: float = 1.0, cap: float = 60.0, rng: random.Random) -> None:
+        self.base, self.cap, self._rng = base, cap, rng
+        self.attempt = 0
+
+    def next_delay(self) -> float:
+        ceiling = min(self.cap, self.base * 2**self.attempt)
+        self.attempt += 1
+        return ceiling / 2 + self._rng.uniform(0, ceiling / 2)
+
+    def reset(self) -> None:
+        self.attempt = 0
+
+
+class SyncEngine:
+    def __init__(self, *, engine: Engine, client: SyncClient, clock: Clock, batch_size: int = MAX_BATCH) -> None:
+        self._engine = engine
+        self._client = client
+        self._clock = clock
+        self._batch = min(batch_size, MAX_BATCH)
+
+    def run_once(self) -> SyncOutcome:
+        """Push everything pending, then pull; raises ServerUnavailable or RequestRefused (nothing is lost)."""
+        outcome = SyncOutcome()
+        self.push_all(outcome)
+        self.pull_all()
+        outcome.pulled = True
+        return outcome
+
+    def push_all(self, outcome: SyncOutcome) -> None:
+        stalls = 0
+        while True:
+            with reading(self._engine) as conn:
+                rows = conn.execute(
+                    select(outbox.c.seq, outbox.c.event_id, outbox.c.created_at, outbox.c.body)
+                    .where(outbox.c.state == "pending").order_by(outbox.c.seq).limit(self._batch)
+                ).all()
+                backlog = pending_count(conn) - len(rows)
+            if not rows:
+                return
+            request = PushRequest(events=[load_event(r) for r in rows], backlog=backlog)
+            response = self._client.push(request)
+            outcome.sent += len(rows)
+            if response.resend_from is not None:
+                # The server lacks events before this batch (e.g. restored from a backup): send them again.
+                with UnitOfWork(self._engine) as uow:
+                    uow.conn.execute(update(outbox).where(outbox.c.seq >= response.resend_from)
+                                     .values(state="pending"))
+                    uow.commit()
+                stalls += 1
+                if stalls > 3 or response.resend_from >= rows[0].seq:
+                    raise ServerUnavailable(f"server keeps asking to resend from {response.resend_from}")
+                continue
+            progressed = self._store_results(rows, response.results, outcome)
+            if not progressed:
+                raise ServerUnavailable("the server applied none of the batch")
+            stalls = 0
+
+    def _store_results(self, rows: list[Row], results: list[EventResult], outcome: SyncOutcome) -> bool:
+        by_id = {str(r.event_id): r for r in results}
+        now = iso(self._clock())
+        progressed = False
+        with UnitOfWork(self._engine) as uow:
+            conn = uow.conn
+            for row in rows:
+                result = by_id.get(row.event_id)
+                if result is None or result.status not in _FINAL:
+                    continue  # not_applied or missing: stays pending, sent again next round
+                progressed = True
+                outcome.answered += 1
+                state = _FINAL[result.status]
+                outcome.refused += state == "refused"
+                conn.execute(
+                    update(outbox).where(outbox.c.seq == row.seq)
+                    .values(state=state, code=result.code, detail=result.detail, answered_at=now)
+                )
+                event = load_event(row)
+                body = event.body
+                if body.type == "order_paid" and state == "done":
+                    entry_json = result.entry.model_dump_json() if result.entry else None
+                    conn.execute(update(orders).where(orders.c.order_id == str(body.order_id))
+                                 .values(synced=True, entry_json=entry_json))
+                    outcome.acks.append(OrderAck(body.order_id, result.entry))
+                elif body.type == "member_registered" and state == "done":
+                    conn.execute(update(members).where(members.c.member_id == body.member_id).values(local=False))
+            kv_set(conn, "last_push_at", now)
+            uow.commit()
+        return progressed
+
+    def pull_all(self, *, max_pages: int = 50) -> None:
+        for _ in range(max_pages):
+            with reading(self._engine) as conn:
+                cursor = kv_get(conn, "cursor")
+            pull = self._client.pull(cursor)
+            with UnitOfWork(self._engine) as uow:
+                apply_pull(uow.conn, pull, now=self._clock())
+                uow.commit()
+            if pull.members_complete:
+                return

@@ -1,0 +1,97 @@
+"""HTTP client of the sync protocol (docs/sync-protocol.md) over an injected httpx.Client.
+
+The caller builds the httpx.Client (base_url, timeouts, or Starlette's TestClient in tests) and owns it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from shared.wire import PROTOCOL_VERSION, ErrorBody, PullResponse, PushRequest, PushResponse
+
+
+class ServerUnavailable(RuntimeError):
+    """Network down, timeout, 5xx or 429: try again later (`retry_after` seconds when the server said)."""
+
+    def __init__(self, detail: str, retry_after: float | None = None) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class RequestRefused(RuntimeError):
+    """A 4xx answer with a stable code: retrying the same request will not help."""
+
+    def __init__(self, status: int, code: str, detail: str = "") -> None:
+        super().__init__(f"{status} {code}: {detail}")
+        self.status = status
+        self.code = code
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    terminal_id: str
+    store_id: str
+    credential: str
+
+
+class _EnrollResponse(BaseModel):
+    terminal_id: str
+    store_id: str
+    credential: str
+
+
+class SyncClient:
+    def __init__(self, http: httpx.Client, *, credential: str | None = None) -> None:
+        self._http = http
+        self.credential = credential
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"Paidui-Protocol": str(PROTOCOL_VERSION)}
+        if self.credential:
+            headers["Authorization"] = f"Bearer {self.credential}"
+        return headers
+
+    def _send(
+        self, method: str, path: str, *, body: BaseModel | dict[str, object] | None = None,
+        params: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        headers = self._headers()
+        content = None
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            content = body.model_dump_json() if isinstance(body, BaseModel) else json.dumps(body)
+        try:
+            response = self._http.request(method, path, headers=headers, content=content, params=params)
+        except httpx.HTTPError as exc:  # connect refused, timeouts, protocol errors
+            raise ServerUnavailable(f"{type(exc).__name__}: {exc}") from None
+        if response.status_code == 429 or response.status_code >= 500:
+            retry = response.headers.get("Retry-After")
+            raise ServerUnavailable(f"HTTP {response.status_code}", float(retry) if retry and retry.isdigit() else None)
+        if response.status_code >= 400:
+            try:
+                error = ErrorBody.model_validate_json(response.content)
+            except ValidationError:
+                raise RequestRefused(response.status_code, "http_error", response.text[:200]) from None
+            raise RequestRefused(response.status_code, error.code, error.detail)
+        return response
+
+    def health(self) -> dict[str, object]:
+        return dict(self._send("GET", "/api/v1/health").json())
+
+    def enroll(self, *, code: str, name: str, public_key: str) -> Enrolment:
+        response = self._send("POST", "/api/v1/terminals/enroll",
+                              body={"code": code, "name": name, "public_key": public_key})
+        answer = _EnrollResponse.model_validate_json(response.content)
+        return Enrolment(answer.terminal_id, answer.store_id, answer.credential)
+
+    def push(self, request: PushRequest) -> PushResponse:
+        return PushResponse.model_validate_json(self._send("POST", "/api/v1/sync/push", body=request).content)
+
+    def pull(self, cursor: str | None) -> PullResponse:
+        response = self._send("GET", "/api/v1/sync/pull", params={"cursor": cursor} if cursor else None)
+        return PullResponse.model_validate_json(response.content)

@@ -1,0 +1,269 @@
+"""A small in-process server that speaks the documented sync protocol v1 (docs/sync-protocol.md), for tests.
+
+A plain WSGI app (httpx.WSGITransport drives it in process; starlette's TestClient now warns about httpx).
+It is faithful to the protocol (auth, per-terminal seq and gaps, duplicates, conflicting duplicates, refused and
+parked events, pull pages) and deliberately naive about the rules: every member sale gets an entry of 100% of
+what was paid, positions are the order of arrival.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs
+
+from pydantic import ValidationError
+
+from shared.tokens import Purpose, new_private_key, public_key_text, sign
+from shared.wire import (
+    EntryInfo,
+    EventResult,
+    MemberInfo,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+    QueueSnapshot,
+    SigningKey,
+    SnapshotEntry,
+    StoreView,
+)
+
+BASE = {"enabled": True, "extraction_bp": 1000}
+STORE = {"enabled": True}
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    headers: dict[str, str]
+    query: dict[str, str]
+    body: bytes
+
+    def json(self) -> dict[str, object]:
+        return dict(json.loads(self.body or b"{}"))
+
+
+Answer = tuple[int, object]
+
+
+@dataclass
+class Entry:
+    seq: int
+    order_id: str
+    member_id: str
+    entitlement_fen: int
+    since: dt.datetime
+    paid_fen: int = 0
+    status: str = "waiting"
+
+
+@dataclass
+class ToyServer:
+    store_id: str = "S1"
+    cashier_ids: list[str] = field(default_factory=lambda: ["C1"])
+    phone_salt: str = "salt-"
+    codes: set[str] = field(default_factory=lambda: {"ENROL-1"})
+    delay: float = 0.0  # seconds each request waits (a slow server)
+    down: bool = False  # answer 503 to everything
+    refuse: dict[str, str] = field(default_factory=dict)  # order_id -> code to refuse its order_paid with
+
+    def __post_init__(self) -> None:
+        self.lock = threading.Lock()
+        self.member_key = new_private_key()
+        self.terminals: dict[str, str] = {}  # credential -> terminal_id
+        self.public_keys: dict[str, str] = {}
+        self.applied_through: dict[str, int] = {}
+        self.seen: dict[str, tuple[str, EventResult]] = {}  # event_id -> (body json, answer)
+        self.orders: dict[str, dict[str, object]] = {}
+        self.applied_orders: list[str] = []  # every application, to prove exactly once
+        self.refunds: dict[str, int] = {}
+        self.parked: list[tuple[str, object]] = []
+        self.members: dict[str, MemberInfo] = {}
+        self.entries: list[Entry] = []
+        self.version = 0
+        self.requests = 0
+
+    # ------------------------------------------------------------------ helpers for tests
+    def member_code(self, member_id: str, *, expires_in: int = 300, now: float | None = None) -> str:
+        exp = int((now if now is not None else time.time()) + expires_in)
+        return sign(key=self.member_key, kid="mk1", purpose=Purpose.MEMBER_CODE, expires=exp, claims={"m": member_id})
+
+    def add_member(self, member_id: str, phone: str, name: str, level: str | None = "gold") -> None:
+        self.version += 1
+        self.members[member_id] = MemberInfo(
+            member_id=member_id, display_name=name,
+            phone_hash=hashlib.sha256((self.phone_salt + phone).encode()).hexdigest(), phone_tail=phone[-4:],
+            level=level, updated_version=self.version,
+        )
+
+    # ------------------------------------------------------------------ protocol
+    def _terminal(self, request: Request) -> str | None:
+        auth = request.headers.get("authorization", "")
+        return self.terminals.get(auth.removeprefix("Bearer ").strip()) if auth.startswith("Bearer ") else None
+
+    def enroll(self, request: Request) -> Answer:
+        body = request.json()
+        if body.get("code") not in self.codes:
+            return 400, {"code": "enrolment_code_invalid", "detail": "unknown code"}
+        self.codes.discard(body["code"])
+        terminal_id = f"T{len(self.terminals) + 1}"
+        credential = secrets.token_urlsafe(24)
+        self.terminals[credential] = terminal_id
+        self.public_keys[terminal_id] = body["public_key"]
+        self.applied_through[terminal_id] = 0
+        return 200, {"terminal_id": terminal_id, "store_id": self.store_id, "credential": credential}
+
+    def _apply(self, terminal: str, event: object) -> EventResult:
+        body = event.body  # type: ignore[attr-defined]
+        result = {"event_id": event.event_id, "seq": event.seq}  # type: ignore[attr-defined]
+        if body.type == "order_paid":
+            oid = str(body.order_id)
+            if oid in self.refuse:
+                return EventResult(**result, status="refused", code=self.refuse[oid], detail="refused by test")
+            if body.cashier_id not in self.cashier_ids:
+                return EventResult(**result, status="refused", code="unknown_cashier", detail=body.cashier_id)
+            self.orders[oid] = {"paid_fen": body.paid_fen, "member_id": body.member_id, "terminal": terminal}
+            self.applied_orders.append(oid)
+            entry = None
+            if body.member_id and body.paid_fen > 0:
+                e = Entry(len(self.entries) + 1, oid, body.member_id, body.paid_fen, body.paid_at)
+                self.entries.append(e)
+                waiting = [x for x in self.entries if x.status == "waiting"]
+                entry = EntryInfo(seq=e.seq, queue="cashier:C1", position=waiting.index(e) + 1,
+                                  entitlement_fen=e.entitlement_fen, paid_fen=0, status="waiting",
+                                  lottery_state="none")
+            self.version += 1
+            for key, refund in list(self.parked):
+                if key == oid:
+                    self.parked.remove((key, refund))
+                    self._refund(refund)
+            return EventResult(**result, status="accepted", order_id=body.order_id, entry=entry)
+        if body.type == "order_refunded":
+            oid = str(body.order_id)
+            if oid not in self.orders:
+                self.parked.append((oid, body))
+                return EventResult(**result, status="parked", order_id=body.order_id)
+            if self.refunds.get(oid, 0) + body.amount_fen > int(self.orders[oid]["paid_fen"]):  # type: ignore[arg-type]
+                return EventResult(**result, status="refused", code="refund_exceeds_paid")
+            self._refund(body)
+            return EventResult(**result, status="accepted", order_id=body.order_id)
+        if body.type == "member_registered":
+            self.add_member(body.member_id, body.phone, f"{body.phone[:3]}****{body.phone[-4:]}", None)
+            return EventResult(**result, status="accepted", member_id=body.member_id)
+        return EventResult(**result, status="accepted")
+
+    def _refund(self, body: object) -> None:
+        oid = str(body.order_id)  # type: ignore[attr-defined]
+        self.refunds[oid] = self.refunds.get(oid, 0) + body.amount_fen  # type: ignore[attr-defined]
+        for e in self.entries:
+            if e.order_id == oid:
+                e.status = "cancelled"
+        self.version += 1
+
+    def push(self, request: Request) -> Answer:
+        terminal = self._terminal(request)
+        if terminal is None:
+            return 401, {"code": "unauthorized"}
+        try:
+            req = PushRequest.model_validate_json(request.body)
+        except ValidationError as exc:
+            return 422, {"code": "invalid_request", "detail": str(exc)[:200]}
+        with self.lock:
+            through = self.applied_through[terminal]
+            results: list[EventResult] = []
+            if req.events and req.events[0].seq > through + 1:
+                results = [EventResult(event_id=e.event_id, seq=e.seq, status="not_applied") for e in req.events]
+                return 200, PushResponse(results=results, applied_through=through,
+                                         resend_from=through + 1).model_dump(mode="json")
+            for event in req.events:
+                key = str(event.event_id)
+                text = event.body.model_dump_json()
+                if key in self.seen:
+                    old_text, old = self.seen[key]
+                    if old_text != text:
+                        results.append(EventResult(event_id=event.event_id, seq=event.seq, status="refused",
+                                                   code="conflicting_duplicate"))
+                    else:
+                        results.append(old.model_copy(update={"status": "duplicate"}))
+                    continue
+                if event.seq > through + 1:
+                    results.append(EventResult(event_id=event.event_id, seq=event.seq, status="not_applied"))
+                    continue
+                answer = self._apply(terminal, event)
+                self.seen[key] = (text, answer)
+                through = max(through, event.seq)
+                results.append(answer)
+            self.applied_through[terminal] = through
+        return 200, PushResponse(results=results, applied_through=through).model_dump(mode="json")
+
+    def pull(self, request: Request) -> Answer:
+        if self._terminal(request) is None:
+            return 401, {"code": "unauthorized"}
+        cursor = int(request.query.get("cursor") or 0)
+        changed = sorted((m for m in self.members.values() if m.updated_version > cursor),
+                         key=lambda m: m.updated_version)
+        page, complete = changed[:1000], len(changed) <= 1000
+        new_cursor = page[-1].updated_version if (page and not complete) else self.version
+        waiting = [e for e in self.entries if e.status == "waiting"]
+        entries = [
+            SnapshotEntry(seq=e.seq, order_id=e.order_id, member_id=e.member_id,
+                          member_display=self.members[e.member_id].display_name if e.member_id in self.members
+                          else "***", position=i + 1, entitlement_fen=e.entitlement_fen, paid_fen=e.paid_fen,
+                          remaining_fen=e.entitlement_fen - e.paid_fen, status=e.status, lottery_state="none",
+                          since=e.since)
+            for i, e in enumerate(waiting)
+        ]
+        snap = QueueSnapshot(version=self.version, queue="cashier:C1", waiting_count=len(waiting),
+                             outstanding_fen=sum(e.entitlement_fen - e.paid_fen for e in waiting), entries=entries)
+        answer = PullResponse(
+            server_time=dt.datetime.now(dt.UTC), cursor=str(new_cursor), settings_version=1, base_settings=BASE,
+            store_settings=STORE, store=StoreView(store_id=self.store_id, name="Store One", timezone="Asia/Shanghai",
+                                                  cashier_ids=self.cashier_ids),
+            members=page, members_complete=complete, snapshot=snap,
+            member_code_keys=[SigningKey(kid="mk1", public_key=public_key_text(self.member_key))],
+            phone_salt=self.phone_salt,
+        )
+        return 200, answer.model_dump(mode="json")
+
+    def health(self, request: Request) -> Answer:
+        return 200, {"status": "ok", "version": "toy", "database": "memory"}
+
+    def app(self) -> Callable[..., Iterable[bytes]]:
+        routes: dict[tuple[str, str], Callable[[Request], Answer]] = {
+            ("GET", "/api/v1/health"): self.health,
+            ("POST", "/api/v1/terminals/enroll"): self.enroll,
+            ("POST", "/api/v1/sync/push"): self.push,
+            ("GET", "/api/v1/sync/pull"): self.pull,
+        }
+
+        def wsgi(environ: dict[str, object], start_response: Callable[..., object]) -> Iterable[bytes]:
+            self.requests += 1
+            if self.delay:
+                time.sleep(self.delay)  # a slow server: blocks the calling thread, as a slow network would
+            length = int(str(environ.get("CONTENT_LENGTH") or 0))
+            stream = environ["wsgi.input"]
+            request = Request(
+                str(environ["REQUEST_METHOD"]), str(environ["PATH_INFO"]),
+                {k[5:].replace("_", "-").lower(): str(v) for k, v in environ.items() if k.startswith("HTTP_")},
+                {k: v[0] for k, v in parse_qs(str(environ.get("QUERY_STRING", ""))).items()},
+                stream.read(length) if length else b"",  # type: ignore[attr-defined]
+            )
+            handler = routes.get((request.method, request.path))
+            if self.down:
+                status, body = 503, {"code": "unavailable"}
+            elif handler is None:
+                status, body = 404, {"code": "not_found"}
+            else:
+                status, body = handler(request)
+            data = json.dumps(body).encode()
+            start_response(f"{status} X", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+            return [data]
+
+        return wsgi
