@@ -15,7 +15,7 @@ from dataclasses import fields, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Row, and_, delete, func, insert, select, text, update
+from sqlalchemy import Connection, Row, and_, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.engine.model import (
@@ -81,6 +81,76 @@ def _order_values(order: Order) -> dict[str, Any]:
     return values
 
 
+# Prebuilt statements: built once, their compiled form cached by SQLAlchemy; values travel as parameters
+# (a statement built per call with .values(...) is recompiled every time: measured 3x slower per event).
+_INSERT_ENTRY = insert(E)
+_UPDATE_ENTRY = update(E).where(E.c.seq == bindparam("b_seq"))
+_INSERT_ORDER = insert(O)
+_UPDATE_ORDER = update(O).where(O.c.order_id == bindparam("b_order_id"))
+_SELECT_ORDER = select(*[O.c[c] for c in [f.name for f in fields(Order)]]).where(O.c.order_id == bindparam("oid"))
+_SELECT_ENTRY_BY_ORDER = select(E).where(E.c.order_id == bindparam("oid"))
+_SELECT_ENTRY_BY_SEQ = select(E).where(E.c.seq == bindparam("seq"))
+_SELECT_VERSION = select(t.SettingsRow.version).where(t.SettingsRow.id == 1)
+_SELECT_QUEUE = select(Q.c.head_seq, Q.c.carry_fen).where(Q.c.key == bindparam("key"))
+_SELECT_QUEUE_FOR_UPDATE = _SELECT_QUEUE.with_for_update()
+_UPDATE_CARRY = update(Q).where(Q.c.key == bindparam("b_key")).values(carry_fen=bindparam("carry"))
+_UPDATE_HEAD = update(Q).where(Q.c.key == bindparam("b_key")).values(head_seq=bindparam("head"))
+_LEVEL_AT = (
+    select(t.MemberLevel.level)
+    .where(t.MemberLevel.member_id == bindparam("mid"), t.MemberLevel.effective_at <= bindparam("at"))
+    .order_by(t.MemberLevel.effective_at.desc(), t.MemberLevel.id.desc())
+    .limit(1)
+)
+_NEXT_COUNTER = (
+    update(t.Counter)
+    .where(t.Counter.name == bindparam("b_name"))
+    .values(value=t.Counter.value + 1)
+    .returning(t.Counter.value)
+)
+_INSERT_ALLOCATION = insert(t.Allocation)
+_INSERT_REBATE = insert(t.RebateLedger)
+_INSERT_POINTS = insert(t.PointsLedger)
+_BUMP_QUEUE_VERSIONS = update(Q).where(Q.c.key.in_(bindparam("keys", expanding=True))).values(version=Q.c.version + 1)
+
+
+def _eligible_statement(all_cashiers: bool, tier: bool | None) -> Any:
+    conditions = [
+        E.c.status == EntryStatus.WAITING.value,
+        E.c.entitlement_fen > E.c.paid_fen,
+        E.c.seq >= bindparam("from_seq"),
+    ]
+    if not all_cashiers:
+        conditions.append(E.c.cashier_id == bindparam("cashier"))
+    if tier is not None:
+        conditions.append(E.c.order_completed == tier)
+    return select(E).where(and_(*conditions)).order_by(E.c.seq).limit(bindparam("lim"))
+
+
+_DAILY_COLUMNS = [
+    c.name for c in t.DailyStats.__table__.columns if c.name not in ("store_id", "day")
+]
+
+
+def _adding_upserts(dialect: Any) -> tuple[Any, Any]:
+    """INSERT ... ON CONFLICT DO UPDATE SET x = x + excluded.x: one statement per running total."""
+    cs = t.CashierStats.__table__
+    stmt = dialect.insert(cs)
+    cashier = stmt.on_conflict_do_update(
+        index_elements=["cashier_id"],
+        set_={c: cs.c[c] + stmt.excluded[c] for c in ("waiting_count", "outstanding_fen", "version")},
+    )
+    ds = t.DailyStats.__table__
+    stmt = dialect.insert(ds)
+    daily = stmt.on_conflict_do_update(
+        index_elements=["store_id", "day"], set_={c: ds.c[c] + stmt.excluded[c] for c in _DAILY_COLUMNS}
+    )
+    return cashier, daily
+
+
+_UPSERTS = {"sqlite": _adding_upserts(sqlite), "postgresql": _adding_upserts(postgresql)}
+_ELIGIBLE = {(a, tier): _eligible_statement(a, tier) for a in (False, True) for tier in (None, True, False)}
+
+
 def _waiting_totals(entry: Entry) -> tuple[int, int]:
     return (1, entry.entitlement_fen - entry.paid_fen) if entry.status == EntryStatus.WAITING else (0, 0)
 
@@ -98,12 +168,17 @@ class SqlRepository:
         self._daily: dict[tuple[str, dt.date], dict[str, int]] = defaultdict(lambda: defaultdict(int))
         self._settings_version: int | None = None
         self._contributions: dict[str, int] = {}
+        self._order_stores: dict[str, str] = {}
+        self._entry_by_order: dict[str, int] = {}
+        self._carries: dict[str, int] = {}
+        self._store_map: dict[str, StoreInfo] | None = None
+        self._unknown_members: set[str] = set()
 
     # ------------------------------------------------------------ settings and reference data
 
     def settings_version(self) -> int:
         if self._settings_version is None:
-            version = self.conn.execute(select(t.SettingsRow.version).where(t.SettingsRow.id == 1)).scalar()
+            version = self.conn.execute(_SELECT_VERSION).scalar()
             self._settings_version = int(version or 0)
         return self._settings_version
 
@@ -118,9 +193,12 @@ class SqlRepository:
         return settings
 
     def _stores(self) -> dict[str, StoreInfo]:
+        if self._store_map is not None:
+            return self._store_map
         version = self.settings_version()
         cached = self.db.cached_stores(version)
         if cached is not None:
+            self._store_map = cached
             return cached
         cashiers: dict[str, list[str]] = defaultdict(list)
         for cashier_id, store_id in self.conn.execute(select(t.Cashier.cashier_id, t.Cashier.store_id)):
@@ -133,6 +211,7 @@ class SqlRepository:
             for row in self.conn.execute(select(t.Store.store_id, t.Store.timezone, t.Store.settings_json))
         }
         self.db.cache_stores(version, stores)
+        self._store_map = stores
         return stores
 
     def store(self, store_id: str) -> StoreInfo | None:
@@ -145,6 +224,7 @@ class SqlRepository:
         version = self.settings_version() + 1
         self.conn.execute(update(t.SettingsRow).where(t.SettingsRow.id == 1).values(version=version))
         self._settings_version = version
+        self._store_map = None
         return version
 
     def save_base_settings(self, settings: BaseSettings, *, at: dt.datetime, actor: str) -> None:
@@ -170,13 +250,11 @@ class SqlRepository:
         )
 
     def member_level_at(self, member_id: str, at: dt.datetime) -> str | None:
-        ml = t.MemberLevel
-        return self.conn.execute(
-            select(ml.level)
-            .where(ml.member_id == member_id, ml.effective_at <= at)
-            .order_by(ml.effective_at.desc(), ml.id.desc())
-            .limit(1)
-        ).scalar()
+        row = self.conn.execute(_LEVEL_AT, {"mid": member_id, "at": at}).first()
+        if row is None:
+            self._unknown_members.add(member_id)
+            return None
+        return row[0]
 
     def add_member_level(self, member_id: str, level: str | None, at: dt.datetime) -> None:
         self.ensure_member(member_id, at=at)
@@ -205,13 +283,15 @@ class SqlRepository:
         queue = self._queues.get(key)
         if queue is not None:
             return queue
-        self.conn.execute(self._insert_ignore(Q, {"key": key, "head_seq": 0, "carry_fen": 0, "version": 0}, ["key"]))
-        stmt = select(Q.c.head_seq, Q.c.carry_fen).where(Q.c.key == key)
-        if not self.db.is_sqlite:
-            stmt = stmt.with_for_update()
-        row = self.conn.execute(stmt).one()
+        stmt = _SELECT_QUEUE if self.db.is_sqlite else _SELECT_QUEUE_FOR_UPDATE
+        row = self.conn.execute(stmt, {"key": key}).first()
+        if row is None:
+            new_row = {"key": key, "head_seq": 0, "carry_fen": 0, "version": 0}
+            self.conn.execute(self._insert_ignore(Q, new_row, ["key"]))
+            row = self.conn.execute(stmt, {"key": key}).one()
         queue = QueueState(key, row.carry_fen)
         self._queues[key] = queue
+        self._carries[key] = row.carry_fen
         self._heads[key] = row.head_seq
         return queue
 
@@ -221,7 +301,9 @@ class SqlRepository:
         return [self.lock_queue(k) for k in sorted(keys)]
 
     def save_queue(self, queue: QueueState) -> None:
-        self.conn.execute(update(Q).where(Q.c.key == queue.key).values(carry_fen=queue.carry_fen))
+        if self._carries.get(queue.key) != queue.carry_fen:
+            self.conn.execute(_UPDATE_CARRY, {"b_key": queue.key, "carry": queue.carry_fen})
+            self._carries[queue.key] = queue.carry_fen
 
     def lock_member(self, member_id: str) -> None:
         if member_id in self._members_locked:
@@ -234,18 +316,24 @@ class SqlRepository:
     # ------------------------------------------------------------ orders
 
     def order(self, order_id: str) -> Order | None:
-        row = self.conn.execute(select(*[O.c[c] for c in _ORDER_COLUMNS]).where(O.c.order_id == order_id)).first()
+        row = self.conn.execute(_SELECT_ORDER, {"oid": order_id}).first()
         if row is None:
             return None
         order = _order_from_row(row)
         self._contributions.setdefault(order.order_id, order.contribution_fen)
+        self._order_stores[order.order_id] = order.store_id
         return order
 
     def add_order(self, order: Order, *, tender: str | None = None, lines_json: str | None = None) -> None:
-        if order.member_id is not None:
+        if order.member_id is not None and (order.member_id in self._unknown_members or order.level_id is None):
             self.ensure_member(order.member_id, at=order.received_at)
-        self.conn.execute(insert(O).values(**_order_values(order), tender=tender, lines_json=lines_json))
+        self.conn.execute(_INSERT_ORDER, {**_order_values(order), "tender": tender, "lines_json": lines_json})
         self._contributions[order.order_id] = order.contribution_fen
+        self._order_stores[order.order_id] = order.store_id
+        if order.contribution_fen:  # settled before it was written (a checkout completed at the till)
+            self._day(order.store_id, order.completed_at or order.received_at)["contributions_fen"] += (
+                order.contribution_fen
+            )
         if order.imported is None:
             daily = self._day(order.store_id, order.received_at)
             daily["orders_count"] += 1
@@ -253,7 +341,8 @@ class SqlRepository:
 
     def save_order(self, order: Order) -> None:
         values = _order_values(order)
-        self.conn.execute(update(O).where(O.c.order_id == order.order_id).values(**values))
+        del values["order_id"]
+        self.conn.execute(_UPDATE_ORDER, {**values, "b_order_id": order.order_id})
         before = self._contributions.get(order.order_id, 0)
         if order.contribution_fen != before:
             # contributions are counted on the day they settle (or are reversed)
@@ -279,26 +368,26 @@ class SqlRepository:
         return int(self.conn.execute(text("SELECT nextval('entry_seq')")).scalar_one())
 
     def _next_counter(self, name: str) -> int:
-        self.conn.execute(self._insert_ignore(t.Counter.__table__, {"name": name, "value": 0}, ["name"]))
-        return int(
-            self.conn.execute(
-                update(t.Counter).where(t.Counter.name == name).values(value=t.Counter.value + 1)
-                .returning(t.Counter.value)
-            ).scalar_one()
-        )
+        value = self.conn.execute(_NEXT_COUNTER, {"b_name": name}).scalar()
+        if value is None:
+            self.conn.execute(self._insert_ignore(t.Counter.__table__, {"name": name, "value": 0}, ["name"]))
+            value = self.conn.execute(_NEXT_COUNTER, {"b_name": name}).scalar_one()
+        return int(value)
 
     def _remember(self, entry: Entry) -> Entry:
         known = self._entries.get(entry.seq)
         if known is not None:
             return known
         self._entries[entry.seq] = entry
+        self._entry_by_order[entry.order_id] = entry.seq
         waiting, remaining = _waiting_totals(entry)
         self._loaded[entry.seq] = (waiting, remaining, entry.status.value)
         return entry
 
     def add_entry(self, entry: Entry) -> None:
-        self.conn.execute(insert(E).values(**_entry_values(entry)))
+        self.conn.execute(_INSERT_ENTRY, _entry_values(entry))
         self._entries[entry.seq] = entry
+        self._entry_by_order[entry.order_id] = entry.seq
         self._loaded[entry.seq] = (0, 0, "new")
         daily = self._day(entry.store_id, entry.created_at)
         daily["entries_created"] += 1
@@ -306,7 +395,9 @@ class SqlRepository:
         self._track(entry)
 
     def save_entry(self, entry: Entry) -> None:
-        self.conn.execute(update(E).where(E.c.seq == entry.seq).values(**_entry_values(entry)))
+        values = _entry_values(entry)
+        del values["seq"]
+        self.conn.execute(_UPDATE_ENTRY, {**values, "b_seq": entry.seq})
         self._entries[entry.seq] = entry
         self._track(entry)
 
@@ -323,13 +414,16 @@ class SqlRepository:
         self._loaded[entry.seq] = (waiting, remaining, entry.status.value)
 
     def entry_of_order(self, order_id: str) -> Entry | None:
-        row = self.conn.execute(select(E).where(E.c.order_id == order_id)).first()
+        seq = self._entry_by_order.get(order_id)
+        if seq is not None:
+            return self._entries[seq]
+        row = self.conn.execute(_SELECT_ENTRY_BY_ORDER, {"oid": order_id}).first()
         return self._remember(_entry_from_row(row)) if row is not None else None
 
     def entry_by_seq(self, seq: int) -> Entry | None:
         if seq in self._entries:
             return self._entries[seq]
-        row = self.conn.execute(select(E).where(E.c.seq == seq)).first()
+        row = self.conn.execute(_SELECT_ENTRY_BY_SEQ, {"seq": seq}).first()
         return self._remember(_entry_from_row(row)) if row is not None else None
 
     def _key_filter(self, key: str) -> list[Any]:
@@ -339,20 +433,16 @@ class SqlRepository:
     def eligible(self, key: str, *, completed_tier: bool | None, after_seq: int, limit: int) -> Sequence[Entry]:
         self.lock_queue(key)
         head = self._heads.get(key, 0)
-        conditions = [
-            E.c.status == EntryStatus.WAITING.value,
-            E.c.entitlement_fen > E.c.paid_fen,
-            *self._key_filter(key),
-            E.c.seq >= max(head, after_seq + 1),
-        ]
-        if completed_tier is not None:
-            conditions.append(E.c.order_completed == completed_tier)
-        rows = self.conn.execute(select(E).where(and_(*conditions)).order_by(E.c.seq).limit(limit)).all()
+        cashier = key.split(":", 1)[1]
+        rows = self.conn.execute(
+            _ELIGIBLE[(cashier == ALL, completed_tier)],
+            {"from_seq": max(head, after_seq + 1), "cashier": cashier, "lim": limit},
+        ).all()
         found = [self._remember(_entry_from_row(r)) for r in rows]
         if completed_tier is None and after_seq < 0 and found and found[0].seq > head:
             # Nothing is eligible in [head, first): move the hint so the next scan starts at the real head.
             self._heads[key] = found[0].seq
-            self.conn.execute(update(Q).where(Q.c.key == key).values(head_seq=found[0].seq))
+            self.conn.execute(_UPDATE_HEAD, {"b_key": key, "head": found[0].seq})
         return [e for e in found if e.eligible]
 
     def entry_became_eligible(self, entry: Entry) -> None:
@@ -407,12 +497,13 @@ class SqlRepository:
     # ------------------------------------------------------------ money
 
     def add_allocation(self, from_order: str, entry: Entry, amount_fen: int, at: dt.datetime) -> None:
-        from_store = self.conn.execute(select(O.c.store_id).where(O.c.order_id == from_order)).scalar_one()
+        from_store = self._order_stores.get(from_order)
+        if from_store is None:
+            from_store = self.conn.execute(select(O.c.store_id).where(O.c.order_id == from_order)).scalar_one()
         self.conn.execute(
-            insert(t.Allocation).values(
-                from_order=from_order, from_store_id=from_store, entry_seq=entry.seq, to_order=entry.order_id,
-                to_store_id=entry.store_id, member_id=entry.member_id, amount_fen=amount_fen, at=at,
-            )
+            _INSERT_ALLOCATION,
+            {"from_order": from_order, "from_store_id": from_store, "entry_seq": entry.seq, "to_order": entry.order_id,
+             "to_store_id": entry.store_id, "member_id": entry.member_id, "amount_fen": amount_fen, "at": at},
         )
         self._day(entry.store_id, at)["payouts_fen"] += amount_fen
 
@@ -429,8 +520,8 @@ class SqlRepository:
     def add_unallocated(
         self, order_id: str | None, amount_fen: int, reason: UnallocatedReason, key: str, at: dt.datetime
     ) -> None:
-        store_id = None
-        if order_id is not None:
+        store_id = self._order_stores.get(order_id) if order_id is not None else None
+        if order_id is not None and store_id is None:
             store_id = self.conn.execute(select(O.c.store_id).where(O.c.order_id == order_id)).scalar()
         self.conn.execute(
             insert(t.Unallocated).values(
@@ -450,12 +541,12 @@ class SqlRepository:
 
     def add_rebate(self, member_id: str, amount_fen: int, kind: RebateKind, ref: str, at: dt.datetime) -> None:
         self.conn.execute(
-            insert(t.RebateLedger).values(member_id=member_id, amount_fen=amount_fen, kind=kind.value, ref=ref, at=at)
+            _INSERT_REBATE, {"member_id": member_id, "amount_fen": amount_fen, "kind": kind.value, "ref": ref, "at": at}
         )
 
     def add_points(self, member_id: str, points: int, kind: PointsKind, ref: str, at: dt.datetime) -> None:
         self.conn.execute(
-            insert(t.PointsLedger).values(member_id=member_id, points=points, kind=kind.value, ref=ref, at=at)
+            _INSERT_POINTS, {"member_id": member_id, "points": points, "kind": kind.value, "ref": ref, "at": at}
         )
 
     def points_of_entry(self, seq: int) -> int:
@@ -520,41 +611,22 @@ class SqlRepository:
     def flush(self) -> None:
         """Write the running totals gathered in this unit of work (called by commit)."""
         if self._queues:  # every queue written under its lock gets a new snapshot version
-            self.conn.execute(update(Q).where(Q.c.key.in_(sorted(self._queues))).values(version=Q.c.version + 1))
-        for cashier_id, (d_count, d_fen) in self._cashier_delta.items():
+            self.conn.execute(_BUMP_QUEUE_VERSIONS, {"keys": sorted(self._queues)})
+        upsert_cashier, upsert_daily = _UPSERTS["sqlite" if self.db.is_sqlite else "postgresql"]
+        for cashier_id, (d_count, d_fen) in sorted(self._cashier_delta.items()):
             if d_count == 0 and d_fen == 0:
                 continue
             store_id = next((s.store_id for s in self._stores().values() if cashier_id in s.cashier_ids), "")
             self.conn.execute(
-                self._insert_ignore(
-                    t.CashierStats.__table__,
-                    {"cashier_id": cashier_id, "store_id": store_id, "waiting_count": 0, "outstanding_fen": 0,
-                     "version": 0},
-                    ["cashier_id"],
-                )
-            )
-            cs = t.CashierStats
-            self.conn.execute(
-                update(cs).where(cs.cashier_id == cashier_id).values(
-                    waiting_count=cs.waiting_count + d_count,
-                    outstanding_fen=cs.outstanding_fen + d_fen,
-                    version=cs.version + 1,
-                )
+                upsert_cashier,
+                {"cashier_id": cashier_id, "store_id": store_id, "waiting_count": d_count, "outstanding_fen": d_fen,
+                 "version": 1},
             )
         self._cashier_delta.clear()
-        ds = t.DailyStats
-        for (store_id, day), values in self._daily.items():
-            values = {k: v for k, v in values.items() if v}
-            if not values:
-                continue
-            self.conn.execute(
-                self._insert_ignore(ds.__table__, {"store_id": store_id, "day": day}, ["store_id", "day"])
-            )
-            self.conn.execute(
-                update(ds).where(ds.store_id == store_id, ds.day == day).values(
-                    **{k: getattr(ds, k) + v for k, v in values.items()}
-                )
-            )
+        for (store_id, day), values in sorted(self._daily.items()):
+            if any(values.values()):
+                self.conn.execute(upsert_daily, {"store_id": store_id, "day": day, **{k: values.get(k, 0) for k in
+                                                                                        _DAILY_COLUMNS}})
         self._daily.clear()
 
     # ------------------------------------------------------------ read model (replay results, reports)

@@ -47,7 +47,8 @@ from .repository import Repository
 
 CLOCK_SKEW_TOLERANCE = dt.timedelta(minutes=5)
 MAX_FEN = 10**12  # 10 billion yuan: anything above is a typo or an attack, not a sale
-ELIGIBLE_BATCH = 16
+FIRST_BATCH = 4  # most settlements touch one or two entries
+NEXT_BATCH = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,9 +275,9 @@ class Engine:
         """Pour `pool` into the queue from the head, FIFO, exact fen; returns what is left."""
         tiers: tuple[bool | None, ...] = (None,) if base.ordering_rule == "queue_order" else (True, False)
         for tier in tiers:
-            after = -1
+            after, limit = -1, FIRST_BATCH
             while pool > 0:
-                batch = self.repo.eligible(key, completed_tier=tier, after_seq=after, limit=ELIGIBLE_BATCH)
+                batch = self.repo.eligible(key, completed_tier=tier, after_seq=after, limit=limit)
                 for entry in batch:
                     if pool == 0:
                         break
@@ -288,9 +289,9 @@ class Engine:
                     if entry.paid_fen == entry.entitlement_fen:
                         self._close(entry, EntryStatus.COMPLETED, at)
                     self.repo.save_entry(entry)
-                if len(batch) < ELIGIBLE_BATCH:
+                if len(batch) < limit:
                     break
-                after = batch[-1].seq
+                after, limit = batch[-1].seq, NEXT_BATCH
             if pool == 0:
                 break
         return pool
