@@ -22,11 +22,8 @@ def upgrade() -> None:
         sa.Column("opened_at", sa.String(40), nullable=False),
         sa.Column("closed_at", sa.String(40)),
     )
-    # Any sale already recorded keeps its shift number; open shift 1 so the X report sees them.
-    op.execute(
-        "INSERT INTO shifts(shift_id, opened_at) "
-        "SELECT 1, COALESCE(MIN(paid_at), strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now')) FROM orders"
-    )
+    # Sales already recorded keep their shift number 1: open shift 1 for them so the X report sees them.
+    op.execute("INSERT INTO shifts(shift_id, opened_at) SELECT 1, MIN(paid_at) FROM orders HAVING COUNT(*) > 0")
 
 
 def downgrade() -> None:

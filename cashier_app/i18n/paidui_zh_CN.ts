@@ -1,0 +1,670 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN" sourcelanguage="en">
+<context>
+    <name>AttentionDialog</name>
+    <message>
+        <source>Needs attention (F7)</source>
+        <translation>需处理 (F7)</translation>
+    </message>
+    <message>
+        <source>No.</source>
+        <translation>序号</translation>
+    </message>
+    <message>
+        <source>Event</source>
+        <translation>事件</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>原因</translation>
+    </message>
+    <message>
+        <source>The server refused these events; they will never apply. Tell your manager.</source>
+        <translation>服务器拒绝了这些事件，它们不会生效。请告知店长。</translation>
+    </message>
+    <message>
+        <source>Sale</source>
+        <translation>销售</translation>
+    </message>
+    <message>
+        <source>Refund</source>
+        <translation>退款</translation>
+    </message>
+    <message>
+        <source>Member registration</source>
+        <translation>会员注册</translation>
+    </message>
+    <message>
+        <source>Completion</source>
+        <translation>订单完成</translation>
+    </message>
+</context>
+<context>
+    <name>CheckoutPanel</name>
+    <message>
+        <source>Scan member code / phone number</source>
+        <translation>扫描会员码 / 输入手机号</translation>
+    </message>
+    <message>
+        <source>Confirm sale (Enter)</source>
+        <translation>确认收款 (Enter)</translation>
+    </message>
+    <message>
+        <source>Member</source>
+        <translation>会员</translation>
+    </message>
+    <message>
+        <source>Amount (yuan)</source>
+        <translation>金额（元）</translation>
+    </message>
+    <message>
+        <source>Points deduction (yuan)</source>
+        <translation>积分抵扣（元）</translation>
+    </message>
+    <message>
+        <source>Tender (Ctrl+1…4)</source>
+        <translation>支付方式 (Ctrl+1…4)</translation>
+    </message>
+    <message>
+        <source>To pay</source>
+        <translation>应付</translation>
+    </message>
+    <message>
+        <source>Member recognised: %1</source>
+        <translation>已识别会员：%1</translation>
+    </message>
+    <message>
+        <source>Sale %1 done: %2 by %3</source>
+        <translation>第 %1 单收款完成：%2（%3）</translation>
+    </message>
+    <message>
+        <source>Sale cleared.</source>
+        <translation>已清除本单。</translation>
+    </message>
+</context>
+<context>
+    <name>CustomerWindow</name>
+    <message>
+        <source>Paidui — customer display</source>
+        <translation>排队 — 顾客屏</translation>
+    </message>
+    <message>
+        <source>Welcome to %1</source>
+        <translation>欢迎光临 %1</translation>
+    </message>
+    <message>
+        <source>Welcome</source>
+        <translation>欢迎光临</translation>
+    </message>
+    <message>
+        <source>Paid %1</source>
+        <translation>实付 %1</translation>
+    </message>
+    <message>
+        <source>Scan to follow your queue entry and rebate (and the lottery, when offered).</source>
+        <translation>扫码查看您的排队权益和返利进度（如有抽奖，也在此参与）。</translation>
+    </message>
+    <message>
+        <source>Queue position pending sync</source>
+        <translation>排队位置待同步</translation>
+    </message>
+    <message>
+        <source>Scan to see your order. Become a member to join the queue rebate.</source>
+        <translation>扫码查看订单。成为会员即可参加排队返利。</translation>
+    </message>
+    <message>
+        <source>Your queue position: No. %1</source>
+        <translation>您的排队位置：第 %1 位</translation>
+    </message>
+    <message>
+        <source>Queue entry: %1</source>
+        <translation>排队权益：%1</translation>
+    </message>
+    <message>
+        <source>A lottery is waiting for you: scan the code to draw.</source>
+        <translation>您有一次抽奖机会：扫码即可抽奖。</translation>
+    </message>
+</context>
+<context>
+    <name>EnrollDialog</name>
+    <message>
+        <source>Set up this till</source>
+        <translation>设置本收银台</translation>
+    </message>
+    <message>
+        <source>Till 1</source>
+        <translation>收银台 1</translation>
+    </message>
+    <message>
+        <source>Server address</source>
+        <translation>服务器地址</translation>
+    </message>
+    <message>
+        <source>Enrolment code</source>
+        <translation>注册码</translation>
+    </message>
+    <message>
+        <source>Till name</source>
+        <translation>收银台名称</translation>
+    </message>
+    <message>
+        <source>Manager PIN (4–12 digits)</source>
+        <translation>店长密码（4–12 位数字）</translation>
+    </message>
+    <message>
+        <source>Headquarters gives you a one-time enrolment code for this till.</source>
+        <translation>总部会为本收银台提供一次性注册码。</translation>
+    </message>
+    <message>
+        <source>Enrolling…</source>
+        <translation>正在注册…</translation>
+    </message>
+</context>
+<context>
+    <name>Main</name>
+    <message>
+        <source>Paidui cashier</source>
+        <translation>排队收银</translation>
+    </message>
+    <message>
+        <source>The database needs an upgrade but %1 sales are not synced yet. Sync first, or start with --force-migrate (a backup is made).</source>
+        <translation>数据库需要升级，但还有 %1 笔记录未同步。请先同步，或使用 --force-migrate 启动（会先备份）。</translation>
+    </message>
+    <message>
+        <source>This computer has no secure credential store (OS keyring), so the till&apos;s credential cannot be kept safely. Install or unlock a keyring (e.g. GNOME Keyring / KWallet) and start again. Details: %1</source>
+        <translation>本机没有安全的凭据存储（系统密钥环），无法安全保存收银台凭据。请安装或解锁密钥环（如 GNOME Keyring / KWallet）后重新启动。详情：%1</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>Paidui cashier — %1 · %2</source>
+        <translation>排队收银 — %1 · %2</translation>
+    </message>
+    <message>
+        <source>Enter confirm · Esc clear · F2 refund · F3 register member · F4 shift report · F6 store queue · F7 needs attention · F8 print receipt</source>
+        <translation>Enter 确认 · Esc 清除 · F2 退款 · F3 注册会员 · F4 班次报表 · F6 门店队列 · F7 需处理 · F8 打印小票</translation>
+    </message>
+    <message>
+        <source>Refund recorded: %1</source>
+        <translation>已退款：%1</translation>
+    </message>
+    <message>
+        <source>Member registered: %1</source>
+        <translation>会员已注册：%1</translation>
+    </message>
+    <message>
+        <source>No sale to print yet.</source>
+        <translation>还没有可打印的销售。</translation>
+    </message>
+</context>
+<context>
+    <name>MemberCard</name>
+    <message>
+        <source>Walk-in customer (no member)</source>
+        <translation>散客（非会员）</translation>
+    </message>
+    <message>
+        <source>Scan the member code or type the phone number, then Enter.</source>
+        <translation>请扫描会员码或输入手机号，然后按 Enter。</translation>
+    </message>
+    <message>
+        <source>no level</source>
+        <translation>无等级</translation>
+    </message>
+    <message>
+        <source>Member: %1  ·  %2</source>
+        <translation>会员：%1  ·  %2</translation>
+    </message>
+    <message>
+        <source>Phone ends in %1</source>
+        <translation>手机尾号 %1</translation>
+    </message>
+    <message>
+        <source>Registered at this till, pending sync</source>
+        <translation>本收银台新注册，待同步</translation>
+    </message>
+    <message>
+        <source>Waiting in the queue (last snapshot):</source>
+        <translation>排队中的权益（最近快照）：</translation>
+    </message>
+    <message>
+        <source>position %1</source>
+        <translation>第 %1 位</translation>
+    </message>
+    <message>
+        <source>No waiting entries in the last snapshot.</source>
+        <translation>最近快照中没有排队中的权益。</translation>
+    </message>
+</context>
+<context>
+    <name>QueueReportDialog</name>
+    <message>
+        <source>Store queue report (F6)</source>
+        <translation>门店排队报表 (F6)</translation>
+    </message>
+    <message>
+        <source>Position</source>
+        <translation>位置</translation>
+    </message>
+    <message>
+        <source>Member</source>
+        <translation>会员</translation>
+    </message>
+    <message>
+        <source>Entitlement</source>
+        <translation>权益</translation>
+    </message>
+    <message>
+        <source>Paid</source>
+        <translation>已返</translation>
+    </message>
+    <message>
+        <source>Remaining</source>
+        <translation>待返</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Waiting since</source>
+        <translation>排队开始</translation>
+    </message>
+    <message>
+        <source>Export CSV (Ctrl+E)</source>
+        <translation>导出 CSV (Ctrl+E)</translation>
+    </message>
+    <message>
+        <source>No snapshot yet: this till has not synced with the server.</source>
+        <translation>暂无快照：本收银台尚未与服务器同步。</translation>
+    </message>
+    <message>
+        <source>Queue %1 · snapshot version %2 · pulled %3</source>
+        <translation>队列 %1 · 快照版本 %2 · 获取于 %3</translation>
+    </message>
+    <message>
+        <source>Waiting entries: %1 · outstanding total: %2</source>
+        <translation>排队中：%1 条 · 待返总额：%2</translation>
+    </message>
+    <message>
+        <source>(list shortened by the server)</source>
+        <translation>（列表已由服务器截断）</translation>
+    </message>
+    <message>
+        <source>Today (server): contributions %1 · paid out %2 · kept by the store %3</source>
+        <translation>今日（服务器）：提取 %1 · 已返 %2 · 商家留存 %3</translation>
+    </message>
+    <message>
+        <source>Today&apos;s contributions from this till (estimate, computed locally): %1</source>
+        <translation>本收银台今日提取（本地估算）：%1</translation>
+    </message>
+    <message>
+        <source>Saved to %1</source>
+        <translation>已保存到 %1</translation>
+    </message>
+</context>
+<context>
+    <name>Receipt</name>
+    <message>
+        <source>Receipt no.</source>
+        <translation>小票号</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Till</source>
+        <translation>收银台</translation>
+    </message>
+    <message>
+        <source>Member</source>
+        <translation>会员</translation>
+    </message>
+    <message>
+        <source>Walk-in</source>
+        <translation>散客</translation>
+    </message>
+    <message>
+        <source>Amount</source>
+        <translation>金额</translation>
+    </message>
+    <message>
+        <source>Points deduction</source>
+        <translation>积分抵扣</translation>
+    </message>
+    <message>
+        <source>Paid</source>
+        <translation>已返</translation>
+    </message>
+    <message>
+        <source>Tender</source>
+        <translation>支付方式</translation>
+    </message>
+    <message>
+        <source>Order</source>
+        <translation>订单</translation>
+    </message>
+    <message>
+        <source>Thank you!</source>
+        <translation>谢谢惠顾！</translation>
+    </message>
+</context>
+<context>
+    <name>RefundDialog</name>
+    <message>
+        <source>Refund (F2)</source>
+        <translation>退款 (F2)</translation>
+    </message>
+    <message>
+        <source>Receipt number or order id, then Enter</source>
+        <translation>小票号或订单号，然后按 Enter</translation>
+    </message>
+    <message>
+        <source>Sale</source>
+        <translation>销售</translation>
+    </message>
+    <message>
+        <source>Refund amount (yuan)</source>
+        <translation>退款金额（元）</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>原因</translation>
+    </message>
+    <message>
+        <source>Manager PIN</source>
+        <translation>店长密码</translation>
+    </message>
+    <message>
+        <source>Sale %1 at %2: paid %3 by %4, refundable %5</source>
+        <translation>第 %1 单（%2）：实付 %3（%4），可退 %5</translation>
+    </message>
+    <message>
+        <source>A sale of another till of this store: the server checks the amount.</source>
+        <translation>本店其他收银台的销售：金额由服务器核对。</translation>
+    </message>
+</context>
+<context>
+    <name>RegisterDialog</name>
+    <message>
+        <source>Register a member (F3)</source>
+        <translation>注册会员 (F3)</translation>
+    </message>
+    <message>
+        <source>11-digit mobile number</source>
+        <translation>11 位手机号</translation>
+    </message>
+    <message>
+        <source>Ask the customer&apos;s consent. The number is sent to headquarters; the till shows only its last four digits.</source>
+        <translation>请先征得顾客同意。手机号将发送至总部；收银台只显示后四位。</translation>
+    </message>
+    <message>
+        <source>Phone</source>
+        <translation>手机号</translation>
+    </message>
+</context>
+<context>
+    <name>ShiftReportDialog</name>
+    <message>
+        <source>Shift report (F4)</source>
+        <translation>班次报表 (F4)</translation>
+    </message>
+    <message>
+        <source>Manager PIN</source>
+        <translation>店长密码</translation>
+    </message>
+    <message>
+        <source>Close shift (Z report)</source>
+        <translation>交班（Z 报表）</translation>
+    </message>
+    <message>
+        <source>Z report — shift closed</source>
+        <translation>Z 报表 — 已交班</translation>
+    </message>
+    <message>
+        <source>X report — shift so far</source>
+        <translation>X 报表 — 本班至今</translation>
+    </message>
+    <message>
+        <source>Shift</source>
+        <translation>班次</translation>
+    </message>
+    <message>
+        <source>Sales</source>
+        <translation>销售笔数</translation>
+    </message>
+    <message>
+        <source>Member sales</source>
+        <translation>会员销售</translation>
+    </message>
+    <message>
+        <source>Gross amount</source>
+        <translation>销售总额</translation>
+    </message>
+    <message>
+        <source>Points deductions</source>
+        <translation>积分抵扣</translation>
+    </message>
+    <message>
+        <source>Money taken</source>
+        <translation>实收金额</translation>
+    </message>
+    <message>
+        <source>Refunds</source>
+        <translation>退款</translation>
+    </message>
+    <message>
+        <source>Net</source>
+        <translation>净额</translation>
+    </message>
+    <message>
+        <source>%1 sales · %2 · refunds %3</source>
+        <translation>%1 笔 · %2 · 退款 %3</translation>
+    </message>
+    <message>
+        <source>Rebate contributions (estimate, computed locally at %1)</source>
+        <translation>返利提取（本地估算，比例 %1）</translation>
+    </message>
+    <message>
+        <source>Rebate contributions</source>
+        <translation>返利提取</translation>
+    </message>
+    <message>
+        <source>store not taking part, or not synced yet</source>
+        <translation>门店未参加或尚未同步</translation>
+    </message>
+</context>
+<context>
+    <name>SyncStatusBar</name>
+    <message>
+        <source>● connecting…</source>
+        <translation>● 连接中…</translation>
+    </message>
+    <message>
+        <source>● online</source>
+        <translation>● 在线</translation>
+    </message>
+    <message>
+        <source>● offline</source>
+        <translation>● 离线</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation>从未</translation>
+    </message>
+    <message>
+        <source>Last sync: %1</source>
+        <translation>上次同步：%1</translation>
+    </message>
+    <message>
+        <source>Needs attention: %1 (F7)</source>
+        <translation>需处理：%1 (F7)</translation>
+    </message>
+    <message>
+        <source>Waiting to send: %1</source>
+        <translation>待发送：%1</translation>
+    </message>
+</context>
+<context>
+    <name>Words</name>
+    <message>
+        <source>This member code is not genuine (bad signature). Refused.</source>
+        <translation>该会员码不是真码（签名无效），已拒绝。</translation>
+    </message>
+    <message>
+        <source>This member code has expired. Ask the member to refresh it.</source>
+        <translation>该会员码已过期，请会员刷新后再扫。</translation>
+    </message>
+    <message>
+        <source>This member code is signed by an unknown key. Refused.</source>
+        <translation>该会员码的签名密钥未知，已拒绝。</translation>
+    </message>
+    <message>
+        <source>This code is not a member code.</source>
+        <translation>这不是会员码。</translation>
+    </message>
+    <message>
+        <source>This code cannot be read.</source>
+        <translation>无法识别该码。</translation>
+    </message>
+    <message>
+        <source>Member codes cannot be checked yet: this till has never synced.</source>
+        <translation>暂时无法校验会员码：本收银台尚未同步过。</translation>
+    </message>
+    <message>
+        <source>No member with this phone number. Press F3 to register.</source>
+        <translation>没有该手机号的会员。按 F3 注册。</translation>
+    </message>
+    <message>
+        <source>Scan a member code or type an 11-digit phone number.</source>
+        <translation>请扫描会员码或输入 11 位手机号。</translation>
+    </message>
+    <message>
+        <source>The amount is not valid.</source>
+        <translation>金额无效。</translation>
+    </message>
+    <message>
+        <source>The points deduction is larger than the amount.</source>
+        <translation>积分抵扣大于金额。</translation>
+    </message>
+    <message>
+        <source>A points deduction needs a member.</source>
+        <translation>积分抵扣需要会员。</translation>
+    </message>
+    <message>
+        <source>The refund is larger than what is left of the sale.</source>
+        <translation>退款金额超过该单可退金额。</translation>
+    </message>
+    <message>
+        <source>Wrong manager PIN.</source>
+        <translation>店长密码错误。</translation>
+    </message>
+    <message>
+        <source>No manager PIN is set on this till.</source>
+        <translation>本收银台未设置店长密码。</translation>
+    </message>
+    <message>
+        <source>The PIN is 4 to 12 digits.</source>
+        <translation>密码为 4 到 12 位数字。</translation>
+    </message>
+    <message>
+        <source>Not a mainland mobile number (11 digits starting with 1).</source>
+        <translation>不是有效的手机号（以 1 开头的 11 位数字）。</translation>
+    </message>
+    <message>
+        <source>This phone number is already a member.</source>
+        <translation>该手机号已是会员。</translation>
+    </message>
+    <message>
+        <source>The server does not know this till&apos;s cashier.</source>
+        <translation>服务器不认识本收银台所属的收银点。</translation>
+    </message>
+    <message>
+        <source>The server does not know this order.</source>
+        <translation>服务器没有该订单。</translation>
+    </message>
+    <message>
+        <source>The order was already refunded.</source>
+        <translation>该订单已退款。</translation>
+    </message>
+    <message>
+        <source>The same event was sent twice with different contents.</source>
+        <translation>同一事件两次发送的内容不同。</translation>
+    </message>
+    <message>
+        <source>The server found the event invalid.</source>
+        <translation>服务器认为该事件无效。</translation>
+    </message>
+    <message>
+        <source>The server cannot be reached.</source>
+        <translation>无法连接服务器。</translation>
+    </message>
+    <message>
+        <source>The server does not accept this till&apos;s credential.</source>
+        <translation>服务器不接受本收银台的凭据。</translation>
+    </message>
+    <message>
+        <source>This till has been revoked by headquarters.</source>
+        <translation>本收银台已被总部停用。</translation>
+    </message>
+    <message>
+        <source>The enrolment code is not valid.</source>
+        <translation>注册码无效。</translation>
+    </message>
+    <message>
+        <source>The enrolment code has expired.</source>
+        <translation>注册码已过期。</translation>
+    </message>
+    <message>
+        <source>No sale with this receipt number or order id.</source>
+        <translation>没有该小票号或订单号的销售。</translation>
+    </message>
+    <message>
+        <source>Cash</source>
+        <translation>现金</translation>
+    </message>
+    <message>
+        <source>WeChat Pay</source>
+        <translation>微信支付</translation>
+    </message>
+    <message>
+        <source>Alipay</source>
+        <translation>支付宝</translation>
+    </message>
+    <message>
+        <source>Bank card</source>
+        <translation>银行卡</translation>
+    </message>
+    <message>
+        <source>Other</source>
+        <translation>其他</translation>
+    </message>
+    <message>
+        <source>waiting</source>
+        <translation>排队中</translation>
+    </message>
+    <message>
+        <source>completed</source>
+        <translation>已完成</translation>
+    </message>
+    <message>
+        <source>exchanged</source>
+        <translation>已兑换</translation>
+    </message>
+    <message>
+        <source>expired</source>
+        <translation>已过期</translation>
+    </message>
+    <message>
+        <source>cancelled</source>
+        <translation>已取消</translation>
+    </message>
+</context>
+</TS>

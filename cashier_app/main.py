@@ -1,0 +1,195 @@
+"""`paidui-cashier`: compose the app (options, translations, database, credentials, sync worker, windows) and run.
+
+    paidui-cashier [--server URL] [--data-dir DIR] [--lang zh_CN|en] [--enroll-code CODE --manager-pin PIN]
+    paidui-cashier --self-test      start offscreen, open the main window, exit 0 (used by packaging)
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import httpx
+
+from .core.clock import system_clock
+from .core.credentials import (
+    CredentialStore,
+    CredentialStoreUnavailable,
+    InsecureFileStore,
+    KeyringStore,
+    MemoryStore,
+    Secrets,
+)
+from .core.db import UnitOfWork, kv_set, make_engine, reading
+from .core.migrate import MigrationRefused, migrate
+from .core.sync_client import SyncClient
+from .core.terminal import TerminalInfo, enroll, load_terminal, signer_for
+from .options import CUSTOMER_WINDOW, LANGUAGE, SYNC_INTERVAL_S, SYNC_TIMEOUT_S, Options
+
+log = logging.getLogger("paidui.cashier")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="paidui-cashier", description="Paidui cashier (排队返利 point of sale)")
+    p.add_argument("--server", help="server address, e.g. http://127.0.0.1:8000")
+    p.add_argument("--data-dir", type=Path, help="where the local database and settings live")
+    p.add_argument("--lang", choices=["zh_CN", "en"], help="interface language (default: Simplified Chinese)")
+    p.add_argument("--enroll-code", help="enrol non-interactively with this one-time code (needs --server)")
+    p.add_argument("--manager-pin", help="the manager PIN to set at enrolment (4-12 digits)")
+    p.add_argument("--till-name", default="Till 1")
+    p.add_argument("--force-migrate", action="store_true", help="migrate even while unsent sales wait (backed up)")
+    p.add_argument("--insecure-credential-file", action="store_true",
+                   help="DEMO ONLY, on a machine without an OS keyring: keep the credential in a plain file")
+    p.add_argument("--no-customer-window", action="store_true")
+    p.add_argument("--self-test", action="store_true", help="start offscreen, open the main window, exit 0")
+    return p.parse_args(argv)
+
+
+def default_data_dir() -> Path:
+    from PySide6.QtCore import QStandardPaths
+
+    return Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation))
+
+
+def secrets_store(data_dir: Path, *, insecure: bool) -> CredentialStore:
+    try:
+        return KeyringStore(data_dir)
+    except CredentialStoreUnavailable:
+        if not insecure:
+            raise
+        return InsecureFileStore(data_dir / "INSECURE-terminal-credential.json")
+
+
+def http_factory(server_url: str, timeout_s: float) -> httpx.Client:
+    return httpx.Client(base_url=server_url, timeout=httpx.Timeout(timeout_s, connect=3.0))
+
+
+def _fail(app: object, title: str, text: str, *, interactive: bool) -> int:
+    print(f"{title}: {text}", file=sys.stderr)
+    if interactive:
+        from PySide6.QtWidgets import QMessageBox
+
+        QMessageBox.critical(None, title, text)
+    return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point."""
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.self_test:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from PySide6.QtWidgets import QApplication
+
+    from .sync_worker import SyncController, SyncWorker
+    from .ui.context import AppContext
+    from .ui.customer_window import CustomerWindow
+    from .ui.enroll_dialog import EnrollDialog
+    from .ui.i18n import install_translators
+    from .ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName("Paidui")
+    app.setApplicationName("paidui-cashier")
+    interactive = not args.self_test
+    data_dir: Path = args.data_dir or (Path(tempfile.mkdtemp(prefix="paidui-selftest-")) if args.self_test
+                                       else default_data_dir())
+    data_dir.mkdir(parents=True, exist_ok=True)
+    options = Options(data_dir)
+    language = args.lang or options.get(LANGUAGE)
+    app._translators = install_translators(app, language)  # type: ignore[attr-defined]
+    title = app.translate("Main", "Paidui cashier")
+
+    db_path = data_dir / "paidui-cashier.db"
+    try:
+        result = migrate(db_path, force=args.force_migrate)
+    except MigrationRefused as exc:
+        return _fail(app, title, app.translate("Main", "The database needs an upgrade but %1 sales are not synced "
+                                               "yet. Sync first, or start with --force-migrate (a backup is "
+                                               "made).").replace("%1", str(exc.pending)), interactive=interactive)
+    if result.backup:
+        log.info("database migrated %s -> %s; backup at %s", result.before, result.after, result.backup)
+    engine = make_engine(db_path)
+    clock = system_clock
+
+    if args.self_test:
+        store: CredentialStore = MemoryStore()
+        from shared.tokens import new_private_key, private_key_bytes
+
+        store.save(Secrets("selftest", "selftest", "-", private_key_bytes(new_private_key())))
+        with UnitOfWork(engine) as uow:
+            kv_set(uow.conn, "terminal", TerminalInfo("selftest", "selftest", "http://127.0.0.1:9", "self-test")
+                   .__dict__)
+            uow.commit()
+    else:
+        try:
+            store = secrets_store(data_dir, insecure=args.insecure_credential_file)
+        except CredentialStoreUnavailable as exc:
+            return _fail(app, title, app.translate(
+                "Main", "This computer has no secure credential store (OS keyring), so the till's credential "
+                "cannot be kept safely. Install or unlock a keyring (e.g. GNOME Keyring / KWallet) and start "
+                "again. Details: %1").replace("%1", str(exc)), interactive=interactive)
+
+    with reading(engine) as conn:
+        info = load_terminal(conn)
+    secrets = store.load()
+    if info is None or secrets is None:
+        def do_enroll(server: str, code: str, name: str, pin: str) -> TerminalInfo:
+            with http_factory(server, 15.0) as http:
+                return enroll(engine=engine, secrets_store=store, client=SyncClient(http), server_url=server,
+                              code=code, name=name, manager_pin=pin)
+
+        if args.enroll_code and args.server:
+            info = do_enroll(args.server, args.enroll_code, args.till_name, args.manager_pin)
+        else:
+            dialog = EnrollDialog(do_enroll, args.server or "")
+            if dialog.exec() != EnrollDialog.DialogCode.Accepted or dialog.info is None:
+                return 1
+            info = dialog.info
+        secrets = store.load()
+        assert secrets is not None
+
+    ctx = AppContext(engine=engine, info=info, signer=signer_for(info, secrets, clock), clock=clock,
+                     options=options, data_dir=data_dir)
+    controller = None
+    if not args.self_test:
+        server = info.server_url
+        timeout = float(options.get(SYNC_TIMEOUT_S))
+        worker = SyncWorker(db_path=db_path, http_factory=lambda: http_factory(server, timeout),
+                            credential=secrets.credential, clock=clock,
+                            interval_s=float(options.get(SYNC_INTERVAL_S)))
+        controller = SyncController(worker)
+    customer = None
+    if options.get(CUSTOMER_WINDOW) and not args.no_customer_window:
+        customer = CustomerWindow()
+    window = MainWindow(ctx, customer=customer, sync=controller)
+    if customer is not None:
+        customer.set_store_name(window.store_name)
+        customer.show()
+    window.show()
+    if controller is not None:
+        controller.start()
+    if args.self_test:
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(200, app.quit)
+    try:
+        code = app.exec()
+    finally:
+        if controller is not None:
+            controller.stop()
+        engine.dispose()
+    if args.self_test:
+        if args.data_dir is None:
+            shutil.rmtree(data_dir, ignore_errors=True)
+        print(f"self-test ok: Qt {__import__('PySide6').__version__}, language {language}, data {data_dir}")
+    return int(code)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

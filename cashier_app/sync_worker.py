@@ -1,0 +1,140 @@
+"""The sync worker: a QObject living in its own QThread, with its own httpx.Client and SQLite connections.
+
+It pushes the outbox and pulls on a timer and when asked, backs off with jitter when the server is down or slow,
+and reports back only through signals. It never touches a widget; the UI thread never waits for it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+
+from .core.clock import Clock
+from .core.db import make_engine, reading
+from .core.outbox import attention_count, pending_count
+from .core.sync import Backoff, SyncEngine
+from .core.sync_client import RequestRefused, ServerUnavailable, SyncClient
+
+HttpFactory = Callable[[], httpx.Client]
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    online: bool | None  # None: not tried yet
+    pending: int
+    attention: int
+    last_sync: dt.datetime | None
+    error: str | None = None
+    next_try_s: float | None = None
+
+
+class SyncWorker(QObject):
+    status = Signal(object)  # SyncStatus
+    acknowledged = Signal(object)  # list[OrderAck]
+    pulled = Signal()
+
+    def __init__(
+        self, *, db_path: Path, http_factory: HttpFactory, credential: str, clock: Clock,
+        interval_s: float = 15.0, backoff: Backoff | None = None,
+    ) -> None:
+        super().__init__()
+        self._db_path = db_path
+        self._http_factory = http_factory
+        self._credential = credential
+        self._clock = clock
+        self._interval_ms = int(interval_s * 1000)
+        self._backoff = backoff or Backoff(base=1.0, cap=60.0, rng=random.Random())
+        self._last_sync: dt.datetime | None = None
+        self._online: bool | None = None
+        self._in_backoff = False
+
+    @Slot()
+    def start(self) -> None:
+        """Runs in the worker thread (connected to QThread.started)."""
+        self._engine = make_engine(self._db_path)
+        self._http = self._http_factory()
+        self._sync = SyncEngine(engine=self._engine, client=SyncClient(self._http, credential=self._credential),
+                                clock=self._clock)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.run)
+        self._timer.start(0)
+
+    @Slot()
+    def sync_now(self) -> None:
+        """A sale was made: send it soon, unless we are waiting out a backoff (the timer will come)."""
+        if not self._in_backoff and hasattr(self, "_timer"):
+            self._timer.start(0)
+
+    @Slot()
+    def run(self) -> None:
+        error = None
+        delay_ms = self._interval_ms
+        try:
+            outcome = self._sync.run_once()
+        except (ServerUnavailable, RequestRefused) as exc:
+            self._online = False
+            error = exc.code if isinstance(exc, RequestRefused) else "server_unavailable"
+            delay = self._backoff.next_delay()
+            if isinstance(exc, ServerUnavailable) and exc.retry_after:
+                delay = max(delay, exc.retry_after)
+            delay_ms = int(delay * 1000)
+            self._in_backoff = True
+        except Exception as exc:  # a bug or a malformed answer must not kill the worker: report and retry later
+            self._online = False
+            error = f"{type(exc).__name__}: {exc}"
+            delay_ms = int(self._backoff.next_delay() * 1000)
+            self._in_backoff = True
+        else:
+            self._online = True
+            self._in_backoff = False
+            self._backoff.reset()
+            self._last_sync = self._clock()
+            if outcome.acks:
+                self.acknowledged.emit(outcome.acks)
+            self.pulled.emit()
+        self._timer.start(delay_ms)
+        self.status.emit(self._status(error, delay_ms / 1000 if error else None))
+
+    def _status(self, error: str | None, next_try: float | None) -> SyncStatus:
+        with reading(self._engine) as conn:
+            return SyncStatus(self._online, pending_count(conn), attention_count(conn), self._last_sync, error,
+                              next_try)
+
+    def close(self) -> None:
+        """Called from the owner after the thread has finished."""
+        if hasattr(self, "_http"):
+            self._http.close()
+            self._engine.dispose()
+
+
+class SyncController(QObject):
+    """Owns the worker thread; the UI connects to `worker`'s signals and calls `sync_now()`."""
+
+    wake = Signal()
+
+    def __init__(self, worker: SyncWorker) -> None:
+        super().__init__()
+        self.worker = worker
+        self.thread = QThread()
+        self.thread.setObjectName("paidui-sync")
+        worker.moveToThread(self.thread)
+        self.thread.started.connect(worker.start)
+        self.wake.connect(worker.sync_now)  # queued: crosses threads
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def sync_now(self) -> None:
+        self.wake.emit()
+
+    def stop(self, timeout_ms: int = 30_000) -> None:
+        self.thread.quit()
+        self.thread.wait(timeout_ms)
+        self.worker.close()

@@ -1,0 +1,229 @@
+"""The checkout screen, keyboard first: scan or phone + Enter, amount + Enter. Esc clears the sale."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from shared.money import parse_yuan
+from shared.tokens import PREFIX
+
+from ..core.checkout import TENDERS, CheckoutError, Sale, record_checkout
+from ..core.db import UnitOfWork, reading
+from ..core.members import IdentifyError, MemberView, identify
+from ..core.terminal import cashier_id
+from ..options import AMOUNT_FONT_PT
+from .context import AppContext
+from .words import code_text, tender_text, yuan
+
+
+class MemberCard(QFrame):
+    """Who is buying: masked name, level, waiting entries from the last snapshot."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("memberCard")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.title = QLabel()
+        self.title.setObjectName("memberTitle")
+        self.details = QLabel()
+        self.details.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.details)
+        self.show_member(None)
+
+    def show_member(self, view: MemberView | None) -> None:
+        if view is None:
+            self.title.setText(self.tr("Walk-in customer (no member)"))
+            self.details.setText(self.tr("Scan the member code or type the phone number, then Enter."))
+            return
+        m = view.member
+        level = m.level or self.tr("no level")
+        self.title.setText(self.tr("Member: %1  ·  %2").replace("%1", m.display_name).replace("%2", level))
+        lines = []
+        if view.phone_tail:
+            lines.append(self.tr("Phone ends in %1").replace("%1", view.phone_tail))
+        if view.pending_registration:
+            lines.append(self.tr("Registered at this till, pending sync"))
+        if view.waiting:
+            lines.append(self.tr("Waiting in the queue (last snapshot):"))
+            for e in view.waiting[:5]:
+                pos = self.tr("position %1").replace("%1", str(e.position)) if e.position else "—"
+                lines.append(f"  #{e.seq}  {pos}  {yuan(e.paid_fen)} / {yuan(e.entitlement_fen)}")
+        else:
+            lines.append(self.tr("No waiting entries in the last snapshot."))
+        self.details.setText("\n".join(lines))
+
+
+class CheckoutPanel(QWidget):
+    sale_done = Signal(object)  # Sale
+    unknown_phone = Signal(str)  # offer registration
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.member: MemberView | None = None
+        self.last_unknown_phone = ""
+
+        self.scan = QLineEdit()
+        self.scan.setObjectName("scan")
+        self.scan.setPlaceholderText(self.tr("Scan member code / phone number"))
+        self.card = MemberCard()
+        self.amount = QLineEdit()
+        self.amount.setObjectName("amount")
+        self.amount.setPlaceholderText("0.00")
+        self.deduction = QLineEdit()
+        self.deduction.setObjectName("deduction")
+        self.deduction.setPlaceholderText("0.00")
+        self.tender = QComboBox()
+        self.tender.setObjectName("tender")
+        for t in TENDERS:
+            self.tender.addItem(tender_text(t), t)
+        self.to_pay = QLabel(yuan(0))
+        self.to_pay.setObjectName("toPay")
+        self.to_pay.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        big = QFont()
+        big.setPointSize(self.ctx.options.get(AMOUNT_FONT_PT))
+        big.setBold(True)
+        self.to_pay.setFont(big)
+        mid = QFont()
+        mid.setPointSize(max(14, self.ctx.options.get(AMOUNT_FONT_PT) // 2))
+        for w in (self.scan, self.amount, self.deduction, self.tender):
+            w.setFont(mid)
+        self.confirm_button = QPushButton(self.tr("Confirm sale (Enter)"))
+        self.confirm_button.setObjectName("confirm")
+        self.confirm_button.setFont(mid)
+        self.message = QLabel()
+        self.message.setObjectName("message")
+        self.message.setWordWrap(True)
+        self.message.setFont(mid)
+
+        form = QFormLayout()
+        form.addRow(self.tr("Member"), self.scan)
+        form.addRow(self.tr("Amount (yuan)"), self.amount)
+        form.addRow(self.tr("Points deduction (yuan)"), self.deduction)
+        form.addRow(self.tr("Tender (Ctrl+1…4)"), self.tender)
+        pay_row = QHBoxLayout()
+        pay_row.addWidget(QLabel(self.tr("To pay")))
+        pay_row.addWidget(self.to_pay, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.card)
+        layout.addLayout(form)
+        layout.addLayout(pay_row)
+        layout.addWidget(self.confirm_button)
+        layout.addWidget(self.message)
+        layout.addStretch(1)
+
+        self.scan.returnPressed.connect(self.on_scan)
+        self.amount.returnPressed.connect(self.confirm)
+        self.deduction.returnPressed.connect(self.confirm)
+        self.amount.textChanged.connect(self._update_to_pay)
+        self.deduction.textChanged.connect(self._update_to_pay)
+        self.confirm_button.clicked.connect(self.confirm)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.clear_sale)
+        for i in range(len(TENDERS)):
+            QShortcut(QKeySequence(f"Ctrl+{i + 1}"), self, lambda i=i: self.tender.setCurrentIndex(i))
+        self.scan.setFocus()
+
+    # ------------------------------------------------------------------ flow
+    def say(self, text: str, *, error: bool = False) -> None:
+        self.message.setProperty("error", error)
+        self.message.setStyleSheet("color: #b00020;" if error else "color: #1b5e20;")
+        self.message.setText(text)
+
+    def on_scan(self) -> None:
+        text = self.scan.text().strip()
+        self.scan.clear()
+        if not text:  # Enter on an empty field: a walk-in sale
+            self.amount.setFocus()
+            return
+        self.identify_text(text)
+
+    def identify_text(self, text: str) -> None:
+        try:
+            with reading(self.ctx.engine) as conn:
+                view = identify(conn, text, now=self.ctx.clock())
+        except IdentifyError as exc:
+            self.set_member(None)
+            if exc.code == "unknown_phone":
+                self.last_unknown_phone = text
+                self.unknown_phone.emit(text)
+            self.say(code_text(exc.code), error=True)
+            self.scan.setFocus()
+            return
+        self.set_member(view)
+        self.say(self.tr("Member recognised: %1").replace("%1", view.member.display_name))
+        self.amount.setFocus()
+
+    def set_member(self, view: MemberView | None) -> None:
+        self.member = view
+        self.card.show_member(view)
+
+    def _parse(self, edit: QLineEdit) -> int:
+        text = edit.text().strip()
+        return parse_yuan(text) if text else 0
+
+    def _update_to_pay(self) -> None:
+        try:
+            total, deduction = self._parse(self.amount), self._parse(self.deduction)
+        except ValueError:
+            self.to_pay.setText("—")
+            return
+        self.to_pay.setText(yuan(max(0, total - deduction)))
+
+    def confirm(self) -> Sale | None:
+        if self.amount.text().strip().startswith(PREFIX + "."):
+            # the scanner typed into the amount field: treat it as a scan, not as money
+            text = self.amount.text()
+            self.amount.clear()
+            self.identify_text(text)
+            return None
+        try:
+            total = self._parse(self.amount)
+            deduction = self._parse(self.deduction)
+        except ValueError:
+            self.say(code_text("invalid_amount"), error=True)
+            self.amount.setFocus()
+            self.amount.selectAll()
+            return None
+        tender = str(self.tender.currentData())
+        member = self.member.member if self.member else None
+        try:
+            with UnitOfWork(self.ctx.engine) as uow:
+                sale = record_checkout(uow=uow, cashier_id=cashier_id(uow.conn), member=member, total_fen=total,
+                                       deduction_points_fen=deduction, tender=tender, signer=self.ctx.signer,
+                                       clock=self.ctx.clock)
+        except CheckoutError as exc:
+            self.say(code_text(exc.code), error=True)
+            self.amount.setFocus()
+            return None
+        # Only now, after the commit, is the sale shown as done.
+        self.say(self.tr("Sale %1 done: %2 by %3").replace("%1", str(sale.receipt_no))
+                 .replace("%2", yuan(sale.paid_fen)).replace("%3", tender_text(tender)))
+        self._reset_form()
+        self.sale_done.emit(sale)
+        return sale
+
+    def clear_sale(self) -> None:
+        self._reset_form()
+        self.say(self.tr("Sale cleared."))
+
+    def _reset_form(self) -> None:
+        self.set_member(None)
+        self.scan.clear()
+        self.amount.clear()
+        self.deduction.clear()
+        self.tender.setCurrentIndex(0)
+        self.scan.setFocus()

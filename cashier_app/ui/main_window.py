@@ -1,0 +1,161 @@
+"""The main window: the checkout screen, F-key actions, the sync status bar; wires the customer window."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import QDialog, QLabel, QMainWindow, QVBoxLayout, QWidget
+
+from ..core.checkout import MemberRef, Sale
+from ..core.db import reading
+from ..core.members import MemberView
+from ..core.outbox import pending_count
+from ..core.snapshot import load_store
+from ..core.sync import OrderAck
+from ..options import RECEIPT_PDF
+from ..sync_worker import SyncController, SyncStatus
+from . import receipt
+from .attention import AttentionDialog
+from .checkout import CheckoutPanel
+from .context import AppContext
+from .customer_window import CustomerWindow
+from .queue_report import QueueReportDialog
+from .refund_dialog import RefundDialog
+from .register_dialog import RegisterDialog
+from .shift_report import ShiftReportDialog
+from .status_bar import SyncStatusBar
+from .words import yuan
+
+STYLE = """
+QWidget { font-size: 15pt; }
+#memberCard { background: #fff8e1; border-radius: 6px; }
+#memberTitle { font-size: 20pt; font-weight: bold; }
+#toPay { color: #0d47a1; }
+#confirm { background: #2e7d32; color: white; padding: 10px; }
+#hints { color: #555; font-size: 12pt; }
+"""
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, ctx: AppContext, *, customer: CustomerWindow | None = None,
+                 sync: SyncController | None = None) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.customer = customer
+        self.sync = sync
+        self.last_sale: Sale | None = None
+        self.dialogs: dict[str, QDialog] = {}
+        with reading(ctx.engine) as conn:
+            store = load_store(conn)
+        self.store_name = store.name if store else ctx.info.name
+        self.setWindowTitle(self.tr("Paidui cashier — %1 · %2").replace("%1", self.store_name)
+                            .replace("%2", ctx.info.name))
+        self.setStyleSheet(STYLE)
+        self.checkout = CheckoutPanel(ctx)
+        hints = QLabel(self.tr("Enter confirm · Esc clear · F2 refund · F3 register member · F4 shift report · "
+                               "F6 store queue · F7 needs attention · F8 print receipt"))
+        hints.setObjectName("hints")
+        hints.setWordWrap(True)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.addWidget(self.checkout, 1)
+        layout.addWidget(hints)
+        self.setCentralWidget(central)
+        self.status = SyncStatusBar()
+        self.setStatusBar(self.status)
+        self.resize(1024, 720)
+
+        for key, action in ((Qt.Key.Key_F2, self.open_refund), (Qt.Key.Key_F3, self.open_register),
+                            (Qt.Key.Key_F4, self.open_shift_report), (Qt.Key.Key_F6, self.open_queue_report),
+                            (Qt.Key.Key_F7, self.open_attention), (Qt.Key.Key_F8, self.print_last)):
+            QShortcut(QKeySequence(key), self, action)
+        self.checkout.sale_done.connect(self.on_sale)
+        if sync is not None:
+            sync.worker.status.connect(self.on_status)
+            sync.worker.acknowledged.connect(self.on_acks)
+            sync.worker.pulled.connect(self.on_pulled)
+        self.refresh_pending()
+
+    # ------------------------------------------------------------------ events from the checkout and the worker
+    def on_sale(self, sale: Sale) -> None:
+        self.last_sale = sale
+        if self.customer is not None:
+            self.customer.show_sale(sale)
+        if self.sync is not None:
+            self.sync.sync_now()
+        self.refresh_pending()
+        if self.ctx.options.get(RECEIPT_PDF):
+            folder = self.ctx.data_dir / "receipts"
+            folder.mkdir(parents=True, exist_ok=True)
+            receipt.save_pdf(sale, self.ctx.info, self.store_name, folder / f"receipt-{sale.receipt_no:06d}.pdf")
+
+    def on_status(self, status: SyncStatus) -> None:
+        self.status.show_status(status)
+
+    def on_acks(self, acks: list[OrderAck]) -> None:
+        if self.customer is not None:
+            for ack in acks:
+                self.customer.on_ack(ack.order_id, ack.entry)
+
+    def on_pulled(self) -> None:
+        dialog = self.dialogs.get("queue")
+        if isinstance(dialog, QueueReportDialog) and dialog.isVisible():
+            dialog.refresh()
+
+    def refresh_pending(self) -> None:
+        with reading(self.ctx.engine) as conn:
+            self.status.set_pending(pending_count(conn))
+
+    # ------------------------------------------------------------------ F-keys
+    def _open(self, name: str, dialog: QDialog) -> QDialog:
+        old = self.dialogs.pop(name, None)
+        if old is not None:
+            old.close()
+            old.deleteLater()
+        self.dialogs[name] = dialog
+        dialog.finished.connect(lambda _r: self.checkout.scan.setFocus())
+        dialog.open()
+        dialog.activateWindow()  # keyboard first: the dialog takes the keys at once
+        return dialog
+
+    def open_refund(self) -> RefundDialog:
+        dialog = RefundDialog(self.ctx, self)
+        dialog.refunded.connect(lambda _r: (self.refresh_pending(), self.sync and self.sync.sync_now()))
+        dialog.refunded.connect(lambda r: self.checkout.say(self.tr("Refund recorded: %1").replace("%1",
+                                                                                             yuan(r.amount_fen))))
+        return self._open("refund", dialog)  # type: ignore[return-value]
+
+    def open_register(self) -> RegisterDialog:
+        dialog = RegisterDialog(self.ctx, self.checkout.last_unknown_phone, self)
+        dialog.registered.connect(self.on_registered)
+        return self._open("register", dialog)  # type: ignore[return-value]
+
+    def on_registered(self, member: MemberRef) -> None:
+        self.checkout.set_member(MemberView(member, member.display_name[-4:], [], True))
+        self.checkout.say(self.tr("Member registered: %1").replace("%1", member.display_name))
+        self.checkout.amount.setFocus()
+        self.refresh_pending()
+        if self.sync is not None:
+            self.sync.sync_now()
+
+    def open_shift_report(self) -> ShiftReportDialog:
+        return self._open("shift", ShiftReportDialog(self.ctx, self))  # type: ignore[return-value]
+
+    def open_queue_report(self) -> QueueReportDialog:
+        return self._open("queue", QueueReportDialog(self.ctx, self))  # type: ignore[return-value]
+
+    def open_attention(self) -> AttentionDialog:
+        return self._open("attention", AttentionDialog(self.ctx, self))  # type: ignore[return-value]
+
+    def print_last(self) -> QDialog | None:
+        if self.last_sale is None:
+            self.checkout.say(self.tr("No sale to print yet."), error=True)
+            return None
+        dialog = receipt.preview(self.last_sale, self.ctx.info, self.store_name, self)
+        self.dialogs["print"] = dialog
+        return dialog
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.customer is not None:
+            self.customer.close()
+        super().closeEvent(event)

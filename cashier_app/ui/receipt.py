@@ -1,0 +1,72 @@
+"""The receipt: one HTML document, shown in Qt's print preview or written to PDF through QPrinter."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication as Q
+from PySide6.QtCore import QMarginsF, QSizeF
+from PySide6.QtGui import QPageLayout, QPageSize, QTextDocument
+from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
+from PySide6.QtWidgets import QWidget
+
+from ..core.checkout import Sale
+from ..core.terminal import TerminalInfo
+from .words import tender_text, yuan
+
+RECEIPT_WIDTH_MM = 80  # the common thermal roll
+
+
+def receipt_html(sale: Sale, info: TerminalInfo, store_name: str) -> str:
+    walk_in = Q.translate("Receipt", "Walk-in")
+    rows = [
+        (Q.translate("Receipt", "Receipt no."), str(sale.receipt_no)),
+        (Q.translate("Receipt", "Time"), sale.paid_at.strftime("%Y-%m-%d %H:%M:%S")),
+        (Q.translate("Receipt", "Till"), info.name),
+        (Q.translate("Receipt", "Member"), sale.member.display_name if sale.member else walk_in),
+        (Q.translate("Receipt", "Amount"), yuan(sale.total_fen)),
+    ]
+    if sale.deduction_points_fen:
+        rows.append((Q.translate("Receipt", "Points deduction"), "-" + yuan(sale.deduction_points_fen)))
+    rows.append((Q.translate("Receipt", "Paid"), yuan(sale.paid_fen)))
+    rows.append((Q.translate("Receipt", "Tender"), tender_text(sale.tender)))
+    body = "".join(f"<tr><td>{html.escape(k)}</td><td align='right'>{html.escape(v)}</td></tr>" for k, v in rows)
+    order = html.escape(Q.translate("Receipt", "Order"))
+    thanks = html.escape(Q.translate("Receipt", "Thank you!"))
+    return (
+        f"<h3 align='center'>{html.escape(store_name)}</h3><table width='100%'>{body}</table>"
+        f"<p style='font-size:small'>{order}: {sale.order_id}</p><p align='center'>{thanks}</p>"
+    )
+
+
+def _document(sale: Sale, info: TerminalInfo, store_name: str) -> QTextDocument:
+    doc = QTextDocument()
+    doc.setHtml(receipt_html(sale, info, store_name))
+    return doc
+
+
+def _setup(printer: QPrinter) -> None:
+    printer.setPageSize(QPageSize(QSizeF(RECEIPT_WIDTH_MM, 160), QPageSize.Unit.Millimeter, "receipt"))
+    printer.setPageMargins(QMarginsF(3, 3, 3, 3), QPageLayout.Unit.Millimeter)
+
+
+def save_pdf(sale: Sale, info: TerminalInfo, store_name: str, path: Path) -> Path:
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setOutputFileName(str(path))
+    _setup(printer)
+    _document(sale, info, store_name).print_(printer)
+    return path
+
+
+def preview(sale: Sale, info: TerminalInfo, store_name: str, parent: QWidget | None) -> QPrintPreviewDialog:
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    _setup(printer)
+    dialog = QPrintPreviewDialog(printer, parent)
+    doc = _document(sale, info, store_name)
+    dialog.paintRequested.connect(doc.print_)
+    dialog.setProperty("document", doc)  # keep the document alive as long as the dialog
+    dialog._doc = doc  # type: ignore[attr-defined]
+    dialog.open()
+    return dialog

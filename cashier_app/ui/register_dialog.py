@@ -1,0 +1,51 @@
+"""Register a member at the till (F3) by phone number; synced as a `member_registered` event."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+
+from ..core.checkout import CheckoutError, MemberRef, register_member
+from ..core.db import UnitOfWork
+from .context import AppContext
+from .words import code_text
+
+
+class RegisterDialog(QDialog):
+    registered = Signal(object)  # MemberRef
+
+    def __init__(self, ctx: AppContext, phone: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setWindowTitle(self.tr("Register a member (F3)"))
+        self.phone = QLineEdit(phone)
+        self.phone.setObjectName("phone")
+        self.phone.setPlaceholderText(self.tr("11-digit mobile number"))
+        self.message = QLabel()
+        self.message.setStyleSheet("color: #b00020;")
+        note = QLabel(self.tr("Ask the customer's consent. The number is sent to headquarters; the till shows "
+                              "only its last four digits."))
+        note.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow(self.tr("Phone"), self.phone)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.submit)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(note)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(buttons)
+        self.phone.returnPressed.connect(self.submit)
+        self.phone.setFocus()
+
+    def submit(self) -> MemberRef | None:
+        try:
+            with UnitOfWork(self.ctx.engine) as uow:
+                member = register_member(uow=uow, phone=self.phone.text(), clock=self.ctx.clock)
+        except CheckoutError as exc:
+            self.message.setText(code_text(exc.code))
+            return None
+        self.registered.emit(member)
+        self.accept()
+        return member

@@ -1,0 +1,78 @@
+"""The sync worker in its own QThread against the toy server: signals back, the UI never waits."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import httpx
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from cashier_app.core.sync import Backoff
+from cashier_app.options import Options
+from cashier_app.sync_worker import SyncController, SyncStatus, SyncWorker
+from cashier_app.ui.context import AppContext
+from cashier_app.ui.customer_window import CustomerWindow
+from cashier_app.ui.main_window import MainWindow
+
+from .conftest import Till
+
+
+@pytest.fixture
+def controller(till: Till) -> SyncController:
+    app = till.toy.app()
+    worker = SyncWorker(
+        db_path=Path(str(till.engine.url.database)),
+        http_factory=lambda: httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://toy.test"),
+        credential=till.secrets.credential, clock=till.clock, interval_s=0.2,
+        backoff=Backoff(base=0.05, cap=0.2, rng=random.Random(1)),
+    )
+    c = SyncController(worker)
+    yield c
+    c.stop()
+
+
+def test_worker_sends_sales_and_the_customer_window_shows_the_position(
+    qtbot: QtBot, till: Till, controller: SyncController, tmp_path: Path
+) -> None:
+    ctx = AppContext(engine=till.engine, info=till.info, signer=till.signer, clock=till.clock,
+                     options=Options(tmp_path), data_dir=tmp_path)
+    customer = CustomerWindow()
+    qtbot.addWidget(customer)
+    window = MainWindow(ctx, customer=customer, sync=controller)
+    qtbot.addWidget(window)
+    window.show()
+    till.toy.down = True
+    statuses: list[SyncStatus] = []
+    controller.worker.status.connect(statuses.append)
+    controller.start()
+    qtbot.waitUntil(lambda: any(s.online is False for s in statuses), timeout=5000)
+    assert "offline" in window.status.online.text()
+    panel = window.checkout
+    panel.scan.setText("13800001234")
+    qtbot.keyClick(panel.scan, Qt.Key.Key_Return)
+    panel.amount.setText("66")
+    qtbot.keyClick(panel.amount, Qt.Key.Key_Return)
+    assert customer.position.text() == "Queue position pending sync"
+    assert window.status.pending.text() == "Waiting to send: 1"
+    till.toy.down = False  # the server comes back: the backoff retries on its own
+    qtbot.waitUntil(lambda: customer.position.text() == "Your queue position: No. 1", timeout=10_000)
+    qtbot.waitUntil(lambda: "online" in window.status.online.text() and statuses[-1].pending == 0, timeout=5000)
+    assert window.status.pending.text() == "Waiting to send: 0"
+    assert statuses[-1].last_sync is not None and len(till.toy.applied_orders) == 1
+
+
+def test_worker_reports_refused_events_and_goes_on(qtbot: QtBot, till: Till, controller: SyncController) -> None:
+    from .test_core_checkout import sell
+
+    bad = sell(till, 100)
+    till.toy.refuse[str(bad.order_id)] = "invalid_event"
+    sell(till, 200)
+    statuses: list[SyncStatus] = []
+    controller.worker.status.connect(statuses.append)
+    controller.start()
+    qtbot.waitUntil(lambda: bool(statuses) and statuses[-1].online is True, timeout=5000)
+    assert (statuses[-1].pending, statuses[-1].attention) == (0, 1)
+    assert len(till.toy.applied_orders) == 1
