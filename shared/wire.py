@@ -27,6 +27,25 @@ class _Wire(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# ------------------------------------------------------------------------------------------ enrolment
+
+
+class EnrollRequest(_Wire):
+    code: Annotated[str, Field(min_length=1, max_length=64)]  # the one-time code, dashes and case do not matter
+    name: Annotated[str, Field(min_length=1, max_length=100)]  # what headquarters sees in `terminal list`
+    public_key: Annotated[str, Field(min_length=43, max_length=44)]  # the terminal's Ed25519 key, base64url
+
+
+class EnrollResponse(_Wire):
+    terminal_id: str
+    store_id: str
+    credential: str  # shown once; the server keeps only its hash
+
+
+class RotateResponse(_Wire):
+    credential: str  # pending until first used; the current credential works until then
+
+
 # ------------------------------------------------------------------------------------------ push: events
 
 

@@ -244,6 +244,8 @@ class EntryRow(Base):
         ),
         Index("ix_entries_waiting_tier", "order_completed", "seq", sqlite_where=WAITING, postgresql_where=WAITING),
         Index("ix_entries_member_store_day", "member_id", "store_id", "local_date"),
+        # a store's waiting entries for its terminals' snapshots (migration 0002)
+        Index("ix_entries_waiting_store", "store_id", "seq", sqlite_where=WAITING, postgresql_where=WAITING),
     )
 
 
@@ -402,6 +404,26 @@ class SigningKeyRow(Base):
     public_key: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[Timestamp]
     retired_at: Mapped[OptTimestamp]
+    # signing starts here (migration 0002): terminals learn the public half from a pull before any code uses it
+    activates_at: Mapped[OptTimestamp]
+
+
+class ServerValue(Base):
+    """Small server-wide values made once at init (the chain's phone-hash salt)."""
+
+    __tablename__ = "server_values"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class ApiToken(Base):
+    """A short-lived bearer token of an API user (stored as the sha256 of a 32-byte random token)."""
+
+    __tablename__ = "api_tokens"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.user_id"), index=True)
+    created_at: Mapped[Timestamp]
+    expires_at: Mapped[Timestamp]
 
 
 class JobRun(Base):

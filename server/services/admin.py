@@ -6,6 +6,7 @@ import datetime as dt
 import json
 
 from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.errors import Code, RuleError
 from shared.settings import BaseSettings, StoreSettings, parse_store
@@ -71,12 +72,20 @@ def store_settings(conn: Connection, store_id: str) -> StoreSettings:
 
 
 def next_member_version(conn: Connection) -> int:
-    row = conn.execute(select(t.Counter.value).where(t.Counter.name == "member_version")).scalar()
-    if row is None:
-        conn.execute(insert(t.Counter).values(name="member_version", value=1))
-        return 1
-    conn.execute(update(t.Counter).where(t.Counter.name == "member_version").values(value=row + 1))
-    return int(row) + 1
+    """The next member change version. The UPDATE holds the counter row until commit, so versions become
+    visible in the order they were taken and a pull cursor never skips a member committed late."""
+    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+    conn.execute(
+        dialect.insert(t.Counter.__table__).values(name="member_version", value=0).on_conflict_do_nothing(
+            index_elements=["name"]
+        )
+    )
+    return int(
+        conn.execute(
+            update(t.Counter).where(t.Counter.name == "member_version").values(value=t.Counter.value + 1)
+            .returning(t.Counter.value)
+        ).scalar_one()
+    )
 
 
 def add_member(

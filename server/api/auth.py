@@ -1,0 +1,59 @@
+"""API users log in with a password and get a short-lived bearer token (`Authorization: Bearer pdu_...`)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.wire import ErrorBody
+
+from ..services import users
+from .deps import CallerDep
+from .errors import ERRORS
+from .state import services
+
+router = APIRouter(prefix="/api/v1", tags=["auth"])
+
+
+class TokenRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: Annotated[str, Field(min_length=1, max_length=80)]
+    password: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int  # seconds
+
+
+class Me(BaseModel):
+    role: str
+    store_id: str | None
+    terminal_id: str | None = None
+    username: str | None = None
+
+
+@router.post("/auth/token", response_model=TokenResponse,
+             responses={401: {"model": ErrorBody, "description": "wrong user name or password"}, 422: ERRORS[422]})
+def token(request: Request, body: TokenRequest) -> TokenResponse:
+    """A bearer token for a headquarters admin or a store manager."""
+    svc = services(request)
+    ttl = svc.settings.api_token_minutes
+    with svc.db.connect() as conn:
+        access = users.login(conn, username=body.username, password=body.password, now=svc.clock.now(),
+                             ttl=timedelta(minutes=ttl))
+    return TokenResponse(access_token=access, expires_in=ttl * 60)
+
+
+@router.get("/me", response_model=Me, responses=ERRORS)
+def me(who: CallerDep) -> Me:
+    """Who the credential belongs to."""
+    return Me(
+        role=who.role, store_id=who.store_id,
+        terminal_id=who.terminal.terminal_id if who.terminal else None,
+        username=who.user.username if who.user else None,
+    )

@@ -1,0 +1,74 @@
+"""Every refused request answers `ErrorBody` (`{"code", "detail"}`) with a stable code; never a bare traceback."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from shared.errors import RuleError
+from shared.wire import ErrorBody
+
+from ..errors import Refused
+
+log = logging.getLogger("paidui.api")
+
+HTTP_CODES = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+    406: "not_acceptable", 409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "invalid_request",
+    426: "unsupported_protocol", 429: "rate_limited",
+}
+
+
+def _body(status: int, code: str, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(ErrorBody(code=code, detail=detail[:500]).model_dump(), status_code=status, headers=headers)
+
+
+def _summary(errors: Any) -> str:
+    parts = []
+    for err in list(errors)[:5]:
+        loc = ".".join(str(x) for x in err.get("loc", ()) if x != "body") or "body"
+        parts.append(f"{loc}: {err.get('msg', 'invalid')}")
+    return "; ".join(parts)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(Refused)
+    async def _refused(_: Request, exc: Refused) -> JSONResponse:
+        return _body(exc.status, exc.code, exc.detail, exc.headers)
+
+    @app.exception_handler(RuleError)
+    async def _rule(_: Request, exc: RuleError) -> JSONResponse:
+        return _body(422, exc.code.value, exc.detail)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return _body(422, "invalid_request", _summary(exc.errors()))
+
+    @app.exception_handler(HTTPException)
+    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+        code = HTTP_CODES.get(exc.status_code, "http_error")
+        detail = exc.detail if isinstance(exc.detail, str) else ""
+        return _body(exc.status_code, code, detail, getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return _body(500, "internal_error", "the server failed; the request can be retried")
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "no valid credential (`unauthorized`, `terminal_revoked`)"},
+    403: {"model": ErrorBody, "description": "the credential's role may not do this (`forbidden`)"},
+    422: {"model": ErrorBody, "description": "malformed request (`invalid_request`)"},
+}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody, "description": "unknown, or outside the caller's scope (`not_found`)"},
+}
+PROTOCOL: dict[int | str, dict[str, Any]] = {
+    426: {"model": ErrorBody, "description": "a protocol version this server does not speak"},
+}

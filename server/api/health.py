@@ -1,0 +1,52 @@
+"""Health and version: no authentication, nothing about the data."""
+
+from __future__ import annotations
+
+from importlib import metadata
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from shared.wire import PROTOCOL_VERSION, SUPPORTED_VERSIONS, ErrorBody
+
+from .state import services
+
+router = APIRouter(prefix="/api/v1", tags=["health"])
+
+
+def server_version() -> str:
+    try:
+        return metadata.version("paidui")
+    except metadata.PackageNotFoundError:
+        return "0.0.0+unknown"
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+    database: str
+
+
+class Version(BaseModel):
+    version: str
+    protocol: int
+    protocols: list[int]
+
+
+@router.get("/health", response_model=Health, responses={503: {"model": ErrorBody}})
+def health(request: Request) -> Health | JSONResponse:
+    svc = services(request)
+    try:
+        with svc.db.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception:  # any failure of the database is "unavailable", whatever the driver says
+        body = ErrorBody(code="unavailable", detail="the database does not answer")
+        return JSONResponse(body.model_dump(), status_code=503)
+    return Health(status="ok", version=server_version(), database="sqlite" if svc.db.is_sqlite else "postgresql")
+
+
+@router.get("/version", response_model=Version)
+def version() -> Version:
+    return Version(version=server_version(), protocol=PROTOCOL_VERSION, protocols=sorted(SUPPORTED_VERSIONS))

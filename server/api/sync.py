@@ -1,0 +1,64 @@
+"""Sync protocol v1 routes (docs/sync-protocol.md): enrolment, credential rotation, push, pull."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from shared.wire import (
+    SUPPORTED_VERSIONS,
+    EnrollRequest,
+    EnrollResponse,
+    ErrorBody,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+    RotateResponse,
+)
+
+from ..errors import Refused
+from ..services import terminals
+from .deps import TerminalDep, check_protocol
+from .errors import ERRORS, PROTOCOL
+from .state import services
+
+router = APIRouter(prefix="/api/v1", tags=["sync"], dependencies=[Depends(check_protocol)], responses=PROTOCOL)
+
+
+@router.post(
+    "/terminals/enroll", response_model=EnrollResponse,
+    responses={400: {"model": ErrorBody, "description": "`enrolment_code_invalid`, `enrolment_code_expired`"},
+               422: ERRORS[422]},
+)
+def enroll(request: Request, body: EnrollRequest) -> EnrollResponse:
+    """Exchange a one-time enrolment code for a terminal credential (the code is the credential here)."""
+    svc = services(request)
+    with svc.db.connect() as conn:
+        done = terminals.enroll(conn, code=body.code, name=body.name, public_key=body.public_key,
+                                now=svc.clock.now())
+    return EnrollResponse(terminal_id=done.terminal_id, store_id=done.store_id, credential=done.credential)
+
+
+@router.post("/terminals/rotate", response_model=RotateResponse, responses=ERRORS)
+def rotate(request: Request, terminal: TerminalDep) -> RotateResponse:
+    """A new credential; the current one keeps working until the new one is first used."""
+    svc = services(request)
+    with svc.db.connect() as conn:
+        return RotateResponse(credential=terminals.rotate(conn, terminal_id=terminal.terminal_id))
+
+
+@router.post("/sync/push", response_model=PushResponse, responses=ERRORS)
+def push(request: Request, terminal: TerminalDep, body: PushRequest) -> PushResponse:
+    """Apply a batch of outbox events, each exactly once; answer per event."""
+    if body.protocol not in SUPPORTED_VERSIONS:
+        raise Refused(426, "unsupported_protocol", f"this server speaks {sorted(SUPPORTED_VERSIONS)}")
+    return services(request).push.push(terminal=terminal, request=body)
+
+
+@router.get("/sync/pull", response_model=PullResponse, responses=ERRORS)
+def pull(
+    request: Request, terminal: TerminalDep, cursor: Annotated[str | None, Query(max_length=40)] = None
+) -> PullResponse:
+    """Settings in force, members changed since the cursor, the store's queue snapshot, member-code keys."""
+    return services(request).pull.pull(terminal=terminal, cursor=cursor)

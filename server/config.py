@@ -1,0 +1,112 @@
+"""Server configuration, declared once (pydantic-settings): defaults < TOML config file < PAIDUI_* environment.
+
+The config file is named by `--config FILE` or `PAIDUI_CONFIG`; its keys are the field names below
+(`database_url = "postgresql+psycopg://..."`). Nothing here opens a database or reads a key: `create_app` does.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+ENV_PREFIX = "PAIDUI_"
+CONFIG_ENV = "PAIDUI_CONFIG"
+
+
+class ServerSettings(BaseSettings):
+    """Every knob of the central server, typed, with its default."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
+
+    data_dir: Path = Path("var")
+    database_url: str | None = None  # default: SQLite file <data_dir>/paidui.db
+    database_schema: str | None = None  # PostgreSQL schema (search_path) to use instead of the default
+    key_file: Path | None = None  # default: <data_dir>/signing-keys.json (Ed25519 private keys, mode 0600)
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    workers: int = Field(1, ge=1, le=64)  # several only on PostgreSQL
+    pool_size: int = Field(5, ge=0, le=100)  # database connections per process (0: no pool)
+    public_url: str = "http://127.0.0.1:8000"  # how members' phones reach the server (links in QR codes)
+    log_level: str = "info"
+
+    enrolment_code_minutes: int = Field(10, ge=1, le=24 * 60)
+    api_token_minutes: int = Field(60, ge=1, le=24 * 60)
+    member_code_seconds: int = Field(300, ge=30, le=3600)
+    member_page_days: int = Field(30, ge=1, le=366)
+    key_activation_minutes: int = Field(10, ge=0, le=24 * 60)  # `keys rotate`: publish first, sign later
+    snapshot_limit: int = Field(200, ge=1, le=5000)  # entries in a queue snapshot
+    members_page: int = Field(1000, ge=1, le=10_000)  # member changes per pull
+
+    # rate limits (requests per minute per client address); used by server.ratelimit
+    rate_member_page_per_minute: int = Field(60, ge=1)
+    rate_draw_per_minute: int = Field(10, ge=1)
+    rate_auth_per_minute: int = Field(20, ge=1)  # token and enrolment attempts
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, v: str) -> str:
+        v = v.lower()
+        if v not in {"critical", "error", "warning", "info", "debug", "trace"}:
+            raise ValueError("log_level is one of critical, error, warning, info, debug, trace")
+        return v
+
+    # ------------------------------------------------------------------ derived
+
+    @property
+    def resolved_database_url(self) -> str:
+        from .replay import normalise_url
+
+        if self.database_url:
+            return normalise_url(self.database_url)
+        return f"sqlite:///{(self.data_dir / 'paidui.db').resolve()}"
+
+    @property
+    def resolved_key_file(self) -> Path:
+        return self.key_file if self.key_file is not None else self.data_dir / "signing-keys.json"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+
+def load_settings(config: str | Path | None = None, **overrides: Any) -> ServerSettings:
+    """Settings from the environment and a TOML file (`config`, else PAIDUI_CONFIG); `overrides` win over both."""
+    named = config if config is not None else os.environ.get(CONFIG_ENV) or None
+    path = Path(named) if named is not None else None
+    if path is not None and not path.is_file():
+        raise FileNotFoundError(f"config file {path} does not exist")
+    values = {k: v for k, v in overrides.items() if v is not None}
+    if path is None:
+        return _NoFile(**values)
+    toml_path = path
+
+    class _FromFile(ServerSettings):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_path)
+
+    return _FromFile(**values)
+
+
+class _NoFile(ServerSettings):
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings

@@ -1,0 +1,1 @@
+"""Credentials, passwords, the server signing keys and member codes."""

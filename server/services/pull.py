@@ -1,0 +1,113 @@
+"""Pull (docs/sync-protocol.md): settings in force, members changed since the cursor, the store's queue snapshot.
+
+Everything comes from one consistent read (REPEATABLE READ on PostgreSQL), so the snapshot, the settings and the
+member page agree with each other. The cursor is opaque to terminals: `v1.<member change version>`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, or_, select
+
+from shared.settings import parse_base, parse_store
+from shared.wire import MemberInfo, PullResponse, SigningKey, StoreView
+
+from ..clock import Clock
+from ..db import tables as t
+from ..db.database import Database
+from ..errors import Refused, not_found
+from ..security.member_codes import MEMBER_CODE_TTL
+from . import members, terminals, values
+from .snapshots import queue_snapshot, store_cashiers
+
+CURSOR_PREFIX = "v1."
+
+
+def parse_cursor(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    if not cursor.startswith(CURSOR_PREFIX) or not cursor[len(CURSOR_PREFIX):].isdigit():
+        raise Refused(422, "invalid_request", "the cursor is the one the last pull gave; or pull without one")
+    return int(cursor[len(CURSOR_PREFIX):])
+
+
+@contextmanager
+def consistent_read(db: Database) -> Iterator[Connection]:
+    """One read that sees a single moment (SQLite's write lock gives that already)."""
+    if db.is_sqlite:
+        with db.connect() as conn:
+            yield conn
+        return
+    with db.engine.connect() as raw:
+        conn = raw.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            yield conn
+
+
+def member_code_keys(conn: Connection, now: dt.datetime, lifetime: dt.timedelta) -> list[SigningKey]:
+    """Public keys a till needs to verify member codes: every key that signs now, or soon, or did recently."""
+    sk = t.SigningKeyRow
+    rows = conn.execute(
+        select(sk.kid, sk.public_key, sk.retired_at)
+        .where(or_(sk.retired_at.is_(None), sk.retired_at > now - lifetime))
+        .order_by(sk.created_at)
+    )
+    return [
+        SigningKey(kid=r.kid, public_key=r.public_key,
+                   not_after=r.retired_at + lifetime if r.retired_at is not None else None)
+        for r in rows
+    ]
+
+
+class PullService:
+    def __init__(
+        self, *, db: Database, clock: Clock, snapshot_limit: int = 200, members_page: int = 1000,
+        member_code_ttl: dt.timedelta = MEMBER_CODE_TTL,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.snapshot_limit = snapshot_limit
+        self.members_page = members_page
+        self.member_code_ttl = member_code_ttl
+
+    def pull(self, *, terminal: terminals.TerminalPrincipal, cursor: str | None) -> PullResponse:
+        since = parse_cursor(cursor)
+        now = self.clock.now()
+        with consistent_read(self.db) as conn:
+            settings_row = conn.execute(select(t.SettingsRow).where(t.SettingsRow.id == 1)).one()
+            base = parse_base(json.loads(settings_row.base_json or "{}"))
+            store = conn.execute(select(t.Store).where(t.Store.store_id == terminal.store_id)).first()
+            if store is None:
+                raise not_found("the terminal's store no longer exists")
+            salt = values.phone_salt(conn)
+            changed = members.changed_since(conn, since, self.members_page + 1)
+            complete = len(changed) <= self.members_page
+            changed = changed[: self.members_page]
+            infos = [
+                MemberInfo(
+                    member_id=m.member_id, display_name=members.display_name(m.name, m.phone),
+                    phone_hash=members.phone_hash(salt, m.phone) if m.phone else None,
+                    phone_tail=m.phone[-4:] if m.phone else None, level=m.level, updated_version=m.change_version,
+                )
+                for m in changed
+            ]
+            snapshot = queue_snapshot(conn, base, terminal.store_id, limit=self.snapshot_limit)
+            keys = member_code_keys(conn, now, self.member_code_ttl)
+            answer = PullResponse(
+                server_time=now,
+                cursor=f"{CURSOR_PREFIX}{max([since, *(m.change_version for m in changed)])}",
+                settings_version=int(settings_row.version),
+                base_settings=base.model_dump(mode="json"),
+                store_settings=parse_store(json.loads(store.settings_json or "{}")).model_dump(mode="json"),
+                store=StoreView(store_id=store.store_id, name=store.name, timezone=store.timezone,
+                                cashier_ids=store_cashiers(conn, store.store_id)),
+                members=infos, members_complete=complete, snapshot=snapshot, member_code_keys=keys,
+                phone_salt=salt,
+            )
+        with self.db.connect() as conn:
+            terminals.touch(conn, terminal_id=terminal.terminal_id, now=now)
+        return answer

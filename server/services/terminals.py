@@ -1,0 +1,133 @@
+"""Terminals: one-time enrolment codes, enrolment, credential rotation that survives a lost answer, revocation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, insert, or_, select, update
+
+from shared.tokens import TokenError, public_key_from_text
+
+from ..db import tables as t
+from ..errors import Refused, not_found, unauthorized
+from ..security.secrets import digest, new_enrolment_code, new_terminal_credential, normalise_code
+
+T = t.Terminal
+
+
+@dataclass(frozen=True, slots=True)
+class TerminalPrincipal:
+    terminal_id: str
+    store_id: str
+    role: str = "terminal"
+
+
+@dataclass(frozen=True, slots=True)
+class Enrolled:
+    terminal_id: str
+    store_id: str
+    credential: str
+
+
+def create_enrolment_code(conn: Connection, *, store_id: str, now: dt.datetime, ttl: dt.timedelta) -> str:
+    """A one-time code for a new terminal of `store_id`; only its hash is kept."""
+    if conn.execute(select(t.Store.store_id).where(t.Store.store_id == store_id)).first() is None:
+        raise not_found(f"no store {store_id}")
+    code = new_enrolment_code()
+    conn.execute(
+        insert(t.EnrolmentCode).values(
+            code_hash=digest(normalise_code(code)), store_id=store_id, created_at=now, expires_at=now + ttl
+        )
+    )
+    return code
+
+
+def enroll(conn: Connection, *, code: str, name: str, public_key: str, now: dt.datetime) -> Enrolled:
+    """Exchange a one-time code for a terminal credential (shown once; stored hashed)."""
+    try:
+        public_key_from_text(public_key)
+    except TokenError:
+        raise Refused(422, "invalid_request", "public_key is a raw Ed25519 public key, base64url") from None
+    ec = t.EnrolmentCode
+    code_hash = digest(normalise_code(code))
+    row = conn.execute(select(ec).where(ec.code_hash == code_hash)).first()
+    if row is None or row.used_at is not None:
+        raise Refused(400, "enrolment_code_invalid", "unknown or already used code")
+    if row.expires_at <= now:
+        raise Refused(400, "enrolment_code_expired", "ask headquarters for a new code")
+    claimed = conn.execute(
+        update(ec).where(ec.code_hash == code_hash, ec.used_at.is_(None)).values(used_at=now)
+    ).rowcount
+    if claimed != 1:  # another request used it a moment ago
+        raise Refused(400, "enrolment_code_invalid", "unknown or already used code")
+    terminal_id = f"t-{secrets.token_hex(6)}"
+    credential = new_terminal_credential()
+    conn.execute(
+        insert(T).values(
+            terminal_id=terminal_id, store_id=row.store_id, name=name, public_key=public_key,
+            credential_hash=digest(credential), pending_credential_hash=None, enrolled_at=now,
+            revoked_at=None, last_seen_at=None, backlog=0, applied_through=0,
+        )
+    )
+    return Enrolled(terminal_id, row.store_id, credential)
+
+
+def authenticate(conn: Connection, credential: str) -> TerminalPrincipal:
+    """The terminal a credential belongs to; the first use of a rotated credential retires the old one."""
+    h = digest(credential)
+    row = conn.execute(
+        select(T.terminal_id, T.store_id, T.revoked_at, T.credential_hash, T.pending_credential_hash).where(
+            or_(T.credential_hash == h, T.pending_credential_hash == h)
+        )
+    ).first()
+    if row is None:
+        raise unauthorized("unknown credential")
+    if row.revoked_at is not None:
+        raise Refused(401, "terminal_revoked", "this terminal was revoked; enrol it again")
+    if row.pending_credential_hash == h:
+        conn.execute(
+            update(T).where(T.terminal_id == row.terminal_id, T.pending_credential_hash == h).values(
+                credential_hash=h, pending_credential_hash=None
+            )
+        )
+    return TerminalPrincipal(row.terminal_id, row.store_id)
+
+
+def rotate(conn: Connection, *, terminal_id: str) -> str:
+    """A new credential, pending until first used; until then the current one works too.
+
+    If the answer is lost the terminal calls again with its current credential and gets another pending one,
+    which replaces the lost one (that was never used).
+    """
+    credential = new_terminal_credential()
+    conn.execute(update(T).where(T.terminal_id == terminal_id).values(pending_credential_hash=digest(credential)))
+    return credential
+
+
+def revoke(conn: Connection, *, terminal_id: str, now: dt.datetime) -> bool:
+    """Revoke a terminal; False when it does not exist. Its credentials stop working at once."""
+    result = conn.execute(
+        update(T).where(T.terminal_id == terminal_id, T.revoked_at.is_(None)).values(revoked_at=now)
+    )
+    if result.rowcount:
+        return True
+    return conn.execute(select(T.terminal_id).where(T.terminal_id == terminal_id)).first() is not None
+
+
+def list_terminals(conn: Connection, *, store_id: str | None = None) -> list[dict[str, Any]]:
+    stmt = select(
+        T.terminal_id, T.store_id, T.name, T.enrolled_at, T.revoked_at, T.last_seen_at, T.backlog, T.applied_through
+    ).order_by(T.store_id, T.enrolled_at)
+    if store_id is not None:
+        stmt = stmt.where(T.store_id == store_id)
+    return [dict(row._mapping) for row in conn.execute(stmt)]
+
+
+def touch(conn: Connection, *, terminal_id: str, now: dt.datetime, backlog: int | None = None) -> None:
+    values: dict[str, Any] = {"last_seen_at": now}
+    if backlog is not None:
+        values["backlog"] = backlog
+    conn.execute(update(T).where(T.terminal_id == terminal_id).values(**values))
