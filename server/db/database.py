@@ -99,6 +99,12 @@ class Database:
         with self._cache_lock:
             self._stores_cache = (version, stores)
 
+    def forget_caches(self) -> None:
+        """After the database was replaced underneath us (restore, test wipe): versions may repeat."""
+        with self._cache_lock:
+            self._settings_cache = None
+            self._stores_cache = None
+
     def dispose(self) -> None:
         self.engine.dispose()
 
