@@ -1,0 +1,163 @@
+"""Enrolment, rotation, revocation, pull, and the scoping of every read by the caller's credential."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from server.clock import FixedClock
+from server.services import members, users
+from shared.tokens import Purpose, public_key_from_text, verify
+
+from .support import ADMIN_PASSWORD, T0, Till, enrolment_code, paid, registered, seed
+
+
+def _till(app: FastAPI, http: httpx.Client, store: str = "S1") -> Till:
+    till = Till(http)
+    assert till.enroll(enrolment_code(app.state.db, store, now=T0)).status_code == 200
+    return till
+
+
+def _token(http: httpx.Client, username: str, password: str) -> dict[str, str]:
+    r = http.post("/api/v1/auth/token", json={"username": username, "password": password})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def test_an_enrolment_code_works_once_and_expires(app: FastAPI, http: httpx.Client, clock: FixedClock) -> None:
+    seed(app.state.db, stores={"S1": ["C1"]})
+    code = enrolment_code(app.state.db, "S1", now=T0)
+    first = Till(http)
+    assert first.enroll(code.lower().replace("-", " ")).status_code == 200  # typed loosely, still the code
+    assert first.store_id == "S1"
+    r = Till(http).enroll(code)
+    assert (r.status_code, r.json()["code"]) == (400, "enrolment_code_invalid")
+    late = enrolment_code(app.state.db, "S1", now=T0)
+    clock.set(T0 + dt.timedelta(minutes=10))
+    r = Till(http).enroll(late)
+    assert (r.status_code, r.json()["code"]) == (400, "enrolment_code_expired")
+    bad_key = http.post("/api/v1/terminals/enroll", json={"code": late, "name": "x", "public_key": "A" * 43})
+    assert bad_key.status_code in (400, 422)
+
+
+def test_rotation_survives_a_lost_answer_and_revocation_is_immediate(app: FastAPI, http: httpx.Client) -> None:
+    seed(app.state.db, stores={"S1": ["C1"]})
+    till = _till(app, http)
+    old = till.credential
+    lost = http.post("/api/v1/terminals/rotate", headers=till.auth).json()["credential"]  # answer never arrives
+    assert till.pull().status_code == 200  # the old one still works
+    new = http.post("/api/v1/terminals/rotate", headers=till.auth).json()["credential"]
+    till.credential = lost
+    assert till.pull().status_code == 401  # replaced by the newer pending one
+    till.credential = new
+    assert till.pull().status_code == 200  # first use: the new one takes over
+    till.credential = old
+    assert till.pull().json()["code"] == "unauthorized"
+    till.credential = new
+    with app.state.db.connect() as conn:
+        from server.services import terminals
+
+        assert terminals.revoke(conn, terminal_id=till.terminal_id, now=T0)
+    r = till.push([till.event(paid("C1", 100))])
+    assert (r.status_code, r.json()["code"]) == (401, "terminal_revoked")
+    assert till.pull().json()["code"] == "terminal_revoked"
+
+
+def test_pull_pages_members_and_carries_the_snapshot(app: FastAPI, http: httpx.Client) -> None:
+    seed(app.state.db, stores={"S1": ["C1"], "S2": ["C2"]}, base={"all_cashiers_queue": True})
+    app.state.services.pull.members_page = 2
+    with app.state.db.connect() as conn:
+        for i in range(3):
+            members.add(conn, phone=f"1370000000{i}", name=f"王小{i}", level="gold", member_id=f"m{i}", now=T0)
+    a, b = _till(app, http, "S1"), _till(app, http, "S2")
+    b.push([b.event(paid("C2", 30_000, member="m0"))])
+    a.push([a.event(paid("C1", 10_000, member="m1")), a.event(paid("C1", 10_000))])
+    first = a.pull().json()
+    assert [m["member_id"] for m in first["members"]] == ["m0", "m1"] and first["members_complete"] is False
+    assert first["members"][1]["display_name"] == "王*1"
+    assert first["members"][1]["phone_tail"] == "0001" and len(first["members"][1]["phone_hash"]) == 64
+    assert first["members"][1]["phone_hash"] == members.phone_hash(first["phone_salt"], "13700000001")
+    second = a.pull(first["cursor"]).json()
+    assert [m["member_id"] for m in second["members"]] == ["m2"] and second["members_complete"] is True
+    assert a.pull(second["cursor"]).json()["members"] == []
+    snap = second["snapshot"]
+    assert snap["queue"] == "cashier:ALL" and snap["waiting_count"] == 2
+    by_seq = {e["seq"]: e for e in snap["entries"]}
+    assert by_seq[1]["order_id"] == "" and by_seq[1]["member_display"] == "***"  # another store's customer
+    assert by_seq[1]["position"] == 1 and by_seq[2]["position"] == 2 and by_seq[2]["member_id"] == "m1"
+    assert second["store"] == {"store_id": "S1", "name": "Store S1", "timezone": "Asia/Shanghai", "cashier_ids": ["C1"]}
+    assert second["base_settings"]["all_cashiers_queue"] is True and second["store_settings"]["enabled"] is True
+    version = snap["version"]
+    a.push([a.event(paid("C1", 10_000, member="m2"))])
+    assert a.pull(second["cursor"]).json()["snapshot"]["version"] > version
+    assert a.pull("garbage").status_code == 422
+
+
+def test_member_codes_verify_offline_with_the_pulled_keys(app: FastAPI, http: httpx.Client) -> None:
+    from server.security.member_codes import issue_member_code
+
+    seed(app.state.db, stores={"S1": ["C1"]})
+    till = _till(app, http)
+    keys = {k["kid"]: public_key_from_text(k["public_key"]) for k in till.pull().json()["member_code_keys"]}
+    code = issue_member_code(app.state.keys, "m-1", T0)
+    assert verify(code, keys=keys, purpose=Purpose.MEMBER_CODE, now=T0.timestamp()).claims["m"] == "m-1"
+
+
+def test_every_store_read_is_scoped_by_the_credential(app: FastAPI, http: httpx.Client) -> None:
+    seed(app.state.db, stores={"S1": ["C1"], "S2": ["C2"]})
+    with app.state.db.connect() as conn:
+        users.add_user(conn, username="m1", password="manager-one", role="store_manager", store_id="S1", now=T0)
+    till = _till(app, http, "S1")
+    hq = _token(http, "admin", ADMIN_PASSWORD)
+    manager = _token(http, "m1", "manager-one")
+    terminal = {"Authorization": f"Bearer {till.credential}"}
+    for path in ("/api/v1/stores/S2/queue", "/api/v1/stores/S2/report"):
+        for who in (manager, terminal):
+            assert http.get(path, headers=who).status_code in (403, 404), (path, who)
+        assert http.get(path, headers=hq).status_code == 200
+    assert http.get("/api/v1/stores/S1/queue", headers=manager).status_code == 200
+    assert http.get("/api/v1/stores/S1/queue", headers=terminal).status_code == 200
+    assert http.get("/api/v1/stores/S1/report", headers=manager).status_code == 200
+    assert http.get("/api/v1/stores/S1/report", headers=terminal).status_code == 403
+    assert [s["store_id"] for s in http.get("/api/v1/stores", headers=manager).json()] == ["S1"]
+    assert [s["store_id"] for s in http.get("/api/v1/stores", headers=hq).json()] == ["S1", "S2"]
+    assert http.get("/api/v1/terminals", headers=manager).status_code == 403
+    assert http.get("/api/v1/terminals", headers=hq).status_code == 200
+    for who in (manager, hq):  # only terminals push or pull
+        assert http.get("/api/v1/sync/pull", headers=who).status_code == 403
+    assert http.get("/api/v1/stores/NOPE/queue", headers=hq).status_code == 404
+
+
+@pytest.mark.parametrize("header", [None, "Bearer", "Bearer pdt_forged", "Bearer pdu_forged", "Basic YTpi"])
+def test_no_credential_no_data(app: FastAPI, http: httpx.Client, header: str | None) -> None:
+    headers = {"Authorization": header} if header else {}
+    for method, path in [("GET", "/api/v1/sync/pull"), ("POST", "/api/v1/sync/push"), ("GET", "/api/v1/stores"),
+                         ("GET", "/api/v1/stores/S1/queue"), ("POST", "/api/v1/terminals/rotate"),
+                         ("GET", "/api/v1/me"), ("GET", "/api/v1/terminals")]:
+        r = http.request(method, path, headers=headers, json={"events": []} if method == "POST" else None)
+        assert (r.status_code, r.json()["code"]) == (401, "unauthorized"), (method, path)
+
+
+def test_wrong_passwords_and_protocols_are_refused(app: FastAPI, http: httpx.Client) -> None:
+    seed(app.state.db, stores={"S1": ["C1"]})
+    assert http.post("/api/v1/auth/token", json={"username": "admin", "password": "nope"}).status_code == 401
+    assert http.post("/api/v1/auth/token", json={"username": "nobody", "password": "nope"}).status_code == 401
+    till = _till(app, http)
+    r = http.get("/api/v1/sync/pull", headers={**till.auth, "Paidui-Protocol": "2"})
+    assert (r.status_code, r.json()["code"]) == (426, "unsupported_protocol")
+    r = http.post("/api/v1/sync/push", headers=till.auth, json={"protocol": 9, "events": []})
+    assert r.status_code == 426
+    r = http.post("/api/v1/sync/push", headers=till.auth, json={"events": [{"nonsense": 1}]})
+    assert (r.status_code, r.json()["code"]) == (422, "invalid_request")
+    member = till.event(registered("13800000009"))
+    assert till.push([member]).status_code == 200
+
+
+def test_health_and_version(app: FastAPI, http: httpx.Client) -> None:
+    health = http.get("/api/v1/health").json()
+    assert health["status"] == "ok" and health["database"] in ("sqlite", "postgresql")
+    assert http.get("/api/v1/version").json()["protocols"] == [1]
+    assert http.get("/api/v1/nowhere").json()["code"] == "not_found"
