@@ -18,6 +18,7 @@ from server.db.database import Database
 from server.replay import ServerBackend
 from shared.engine.memory_backend import MemoryBackend
 from shared.scenario import run
+from tests.server.totals import running_totals_differences
 from tests.strategies import register_profiles, scenario_documents
 
 register_profiles()
@@ -41,6 +42,8 @@ def both(doc: dict[str, Any], db: Database) -> tuple[dict[str, Any], dict[str, A
         on_db = run(doc, backend)
     finally:
         backend.close()
+    with db.connect() as conn:
+        assert running_totals_differences(conn) == []
     return run(doc, MemoryBackend()), on_db
 
 

@@ -1,0 +1,63 @@
+"""Independent recomputation of the running totals from the ledger tables (for tests and fault checkers)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, text
+
+
+def running_totals_differences(conn: Connection) -> list[str]:
+    """cashier_stats and daily_stats against sums straight from entries, allocations, unallocated and orders."""
+    diffs: list[str] = []
+    direct = {
+        row[0]: (int(row[1]), int(row[2]))
+        for row in conn.execute(
+            text(
+                "SELECT cashier_id, count(*), coalesce(sum(entitlement_fen - paid_fen), 0) FROM entries "
+                "WHERE status = 'waiting' GROUP BY cashier_id"
+            )
+        )
+    }
+    kept = {
+        row[0]: (int(row[1]), int(row[2]))
+        for row in conn.execute(text("SELECT cashier_id, waiting_count, outstanding_fen FROM cashier_stats"))
+    }
+    for cashier in set(direct) | set(kept):
+        if direct.get(cashier, (0, 0)) != kept.get(cashier, (0, 0)):
+            diffs.append(f"cashier_stats {cashier}: kept {kept.get(cashier)} vs entries {direct.get(cashier)}")
+
+    zones = {r[0]: ZoneInfo(r[1]) for r in conn.execute(text("SELECT store_id, timezone FROM stores"))}
+
+    def day(store: str, at: dt.datetime | str) -> dt.date:
+        if isinstance(at, str):  # SQLite hands back text for a raw query
+            at = dt.datetime.fromisoformat(at)
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=dt.UTC)
+        return at.astimezone(zones[store]).date()
+
+    payouts: dict[tuple[str, dt.date], int] = defaultdict(int)
+    for store, amount, at in conn.execute(
+        text("SELECT e.store_id, a.amount_fen, a.at FROM allocations a JOIN entries e ON e.seq = a.entry_seq")
+    ):
+        payouts[(store, day(store, at))] += int(amount)
+    kept_money: dict[tuple[str, dt.date], int] = defaultdict(int)
+    for store, amount, at in conn.execute(
+        text("SELECT o.store_id, u.amount_fen, u.at FROM unallocated u JOIN orders o ON o.order_id = u.order_id")
+    ):
+        kept_money[(store, day(store, at))] += int(amount)
+    stats = {
+        (r[0], r[1] if isinstance(r[1], dt.date) else dt.date.fromisoformat(r[1])): (int(r[2]), int(r[3]))
+        for r in conn.execute(text("SELECT store_id, day, payouts_fen, kept_fen FROM daily_stats"))
+    }
+    for key in set(payouts) | set(kept_money) | set(stats):
+        want = (payouts.get(key, 0), kept_money.get(key, 0))
+        if stats.get(key, (0, 0)) != want:
+            diffs.append(f"daily_stats {key}: kept (payouts, kept) {stats.get(key)} vs ledgers {want}")
+    total_contrib = int(conn.execute(text("SELECT coalesce(sum(contribution_fen), 0) FROM orders")).scalar_one())
+    stats_contrib = int(conn.execute(text("SELECT coalesce(sum(contributions_fen), 0) FROM daily_stats")).scalar_one())
+    if total_contrib != stats_contrib:
+        diffs.append(f"contributions: daily_stats {stats_contrib} vs orders {total_contrib}")
+    return diffs
