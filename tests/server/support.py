@@ -32,6 +32,19 @@ ADMIN_PASSWORD = "hq-password-1"
 T0 = dt.datetime(2026, 3, 2, 2, 0, tzinfo=dt.UTC)  # 10:00 in Shanghai
 
 
+def pg_available() -> bool:
+    from sqlalchemy.exc import OperationalError
+
+    engine = create_engine(PG_URL)
+    try:
+        with engine.connect():
+            return True
+    except OperationalError:
+        return False
+    finally:
+        engine.dispose()
+
+
 @contextlib.contextmanager
 def database_location(kind: str, tmp_path: Path) -> Iterator[tuple[str, str | None]]:
     """(url, schema) of an empty database: a SQLite file, or a fresh PostgreSQL schema dropped afterwards."""
