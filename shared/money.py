@@ -35,6 +35,8 @@ def parse_yuan(text: str) -> int:
     if negative:
         s = s[1:]
     whole, dot, frac = s.partition(".")
+    if not whole and not frac:  # "-", "." or "-." name no amount
+        raise ValueError(f"not an amount in yuan: {text!r}")
     if not whole:
         whole = "0"
     if not whole.isdigit() or (dot and not frac.isdigit() and frac != "") or len(frac) > 2:

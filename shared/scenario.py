@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from .engine.commands import (
     ChangeSettings,
@@ -34,6 +34,16 @@ from .settings import BaseSettings, StoreSettings, parse_base, parse_store
 
 FORMAT = "paidui-scenario/1"
 Fen = Annotated[int, Field(strict=True)]
+
+
+def _time_text(value: object) -> object:
+    # pydantic would read a number as seconds since 1970: in a scenario that is a typo, not a time.
+    if not isinstance(value, str | dt.datetime):
+        raise ValueError("a time is ISO 8601 text with an offset, e.g. 2024-07-01T10:00:00+08:00")
+    return value
+
+
+Time = Annotated[dt.datetime, BeforeValidator(_time_text)]
 
 
 class ScenarioError(ValueError):
@@ -62,7 +72,7 @@ class ImportedOrderDoc(_Strict):
     cashier: str
     member: str | None = None
     paid_fen: Fen
-    paid_at: dt.datetime
+    paid_at: Time
     status: Literal["paid", "completed", "refunded"] = "completed"
     refunded_fen: Fen = 0
 
@@ -75,7 +85,7 @@ class ImportedEntryDoc(_Strict):
     entitlement_fen: Fen
     paid_fen: Fen
     ratio_bp: Fen
-    paid_at: dt.datetime
+    paid_at: Time
 
 
 class HeaderDoc(_Strict):
@@ -100,7 +110,7 @@ class OrderPaidDoc(_Event):
     cashier: str
     member: str | None = None
     paid_fen: Fen
-    paid_at: dt.datetime
+    paid_at: Time
     total_fen: Fen | None = None
     discount_fen: Fen = 0
     deduction_points_fen: Fen = 0
@@ -112,7 +122,7 @@ class OrderPaidDoc(_Event):
 class OrderCompletedDoc(_Event):
     type: Literal["order_completed"]
     order_id: str
-    at: dt.datetime
+    at: Time
 
 
 class OrderRefundedDoc(_Event):
@@ -120,7 +130,7 @@ class OrderRefundedDoc(_Event):
     order_id: str
     refund_id: Annotated[str, Field(min_length=1)]
     amount_fen: Fen
-    at: dt.datetime
+    at: Time
 
 
 class LotteryDrawDoc(_Event):
@@ -145,12 +155,12 @@ class MemberLevelDoc(_Event):
     type: Literal["member_level"]
     member: str
     level: str | None
-    at: dt.datetime
+    at: Time
 
 
 class ResetDoc(_Event):
     type: Literal["reset"]
-    at: dt.datetime
+    at: Time
 
 
 EVENT_DOCS: dict[str, type[_Event]] = {
@@ -218,6 +228,7 @@ def parse_scenario(doc: object) -> Scenario:
         stores.append((s.id, s.timezone, list(s.cashiers), settings))
     if len({s[0] for s in stores}) != len(stores):
         raise ScenarioError("stores: duplicate store id")
+    _check_imports(header, {s[0]: s[2] for s in stores})
     imported_orders = [
         ImportOrder(
             o.order_id, o.store, o.cashier, o.member, o.paid_fen, _aware(o.paid_at, "imported_orders"), o.status,
@@ -246,6 +257,30 @@ def parse_scenario(doc: object) -> Scenario:
         command, clock = _event_command(raw, clock)
         scenario.events.append(command)
     return scenario
+
+
+def _check_imports(header: HeaderDoc, cashiers: dict[str, list[str]]) -> None:
+    """Imported rows are part of the document: a bad one is a malformed scenario, not a refused event."""
+    rows: list[tuple[str, ImportedOrderDoc | ImportedEntryDoc]] = [
+        *(("imported_orders", o) for o in header.imported_orders),
+        *(("imported_entries", e) for e in header.imported_entries),
+    ]
+    for where, row in rows:
+        name = f"{where} {row.order_id!r}"
+        if row.store not in cashiers:
+            raise ScenarioError(f"{name}: unknown store {row.store!r}")
+        if row.cashier not in cashiers[row.store]:
+            raise ScenarioError(f"{name}: {row.cashier!r} is not a cashier of {row.store}")
+        amounts = {"paid_fen": row.paid_fen}
+        if isinstance(row, ImportedOrderDoc):
+            amounts["refunded_fen"] = row.refunded_fen
+        else:
+            amounts |= {"entitlement_fen": row.entitlement_fen, "ratio_bp": row.ratio_bp}
+        for field_name, value in amounts.items():
+            if not 0 <= value <= 10**12:
+                raise ScenarioError(f"{name}: {field_name} must be whole fen between 0 and 10^12")
+        if isinstance(row, ImportedEntryDoc) and row.paid_fen > row.entitlement_fen:
+            raise ScenarioError(f"{name}: paid_fen exceeds entitlement_fen")
 
 
 def _start_clock(header: HeaderDoc) -> dt.datetime:

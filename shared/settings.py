@@ -73,6 +73,14 @@ class Window(_Model):
     date_from: dt.date | None = None
     date_to: dt.date | None = None
 
+    @field_validator("start", "end")
+    @classmethod
+    def _local_time(cls, v: dt.time) -> dt.time:
+        # Store-local wall time: an offset would make comparisons with local times fail (TypeError).
+        if v.tzinfo is not None:
+            raise ValueError("a window time is store-local: no time zone offset")
+        return v
+
     @model_validator(mode="after")
     def _dates(self) -> Window:
         if self.date_from and self.date_to and self.date_from > self.date_to:
@@ -118,6 +126,13 @@ class ResetSchedule(_Model):
     weekday: Annotated[int, Field(ge=1, le=7, strict=True)] = 1
     day_of_month: Annotated[int, Field(ge=1, le=31, strict=True)] = 1
     at: list[dt.datetime] = []
+
+    @field_validator("time")
+    @classmethod
+    def _local_time(cls, v: dt.time) -> dt.time:
+        if v.tzinfo is not None:
+            raise ValueError("the reset time is local to the base time zone: no offset")
+        return v
 
     @field_validator("at")
     @classmethod

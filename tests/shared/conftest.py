@@ -1,0 +1,5 @@
+"""Hypothesis profiles for the rules tests: "ci" by default, `PAIDUI_HYPOTHESIS_PROFILE=long` for a long run."""
+
+from tests.strategies import register_profiles
+
+register_profiles()
