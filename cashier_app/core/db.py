@@ -28,7 +28,7 @@ from sqlalchemy import (
     event,
     select,
 )
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import QueuePool
 
 metadata = MetaData(
     naming_convention={
@@ -135,8 +135,13 @@ def _on_begin(conn: Connection) -> None:
 
 
 def make_engine(path: Path) -> Engine:
-    """An engine for the local database file; no pooling, so each thread's connection is its own."""
-    engine = create_engine(f"sqlite:///{path}", poolclass=NullPool)
+    """An engine for the local database file.
+
+    Connections are pooled: closing the last connection of a WAL database checkpoints and truncates the WAL,
+    which cost ~4 ms of fsync on every checkout when each unit of work opened its own connection.
+    """
+    engine = create_engine(f"sqlite:///{path}", poolclass=QueuePool, pool_size=2, max_overflow=4,
+                           connect_args={"check_same_thread": False})
     event.listen(engine, "connect", _on_connect)
     event.listen(engine, "begin", _on_begin)
     return engine
