@@ -22,6 +22,7 @@ from ..db.database import Database, UnitOfWork
 RETRYABLE_PG = {"40001", "40P01", "23505", "55P03"}  # serialization, deadlock, unique race, lock not available
 
 Within = Callable[[UnitOfWork, Outcome], None]
+Before = Callable[[Command], None]
 
 
 def is_retryable(exc: DBAPIError) -> bool:
@@ -37,9 +38,14 @@ class Ingest:
         self.rng = rng if rng is not None else SystemRandomSource()
         self.attempts = attempts
         self._jitter = random.Random()
+        # Runs before every command, outside its transaction: the scheduler (server/jobs) hooks in here so that a
+        # reset that fell due runs before any event ingested after its instant (spec §11).
+        self.before: Before | None = None
 
     def apply(self, command: Command, *, within: Within | None = None) -> Outcome:
         """Apply one command; `within` runs in the same transaction (e.g. to log the event that carried it)."""
+        if self.before is not None:
+            self.before(command)
         exclusive = isinstance(command, ChangeSettings)
         for attempt in range(self.attempts):
             try:

@@ -1,0 +1,45 @@
+"""Automatic completion of cashier orders `cashier_auto_complete_hours` after `paid_at` (spec §3.1, §8).
+
+Hours = 0 means the store completes sales at checkout: the till sends `completed: true` and the server's timer
+never fires (scenario-format decision 1). A completion happens at `paid_at + hours`, or when the server received
+the order if that was later, so the ledger reads the same however late the sweep ran. Completing is idempotent in
+the engine (a completed order answers `duplicate`), so two processes sweeping the same order complete it once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, select
+
+from ..db import tables as t
+
+O = t.OrderRow.__table__  # noqa: E741
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    order_id: str
+    at: dt.datetime  # when the timer fires for it
+
+
+def due_orders(
+    conn: Connection, *, hours: int, until: dt.datetime, limit: int, skip: frozenset[str] = frozenset()
+) -> list[Due]:
+    """Orders still `paid` whose timer fired at or before `until`, oldest first (ix_orders_pending_completion)."""
+    if hours <= 0:
+        return []
+    delay = dt.timedelta(hours=hours)
+    stmt = (
+        select(O.c.order_id, O.c.paid_at, O.c.received_at)
+        .where(O.c.status == "paid", O.c.paid_at <= until - delay, O.c.received_at <= until)
+        .order_by(O.c.paid_at, O.c.order_id)
+        .limit(limit + len(skip))
+    )
+    out = []
+    for order_id, paid_at, received_at in conn.execute(stmt):
+        if order_id in skip:
+            continue
+        out.append(Due(order_id, max(paid_at + delay, received_at)))
+    return out[:limit]

@@ -1,0 +1,186 @@
+"""The scheduler of one server process: the reset schedule (§11) and automatic completion, each exactly once.
+
+`tick(now)` does what fell due, in time order: completions due before a reset instant, the reset (several missed
+instants collapse into the latest), then the completions due since. It holds the jobs' lock for the whole tick, so
+with several processes one ticks at a time and the others find the work done (`job_runs`, engine idempotence).
+`catch_up()` is the tick run at start-up before the app serves. `gate(command)` is hooked into `Ingest.before`:
+an event arriving after a reset instant waits for that reset, so the event lands in the new period.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from shared.engine.commands import Command, CompleteOrder, Reset
+from shared.engine.engine import Outcome
+from shared.errors import RuleError
+
+from ..clock import Clock
+from ..db.database import Database, UnitOfWork
+from ..db.repository import SqlRepository
+from ..services.ingest import Ingest
+from . import autocomplete, reset, runs
+
+log = logging.getLogger("paidui.jobs")
+
+LOCK = "scheduler"
+POLL = dt.timedelta(seconds=30)
+RECHECK = dt.timedelta(seconds=5)  # how stale the gate's view of the schedule may get
+BATCH = 200
+
+
+@dataclass
+class TickReport:
+    reset_at: dt.datetime | None = None  # the reset instant this tick ran (None: none ran here)
+    completed: list[str] = field(default_factory=list)  # orders this tick completed
+
+
+class JobRunner:
+    def __init__(
+        self, *, db: Database, ingest: Ingest, clock: Clock, poll: dt.timedelta = POLL, batch: int = BATCH
+    ) -> None:
+        self.db = db
+        self.ingest = ingest
+        self.clock = clock
+        self.poll = poll
+        self.batch = batch
+        self.started = clock.now()
+        self.ready = False  # set once the start-up catch-up has run
+        self._lock = threading.RLock()
+        self._local = threading.local()
+        self._plan: reset.ResetPlan | None = None
+        self._next_reset: dt.datetime | None = None
+        self._recheck_at: dt.datetime | None = None
+        self._failed: set[str] = set()
+        self._hours = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ the work
+
+    def catch_up(self) -> TickReport:
+        """Run what was missed while no server ran (before any event is processed)."""
+        report = self.tick()
+        self.ready = True
+        if report.reset_at is not None or report.completed:
+            log.info("catch-up: reset at %s, %d orders completed", report.reset_at, len(report.completed))
+        return report
+
+    def tick(self, now: dt.datetime | None = None) -> TickReport:
+        """Do everything due at `now` (default: the clock)."""
+        with self._lock:
+            self._local.busy = True
+            try:
+                with runs.job_lock(self.db, LOCK):
+                    return self._tick(now if now is not None else self.clock.now())
+            finally:
+                self._local.busy = False
+
+    def _tick(self, now: dt.datetime) -> TickReport:
+        report = self._reset_if_due(now)
+        report.completed += self._sweep(hours=self._hours, until=now)
+        return report
+
+    def _reset_if_due(self, now: dt.datetime) -> TickReport:
+        """Completions due before a missed reset instant, then that reset; re-arms the gate."""
+        report = TickReport()
+        with self.db.connect() as conn:
+            version = reset.settings_version(self.db, conn)
+            if self._plan is None or self._plan.version != version:
+                self._plan = reset.read_plan(self.db, conn)
+            self._hours = SqlRepository(conn, self.db).base_settings().cashier_auto_complete_hours
+            last = reset.last_run(conn)
+        plan = self._plan
+        due = plan.due(last_run=last, started=self.started, now=now)
+        if due is not None:
+            report.completed += self._sweep(hours=self._hours, until=due)
+            if self._reset(due, now):
+                report.reset_at = due
+            last = due
+        self._next_reset = plan.following(last_run=last, started=self.started, now=now)
+        self._recheck_at = now + RECHECK
+        return report
+
+    def _reset(self, instant: dt.datetime, now: dt.datetime) -> bool:
+        def record(uow: UnitOfWork, _: Outcome) -> None:
+            if not runs.claim(uow.conn, job=reset.JOB, instant=instant, ran_at=now):
+                raise runs.AlreadyRan(instant)
+
+        try:
+            self.ingest.apply(Reset(at=instant), within=record)
+        except runs.AlreadyRan:
+            return False
+        log.info("reset at %s (run at %s)", instant.isoformat(), now.isoformat())
+        return True
+
+    def _sweep(self, *, hours: int, until: dt.datetime) -> list[str]:
+        done: list[str] = []
+        while True:
+            with self.db.connect() as conn:
+                batch = autocomplete.due_orders(
+                    conn, hours=hours, until=until, limit=self.batch, skip=frozenset(self._failed)
+                )
+            for item in batch:
+                try:
+                    outcome = self.ingest.apply(CompleteOrder(order_id=item.order_id, at=item.at))
+                except RuleError as exc:
+                    # Cannot happen to a `paid` order; keep going and do not retry it every sweep.
+                    log.warning("auto-completion of %s refused: %s", item.order_id, exc)
+                    self._failed.add(item.order_id)
+                    continue
+                if outcome.status == "accepted":
+                    done.append(item.order_id)
+            if len(batch) < self.batch:
+                return done
+
+    # ------------------------------------------------------------------ the gate before every event
+
+    def gate(self, command: Command) -> None:
+        """Before a command is applied: if a reset instant has passed, run it first (unless this is the job)."""
+        if isinstance(command, Reset) or getattr(self._local, "busy", False):
+            return
+        now = self.clock.now()
+        nxt, recheck = self._next_reset, self._recheck_at
+        if recheck is not None and now < recheck and (nxt is None or now < nxt):
+            return
+        with self._lock:
+            self._local.busy = True
+            try:
+                with runs.job_lock(self.db, LOCK):
+                    self._reset_if_due(self.clock.now())
+            finally:
+                self._local.busy = False
+
+    # ------------------------------------------------------------------ the thread
+
+    def seconds_to_wait(self) -> float:
+        now = self.clock.now()
+        wake = now + self.poll
+        if self._next_reset is not None and self._next_reset < wake:
+            wake = self._next_reset
+        return max(0.05, (wake - now).total_seconds())
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.seconds_to_wait()):
+            try:
+                self.tick()
+            except Exception:  # the database may be away for a while: log, wait, try again
+                log.exception("scheduled jobs failed; retrying in %s", self.poll)
+                if self._stop.wait(self.poll.total_seconds()):
+                    return
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="paidui-jobs", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
