@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, select
 
 from shared.money import format_fen, pct
-from shared.wire import QueueSnapshot
+from shared.wire import QueueSnapshot, StoreView
 
 from .clock import Clock, iso
 from .db import UnitOfWork, kv_get, orders, refunds, shifts
 from .shifts import close_shift, open_shift
-from .snapshot import contribution_ratio_bp, load_snapshot
+from .snapshot import contribution_ratio_bp, load_snapshot, load_store
 
 
 @dataclass
@@ -97,7 +97,7 @@ class QueueReport:
     snapshot: QueueSnapshot | None
     pulled_at: str | None
     today_local_contributions_fen: int | None  # this terminal's sales today, estimated locally
-    today: dict[str, int] | None  # the server's figures for today when its snapshot carries them
+    store: StoreView | None
 
 
 def queue_report(conn: Connection, *, now: dt.datetime) -> QueueReport:
@@ -110,12 +110,7 @@ def queue_report(conn: Connection, *, now: dt.datetime) -> QueueReport:
         for o in conn.execute(select(orders).where(orders.c.paid_at >= start)):
             if o.member_id is not None or ratio[1]:
                 local += pct(o.paid_fen - o.refunded_fen, ratio[0])
-    today = None
-    if snapshot is not None:
-        extra = getattr(snapshot, "today", None)
-        if extra is not None:
-            today = {k: int(v) for k, v in dict(extra).items() if isinstance(v, int)}
-    return QueueReport(snapshot, kv_get(conn, "last_pull_at"), local, today)
+    return QueueReport(snapshot, kv_get(conn, "last_pull_at"), local, load_store(conn))
 
 
 CSV_HEADER = ["position", "seq", "member", "entitlement", "paid", "remaining", "status", "waiting_since"]

@@ -95,3 +95,30 @@ class SyncClient:
     def pull(self, cursor: str | None) -> PullResponse:
         response = self._send("GET", "/api/v1/sync/pull", params={"cursor": cursor} if cursor else None)
         return PullResponse.model_validate_json(response.content)
+
+
+@dataclass(frozen=True)
+class StoreDay:
+    """One store-local day of a store's figures, from the server (store managers only, not terminals)."""
+
+    day: str
+    orders_count: int
+    sales_fen: int
+    contributions_fen: int
+    payouts_fen: int
+    kept_fen: int
+
+
+def fetch_store_day(http: httpx.Client, *, username: str, password: str, store_id: str, day: str) -> StoreDay:
+    """Log in as the store manager (the password is used once, never stored) and read the day's figures."""
+    client = SyncClient(http)
+    token = client._send("POST", "/api/v1/auth/token", body={"username": username, "password": password}).json()
+    client.credential = str(token["access_token"])
+    report = client._send("GET", f"/api/v1/stores/{store_id}/report",
+                          params={"date_from": day, "date_to": day}).json()
+    days = report.get("days") or []
+    if not days:
+        return StoreDay(day, 0, 0, 0, 0, 0)
+    d = days[-1]
+    return StoreDay(str(d["day"]), int(d["orders_count"]), int(d["sales_fen"]), int(d["contributions_fen"]),
+                    int(d["payouts_fen"]), int(d["kept_fen"]))

@@ -281,6 +281,18 @@
         <translation>导出 CSV (Ctrl+E)</translation>
     </message>
     <message>
+        <source>Store manager user name</source>
+        <translation>店长用户名</translation>
+    </message>
+    <message>
+        <source>Password</source>
+        <translation>密码</translation>
+    </message>
+    <message>
+        <source>Today&apos;s figures from the server</source>
+        <translation>从服务器读取今日数据</translation>
+    </message>
+    <message>
         <source>No snapshot yet: this till has not synced with the server.</source>
         <translation>暂无快照：本收银台尚未与服务器同步。</translation>
     </message>
@@ -297,12 +309,16 @@
         <translation>（列表已由服务器截断）</translation>
     </message>
     <message>
-        <source>Today (server): contributions %1 · paid out %2 · kept by the store %3</source>
-        <translation>今日（服务器）：提取 %1 · 已返 %2 · 商家留存 %3</translation>
-    </message>
-    <message>
         <source>Today&apos;s contributions from this till (estimate, computed locally): %1</source>
         <translation>本收银台今日提取（本地估算）：%1</translation>
+    </message>
+    <message>
+        <source>Loading…</source>
+        <translation>正在读取…</translation>
+    </message>
+    <message>
+        <source>Today %1 (server): %2 sales, %3 · contributions %4 · paid out %5 · kept by the store %6</source>
+        <translation>今日 %1（服务器）：%2 笔，%3 · 提取 %4 · 已返 %5 · 商家留存 %6</translation>
     </message>
     <message>
         <source>Saved to %1</source>

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+import httpx
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -11,6 +14,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -20,8 +24,10 @@ from PySide6.QtWidgets import (
 
 from ..core.db import reading
 from ..core.reports import QueueReport, queue_report, queue_report_csv
+from ..core.sync_client import RequestRefused, StoreDay, fetch_store_day
 from .context import AppContext
-from .words import status_text, yuan
+from .ops import run_op
+from .words import code_text, status_text, yuan
 
 
 class QueueReportDialog(QDialog):
@@ -38,7 +44,9 @@ class QueueReportDialog(QDialog):
             self.tr("Position"), self.tr("Member"), self.tr("Entitlement"), self.tr("Paid"), self.tr("Remaining"),
             self.tr("Status"), self.tr("Waiting since"),
         ])
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.export_button = QPushButton(self.tr("Export CSV (Ctrl+E)"))
         self.export_button.setObjectName("exportCsv")
@@ -46,12 +54,33 @@ class QueueReportDialog(QDialog):
         row = QHBoxLayout()
         row.addWidget(self.export_button)
         row.addWidget(self.exported, 1)
+        # Today's contributions, payouts and money kept live on the server, readable by the store manager only.
+        self.manager = QLineEdit()
+        self.manager.setObjectName("managerUser")
+        self.manager.setPlaceholderText(self.tr("Store manager user name"))
+        self.password = QLineEdit()
+        self.password.setObjectName("managerPassword")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setPlaceholderText(self.tr("Password"))
+        self.load_button = QPushButton(self.tr("Today's figures from the server"))
+        self.load_button.setObjectName("loadToday")
+        self.today_label = QLabel()
+        self.today_label.setObjectName("todayFigures")
+        self.today_label.setWordWrap(True)
+        login = QHBoxLayout()
+        login.addWidget(self.manager)
+        login.addWidget(self.password)
+        login.addWidget(self.load_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
+        layout.addLayout(login)
+        layout.addWidget(self.today_label)
         layout.addWidget(self.table, 1)
         layout.addLayout(row)
         self.export_button.clicked.connect(self.export)
         QShortcut(QKeySequence("Ctrl+E"), self, self.export)
+        self.load_button.clicked.connect(self.load_today)
+        self.password.returnPressed.connect(self.load_today)
         self.resize(900, 600)
         self.refresh()
 
@@ -74,22 +103,44 @@ class QueueReportDialog(QDialog):
             for i, e in enumerate(snap.entries):
                 cells = ["" if e.position is None else str(e.position), e.member_display, yuan(e.entitlement_fen),
                          yuan(e.paid_fen), yuan(e.remaining_fen), status_text(e.status),
-                         e.since.strftime("%Y-%m-%d %H:%M")]
+                         e.since.astimezone(self.ctx.clock().tzinfo).strftime("%m-%d %H:%M")]
                 for j, text in enumerate(cells):
                     item = QTableWidgetItem(text)
                     if j in (0, 2, 3, 4):
                         item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                     self.table.setItem(i, j, item)
-        today = self.report.today
-        if today:
-            lines.append(self.tr("Today (server): contributions %1 · paid out %2 · kept by the store %3")
-                         .replace("%1", yuan(today.get("contributions_fen", 0)))
-                         .replace("%2", yuan(today.get("payouts_fen", 0)))
-                         .replace("%3", yuan(today.get("kept_fen", 0))))
         if self.report.today_local_contributions_fen is not None:
             lines.append(self.tr("Today's contributions from this till (estimate, computed locally): %1")
                          .replace("%1", yuan(self.report.today_local_contributions_fen)))
         self.summary.setText("\n".join(lines))
+
+    def load_today(self) -> None:
+        """Ask the server for today's figures as the store manager, off the UI thread."""
+        store = self.report.store
+        if store is None:
+            self.today_label.setText(self.tr("No snapshot yet: this till has not synced with the server."))
+            return
+        day = dt.datetime.now(ZoneInfo(store.timezone)).date().isoformat()
+        server, user, password = self.ctx.info.server_url, self.manager.text().strip(), self.password.text()
+        self.password.clear()
+        self.today_label.setText(self.tr("Loading…"))
+
+        def job() -> StoreDay:
+            with httpx.Client(base_url=server, timeout=10) as http:
+                return fetch_store_day(http, username=user, password=password, store_id=store.store_id, day=day)
+
+        run_op(job, on_done=self.show_today, on_failed=self._today_failed)
+
+    def show_today(self, d: StoreDay) -> None:
+        self.today_label.setText(
+            self.tr("Today %1 (server): %2 sales, %3 · contributions %4 · paid out %5 · kept by the store %6")
+            .replace("%1", d.day).replace("%2", str(d.orders_count)).replace("%3", yuan(d.sales_fen))
+            .replace("%4", yuan(d.contributions_fen)).replace("%5", yuan(d.payouts_fen))
+            .replace("%6", yuan(d.kept_fen)))
+
+    def _today_failed(self, exc: Exception) -> None:
+        code = exc.code if isinstance(exc, RequestRefused) else "server_unavailable"
+        self.today_label.setText(code_text(code))
 
     def export(self) -> Path:
         folder = self.ctx.data_dir / "reports"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -203,3 +204,20 @@ def test_receipt_pdf(qtbot: QtBot, window: MainWindow, till: Till, tmp_path: Pat
     preview = window.print_last()
     assert preview is not None and preview.isVisible()
     preview.close()
+
+
+def test_queue_report_shows_the_managers_figures_for_today(qtbot: QtBot, window: MainWindow) -> None:
+    from cashier_app.core.sync_client import StoreDay
+
+    qtbot.keyClick(window.checkout.scan, Qt.Key.Key_F6)
+    dialog = window.dialogs["queue"]
+    dialog.show_today(StoreDay("2026-03-02", 3, 30_000, 3_000, 2_500, 500))  # type: ignore[attr-defined]
+    text = dialog.today_label.text()  # type: ignore[attr-defined]
+    assert "3 sales, ¥300.00" in text and "¥30.00" in text and "¥25.00" in text and "¥5.00" in text
+    dialog.manager.setText("m")  # type: ignore[attr-defined]
+    dialog.password.setText("secret")  # type: ignore[attr-defined]
+    # nothing listens on loopback port 9: the job fails off the UI thread and the dialog says so
+    window.ctx.info = dataclasses.replace(window.ctx.info, server_url="http://127.0.0.1:9")
+    dialog.load_today()  # type: ignore[attr-defined]
+    assert dialog.password.text() == ""  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: dialog.today_label.text() == "The server cannot be reached.", timeout=5000)  # type: ignore

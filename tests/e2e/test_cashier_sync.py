@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import signal
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -21,13 +23,14 @@ from cashier_app.core.credentials import InsecureFileStore, MemoryStore
 from cashier_app.core.db import make_engine, orders, outbox, reading
 from cashier_app.core.migrate import migrate
 from cashier_app.core.sync import Backoff, SyncEngine
-from cashier_app.core.sync_client import SyncClient
+from cashier_app.core.sync_client import RequestRefused, SyncClient, fetch_store_day
 from cashier_app.core.terminal import enroll, signer_for
 from cashier_app.options import Options
 from cashier_app.sync_worker import SyncController, SyncStatus, SyncWorker
 from cashier_app.ui.context import AppContext
 from cashier_app.ui.customer_window import CustomerWindow
 from cashier_app.ui.main_window import MainWindow
+from shared.money import pct
 
 from .cashier_support import PaiduiServer
 
@@ -101,6 +104,17 @@ def test_sales_made_while_the_server_is_down_are_applied_once_and_the_position_a
     assert len(on_server) == 12 and {r[0] for r in on_server} == local
     entries = server.query("SELECT order_id, COUNT(*) FROM entries GROUP BY order_id")
     assert len(entries) == 4 and all(n == 1 for _, n in entries)  # four member sales, one entry each
+    # the store manager's figures for today, read from the server as the queue report does
+    server.cli("user", "add", "manager1", "--store", "S1", "--password", "manager-pass-1")
+    paid = sum(1050 + 100 * i for i in range(12))
+    today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    with httpx.Client(base_url=server.url, timeout=10) as http:
+        day = fetch_store_day(http, username="manager1", password="manager-pass-1", store_id="S1", day=today)
+        with pytest.raises(RequestRefused):
+            fetch_store_day(http, username="manager1", password="wrong", store_id="S1", day=today)
+    assert (day.orders_count, day.sales_fen) == (12, paid)
+    assert day.contributions_fen == sum(pct(1050 + 100 * i, 1000) for i in range(12))
+    assert day.payouts_fen + day.kept_fen == day.contributions_fen
     engine.dispose()
 
 
