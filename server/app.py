@@ -28,7 +28,8 @@ from .services.pull import PullService
 from .services.sync import PushService
 
 ROUTERS: list[APIRouter] = [health.router, auth.router, sync.router, stores.router]
-OPTIONAL_ROUTERS = ["server.member_page:router"]  # "module:attribute", skipped while the module does not exist
+# "module:attribute" of routers whose part may be absent: skipped while the module (or its router) does not exist
+OPTIONAL_ROUTERS = ["server.member_page:router", "server.console:router"]
 JOBS = "server.jobs"  # a module with `lifespan(app)` -> async context manager, entered when the app starts
 
 log = logging.getLogger("paidui")
@@ -42,6 +43,9 @@ def _optional(spec: str) -> Any | None:
         if exc.name is not None and module_name.startswith(exc.name):
             return None  # the part is not there (yet)
         raise
+    if attr and not hasattr(module, attr):
+        log.warning("%s has no %s yet: not mounted", module_name, attr)
+        return None
     return getattr(module, attr) if attr else module
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import DBAPIError
 
 from shared.engine.commands import PayOrder
@@ -67,28 +67,37 @@ def body_hash(event: OutboxEvent) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+_THROUGH = select(T.applied_through).where(T.terminal_id == bindparam("tid"))
+_ADVANCE = (
+    update(T)
+    .where(T.terminal_id == bindparam("tid"), T.applied_through == bindparam("before"))
+    .values(applied_through=bindparam("seq"))
+)
+_LOGGED = select(EL.event_id).where(EL.event_id == bindparam("eid"))
+_LOG = insert(EL)
+_PARKED_FOR = select(t.ParkedEvent.id).where(t.ParkedEvent.order_id == bindparam("oid")).limit(1)
+_ORDER_STORE = select(t.OrderRow.store_id).where(t.OrderRow.order_id == bindparam("oid"))
+
+
 def claim(conn: Connection, *, terminal_id: str, event: OutboxEvent) -> None:
-    """Lock the terminal row and check that this event is new and next in its sequence."""
-    stmt = select(T.applied_through).where(T.terminal_id == terminal_id)
-    if conn.dialect.name != "sqlite":
-        stmt = stmt.with_for_update()
-    through = int(conn.execute(stmt).scalar_one())
-    if conn.execute(select(EL.event_id).where(EL.event_id == str(event.event_id))).first() is not None:
+    """Take this terminal's next seq for this event (the row stays locked until commit) or say why not."""
+    moved = conn.execute(_ADVANCE, {"tid": terminal_id, "before": event.seq - 1, "seq": event.seq}).rowcount
+    if conn.execute(_LOGGED, {"eid": str(event.event_id)}).first() is not None:
         raise AlreadyLogged()
-    if event.seq != through + 1:
-        raise SeqTaken(through)
+    if moved != 1:
+        raise SeqTaken(int(conn.execute(_THROUGH, {"tid": terminal_id}).scalar_one()))
 
 
 def log_event(
     conn: Connection, *, terminal_id: str, event: OutboxEvent, digest: str, answer: EventResult, at: dt.datetime
 ) -> None:
+    """The event and its answer, in the transaction that did what it asked (after `claim`)."""
     conn.execute(
-        insert(EL).values(
-            event_id=str(event.event_id), terminal_id=terminal_id, terminal_seq=event.seq, kind=event.body.type,
-            body_hash=digest, status=answer.status, response_json=answer.model_dump_json(), received_at=at,
-        )
+        _LOG,
+        {"event_id": str(event.event_id), "terminal_id": terminal_id, "terminal_seq": event.seq,
+         "kind": event.body.type, "body_hash": digest, "status": answer.status,
+         "response_json": answer.model_dump_json(), "received_at": at},
     )
-    conn.execute(update(T).where(T.terminal_id == terminal_id).values(applied_through=event.seq))
 
 
 def entry_info(conn: Connection, base: BaseSettings, entry: Entry) -> EntryInfo:
@@ -100,15 +109,33 @@ def entry_info(conn: Connection, base: BaseSettings, entry: Entry) -> EntryInfo:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Known:
-    """What one short read found before applying an event."""
+@dataclass
+class BatchView:
+    """What one read at the start of a batch knows; kept up to date as the batch is applied."""
 
-    logged: Any | None  # the event_log row
     through: int
-    member_id: str | None  # order_paid: the member id resolved through aliases
-    member_known: bool
-    order_store: str | None  # the store of the order the event names, when the server has it
+    logged: dict[str, Any]  # event_id -> event_log row
+    member_ids: dict[str, str | None]  # a till's member id -> the server's (None: unknown)
+    order_stores: dict[str, str]  # order id -> store, for the orders that completions and refunds name
+
+
+def read_batch_view(conn: Connection, terminal_id: str, events: list[OutboxEvent]) -> BatchView:
+    through = int(conn.execute(_THROUGH, {"tid": terminal_id}).scalar_one())
+    ids = [str(e.event_id) for e in events]
+    logged = {r.event_id: r for r in conn.execute(select(EL).where(EL.event_id.in_(ids)))} if ids else {}
+    wanted = sorted({e.body.member_id for e in events if isinstance(e.body, OrderPaid) and e.body.member_id})
+    member_ids: dict[str, str | None] = {}
+    if wanted:
+        alias = dict(conn.execute(select(t.MemberAlias.alias_id, t.MemberAlias.member_id)
+                                  .where(t.MemberAlias.alias_id.in_(wanted))).all())
+        found = set(conn.execute(select(t.Member.member_id).where(t.Member.member_id.in_(wanted))).scalars())
+        member_ids = {m: alias.get(m) or (m if m in found else None) for m in wanted}
+    orders = sorted({str(e.body.order_id) for e in events if isinstance(e.body, OrderCompleted | OrderRefunded)})
+    order_stores: dict[str, str] = {}
+    if orders:
+        order_stores = dict(conn.execute(select(t.OrderRow.order_id, t.OrderRow.store_id)
+                                         .where(t.OrderRow.order_id.in_(orders))).all())
+    return BatchView(through, logged, member_ids, order_stores)
 
 
 class PushService:
@@ -126,56 +153,41 @@ class PushService:
     # ------------------------------------------------------------------ the batch
 
     def push(self, *, terminal: terminals.TerminalPrincipal, request: PushRequest) -> PushResponse:
-        results: list[EventResult] = []
+        events = list(request.events)
         with self.db.connect() as conn:
-            through = int(conn.execute(select(T.applied_through).where(T.terminal_id == terminal.terminal_id))
-                          .scalar_one())
-        events = request.events
-        if events and events[0].seq > through + 1:
+            view = read_batch_view(conn, terminal.terminal_id, events)
+        if events and events[0].seq > view.through + 1:
             results = [EventResult(event_id=e.event_id, seq=e.seq, status="not_applied") for e in events]
-            return PushResponse(results=results, applied_through=through, resend_from=through + 1)
-        for event in events:
-            result = self._one(terminal, event)
-            results.append(result)
+            return PushResponse(results=results, applied_through=view.through, resend_from=view.through + 1)
+        results = [self._one(terminal, event, view) for event in events]
         with self.db.connect() as conn:
             terminals.touch(conn, terminal_id=terminal.terminal_id, now=self.clock.now(), backlog=request.backlog)
-            through = int(conn.execute(select(T.applied_through).where(T.terminal_id == terminal.terminal_id))
-                          .scalar_one())
+            through = int(conn.execute(_THROUGH, {"tid": terminal.terminal_id}).scalar_one())
         return PushResponse(results=results, applied_through=through)
 
-    def _one(self, terminal: terminals.TerminalPrincipal, event: OutboxEvent) -> EventResult:
+    def _one(self, terminal: terminals.TerminalPrincipal, event: OutboxEvent, view: BatchView) -> EventResult:
         digest = body_hash(event)
-        known = self._look(terminal, event)
-        if known.logged is not None:
-            return self._repeat(terminal, event, digest, known)
-        if event.seq <= known.through:  # this seq was used by another event
+        logged = view.logged.get(str(event.event_id))
+        if logged is not None:
+            return self._repeat(terminal, event, digest, logged, view)
+        if event.seq <= view.through:  # this seq was used by another event
             return self._refusal(event, Code.CONFLICTING_DUPLICATE, f"seq {event.seq} was used by another event")
-        if event.seq > known.through + 1:
+        if event.seq > view.through + 1:
             return EventResult(event_id=event.event_id, seq=event.seq, status="not_applied")
         try:
-            return self._apply(terminal, event, digest, known)
-        except AlreadyLogged:
-            return self._repeat(terminal, event, digest, self._look(terminal, event))
+            result = self._apply(terminal, event, digest, view)
+        except AlreadyLogged:  # a concurrent request of this terminal logged it first
+            with self.db.connect() as conn:
+                fresh = read_batch_view(conn, terminal.terminal_id, [event])
+            view.through = fresh.through
+            return self._repeat(terminal, event, digest, fresh.logged.get(str(event.event_id)), view)
         except SeqTaken as exc:
+            view.through = exc.through
             if event.seq <= exc.through:
                 return self._refusal(event, Code.CONFLICTING_DUPLICATE, f"seq {event.seq} was used by another event")
             return EventResult(event_id=event.event_id, seq=event.seq, status="not_applied")
-
-    def _look(self, terminal: terminals.TerminalPrincipal, event: OutboxEvent) -> Known:
-        body = event.body
-        with self.db.connect() as conn:
-            logged = conn.execute(select(EL).where(EL.event_id == str(event.event_id))).first()
-            through = int(conn.execute(select(T.applied_through).where(T.terminal_id == terminal.terminal_id))
-                          .scalar_one())
-            member_id, member_known, order_store = None, True, None
-            if logged is None and isinstance(body, OrderPaid) and body.member_id:
-                member_id = members.resolve(conn, body.member_id)
-                member_known = member_id is not None
-            if logged is None and not isinstance(body, OrderPaid) and hasattr(body, "order_id"):
-                order_store = conn.execute(
-                    select(t.OrderRow.store_id).where(t.OrderRow.order_id == str(body.order_id))
-                ).scalar()
-        return Known(logged, through, member_id, member_known, order_store)
+        view.through = event.seq
+        return result
 
     # ------------------------------------------------------------------ answers
 
@@ -185,23 +197,22 @@ class PushService:
                            order_id=order_id)
 
     def _repeat(
-        self, terminal: terminals.TerminalPrincipal, event: OutboxEvent, digest: str, known: Known
+        self, terminal: terminals.TerminalPrincipal, event: OutboxEvent, digest: str, row: Any, view: BatchView
     ) -> EventResult:
-        row = known.logged
         if row is None:
             return EventResult(event_id=event.event_id, seq=event.seq, status="not_applied")
         if row.terminal_id != terminal.terminal_id or row.body_hash != digest:
-            if row.terminal_id == terminal.terminal_id and event.seq == known.through + 1:
-                self._skip(terminal, event)  # the terminal gave this seq to a changed copy: move past it
+            if event.seq == view.through + 1 and self._skip(terminal, event):
+                view.through = event.seq  # the terminal gave this seq to a changed copy: move past it
             return self._refusal(event, Code.CONFLICTING_DUPLICATE, "this event_id was sent before with another body")
         stored = EventResult.model_validate_json(row.response_json)
         status = "duplicate" if stored.status in ("accepted", "duplicate") else stored.status
         return stored.model_copy(update={"status": status, "seq": event.seq})
 
-    def _skip(self, terminal: terminals.TerminalPrincipal, event: OutboxEvent) -> None:
+    def _skip(self, terminal: terminals.TerminalPrincipal, event: OutboxEvent) -> bool:
         with self.db.connect() as conn:
-            conn.execute(update(T).where(T.terminal_id == terminal.terminal_id, T.applied_through == event.seq - 1)
-                         .values(applied_through=event.seq))
+            return bool(conn.execute(_ADVANCE, {"tid": terminal.terminal_id, "before": event.seq - 1,
+                                                "seq": event.seq}).rowcount)
 
     def _answer(self, uow: UnitOfWork, event: OutboxEvent, outcome: Outcome, member_id: str | None) -> EventResult:
         base = uow.repo.base_settings()
@@ -217,46 +228,53 @@ class PushService:
     # ------------------------------------------------------------------ applying
 
     def _apply(
-        self, terminal: terminals.TerminalPrincipal, event: OutboxEvent, digest: str, known: Known
+        self, terminal: terminals.TerminalPrincipal, event: OutboxEvent, digest: str, view: BatchView
     ) -> EventResult:
         body = event.body
         received = self.clock.now()
         if body.type == "member_registered":
-            return self._register(terminal, event, digest, received)
+            return self._register(terminal, event, digest, received, view)
+        member_id: str | None = None
         if isinstance(body, OrderPaid):
-            if not known.member_known:
-                return self._refuse(terminal, event, digest, Code.UNKNOWN_MEMBER, f"no member {body.member_id}")
+            if body.member_id:
+                member_id = view.member_ids.get(body.member_id)
+                if member_id is None:
+                    return self._refuse(terminal, event, digest, Code.UNKNOWN_MEMBER, f"no member {body.member_id}")
             command: Any = PayOrder(
                 order_id=str(body.order_id), store_id=terminal.store_id, cashier_id=body.cashier_id,
-                member_id=known.member_id, paid_fen=body.paid_fen, paid_at=body.paid_at, received_at=received,
+                member_id=member_id, paid_fen=body.paid_fen, paid_at=body.paid_at, received_at=received,
                 terminal_id=terminal.terminal_id, total_fen=body.total_fen, discount_fen=body.discount_fen,
                 deduction_points_fen=body.deduction_points_fen, deduction_love_fen=body.deduction_love_fen,
                 completed=body.completed,
             )
         else:
-            if known.order_store is not None and known.order_store != terminal.store_id:
+            store = view.order_stores.get(str(body.order_id))
+            if store is not None and store != terminal.store_id:
                 return self._refuse(terminal, event, digest, Code.UNKNOWN_ORDER, f"no order {body.order_id} here")
             command = park_command(body, received)
         answer: list[EventResult] = []
+        parked_waiting: list[bool] = []
 
         def within(uow: UnitOfWork, outcome: Outcome) -> None:
-            claim(uow.conn, terminal_id=terminal.terminal_id, event=event)
+            conn = uow.conn
+            claim(conn, terminal_id=terminal.terminal_id, event=event)
             if isinstance(body, OrderPaid):
-                store = uow.conn.execute(
-                    select(t.OrderRow.store_id).where(t.OrderRow.order_id == str(body.order_id))
-                ).scalar_one()
-                if store != terminal.store_id:  # the same order id was sold in another store
+                order_id = str(body.order_id)
+                if outcome.status == "duplicate" and (
+                    conn.execute(_ORDER_STORE, {"oid": order_id}).scalar_one() != terminal.store_id
+                ):  # the same order id was sold in another store
                     raise RuleError(Code.CONFLICTING_DUPLICATE, f"order {body.order_id} exists in another store")
                 if outcome.status == "accepted":
-                    uow.conn.execute(
-                        update(t.OrderRow).where(t.OrderRow.order_id == str(body.order_id)).values(
+                    conn.execute(
+                        update(t.OrderRow).where(t.OrderRow.order_id == order_id).values(
                             tender=body.tender,
                             lines_json=json.dumps([x.model_dump() for x in body.lines], ensure_ascii=False)
                             if body.lines else None,
                         )
                     )
-            result = self._answer(uow, event, outcome, known.member_id)
-            log_event(uow.conn, terminal_id=terminal.terminal_id, event=event, digest=digest, answer=result,
+                parked_waiting.append(conn.execute(_PARKED_FOR, {"oid": order_id}).first() is not None)
+            result = self._answer(uow, event, outcome, member_id)
+            log_event(conn, terminal_id=terminal.terminal_id, event=event, digest=digest, answer=result,
                       at=received)
             answer.append(result)
 
@@ -266,13 +284,15 @@ class PushService:
             if (
                 exc.code == Code.UNKNOWN_ORDER
                 and isinstance(body, OrderCompleted | OrderRefunded)
-                and known.order_store is None
+                and str(body.order_id) not in view.order_stores
             ):
                 return self._park(terminal, event, digest, received)
             return self._refuse(terminal, event, digest, exc.code, exc.detail)
         if isinstance(body, OrderPaid):
-            self.parking.drain(str(body.order_id))
-        return answer[0]
+            view.order_stores[str(body.order_id)] = terminal.store_id
+            if parked_waiting and parked_waiting[-1]:
+                self.parking.drain(str(body.order_id))
+        return answer[-1]
 
     def _transaction(self, work: Callable[[Connection], R]) -> R:
         """One short transaction, retried like Ingest when it loses a race."""
@@ -301,7 +321,8 @@ class PushService:
         return self._transaction(work)
 
     def _register(
-        self, terminal: terminals.TerminalPrincipal, event: OutboxEvent, digest: str, received: dt.datetime
+        self, terminal: terminals.TerminalPrincipal, event: OutboxEvent, digest: str, received: dt.datetime,
+        view: BatchView,
     ) -> EventResult:
         body = event.body
         assert body.type == "member_registered"
@@ -318,9 +339,11 @@ class PushService:
             return result
 
         try:
-            return self._transaction(work)
+            result = self._transaction(work)
         except RuleError as exc:
             return self._refuse(terminal, event, digest, exc.code, exc.detail)
+        view.member_ids[body.member_id] = result.member_id  # sales later in this batch may name it
+        return result
 
     def _park(
         self, terminal: terminals.TerminalPrincipal, event: OutboxEvent, digest: str, received: dt.datetime
