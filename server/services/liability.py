@@ -34,27 +34,66 @@ class DayFigures:
 
 
 @dataclass(slots=True)
-class QueueLiability:
-    queue: str
-    store_ids: list[str]
-    waiting_count: int
-    outstanding_fen: int
-    contributions_7d_fen: int
-    orders_7d: int
-    payouts_7d_fen: int
-    kept_7d_fen: int
-    entries_created_7d: int
-    entries_completed_7d: int
-    # Estimate, at the last 7 days' pace: orders until the last entry in line is paid in full.
-    estimated_orders_to_tail: int | None
-    estimated_days_to_tail: int | None
+class Totals:
+    """Sums of daily_stats over some stores and days."""
+
+    orders: int = 0
+    sales_fen: int = 0
+    contributions_fen: int = 0
+    payouts_fen: int = 0
+    kept_fen: int = 0
+    entries_created: int = 0
+    entries_completed: int = 0
+
+    def add(self, other: Totals) -> None:
+        for name in self.__slots__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
     @property
     def completion_rate_bp(self) -> int | None:
-        """Entries completed per entry created over the last 7 days, in basis points."""
-        if self.entries_created_7d == 0:
-            return None
-        return self.entries_completed_7d * 10_000 // self.entries_created_7d
+        """Entries completed per entry created, in basis points."""
+        return self.entries_completed * 10_000 // self.entries_created if self.entries_created else None
+
+
+def _sum(parts: list[Totals]) -> Totals:
+    total = Totals()
+    for part in parts:
+        total.add(part)
+    return total
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """At the last 7 days' pace: orders (and days) until every entry now waiting, the tail one last, is paid.
+    An estimate, and labelled so wherever it is shown (spec §20.1)."""
+
+    orders: int
+    days: int
+
+
+def estimate(outstanding_fen: int, week: Totals) -> Estimate | None:
+    if outstanding_fen <= 0 or week.contributions_fen <= 0 or week.orders <= 0:
+        return None
+    # Σ remaining of every waiting entry ÷ average contribution per order, rounded up
+    orders = _ceil_div(outstanding_fen * week.orders, week.contributions_fen)
+    return Estimate(orders, _ceil_div(orders * ESTIMATE_DAYS, week.orders))
+
+
+@dataclass(slots=True)
+class QueueLiability:
+    queue: str
+    store_ids: list[str]
+    cashier_ids: list[str]
+    waiting_count: int
+    outstanding_fen: int
+    week: Totals  # the last 7 days (store-level figures of the stores whose cashiers feed this queue)
+    total: Totals  # since the beginning
+    estimate: Estimate | None  # for the whole queue, even when the view is one store's share of it
+    shared: bool  # one queue for all cashiers: the view may show one store's share of it
+
+    @property
+    def completion_rate_bp(self) -> int | None:
+        return self.week.completion_rate_bp
 
 
 @dataclass(slots=True)
@@ -64,27 +103,41 @@ class Liability:
     total_waiting: int = 0
     total_outstanding_fen: int = 0
     series: list[DayFigures] = field(default_factory=list)
-    kept_total_fen: int = 0
-    paid_total_fen: int = 0
+    week: Totals = field(default_factory=Totals)
+    total: Totals = field(default_factory=Totals)
+    estimate: Estimate | None = None
+
+    @property
+    def kept_total_fen(self) -> int:
+        return self.total.kept_fen
+
+    @property
+    def paid_total_fen(self) -> int:
+        return self.total.payouts_fen
 
 
 def _ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
 
+_SUMS = (
+    "orders_count", "sales_fen", "contributions_fen", "payouts_fen", "kept_fen", "entries_created",
+    "entries_completed",
+)
+
+
+def _per_store(conn: Connection, since: dt.date | None, until: dt.date) -> dict[str, Totals]:
+    ds = t.DailyStats
+    stmt = select(ds.store_id, *(func.sum(getattr(ds, c)) for c in _SUMS)).where(ds.day <= until)
+    if since is not None:
+        stmt = stmt.where(ds.day >= since)
+    return {row[0]: Totals(*(int(x or 0) for x in row[1:])) for row in conn.execute(stmt.group_by(ds.store_id))}
+
+
 def _series(conn: Connection, store_ids: list[str] | None, since: dt.date, until: dt.date) -> list[DayFigures]:
     ds = t.DailyStats
     stmt = (
-        select(
-            ds.day,
-            func.sum(ds.orders_count),
-            func.sum(ds.sales_fen),
-            func.sum(ds.contributions_fen),
-            func.sum(ds.payouts_fen),
-            func.sum(ds.kept_fen),
-            func.sum(ds.entries_created),
-            func.sum(ds.entries_completed),
-        )
+        select(ds.day, *(func.sum(getattr(ds, c)) for c in _SUMS))
         .where(ds.day >= since, ds.day <= until)
         .group_by(ds.day)
         .order_by(ds.day)
@@ -97,57 +150,52 @@ def _series(conn: Connection, store_ids: list[str] | None, since: dt.date, until
 def liability(
     conn: Connection, base: BaseSettings, *, today: dt.date, store_ids: list[str] | None = None, days: int = 30
 ) -> Liability:
-    """Per queue and for the chain (or for the given stores only: a store manager's view)."""
+    """Per queue and for the chain (or for the given stores only: a store manager's view).
+
+    A few grouped reads of the running totals, whatever the number of entries: cashier_stats (one row per
+    cashier) and daily_stats (one row per store and day)."""
     cs = t.CashierStats
-    cashier_rows = conn.execute(select(t.Cashier.cashier_id, t.Cashier.store_id)).all()
-    stats = {row.cashier_id: row for row in conn.execute(select(cs.cashier_id, cs.waiting_count, cs.outstanding_fen))}
+    cashier_rows = conn.execute(select(t.Cashier.cashier_id, t.Cashier.store_id).order_by(t.Cashier.cashier_id)).all()
+    stats = {r.cashier_id: (int(r.waiting_count), int(r.outstanding_fen))
+             for r in conn.execute(select(cs.cashier_id, cs.waiting_count, cs.outstanding_fen))}
+    week = _per_store(conn, today - dt.timedelta(days=ESTIMATE_DAYS - 1), today)
+    ever = _per_store(conn, None, today)
     groups: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for cashier_id, store_id in cashier_rows:
-        if store_ids is not None and store_id not in store_ids:
-            continue
         groups[queue_key(cashier_id, base.all_cashiers_queue)].append((cashier_id, store_id))
-    since7 = today - dt.timedelta(days=ESTIMATE_DAYS - 1)
     queues = []
     for key, members in sorted(groups.items()):
-        stores = sorted({s for _, s in members})
-        # a store-level figure belongs to a queue; with one queue for all, it is the whole chain's
-        scope = None if key.endswith(ALL) and store_ids is None else stores
-        week = _series(conn, scope, since7, today)
-        waiting = sum(int(stats[c].waiting_count) for c, _ in members if c in stats)
-        outstanding = sum(int(stats[c].outstanding_fen) for c, _ in members if c in stats)
-        contributions = sum(d.contributions_fen for d in week)
-        orders = sum(d.orders for d in week)
-        orders_needed = days_needed = None
-        if contributions > 0 and orders > 0:
-            # Σ remaining of every waiting entry ÷ average contribution per order: an estimate, labelled so.
-            orders_needed = _ceil_div(outstanding * orders, contributions)
-            days_needed = _ceil_div(orders_needed * ESTIMATE_DAYS, orders)
+        shown = [(c, s) for c, s in members if store_ids is None or s in store_ids]
+        if not shown:
+            continue
+        stores = sorted({s for _, s in shown})
+        all_stores = sorted({s for _, s in members})
+        whole_week = _sum([week.get(s, Totals()) for s in all_stores])
+        whole_outstanding = sum(stats.get(c, (0, 0))[1] for c, _ in members)
         queues.append(
             QueueLiability(
                 queue=key,
                 store_ids=stores,
-                waiting_count=waiting,
-                outstanding_fen=outstanding,
-                contributions_7d_fen=contributions,
-                orders_7d=orders,
-                payouts_7d_fen=sum(d.payouts_fen for d in week),
-                kept_7d_fen=sum(d.kept_fen for d in week),
-                entries_created_7d=sum(d.entries_created for d in week),
-                entries_completed_7d=sum(d.entries_completed for d in week),
-                estimated_orders_to_tail=orders_needed,
-                estimated_days_to_tail=days_needed,
+                cashier_ids=[c for c, _ in shown],
+                waiting_count=sum(stats.get(c, (0, 0))[0] for c, _ in shown),
+                outstanding_fen=sum(stats.get(c, (0, 0))[1] for c, _ in shown),
+                week=_sum([week.get(s, Totals()) for s in stores]),
+                total=_sum([ever.get(s, Totals()) for s in stores]),
+                estimate=estimate(whole_outstanding, whole_week),
+                shared=key.endswith(ALL),
             )
         )
     result = Liability(as_of=today, queues=queues)
     result.total_waiting = sum(q.waiting_count for q in queues)
     result.total_outstanding_fen = sum(q.outstanding_fen for q in queues)
+    scope = set(ever) | set(week) if store_ids is None else set(store_ids)
+    result.week = _sum([week.get(s, Totals()) for s in scope])
+    result.total = _sum([ever.get(s, Totals()) for s in scope])
+    if store_ids is None:
+        result.estimate = estimate(result.total_outstanding_fen, result.week)
+    elif len(queues) == 1:
+        result.estimate = queues[0].estimate
     result.series = _series(conn, store_ids, today - dt.timedelta(days=days - 1), today)
-    ds = t.DailyStats
-    totals = select(func.coalesce(func.sum(ds.kept_fen), 0), func.coalesce(func.sum(ds.payouts_fen), 0))
-    if store_ids is not None:
-        totals = totals.where(ds.store_id.in_(store_ids))
-    kept, paid = conn.execute(totals).one()
-    result.kept_total_fen, result.paid_total_fen = int(kept), int(paid)
     return result
 
 

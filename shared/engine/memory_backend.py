@@ -11,9 +11,12 @@ from .randomness import RandomSource, ScriptedRandomSource
 
 
 class MemoryBackend:
-    def __init__(self, rng: RandomSource | None = None) -> None:
+    def __init__(self, rng: RandomSource | None = None, *, transactional: bool = True) -> None:
+        """`transactional=False` skips the per-event snapshot (a deep copy of the whole state, O(n²) over a long
+        replay): safe because the engine validates every command before it writes; used by what-if simulation."""
         self.repo = MemoryRepository()
         self._rng = rng
+        self._transactional = transactional
         self.engine = Engine(self.repo, rng)
 
     def setup(self, scenario: Scenario) -> None:
@@ -27,6 +30,9 @@ class MemoryBackend:
             self.engine.apply(command)
 
     def apply(self, command: Command) -> None:
+        if not self._transactional:
+            self.engine.apply(command)
+            return
         before = self.repo.snapshot()
         try:
             self.engine.apply(command)

@@ -1,0 +1,102 @@
+"""Sign-in, sign-out, the language switch and the console's own static files."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import FileResponse, RedirectResponse
+
+from ..api.state import services
+from ..errors import Refused
+from ..services import users
+from .session import (
+    COOKIE,
+    LOGIN_COOKIE,
+    PATH,
+    NeedLogin,
+    current_user,
+    end_session,
+    login_csrf,
+    new_login_nonce,
+    same,
+    session_ttl,
+)
+from .web import HERE, LANG_COOKIE, ConsoleRoute, Form, Posted, field, page, safe_next
+
+router = APIRouter(route_class=ConsoleRoute)
+STATIC = {"console.css": "text/css", "console.js": "text/javascript"}
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+@router.get("/")
+def home(request: Request) -> Response:
+    current_user(request)  # to the sign-in page first when there is no session
+    return RedirectResponse("/console/liability", status_code=303)
+
+
+def _login_page(request: Request, *, next_: str, error: str | None = None, username: str = "",
+                status: int = 200) -> Response:
+    nonce = new_login_nonce()
+    response = page(request, "login.html", user=None, status=status, csrf=login_csrf(nonce), next=next_,
+                    error=error, username=username, why=request.query_params.get("why", ""))
+    response.set_cookie(LOGIN_COOKIE, nonce, path=PATH, httponly=True, samesite="strict", secure=_secure(request),
+                        max_age=3600)
+    return response
+
+
+@router.get("/login")
+def login_form(request: Request) -> Response:
+    try:
+        current_user(request)
+    except NeedLogin:
+        return _login_page(request, next_=safe_next(request.query_params.get("next")))
+    return RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
+
+
+@router.post("/login")
+def login(request: Request, form: Form) -> Response:
+    next_ = safe_next(field(form, "next"))
+    username = field(form, "username")
+    # double submit: the form's token must match the cookie this browser got with the form
+    if not same(field(form, "csrf"), login_csrf(request.cookies.get(LOGIN_COOKIE, "") or "-")):
+        return _login_page(request, next_=next_, error="login.stale", username=username, status=403)
+    svc = services(request)
+    try:
+        with svc.db.connect() as conn:
+            token = users.login(conn, username=username, password=str(form.get("password") or ""),
+                                now=svc.clock.now(), ttl=session_ttl(request))
+    except Refused:
+        return _login_page(request, next_=next_, error="login.wrong", username=username, status=401)
+    response = RedirectResponse(next_, status_code=303)
+    response.set_cookie(COOKIE, token, path=PATH, httponly=True, samesite="lax", secure=_secure(request))
+    response.delete_cookie(LOGIN_COOKIE, path=PATH)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, user: Posted) -> Response:
+    end_session(request, user.token)
+    response = RedirectResponse("/console/login", status_code=303)
+    response.delete_cookie(COOKIE, path=PATH, httponly=True, samesite="lax")
+    return response
+
+
+@router.get("/lang")
+def switch_language(request: Request) -> Response:
+    lang = request.query_params.get("to", "zh")
+    response = RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
+    if lang in ("zh", "en"):
+        response.set_cookie(LANG_COOKIE, lang, path=PATH, samesite="lax", secure=_secure(request),
+                            max_age=int(dt.timedelta(days=365).total_seconds()))
+    return response
+
+
+@router.get("/static/{name}")
+def static(name: str) -> Response:
+    if name not in STATIC:
+        return Response(status_code=404)
+    return FileResponse(HERE / "static" / name, media_type=STATIC[name], headers={"Cache-Control": "max-age=3600"})

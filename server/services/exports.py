@@ -1,0 +1,204 @@
+"""Exports of the console's tables as CSV and XLSX (openpyxl): liability series, settlement, history, members.
+
+Money leaves as two columns: whole fen (an integer, exact, for sums) and yuan as text from `format_fen` (for
+reading); a spreadsheet never gets a float amount. Rates leave as integer basis points and percent text. Text
+cells that a spreadsheet would run as a formula (=, +, -, @) are quoted in CSV and typed as strings in XLSX.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from sqlalchemy import Connection, func, select
+
+from shared.money import format_bp, format_fen
+
+from ..db import tables as t
+from .liability import Liability, Settlement
+
+Kind = Literal["text", "int", "fen", "bp", "date", "datetime"]
+Title = Callable[[str], str]
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    key: str  # a translation key for the title
+    kind: Kind = "text"
+
+
+@dataclass(slots=True)
+class Table:
+    name: str
+    columns: list[Column]
+    rows: list[Sequence[Any]] = field(default_factory=list)
+
+
+def _identity(key: str) -> str:
+    return key
+
+
+def _headers(table: Table, title: Title) -> list[str]:
+    out = []
+    for c in table.columns:
+        if c.kind == "fen":
+            out += [f"{title(c.key)} ({title('unit.fen')})", f"{title(c.key)} ({title('unit.yuan')})"]
+        elif c.kind == "bp":
+            out += [f"{title(c.key)} (bp)", f"{title(c.key)} (%)"]
+        else:
+            out.append(title(c.key))
+    return out
+
+
+def _cells(table: Table, row: Sequence[Any]) -> list[tuple[Any, bool]]:
+    """(value, is_free_text) per output cell."""
+    out: list[tuple[Any, bool]] = []
+    for c, v in zip(table.columns, row, strict=True):
+        if c.kind in ("fen", "bp"):
+            if v is None:
+                out += [(None, False), (None, False)]
+            else:
+                out += [(int(v), False), (format_fen(int(v)) if c.kind == "fen" else format_bp(int(v)), False)]
+        elif c.kind == "datetime" and isinstance(v, dt.datetime):
+            out.append((v.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"), False))
+        elif c.kind == "date" and isinstance(v, dt.date):
+            out.append((v.isoformat(), False))
+        elif c.kind == "int":
+            out.append((None if v is None else int(v), False))
+        else:
+            out.append(("" if v is None else str(v), True))
+    return out
+
+
+def to_csv(table: Table, title: Title = _identity) -> bytes:
+    """UTF-8 with a byte-order mark, so that spreadsheet programs read the Chinese titles right."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(_headers(table, title))
+    for row in table.rows:
+        writer.writerow(
+            ["'" + v if text and isinstance(v, str) and v.startswith(FORMULA_START) else v
+             for v, text in _cells(table, row)]
+        )
+    return buf.getvalue().encode("utf-8-sig")
+
+
+def to_xlsx(table: Table, title: Title = _identity) -> bytes:
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title=table.name[:31])
+    ws.append(_headers(table, title))
+    for row in table.rows:
+        cells = []
+        for value, _text in _cells(table, row):
+            cell = WriteOnlyCell(ws, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # never a formula, whatever the text starts with
+            cells.append(cell)
+        ws.append(cells)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def render(table: Table, fmt: str, title: Title = _identity) -> tuple[bytes, str]:
+    """(body, media type) of the table as `csv` or `xlsx`."""
+    if fmt == "csv":
+        return to_csv(table, title), "text/csv; charset=utf-8"
+    if fmt == "xlsx":
+        return to_xlsx(table, title), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    raise ValueError(f"unknown export format {fmt!r}")
+
+
+# ------------------------------------------------------------------------------------------------ tables
+
+
+def liability_table(figures: Liability) -> Table:
+    """The daily series behind the liability page."""
+    table = Table("liability", [
+        Column("col.day", "date"), Column("col.orders", "int"), Column("col.sales", "fen"),
+        Column("col.contributions", "fen"), Column("col.payouts", "fen"), Column("col.kept", "fen"),
+        Column("col.entries_created", "int"), Column("col.entries_completed", "int"),
+    ])
+    for d in figures.series:
+        table.rows.append([d.day, d.orders, d.sales_fen, d.contributions_fen, d.payouts_fen, d.kept_fen,
+                           d.entries_created, d.entries_completed])
+    return table
+
+
+def settlement_table(settlement: Settlement, names: dict[str, str], title: Title = _identity) -> Table:
+    """The matrix: a line per paying store, a column per receiving store, totals, and each store's net."""
+    labels = {s: f"{s} {names.get(s, '')}".strip() for s in settlement.store_ids}
+    table = Table("settlement", [Column("col.paying_store")]
+                  + [Column(labels[s], "fen") for s in settlement.store_ids] + [Column("col.paid_by", "fen")])
+    for src in settlement.store_ids:
+        table.rows.append([labels[src], *(settlement.matrix.get((src, dst), 0) for dst in settlement.store_ids),
+                           settlement.paid_by(src)])
+    total = sum(settlement.matrix.get((a, b), 0) for a in settlement.store_ids for b in settlement.store_ids)
+    table.rows.append([title("col.received_by"), *(settlement.received_by(s) for s in settlement.store_ids), total])
+    table.rows.append([title("col.net"), *(settlement.net(s) for s in settlement.store_ids), None])
+    return table
+
+
+def settlement_lines_table(settlement: Settlement, names: dict[str, str], *, own: str, others: list[str]) -> Table:
+    """One store's side of the matrix: per other store, what each paid the other's members, and the net."""
+    table = Table("settlement", [
+        Column("col.other_store"), Column("col.we_paid", "fen"), Column("col.they_paid", "fen"),
+        Column("col.net", "fen"),
+    ])
+    for other in others:
+        if other == own:
+            continue
+        ours, theirs = settlement.matrix.get((own, other), 0), settlement.matrix.get((other, own), 0)
+        table.rows.append([f"{other} {names.get(other, '')}".strip(), ours, theirs, theirs - ours])
+    return table
+
+
+def history_table(rows: Iterable[Any], diff: Callable[[Any], list[tuple[str, Any, Any]]]) -> Table:
+    table = Table("history", [
+        Column("col.at", "datetime"), Column("col.actor"), Column("col.scope"), Column("col.version", "int"),
+        Column("col.key"), Column("col.before"), Column("col.after"),
+    ])
+    for r in rows:
+        for key, before, after in diff(r):
+            table.rows.append([r.at, r.actor, r.scope, r.version, key, _json(before), _json(after)])
+    return table
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def members_table(conn: Connection, *, store_id: str | None, mask: Callable[[str | None], str]) -> Table:
+    """Members (of one store, by where they registered, or all), their level, rebate balance and waiting entries."""
+    m, e, r = t.Member, t.EntryRow, t.RebateLedger
+    table = Table("members", [
+        Column("col.member"), Column("col.name"), Column("col.phone"), Column("col.level"), Column("col.store"),
+        Column("col.created", "datetime"), Column("col.rebate_balance", "fen"), Column("col.waiting", "int"),
+        Column("col.pending", "fen"),
+    ])
+    stmt = select(m.member_id, m.name, m.phone, m.level, m.registered_store_id, m.created_at).order_by(m.member_id)
+    rebates = select(r.member_id, func.sum(r.amount_fen)).group_by(r.member_id)
+    waiting = (
+        select(e.member_id, func.count(), func.sum(e.entitlement_fen - e.paid_fen))
+        .where(e.status == "waiting").group_by(e.member_id)
+    )
+    if store_id is not None:
+        stmt = stmt.where(m.registered_store_id == store_id)
+        rebates = select(r.member_id, func.sum(r.amount_fen)).where(r.member_id.in_(
+            select(m.member_id).where(m.registered_store_id == store_id))).group_by(r.member_id)
+        waiting = waiting.where(e.store_id == store_id)  # entries at this store only
+    balance = {k: int(v) for k, v in conn.execute(rebates)}
+    queued = {k: (int(c), int(s)) for k, c, s in conn.execute(waiting)}
+    for row in conn.execute(stmt):
+        count, pending = queued.get(row.member_id, (0, 0))
+        table.rows.append([row.member_id, row.name, mask(row.phone), row.level or "", row.registered_store_id or "",
+                           row.created_at, balance.get(row.member_id, 0), count, pending])
+    return table
