@@ -1,0 +1,179 @@
+"""Every word of the member page, in Simplified Chinese (default) and English, in one table.
+
+A plain table rather than gettext catalogs: the page has a few dozen strings, the table is checked by a test (every
+key in every language, the same placeholders), and nothing has to be compiled at build time.
+Money words say what is, never what will be: estimates say they are estimates, and nothing promises a full rebate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal
+
+Lang = Literal["zh", "en"]
+LANGS: tuple[Lang, ...] = ("zh", "en")
+DEFAULT: Lang = "zh"
+
+MESSAGES: Mapping[Lang, Mapping[str, str]] = {
+    "zh": {
+        "html_lang": "zh-CN",
+        "title": "我的排队",
+        "switch_lang": "English",
+        "summary": "我的奖励",
+        "cumulative": "累计已获奖励",
+        "pending": "待奖励合计",
+        "cumulative_note": "已到账的返利，扣除退款收回的部分。",
+        "pending_note": "排队中各条目尚未到账的部分；能否到账取决于之后的消费，不作保证。",
+        "entries": "我的排队条目",
+        "no_entries": "暂无排队条目。",
+        "closed_entries": "已结束的条目",
+        "this_order": "本单",
+        "queue_id": "{cashier} · 第 {seq} 号",
+        "position": "当前排第 {position} 位",
+        "not_receiving": "暂不参与分配",
+        "progress": "已获 ¥{paid} / 权益 ¥{entitlement}",
+        "remaining": "待奖励 ¥{remaining}",
+        "ahead": "前面还有 {count} 条，待奖励共 ¥{amount}",
+        "estimate": "估算：约再有 {orders} 笔订单后开始获得奖励",
+        "estimate_note": "（估算，按近 7 天平均每单提取 ¥{average} 计算；实际取决于之后的消费，不作保证）",
+        "at_head": "已排到最前，新的订单会先分配给本条。",
+        "ratio": "奖励比例 {ratio}",
+        "paid_on": "{date} 消费 ¥{amount}",
+        "status_waiting": "排队中",
+        "status_completed": "已完成",
+        "status_converted": "已完成（已转积分）",
+        "status_exchanged": "已兑换",
+        "status_expired": "已过期（清零）",
+        "status_cancelled": "已取消（退款）",
+        "lottery": "抽奖",
+        "lottery_note": "抽奖决定本条的奖励比例，每条只能抽一次。",
+        "exchange_points": "{points} 积分",
+        "exchange_voucher": "¥{amount} 购物券",
+        "exchange_title": "确认{name}",
+        "exchange_explain": "本条尚有 ¥{remaining} 待奖励。{name}后本条结束排队，不再获得返利。",
+        "exchange_into_points": "{name}为 {points} 积分",
+        "exchange_into_voucher": "{name}为 ¥{amount} 购物券",
+        "exchange_nothing": "本条目前不能{name}。",
+        "back": "返回",
+        "member_code": "我的会员码",
+        "member_code_note": "结账时请收银员扫描此码。",
+        "member_code_valid": "有效至 {time}",
+        "refresh": "刷新",
+        "done_draw": "抽奖结果：奖励比例 {ratio}，本条奖励权益 ¥{entitlement}。",
+        "done_exchange_points": "已兑换为 {points} 积分。",
+        "done_exchange_voucher": "已兑换为 ¥{amount} 购物券。",
+        "order_pending": "订单正在同步到总部，请稍后刷新本页。",
+        "order_no_member": "这笔订单没有关联会员，没有排队条目。",
+        "error_title": "无法打开",
+        "link_invalid": "此链接无效。请使用收银台出示的二维码，或向店员索取新的链接。",
+        "link_expired": "此链接已过期。请在下次消费时扫描新的二维码。",
+        "link_revoked": "此链接已失效（签发的收银终端已停用）。请向店员索取新的链接。",
+        "form_invalid": "页面已过期，请返回刷新后再试。",
+        "rate_limited": "操作太频繁，请 {seconds} 秒后再试。",
+        "refused": "操作未完成：{reason}",
+        "refused_lottery_not_available": "本条已抽过奖或不能抽奖。",
+        "refused_entry_not_waiting": "本条已不在排队中。",
+        "refused_exchange_disabled": "兑换功能未开启。",
+        "refused_exchange_amount_zero": "剩余待奖励太少，无法兑换。",
+        "refused_exchange_changed": "待奖励金额刚刚有变化，请重新确认。",
+        "refused_not_your_entry": "这不是您的条目。",
+        "refused_other": "请稍后再试。",
+        "footer": "数字为实时记录，仅供查询；排队返利不承诺每笔消费都能全部返还。",
+    },
+    "en": {
+        "html_lang": "en",
+        "title": "My queue",
+        "switch_lang": "中文",
+        "summary": "My rewards",
+        "cumulative": "Rewards received",
+        "pending": "Still waiting",
+        "cumulative_note": "Rebates paid to you, less any taken back after refunds.",
+        "pending_note": "The unpaid part of your waiting entries; whether it is paid depends on future sales and "
+        "is not guaranteed.",
+        "entries": "My queue entries",
+        "no_entries": "No queue entries yet.",
+        "closed_entries": "Closed entries",
+        "this_order": "This order",
+        "queue_id": "{cashier} · No. {seq}",
+        "position": "Position {position} in the queue",
+        "not_receiving": "Not receiving for now",
+        "progress": "Received ¥{paid} of ¥{entitlement}",
+        "remaining": "Waiting: ¥{remaining}",
+        "ahead": "{count} entries ahead, waiting for ¥{amount} in total",
+        "estimate": "Estimate: rewards start after about {orders} more orders",
+        "estimate_note": "(an estimate from the last 7 days' average contribution of ¥{average} per order; the "
+        "real number depends on future sales and is not guaranteed)",
+        "at_head": "At the front: new orders pay this entry first.",
+        "ratio": "Reward ratio {ratio}",
+        "paid_on": "{date}, spent ¥{amount}",
+        "status_waiting": "Waiting",
+        "status_completed": "Completed",
+        "status_converted": "Completed (converted to points)",
+        "status_exchanged": "Exchanged",
+        "status_expired": "Expired (reset)",
+        "status_cancelled": "Cancelled (refund)",
+        "lottery": "Draw",
+        "lottery_note": "The draw decides this entry's reward ratio; one draw per entry.",
+        "exchange_points": "{points} points",
+        "exchange_voucher": "a ¥{amount} voucher",
+        "exchange_title": "Confirm: {name}",
+        "exchange_explain": "This entry still waits for ¥{remaining}. After \"{name}\" it leaves the queue and "
+        "receives no more rebates.",
+        "exchange_into_points": "{name}: {points} points",
+        "exchange_into_voucher": "{name}: a ¥{amount} voucher",
+        "exchange_nothing": "This entry cannot be used for \"{name}\" now.",
+        "back": "Back",
+        "member_code": "My member code",
+        "member_code_note": "Show this code to the cashier when you pay.",
+        "member_code_valid": "Valid until {time}",
+        "refresh": "Refresh",
+        "done_draw": "Draw result: reward ratio {ratio}; this entry's entitlement is ¥{entitlement}.",
+        "done_exchange_points": "Exchanged for {points} points.",
+        "done_exchange_voucher": "Exchanged for a ¥{amount} voucher.",
+        "order_pending": "The order is still on its way to headquarters. Please refresh this page in a moment.",
+        "order_no_member": "This order has no member, so it has no queue entry.",
+        "error_title": "Cannot open this page",
+        "link_invalid": "This link is not valid. Use the QR code shown at the till, or ask the staff for a new link.",
+        "link_expired": "This link has expired. Scan the new QR code at your next purchase.",
+        "link_revoked": "This link no longer works (the till that made it was withdrawn). Ask the staff for a new "
+        "link.",
+        "form_invalid": "This page is out of date. Go back, refresh and try again.",
+        "rate_limited": "Too many requests. Please try again in {seconds} seconds.",
+        "refused": "Not done: {reason}",
+        "refused_lottery_not_available": "This entry has had its draw, or has none.",
+        "refused_entry_not_waiting": "This entry is no longer waiting.",
+        "refused_exchange_disabled": "Exchange is not available.",
+        "refused_exchange_amount_zero": "Too little is left to exchange.",
+        "refused_exchange_changed": "The amount just changed; please confirm again.",
+        "refused_not_your_entry": "This is not your entry.",
+        "refused_other": "Please try again later.",
+        "footer": "Figures are live records, for your information; the queue rebate does not promise to return "
+        "every purchase in full.",
+    },
+}
+
+
+def negotiate(query_lang: str | None, accept_language: str | None) -> Lang:
+    """`?lang=` wins; then the first language of Accept-Language that we speak; Chinese otherwise."""
+    if query_lang == "zh":
+        return "zh"
+    if query_lang == "en":
+        return "en"
+    for part in (accept_language or "").split(","):
+        tag = part.split(";")[0].strip().lower()
+        if tag.startswith("zh"):
+            return "zh"
+        if tag.startswith("en"):
+            return "en"
+    return DEFAULT
+
+
+class Words:
+    """The table for one language, callable as words("key", name=value)."""
+
+    def __init__(self, lang: Lang) -> None:
+        self.lang = lang
+        self._table = MESSAGES[lang]
+
+    def __call__(self, key: str, **values: object) -> str:
+        return self._table[key].format(**values) if values else self._table[key]

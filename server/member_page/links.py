@@ -1,0 +1,84 @@
+"""What a member-page link grants: resolve `/m/<token>` to the member it is a capability for.
+
+Two kinds of link reach the page. The server signs MEMBER_PAGE links (claim `m`, the member) with its own keys.
+A till signs ORDER_PAGE links (claim `o`, an order it sold) offline with its terminal key (kid `t:<terminal id>`):
+such a link is honoured only for an order that terminal itself sold, and never once the terminal is revoked (a lost
+or stolen till could otherwise mint links for every order in its local database). An altered or unknown link is
+refused (403), an expired one is gone (410).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import Connection, select
+
+from shared.tokens import Purpose, TokenError, peek, public_key_from_text, verify
+
+from ..db import tables as t
+from ..security.keys import KeyRing
+from ..security.member_codes import verify_member_page_token
+
+TERMINAL_KID = "t:"
+
+
+class LinkRefused(Exception):
+    """`reason` is one of: invalid (403), expired (410), revoked (403)."""
+
+    def __init__(self, reason: Literal["invalid", "expired", "revoked"], detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.status = 410 if reason == "expired" else 403
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    kind: Literal["member", "order"]
+    member_id: str | None  # None: an order link whose order has no member, or that the server has not seen yet
+    order_id: str | None = None
+    order_known: bool = True
+
+
+def _refusal(exc: TokenError) -> LinkRefused:
+    return LinkRefused("expired" if exc.code == "token_expired" else "invalid", exc.code)
+
+
+def resolve(conn: Connection, *, ring: KeyRing, token: str, now: dt.datetime, page_ttl: dt.timedelta) -> Link:
+    """The capability a link carries; raises LinkRefused."""
+    try:
+        parsed = peek(token)
+    except TokenError as exc:
+        raise _refusal(exc) from None
+    if parsed.purpose == Purpose.MEMBER_PAGE:
+        try:
+            return Link("member", verify_member_page_token(ring, token, now, ttl=page_ttl))
+        except TokenError as exc:
+            raise _refusal(exc) from None
+    if parsed.purpose != Purpose.ORDER_PAGE or not parsed.kid.startswith(TERMINAL_KID):
+        raise LinkRefused("invalid", "not a page link")
+    terminal_id = parsed.kid[len(TERMINAL_KID):]
+    row = conn.execute(
+        select(t.Terminal.public_key, t.Terminal.revoked_at).where(t.Terminal.terminal_id == terminal_id)
+    ).first()
+    if row is None:
+        raise LinkRefused("invalid", "token_unknown_key")
+    try:
+        checked = verify(token, keys={parsed.kid: public_key_from_text(row.public_key)}, purpose=Purpose.ORDER_PAGE,
+                         now=now.timestamp())
+    except TokenError as exc:
+        raise _refusal(exc) from None
+    if row.revoked_at is not None:
+        raise LinkRefused("revoked", terminal_id)
+    order_id = checked.claims.get("o")
+    if not isinstance(order_id, str) or not order_id:
+        raise LinkRefused("invalid", "no order id")
+    order = conn.execute(
+        select(t.OrderRow.member_id, t.OrderRow.terminal_id).where(t.OrderRow.order_id == order_id)
+    ).first()
+    if order is None:
+        return Link("order", None, order_id, order_known=False)  # signed at the till, not synced yet
+    if order.terminal_id != terminal_id:
+        raise LinkRefused("invalid", "the order was not sold by the terminal that signed the link")
+    return Link("order", order.member_id, order_id)

@@ -1,0 +1,196 @@
+"""What the member page shows, read in one transaction: the member's own entries and totals, computed on read.
+
+Nothing here is stored: positions, amounts ahead and totals come from the entries and ledgers as they are now
+(spec §14, §20.3). Only the member's own rows are read; the amounts ahead are sums, never anybody's entry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, and_, func, or_, select
+
+from shared.engine.model import ALL, queue_key
+from shared.money import pct, points_for
+from shared.settings import BaseSettings
+
+from ..db import tables as t
+from ..db.database import Database
+from ..db.repository import SqlRepository
+from ..services.positions import Placed, positions
+
+E = t.EntryRow.__table__
+WAITING_SHOWN = 50  # waiting entries listed (a member rarely has more; the totals count them all)
+CLOSED_SHOWN = 20
+ESTIMATE_DAYS = 7
+
+
+@dataclass(frozen=True, slots=True)
+class EntryView:
+    seq: int
+    order_id: str
+    cashier_name: str
+    status: str
+    paid_at_local: dt.datetime
+    base_fen: int
+    ratio_bp: int
+    entitlement_fen: int
+    paid_fen: int
+    remaining_fen: int
+    position: int | None
+    ahead_count: int | None
+    ahead_fen: int | None
+    estimate_orders: int | None  # ≈ orders until it starts receiving (§20.1); None when not estimated
+    average_fen: int | None  # the average contribution per order (floored, for the words next to the estimate)
+    lottery_available: bool
+    exchange_points: int | None  # what an exchange would give now; None when that target is off
+    exchange_voucher_fen: int | None
+    highlighted: bool
+
+    @property
+    def exchangeable(self) -> bool:
+        return bool(self.exchange_points) or bool(self.exchange_voucher_fen)
+
+
+@dataclass(frozen=True, slots=True)
+class MemberView:
+    member_id: str
+    base: BaseSettings
+    waiting: list[EntryView]
+    closed: list[EntryView]
+    cumulative_fen: int
+    pending_fen: int
+
+
+def exchange_amounts(base: BaseSettings, remaining_fen: int) -> tuple[int | None, int | None]:
+    """(points, voucher fen) an exchange would give for `remaining_fen`, as the engine computes them (§9.2)."""
+    points = points_for(remaining_fen, base.points_per_yuan_x100) if base.points_exchange_enabled else None
+    voucher = pct(remaining_fen, base.voucher_ratio_bp) if base.voucher_exchange_enabled else None
+    return points, voucher
+
+
+def ahead(conn: Connection, base: BaseSettings, entry: Placed) -> tuple[int, int]:
+    """(count, Σ remaining) of the eligible entries the next settlements pay before `entry` (same sort as §8)."""
+    key = queue_key(entry.cashier_id, base.all_cashiers_queue)
+    head = int(conn.execute(select(t.Queue.head_seq).where(t.Queue.key == key)).scalar() or 0)
+    conditions: list[Any] = [E.c.status == "waiting", E.c.entitlement_fen > E.c.paid_fen, E.c.seq >= head]
+    if key != f"cashier:{ALL}":
+        conditions.append(E.c.cashier_id == entry.cashier_id)
+    if base.ordering_rule == "queue_order":
+        conditions.append(E.c.seq < entry.seq)
+    elif entry.order_completed:
+        conditions += [E.c.order_completed.is_(True), E.c.seq < entry.seq]
+    else:  # completed_first: the whole completed tier comes first, then the uncompleted ones before it
+        conditions.append(or_(E.c.order_completed.is_(True), E.c.seq < entry.seq))
+    count, total = conn.execute(
+        select(func.count(), func.coalesce(func.sum(E.c.entitlement_fen - E.c.paid_fen), 0)).where(and_(*conditions))
+    ).one()
+    return int(count), int(total)
+
+
+def recent_contributions(
+    conn: Connection, base: BaseSettings, *, store_id: str, today: dt.date
+) -> tuple[int, int] | None:
+    """(Σ contributions, Σ orders) over the last 7 store days, of the stores that feed this entry's queue."""
+    ds = t.DailyStats
+    stmt = select(func.coalesce(func.sum(ds.contributions_fen), 0), func.coalesce(func.sum(ds.orders_count), 0))
+    stmt = stmt.where(ds.day > today - dt.timedelta(days=ESTIMATE_DAYS), ds.day <= today)
+    if not base.all_cashiers_queue:
+        stmt = stmt.where(ds.store_id == store_id)
+    contributions, orders = (int(x) for x in conn.execute(stmt).one())
+    if orders <= 0 or contributions <= 0:
+        return None
+    return contributions, orders
+
+
+def estimate_orders(ahead_fen: int, recent: tuple[int, int]) -> int:
+    """⌈Σ remaining ahead ÷ (Σ contributions ÷ Σ orders)⌉, exactly, in integers (§20.1)."""
+    contributions, orders = recent
+    return -(-ahead_fen * orders // contributions)
+
+
+def cumulative(conn: Connection, member_id: str) -> int:
+    """Σ paid over the member's entries, minus clawbacks (§14). Reversals already lowered `paid`."""
+    paid = conn.execute(select(func.coalesce(func.sum(E.c.paid_fen), 0)).where(E.c.member_id == member_id)).scalar()
+    r = t.RebateLedger
+    clawed = conn.execute(
+        select(func.coalesce(func.sum(r.amount_fen), 0)).where(
+            r.member_id == member_id, r.kind.in_(("clawback_received", "voucher_used_clawback"))
+        )
+    ).scalar()
+    return int(paid or 0) + int(clawed or 0)
+
+
+def pending(conn: Connection, member_id: str) -> int:
+    total = conn.execute(
+        select(func.coalesce(func.sum(E.c.entitlement_fen - E.c.paid_fen), 0)).where(
+            E.c.member_id == member_id, E.c.status == "waiting"
+        )
+    ).scalar()
+    return int(total or 0)
+
+
+def base_settings(db: Database, conn: Connection) -> BaseSettings:
+    return SqlRepository(conn, db).base_settings()
+
+
+def load(
+    db: Database, conn: Connection, *, member_id: str, highlight: str | None, now: dt.datetime
+) -> MemberView:
+    base = SqlRepository(conn, db).base_settings()
+    zone = ZoneInfo(base.timezone)
+    names = dict(conn.execute(select(t.Cashier.cashier_id, t.Cashier.name)).all())
+    paid_at = dict(
+        conn.execute(
+            select(t.OrderRow.order_id, t.OrderRow.paid_at)
+            .join(E, E.c.order_id == t.OrderRow.order_id)
+            .where(E.c.member_id == member_id)
+        ).all()
+    )
+    waiting_rows: list[Any] = list(conn.execute(
+        select(E).where(E.c.member_id == member_id, E.c.status == "waiting").order_by(E.c.seq).limit(WAITING_SHOWN)
+    ))
+    closed_rows: list[Any] = list(conn.execute(
+        select(E).where(E.c.member_id == member_id, E.c.status != "waiting").order_by(E.c.seq.desc())
+        .limit(CLOSED_SHOWN)
+    ))
+    if highlight is not None and not any(r.order_id == highlight for r in [*waiting_rows, *closed_rows]):
+        closed_rows += conn.execute(select(E).where(E.c.member_id == member_id, E.c.order_id == highlight)).all()
+    placed = [Placed(r.seq, r.cashier_id, bool(r.order_completed), r.entitlement_fen > r.paid_fen)
+              for r in waiting_rows]
+    where = positions(conn, base, placed)
+    recent: dict[str, tuple[int, int] | None] = {}
+    today = now.astimezone(zone).date()
+
+    def view(row: Any) -> EntryView:
+        waiting = row.status == "waiting"
+        remaining = row.entitlement_fen - row.paid_fen if waiting else 0
+        position = where.get(row.seq) if waiting else None
+        count = amount = estimate = average = None
+        if position is not None:
+            count, amount = ahead(conn, base, Placed(row.seq, row.cashier_id, bool(row.order_completed), True))
+            if row.store_id not in recent:
+                recent[row.store_id] = recent_contributions(conn, base, store_id=row.store_id, today=today)
+            flow = recent[row.store_id]
+            if flow is not None and amount:
+                estimate, average = estimate_orders(amount, flow), flow[0] // flow[1]
+        points, voucher = exchange_amounts(base, remaining) if waiting and remaining > 0 else (None, None)
+        return EntryView(
+            seq=row.seq, order_id=row.order_id, cashier_name=names.get(row.cashier_id, row.cashier_id),
+            status=row.status, paid_at_local=paid_at.get(row.order_id, row.created_at).astimezone(zone),
+            base_fen=row.base_fen, ratio_bp=row.ratio_bp, entitlement_fen=row.entitlement_fen,
+            paid_fen=row.paid_fen, remaining_fen=remaining, position=position, ahead_count=count, ahead_fen=amount,
+            estimate_orders=estimate, average_fen=average,
+            lottery_available=waiting and row.lottery_state == "available",
+            exchange_points=points, exchange_voucher_fen=voucher, highlighted=row.order_id == highlight,
+        )
+
+    waiting = sorted((view(r) for r in waiting_rows), key=lambda v: (not v.highlighted, v.seq))
+    closed = sorted((view(r) for r in closed_rows), key=lambda v: (not v.highlighted, -v.seq))
+    return MemberView(
+        member_id=member_id, base=base, waiting=waiting, closed=closed,
+        cumulative_fen=cumulative(conn, member_id), pending_fen=pending(conn, member_id),
+    )
