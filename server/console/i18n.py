@@ -362,7 +362,7 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "terminals.none": ("还没有终端", "No terminals yet"),
     "members.title": ("会员与等级", "Members and levels"),
-    "members.own_store": ("在本店注册的会员", "Members who registered at this store"),
+    "members.own_store": ("在本店注册或消费过的会员", "Members who registered or bought at this store"),
     "members.search": ("会员号或手机号", "Member id or phone"),
     "members.none": ("没有会员", "No members"),
     "members.more": ("下一页", "Next page"),

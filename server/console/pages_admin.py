@@ -19,7 +19,7 @@ from shared.errors import RuleError
 
 from ..api.state import services
 from ..db import tables as t
-from ..services import admin, members, terminals
+from ..services import admin, exports, members, terminals
 from . import history as hist
 from .session import ConsoleUser, Denied
 from .web import ConsoleRoute, Form, HqPosted, User, base_settings, field, page, visible_store
@@ -153,7 +153,7 @@ def _members(conn: Connection, user: ConsoleUser, q: str, after: str) -> list[An
     m = t.Member
     stmt = select(m.member_id, m.name, m.phone, m.level, m.registered_store_id, m.created_at).order_by(m.member_id)
     if not user.is_hq:
-        stmt = stmt.where(m.registered_store_id == user.store_id)
+        stmt = stmt.where(exports.of_store(user.store_id or ""))
     if q:
         stmt = stmt.where(or_(m.member_id == q, m.phone == q, m.member_id.startswith(q, autoescape=True)))
     if after:

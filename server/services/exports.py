@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, or_, select
 
 from shared.money import format_bp, format_fen
 
@@ -176,8 +176,15 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
+def of_store(store_id: str) -> Any:
+    """A store's members: those who registered there or bought there."""
+    m, o = t.Member, t.OrderRow
+    return or_(m.registered_store_id == store_id,
+               m.member_id.in_(select(o.member_id).where(o.store_id == store_id, o.member_id.is_not(None))))
+
+
 def members_table(conn: Connection, *, store_id: str | None, mask: Callable[[str | None], str]) -> Table:
-    """Members (of one store, by where they registered, or all), their level, rebate balance and waiting entries."""
+    """Members (all, or one store's), their level, rebate balance and waiting entries (at that store)."""
     m, e, r = t.Member, t.EntryRow, t.RebateLedger
     table = Table("members", [
         Column("col.member"), Column("col.name"), Column("col.phone"), Column("col.level"), Column("col.store"),
@@ -191,9 +198,8 @@ def members_table(conn: Connection, *, store_id: str | None, mask: Callable[[str
         .where(e.status == "waiting").group_by(e.member_id)
     )
     if store_id is not None:
-        stmt = stmt.where(m.registered_store_id == store_id)
-        rebates = select(r.member_id, func.sum(r.amount_fen)).where(r.member_id.in_(
-            select(m.member_id).where(m.registered_store_id == store_id))).group_by(r.member_id)
+        stmt = stmt.where(of_store(store_id))
+        rebates = rebates.where(r.member_id.in_(select(m.member_id).where(of_store(store_id))))
         waiting = waiting.where(e.store_id == store_id)  # entries at this store only
     balance = {k: int(v) for k, v in conn.execute(rebates)}
     queued = {k: (int(c), int(s)) for k, c, s in conn.execute(waiting)}

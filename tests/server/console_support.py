@@ -74,9 +74,9 @@ def history(days: int = 3, per_day: int = 8) -> list[Sale]:
 
 
 def seed_history(db: Database, sales: list[Sale], *, shared: bool = True,
-                 refunds: list[tuple[str, int, dt.datetime]] = ()) -> None:  # type: ignore[assignment]
+                 refunds: list[tuple[str, int, dt.datetime]] | None = None, **base: Any) -> None:
     """Stores S1 (C1) and S2 (C2), 100% / 10%, settled at checkout, and the sales through Ingest."""
-    seed(db, stores={"S1": ["C1"], "S2": ["C2"]}, base={"all_cashiers_queue": shared},
+    seed(db, stores={"S1": ["C1"], "S2": ["C2"]}, base={"all_cashiers_queue": shared, **base},
          at=sales[0].at - dt.timedelta(hours=1))
     ingest = Ingest(db)
     events: list[tuple[dt.datetime, Any]] = [
@@ -84,7 +84,7 @@ def seed_history(db: Database, sales: list[Sale], *, shared: bool = True,
                         member_id=s.member, paid_fen=s.paid_fen, paid_at=s.at, received_at=s.at, completed=True))
         for s in sales
     ]
-    events += [(at, RefundOrder(order_id, f"R-{order_id}", amount, at)) for order_id, amount, at in refunds]
+    events += [(at, RefundOrder(order_id, f"R-{order_id}", amount, at)) for order_id, amount, at in refunds or []]
     for _, command in sorted(events, key=lambda e: e[0]):
         ingest.apply(command)
 

@@ -57,9 +57,10 @@ def test_a_valid_change_goes_through_the_engine_and_into_the_history(http: httpx
     with app.state.db.connect() as conn:
         last = conn.execute(select(t.SettingsHistory).order_by(t.SettingsHistory.id.desc()).limit(1)).one()
     assert (last.actor, last.scope) == ("admin", "base")
-    assert json.loads(last.before_json)["extraction_bp"] == 1000 and json.loads(last.after_json)["extraction_bp"] == 1250
+    assert json.loads(last.before_json)["extraction_bp"] == 1000
+    assert json.loads(last.after_json)["extraction_bp"] == 1250
     page = http.get("/console/history").text
-    row = re.search(r'data-record="%d" data-key="extraction_bp".*?</tr>' % last.id, page, re.S)
+    row = re.search(rf'data-record="{last.id}" data-key="extraction_bp".*?</tr>', page, re.S)
     assert row and "10%" in row.group(0) and "12.5%" in row.group(0) and "admin" in page
     assert "提取比例" in row.group(0)
     # posting the same form again changes nothing and records nothing
@@ -90,7 +91,7 @@ def test_invalid_changes_are_refused_with_the_reason_next_to_the_field_and_nothi
         # an invalid field among valid changes: none of them is saved
         r = http.post("/console/rules/base", data=form_of(forms.BASE_FIELDS, base, csrf, paused=True, **typed))
         assert r.status_code == 422, typed
-        error = re.search(r'id="error-%s">(.*?)</p>' % re.escape(name), r.text, re.S)
+        error = re.search(rf'id="error-{re.escape(name)}">(.*?)</p>', r.text, re.S)
         assert error and words in error.group(1), (typed, error and error.group(1))
         assert 'id="refused"' in r.text
         assert f'value="{typed[name]}"' in r.text or typed[name].replace('"', "&#34;") in r.text  # kept as typed
