@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from .core.clock import Clock
 from .core.db import make_engine, reading
@@ -107,6 +107,12 @@ class SyncWorker(QObject):
             return SyncStatus(self._online, pending_count(conn), attention_count(conn), self._last_sync, error,
                               next_try)
 
+    @Slot()
+    def halt(self) -> None:
+        """Runs in the worker thread as it finishes: a timer may only be stopped by its own thread."""
+        if hasattr(self, "_timer"):
+            self._timer.stop()
+
     def close(self) -> None:
         """Called from the owner after the thread has finished."""
         if hasattr(self, "_http"):
@@ -126,6 +132,7 @@ class SyncController(QObject):
         self.thread.setObjectName("paidui-sync")
         worker.moveToThread(self.thread)
         self.thread.started.connect(worker.start)
+        self.thread.finished.connect(worker.halt, Qt.ConnectionType.DirectConnection)
         self.wake.connect(worker.sync_now)  # queued: crosses threads
 
     def start(self) -> None:

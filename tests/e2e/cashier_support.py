@@ -127,11 +127,13 @@ class SlowProxy:
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
+        self._writers.add(writer)
         try:
             if self.blackhole:
-                await reader.read()  # until the client gives up
+                await reader.read()  # until the client gives up (or close() ends the connection)
                 return
             up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
+            self._writers.add(up_writer)
             await asyncio.gather(self._pipe(reader, up_writer, 0), self._pipe(up_reader, writer, self.delay))
         except OSError:
             pass
@@ -141,14 +143,18 @@ class SlowProxy:
 
     async def _main(self) -> None:
         self._tasks: set[asyncio.Task[None]] = set()
+        self._writers: set[asyncio.StreamWriter] = set()
         self._stop = asyncio.Event()
         server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
         self._ready.set()
         async with server:
             await self._stop.wait()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        # End the connections rather than cancel the tasks: each handler then finishes on its own (EOF),
+        # and a delayed chunk still sleeping is cut short by the connection being gone.
+        for writer in list(self._writers):
+            writer.transport.abort()
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=self.delay + 5)
 
     def close(self) -> None:
         self._loop.call_soon_threadsafe(self._stop.set)

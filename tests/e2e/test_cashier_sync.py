@@ -144,6 +144,7 @@ def test_sigkill_during_checkouts_loses_no_reported_sale_and_applies_each_once(
         assert child.returncode == -signal.SIGKILL
         kills += 1
         reported += [line.split()[1] for line in out.splitlines() if line.startswith("done ")]
+    print(f"{kills} SIGKILLs, {len(reported)} sales reported done")
     assert kills >= 50 and len(reported) > kills
     engine = make_engine(db)
     with reading(engine) as conn:
