@@ -86,6 +86,7 @@ def create_app(settings: ServerSettings | None = None, *, clock: Clock | None = 
     app.state.clock = clock
     app.state.services = svc
     errors.install(app)
+    errors.document_error_bodies(app)
     for router in ROUTERS:
         app.include_router(router)
     for spec in OPTIONAL_ROUTERS:

@@ -31,9 +31,9 @@ class _Wire(BaseModel):
 
 
 class EnrollRequest(_Wire):
-    code: Annotated[str, Field(min_length=1, max_length=64)]  # the one-time code, dashes and case do not matter
-    name: Annotated[str, Field(min_length=1, max_length=100)]  # what headquarters sees in `terminal list`
-    public_key: Annotated[str, Field(min_length=43, max_length=44)]  # the terminal's Ed25519 key, base64url
+    code: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9 \-]+$")]  # dashes, case ignored
+    name: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")]  # in `terminal list`
+    public_key: Annotated[str, Field(min_length=43, max_length=44, pattern=r"^[A-Za-z0-9_\-]+=?$")]  # base64url
 
 
 class EnrollResponse(_Wire):

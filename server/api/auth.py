@@ -20,8 +20,8 @@ router = APIRouter(prefix="/api/v1", tags=["auth"])
 
 class TokenRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    username: Annotated[str, Field(min_length=1, max_length=80)]
-    password: Annotated[str, Field(min_length=1, max_length=200)]
+    username: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[^\x00]+$")]
+    password: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00]+$")]
 
 
 class TokenResponse(BaseModel):

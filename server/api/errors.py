@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
 from shared.errors import RuleError
@@ -55,6 +56,12 @@ def install(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else ""
         return _body(exc.status_code, code, detail, getattr(exc, "headers", None))
 
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> JSONResponse:
+        # SQLSTATE class 22 (and the driver's own refusals): a value no column can hold, e.g. a NUL character
+        log.info("refused data on %s %s: %s", request.method, request.url.path, exc.orig)
+        return _body(422, "invalid_request", "a value in the request cannot be stored (control character or size)")
+
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
@@ -72,3 +79,27 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 PROTOCOL: dict[int | str, dict[str, Any]] = {
     426: {"model": ErrorBody, "description": "a protocol version this server does not speak"},
 }
+
+
+def document_error_bodies(app: FastAPI) -> None:
+    """FastAPI documents 422 as its own `HTTPValidationError`; ours answer `ErrorBody`: say so in the schema."""
+    from fastapi.openapi.utils import get_openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        doc = get_openapi(title=app.title, version=app.version, routes=app.routes, description=app.description)
+        schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+        schemas.setdefault("ErrorBody", ErrorBody.model_json_schema())
+        ref = {"$ref": "#/components/schemas/ErrorBody"}
+        for operations in doc.get("paths", {}).values():
+            for operation in operations.values():
+                answer = operation.get("responses", {}).get("422")
+                if answer is not None:
+                    answer["content"] = {"application/json": {"schema": ref}}
+        for unused in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(unused, None)
+        app.openapi_schema = doc
+        return doc
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -30,9 +30,10 @@ CURSOR_PREFIX = "v1."
 def parse_cursor(cursor: str | None) -> int:
     if not cursor:
         return 0
-    if not cursor.startswith(CURSOR_PREFIX) or not cursor[len(CURSOR_PREFIX):].isdigit():
+    digits = cursor[len(CURSOR_PREFIX):]
+    if not cursor.startswith(CURSOR_PREFIX) or not digits.isdigit() or len(digits) > 18:
         raise Refused(422, "invalid_request", "the cursor is the one the last pull gave; or pull without one")
-    return int(cursor[len(CURSOR_PREFIX):])
+    return int(digits)
 
 
 @contextmanager

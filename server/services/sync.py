@@ -67,6 +67,8 @@ def body_hash(event: OutboxEvent) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
 _THROUGH = select(T.applied_through).where(T.terminal_id == bindparam("tid"))
 _ADVANCE = (
     update(T)
@@ -232,6 +234,9 @@ class PushService:
     ) -> EventResult:
         body = event.body
         received = self.clock.now()
+        odd = [name for name, value in body if isinstance(value, dt.datetime) and not EARLIEST <= value <= LATEST]
+        if odd:  # a till whose clock says year 1 or 9999: the event cannot be placed in time
+            return self._refuse(terminal, event, digest, Code.INVALID_EVENT, f"{odd[0]} is not a plausible time")
         if body.type == "member_registered":
             return self._register(terminal, event, digest, received, view)
         member_id: str | None = None

@@ -129,5 +129,5 @@ def list_terminals(conn: Connection, *, store_id: str | None = None) -> list[dic
 def touch(conn: Connection, *, terminal_id: str, now: dt.datetime, backlog: int | None = None) -> None:
     values: dict[str, Any] = {"last_seen_at": now}
     if backlog is not None:
-        values["backlog"] = backlog
+        values["backlog"] = min(backlog, 2**31)  # a count the terminal reports; never trusted to fit anything
     conn.execute(update(T).where(T.terminal_id == terminal_id).values(**values))

@@ -156,3 +156,13 @@ def test_an_order_id_of_another_store_is_not_revealed(app: FastAPI, http: httpx.
     results = b.push([copy, refund]).json()["results"]
     assert [(x["status"], x["code"], x["entry"]) for x in results] == [
         ("refused", "conflicting_duplicate", None), ("refused", "unknown_order", None)]
+
+
+def test_implausible_times_are_refused_per_event(app: FastAPI, http: httpx.Client) -> None:
+    seed(app.state.db, stores={"S1": ["C1"]})
+    till = _till(app, http)
+    ancient = till.event(paid("C1", 1_000, at=dt.datetime(1, 1, 2, tzinfo=dt.UTC)))
+    fine = till.event(paid("C1", 1_000))
+    body = till.push([ancient, fine], backlog=10**30).json()
+    assert [(x["status"], x["code"]) for x in body["results"]] == [("refused", "invalid_event"), ("accepted", None)]
+    assert till.pull("v1." + "9" * 40).status_code == 422
