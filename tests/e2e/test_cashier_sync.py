@@ -97,6 +97,8 @@ def test_sales_made_while_the_server_is_down_are_applied_once_and_the_position_a
         qtbot.waitUntil(lambda: statuses[-1].online is True and statuses[-1].pending == 0, timeout=30_000)
     finally:
         controller.stop()
+    page = httpx.get(customer.qr.text, timeout=10)  # the QR code, signed offline by the till, opens the page
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
     with reading(engine) as conn:
         local = {r.order_id for r in conn.execute(select(orders.c.order_id))}
         assert conn.execute(select(outbox.c.state).distinct()).scalars().all() == ["done"]
