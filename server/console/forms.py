@@ -14,8 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
-from shared.money import format_bp, format_fen, parse_yuan
-from shared.settings import BaseSettings, StoreSettings
+from shared.money import format_bp, parse_yuan
 
 Kind = Literal["bool", "text", "int", "percent", "percent_opt", "choice", "json", "json_opt", "random_return"]
 
@@ -273,15 +272,3 @@ def validation_message(err: Any, kind: str, message: Any) -> str:
     if kind in ("percent", "percent_opt") and isinstance(value, int):
         value = format_bp(value)
     return str(message(key, value=value))
-
-
-def tier_text(threshold_fen: int) -> str:
-    return format_fen(threshold_fen)
-
-
-def base_doc(settings: BaseSettings) -> dict[str, Any]:
-    return settings.model_dump(mode="json")
-
-
-def store_doc(settings: StoreSettings) -> dict[str, Any]:
-    return settings.model_dump(mode="json")
