@@ -35,7 +35,7 @@ MESSAGES: Mapping[Lang, Mapping[str, str]] = {
         "remaining": "待奖励 ¥{remaining}",
         "ahead": "前面还有 {count} 条，待奖励共 ¥{amount}",
         "estimate": "估算：约再有 {orders} 笔订单后开始获得奖励",
-        "estimate_note": "（估算，按近 7 天平均每单提取 ¥{average} 计算；实际取决于之后的消费，不作保证）",
+        "estimate_note": "（按近 7 天平均每单提取 ¥{average} 计算；实际取决于之后的消费，不作保证）",
         "at_head": "已排到最前，新的订单会先分配给本条。",
         "ratio": "奖励比例 {ratio}",
         "paid_on": "{date} 消费 ¥{amount}",
@@ -101,8 +101,8 @@ MESSAGES: Mapping[Lang, Mapping[str, str]] = {
         "remaining": "Waiting: ¥{remaining}",
         "ahead": "{count} entries ahead, waiting for ¥{amount} in total",
         "estimate": "Estimate: rewards start after about {orders} more orders",
-        "estimate_note": "(an estimate from the last 7 days' average contribution of ¥{average} per order; the "
-        "real number depends on future sales and is not guaranteed)",
+        "estimate_note": "(from the last 7 days' average contribution of ¥{average} per order; the real number "
+        "depends on future sales and is not guaranteed)",
         "at_head": "At the front: new orders pay this entry first.",
         "ratio": "Reward ratio {ratio}",
         "paid_on": "{date}, spent ¥{amount}",

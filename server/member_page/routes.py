@@ -1,7 +1,8 @@
 """The member page: `/m/<token>` and its buttons. Server-rendered HTML, no external resource, no inline script.
 
 Every response carries a strict Content-Security-Policy (nothing but this origin, no framing, forms post only
-here), `Referrer-Policy: no-referrer` (the link is a capability) and `Cache-Control: no-store` (personal data).
+here), `Referrer-Policy: same-origin` (the link is a capability: it never leaves as a referrer; same-origin keeps
+the `Origin` header on our own form posts) and `Cache-Control: no-store` (personal data).
 Draws and exchanges are POSTs with a form token, refused from another site, and rate-limited per client address
 and per member; every change goes through `Ingest.apply` like any other event.
 """
@@ -36,7 +37,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 STATIC_FILES = {"member.css": "text/css", "member.js": "text/javascript"}
 CSP = ("default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-HEADERS = {"Content-Security-Policy": CSP, "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
+HEADERS = {"Content-Security-Policy": CSP, "Referrer-Policy": "same-origin", "X-Frame-Options": "DENY",
            "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
 TOKEN = Annotated[str, Form(max_length=200)]
 ORDER = Annotated[str, Form(min_length=1, max_length=64)]
@@ -106,7 +107,7 @@ def _same_site(request: Request) -> bool:
     if site is not None and site not in ("same-origin", "none"):
         return False
     origin = request.headers.get("origin")
-    if origin is None:
+    if origin is None or origin == "null":  # withheld (privacy settings): the form token still binds the post
         return True
     return urlparse(origin).netloc == request.headers.get("host", "")
 

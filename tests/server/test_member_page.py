@@ -153,7 +153,7 @@ def test_security_headers(app: FastAPI, client: httpx.Client) -> None:
     shop = open_shop(app)
     r = client.get(f"/m/{shop.member_link('m1')}")
     assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
-    assert r.headers["referrer-policy"] == "no-referrer" and r.headers["cache-control"] == "no-store"
+    assert r.headers["referrer-policy"] == "same-origin" and r.headers["cache-control"] == "no-store"
     assert client.get("/m/static/member.css").status_code == 200
     sneaky = client.get("/m/static/%2e%2e%2fapp.py")
     assert sneaky.status_code in (403, 404) and "import" not in sneaky.text
