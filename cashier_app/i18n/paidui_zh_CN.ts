@@ -508,6 +508,10 @@
         <translation>● 在线</translation>
     </message>
     <message>
+        <source>● refused: %1</source>
+        <translation>● 被拒绝：%1</translation>
+    </message>
+    <message>
         <source>● offline</source>
         <translation>● 离线</translation>
     </message>
@@ -641,6 +645,10 @@
     <message>
         <source>No sale with this receipt number or order id.</source>
         <translation>没有该小票号或订单号的销售。</translation>
+    </message>
+    <message>
+        <source>The sale could NOT be saved; nothing was recorded. Try again.</source>
+        <translation>本单未能保存，没有任何记录。请重试。</translation>
     </message>
     <message>
         <source>Cash</source>

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from sqlalchemy.exc import SQLAlchemyError
 
 from shared.money import parse_yuan
 from shared.tokens import PREFIX
@@ -207,6 +208,10 @@ class CheckoutPanel(QWidget):
                                        clock=self.ctx.clock)
         except CheckoutError as exc:
             self.say(code_text(exc.code), error=True)
+            self.amount.setFocus()
+            return None
+        except SQLAlchemyError as exc:  # disk full, database locked for too long...: nothing was recorded
+            self.say(code_text("sale_not_saved") + f" ({type(exc.orig or exc).__name__})", error=True)
             self.amount.setFocus()
             return None
         # Only now, after the commit, is the sale shown as done.

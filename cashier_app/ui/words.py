@@ -37,6 +37,7 @@ def code_text(code: str) -> str:
         "enrolment_code_invalid": Q.translate("Words", "The enrolment code is not valid."),
         "enrolment_code_expired": Q.translate("Words", "The enrolment code has expired."),
         "order_not_found": Q.translate("Words", "No sale with this receipt number or order id."),
+        "sale_not_saved": Q.translate("Words", "The sale could NOT be saved; nothing was recorded. Try again."),
     }
     return words.get(code, code)
 

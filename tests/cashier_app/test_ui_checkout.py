@@ -221,3 +221,32 @@ def test_queue_report_shows_the_managers_figures_for_today(qtbot: QtBot, window:
     dialog.load_today()  # type: ignore[attr-defined]
     assert dialog.password.text() == ""  # type: ignore[attr-defined]
     qtbot.waitUntil(lambda: dialog.today_label.text() == "The server cannot be reached.", timeout=5000)  # type: ignore
+
+
+def test_status_bar_says_why_the_server_refuses(qtbot: QtBot, window: MainWindow) -> None:
+    from cashier_app.sync_worker import SyncStatus
+
+    window.on_status(SyncStatus(False, 3, 0, None, "terminal_revoked"))
+    assert "revoked" in window.status.online.text() and window.status.pending.text() == "Waiting to send: 3"
+    window.on_status(SyncStatus(False, 3, 1, None, "server_unavailable"))
+    assert window.status.online.text() == "● offline" and "1" in window.status.attention.text()
+
+
+def test_a_sale_that_cannot_be_written_is_not_shown_as_done(qtbot: QtBot, window: MainWindow, till: Till) -> None:
+    from sqlalchemy import event
+
+    from cashier_app.core.db import make_engine
+
+    impatient = make_engine(Path(str(till.engine.url.database)))
+    event.listen(impatient, "connect", lambda c, _r: c.execute("PRAGMA busy_timeout=50"))  # after ours
+    window.ctx.engine = impatient  # the panel shares the context
+    blocker = till.engine.raw_connection()  # another writer holds the database past the busy timeout
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        type_enter(qtbot, window.checkout.amount, "10")
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+        impatient.dispose()
+    assert "NOT be saved" in window.checkout.message.text() and window.checkout.amount.text() == "10"
+    assert sales(till) == []
