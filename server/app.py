@@ -90,9 +90,9 @@ def create_app(settings: ServerSettings | None = None, *, clock: Clock | None = 
     for router in ROUTERS:
         app.include_router(router)
     for spec in OPTIONAL_ROUTERS:
-        router = _optional(spec)
-        if router is not None:
-            app.include_router(router)
+        optional = _optional(spec)
+        if optional is not None:
+            app.include_router(optional)
     return app
 
 

@@ -223,8 +223,8 @@ class PushService:
         if isinstance(event.body, OrderPaid) and member_id:
             token = issue_member_page_token(self.keys, member_id, self.clock.now(), ttl=self.member_page_ttl)
         return EventResult(
-            event_id=event.event_id, seq=event.seq, status=outcome.status, order_id=event.body.order_id,
-            member_id=member_id, entry=entry, member_page_token=token,
+            event_id=event.event_id, seq=event.seq, status=outcome.status,
+            order_id=getattr(event.body, "order_id", None), member_id=member_id, entry=entry, member_page_token=token,
         )
 
     # ------------------------------------------------------------------ applying
