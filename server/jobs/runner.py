@@ -1,10 +1,12 @@
 """The scheduler of one server process: the reset schedule (§11) and automatic completion, each exactly once.
 
 `tick(now)` does what fell due, in time order: completions due before a reset instant, the reset (several missed
-instants collapse into the latest), then the completions due since. It holds the jobs' lock for the whole tick, so
-with several processes one ticks at a time and the others find the work done (`job_runs`, engine idempotence).
-`catch_up()` is the tick run at start-up before the app serves. `gate(command)` is hooked into `Ingest.before`:
-an event arriving after a reset instant waits for that reset, so the event lands in the new period.
+instants collapse into the latest), then the completions due since. A reset holds the reset lock (in process, and
+a PostgreSQL advisory lock across processes): the other processes wait and then find it done (`job_runs`). Sweeps
+of due completions hold a lock of their own, so a long sweep never holds up a reset or an event; completing an
+order twice is a no-op in the engine. `catch_up()` is the tick run at start-up before the app serves.
+`gate(command)` is hooked into `Ingest.before`: an event arriving after a reset instant waits for that reset, so
+the event lands in the new period.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import datetime as dt
 import logging
 import threading
 from dataclasses import dataclass, field
+
+from sqlalchemy import Connection
 
 from shared.engine.commands import Command, CompleteOrder, Reset
 from shared.engine.engine import Outcome
@@ -26,7 +30,8 @@ from . import autocomplete, reset, runs
 
 log = logging.getLogger("paidui.jobs")
 
-LOCK = "scheduler"
+RESET_LOCK = "reset"
+SWEEP_LOCK = "autocomplete"
 POLL = dt.timedelta(seconds=30)
 RECHECK = dt.timedelta(seconds=5)  # how stale the gate's view of the schedule may get
 BATCH = 200
@@ -49,13 +54,13 @@ class JobRunner:
         self.batch = batch
         self.started = clock.now()
         self.ready = False  # set once the start-up catch-up has run
-        self._lock = threading.RLock()
-        self._local = threading.local()
+        self._reset_lock = threading.RLock()
+        self._sweep_lock = threading.Lock()
+        self._local = threading.local()  # `busy`: this thread is doing the jobs' own commands
         self._plan: reset.ResetPlan | None = None
         self._next_reset: dt.datetime | None = None
         self._recheck_at: dt.datetime | None = None
         self._failed: set[str] = set()
-        self._hours = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -71,37 +76,49 @@ class JobRunner:
 
     def tick(self, now: dt.datetime | None = None) -> TickReport:
         """Do everything due at `now` (default: the clock)."""
-        with self._lock:
-            self._local.busy = True
-            try:
-                with runs.job_lock(self.db, LOCK):
-                    return self._tick(now if now is not None else self.clock.now())
-            finally:
-                self._local.busy = False
+        now = now if now is not None else self.clock.now()
+        self._local.busy = True
+        try:
+            report = self._reset_if_due(now)
+            with self._sweep_lock, runs.job_lock(self.db, SWEEP_LOCK):
+                report.completed += self._sweep(hours=self._hours(), until=now)
+            return report
+        finally:
+            self._local.busy = False
 
-    def _tick(self, now: dt.datetime) -> TickReport:
-        report = self._reset_if_due(now)
-        report.completed += self._sweep(hours=self._hours, until=now)
-        return report
+    def _read(self, conn: Connection) -> tuple[reset.ResetPlan, dt.datetime | None]:
+        version = reset.settings_version(self.db, conn)
+        plan = self._plan
+        if plan is None or plan.version != version:
+            plan = self._plan = reset.read_plan(self.db, conn)
+        return plan, reset.last_run(conn)
+
+    def _hours(self) -> int:
+        with self.db.connect() as conn:
+            return SqlRepository(conn, self.db).base_settings().cashier_auto_complete_hours
+
+    def _arm(self, plan: reset.ResetPlan, last: dt.datetime | None, now: dt.datetime) -> None:
+        self._next_reset = plan.following(last_run=last, started=self.started, now=now)
+        self._recheck_at = now + RECHECK
 
     def _reset_if_due(self, now: dt.datetime) -> TickReport:
         """Completions due before a missed reset instant, then that reset; re-arms the gate."""
         report = TickReport()
         with self.db.connect() as conn:
-            version = reset.settings_version(self.db, conn)
-            if self._plan is None or self._plan.version != version:
-                self._plan = reset.read_plan(self.db, conn)
-            self._hours = SqlRepository(conn, self.db).base_settings().cashier_auto_complete_hours
-            last = reset.last_run(conn)
-        plan = self._plan
-        due = plan.due(last_run=last, started=self.started, now=now)
-        if due is not None:
-            report.completed += self._sweep(hours=self._hours, until=due)
-            if self._reset(due, now):
-                report.reset_at = due
-            last = due
-        self._next_reset = plan.following(last_run=last, started=self.started, now=now)
-        self._recheck_at = now + RECHECK
+            plan, last = self._read(conn)
+        if plan.due(last_run=last, started=self.started, now=now) is None:  # the common case: no lock at all
+            self._arm(plan, last, now)
+            return report
+        with self._reset_lock, runs.job_lock(self.db, RESET_LOCK):
+            with self.db.connect() as conn:  # again under the lock: another process may have run it meanwhile
+                plan, last = self._read(conn)
+            due = plan.due(last_run=last, started=self.started, now=now)
+            if due is not None:
+                report.completed += self._sweep(hours=self._hours(), until=due)
+                if self._reset(due, now):
+                    report.reset_at = due
+                last = due
+            self._arm(plan, last, now)
         return report
 
     def _reset(self, instant: dt.datetime, now: dt.datetime) -> bool:
@@ -146,13 +163,11 @@ class JobRunner:
         nxt, recheck = self._next_reset, self._recheck_at
         if recheck is not None and now < recheck and (nxt is None or now < nxt):
             return
-        with self._lock:
-            self._local.busy = True
-            try:
-                with runs.job_lock(self.db, LOCK):
-                    self._reset_if_due(self.clock.now())
-            finally:
-                self._local.busy = False
+        self._local.busy = True
+        try:
+            self._reset_if_due(now)
+        finally:
+            self._local.busy = False
 
     # ------------------------------------------------------------------ the thread
 

@@ -346,3 +346,24 @@ def test_the_thread_wakes_at_the_reset_instant(db: Database, clock: FixedClock) 
     finally:
         runner.stop()
     assert [i for i, _ in job_runs(db)] == [MIDNIGHT]
+
+
+def test_a_long_sweep_does_not_hold_up_the_reset_gate(db: Database, runner: JobRunner, clock: FixedClock) -> None:
+    from server.jobs.runner import SWEEP_LOCK
+
+    seed(db, stores={"s1": ["c1"]}, base=DAILY)
+    a = pay(runner.ingest, "a", 10_000, T0)
+    runner.tick()
+    clock.set(MIDNIGHT + dt.timedelta(minutes=1))
+    done = threading.Event()
+
+    def push() -> None:
+        pay(runner.ingest, "d", 10_000, clock.now())
+        done.set()
+
+    with runner._sweep_lock, runs.job_lock(db, SWEEP_LOCK):  # another thread or process is sweeping
+        worker = threading.Thread(target=push)
+        worker.start()
+        assert done.wait(30), "the push waited for the sweep"
+    worker.join()
+    assert entries(db)[a].status == "expired"
