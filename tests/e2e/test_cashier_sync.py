@@ -26,7 +26,7 @@ from cashier_app.core.sync import Backoff, SyncEngine
 from cashier_app.core.sync_client import RequestRefused, SyncClient, fetch_store_day
 from cashier_app.core.terminal import enroll, signer_for
 from cashier_app.options import Options
-from cashier_app.sync_worker import SyncController, SyncStatus, SyncWorker
+from cashier_app.sync_worker import SyncController, SyncWorker
 from cashier_app.ui.context import AppContext
 from cashier_app.ui.customer_window import CustomerWindow
 from cashier_app.ui.main_window import MainWindow
@@ -77,11 +77,9 @@ def test_sales_made_while_the_server_is_down_are_applied_once_and_the_position_a
     window = MainWindow(ctx, customer=customer, sync=controller)
     qtbot.addWidget(window)
     window.show()
-    statuses: list[SyncStatus] = []
-    worker.status.connect(statuses.append)
     controller.start()
     try:
-        qtbot.waitUntil(lambda: any(s.online is False for s in statuses), timeout=10_000)
+        qtbot.waitUntil(lambda: window.status.online.text() == "● offline", timeout=10_000)
         panel = window.checkout
         for i in range(12):
             if i % 3 == 2:  # a member, by phone number (the last sale too); the others are walk-ins
@@ -94,7 +92,8 @@ def test_sales_made_while_the_server_is_down_are_applied_once_and_the_position_a
         assert window.status.pending.text() == "Waiting to send: 12"
         server.start()  # back: the worker's backoff finds it
         qtbot.waitUntil(lambda: customer.position.text().startswith("Your queue position: No. "), timeout=30_000)
-        qtbot.waitUntil(lambda: statuses[-1].online is True and statuses[-1].pending == 0, timeout=30_000)
+        qtbot.waitUntil(lambda: window.status.online.text() == "● online"
+                        and window.status.pending.text() == "Waiting to send: 0", timeout=30_000)
     finally:
         controller.stop()
     page = httpx.get(customer.qr.text, timeout=10)  # the QR code, signed offline by the till, opens the page
