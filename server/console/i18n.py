@@ -42,6 +42,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "login.submit": ("登录", "Sign in"),
     "login.wrong": ("用户名或密码错误", "Wrong user name or password"),
     "login.stale": ("登录表单已过期，请重试", "The sign-in form expired; please try again"),
+    "login.too_many": ("尝试次数太多，请稍后再试", "Too many attempts; please wait a moment"),
     "login.expired": ("会话已过期，请重新登录", "Your session expired; please sign in again"),
     # errors
     "error.back": ("返回首页", "Back to the console"),

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, RedirectResponse
 
 from ..api.state import services
 from ..errors import Refused
+from ..ratelimit import Limiter, Rate, client_address
 from ..services import users
 from .session import (
     COOKIE,
@@ -26,6 +28,25 @@ from .web import HERE, LANG_COOKIE, ConsoleRoute, Form, Posted, field, page, saf
 
 router = APIRouter(route_class=ConsoleRoute)
 STATIC = {"console.css": "text/css", "console.js": "text/javascript"}
+LOGIN_ATTEMPTS_PER_MINUTE = 10  # per client address and per user name, in each server process
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_limiter_lock = threading.Lock()
+
+
+def _limiters(request: Request) -> tuple[Limiter, Limiter]:
+    """Sign-in attempts per client address and per user name (one pair per process)."""
+    state = request.app.state
+    with _limiter_lock:
+        if getattr(state, "console_login_limiters", None) is None:
+            rate = Rate.per_minute(LOGIN_ATTEMPTS_PER_MINUTE)
+            clock = services(request).clock
+
+            def ns() -> int:  # the server's injected clock, so tests drive it
+                return (clock.now() - EPOCH) // dt.timedelta(microseconds=1) * 1000
+
+            state.console_login_limiters = (Limiter(rate, clock=ns), Limiter(rate, clock=ns))
+        limiters: tuple[Limiter, Limiter] = state.console_login_limiters
+        return limiters
 
 
 def _secure(request: Request) -> bool:
@@ -64,6 +85,14 @@ def login(request: Request, form: Form) -> Response:
     # double submit: the form's token must match the cookie this browser got with the form
     if not same(field(form, "csrf"), login_csrf(request.cookies.get(LOGIN_COOKIE, "") or "-")):
         return _login_page(request, next_=next_, error="login.stale", username=username, status=403)
+    by_address, by_name = _limiters(request)
+    decision = by_address.hit(client_address(request))
+    if decision.allowed:
+        decision = by_name.hit(username.lower())
+    if not decision.allowed:  # before the password hash is checked: guessing costs the guesser, not the server
+        response = _login_page(request, next_=next_, error="login.too_many", username=username, status=429)
+        response.headers["Retry-After"] = str(decision.retry_after_seconds)
+        return response
     svc = services(request)
     try:
         with svc.db.connect() as conn:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 
 from fastapi import APIRouter, Request, Response
 
@@ -142,5 +143,6 @@ def export(request: Request, name: str, user: User) -> Response:
     else:
         raise Denied(404, "not_found")
     body, media = exports.render(table, fmt, tr)
+    stem = re.sub(r"[^A-Za-z0-9_.-]", "_", stem)  # a file name in a header: nothing a browser could misread
     return Response(body, media_type=media, headers={
         "Content-Disposition": f'attachment; filename="{stem}.{fmt}"', "Cache-Control": "no-store"})

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select, update
 
 from server.clock import FixedClock
+from server.console.pages_auth import LOGIN_ATTEMPTS_PER_MINUTE
 from server.console.session import COOKIE
 from server.db import tables as t
 
@@ -45,6 +46,24 @@ def test_sign_in_sets_an_http_only_same_site_cookie_and_wrong_passwords_get_noth
     flags = {part.strip().lower() for part in cookie.split(";")}
     assert {"httponly", "samesite=lax", "path=/console"} <= flags
     assert http.get("/console/members").status_code == 200
+
+
+def test_password_guessing_is_slowed_down(http: httpx.Client, clock: FixedClock) -> None:
+    allowed = LOGIN_ATTEMPTS_PER_MINUTE
+    statuses = []
+    for _ in range(allowed + 1):
+        form = http.get("/console/login")
+        r = http.post("/console/login", data={"csrf": csrf_of(form.text), "username": "admin", "password": "guess"})
+        statuses.append(r.status_code)
+    assert statuses == [401] * allowed + [429]
+    assert "尝试次数太多" in r.text and int(r.headers["retry-after"]) >= 1
+    form = http.get("/console/login")  # even the right password waits now
+    r = http.post("/console/login", data={"csrf": csrf_of(form.text), "username": "admin", "password": ADMIN_PASSWORD})
+    assert r.status_code == 429 and COOKIE not in r.headers.get("set-cookie", "")
+    clock.advance(dt.timedelta(minutes=1))  # the bucket refills with time
+    form = http.get("/console/login")
+    r = http.post("/console/login", data={"csrf": csrf_of(form.text), "username": "admin", "password": ADMIN_PASSWORD})
+    assert r.status_code == 303
 
 
 def test_the_sign_in_form_needs_its_own_cookie(http: httpx.Client) -> None:
