@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from shared.engine.model import ALL, queue_key
 from shared.money import pct, points_for
@@ -20,7 +20,6 @@ from shared.settings import BaseSettings
 from ..db import tables as t
 from ..db.database import Database
 from ..db.repository import SqlRepository
-from ..services.positions import Placed, positions
 
 E = t.EntryRow.__table__
 WAITING_SHOWN = 50  # waiting entries listed (a member rarely has more; the totals count them all)
@@ -72,23 +71,62 @@ def exchange_amounts(base: BaseSettings, remaining_fen: int) -> tuple[int | None
     return points, voucher
 
 
-def ahead(conn: Connection, base: BaseSettings, entry: Placed) -> tuple[int, int]:
-    """(count, Σ remaining) of the eligible entries the next settlements pay before `entry` (same sort as §8)."""
-    key = queue_key(entry.cashier_id, base.all_cashiers_queue)
-    head = int(conn.execute(select(t.Queue.head_seq).where(t.Queue.key == key)).scalar() or 0)
-    conditions: list[Any] = [E.c.status == "waiting", E.c.entitlement_fen > E.c.paid_fen, E.c.seq >= head]
-    if key != f"cashier:{ALL}":
-        conditions.append(E.c.cashier_id == entry.cashier_id)
-    if base.ordering_rule == "queue_order":
-        conditions.append(E.c.seq < entry.seq)
-    elif entry.order_completed:
-        conditions += [E.c.order_completed.is_(True), E.c.seq < entry.seq]
-    else:  # completed_first: the whole completed tier comes first, then the uncompleted ones before it
-        conditions.append(or_(E.c.order_completed.is_(True), E.c.seq < entry.seq))
-    count, total = conn.execute(
-        select(func.count(), func.coalesce(func.sum(E.c.entitlement_fen - E.c.paid_fen), 0)).where(and_(*conditions))
-    ).one()
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    seq: int
+    cashier_id: str
+    order_completed: bool
+    remaining_fen: int  # > 0: only entries that can receive money have a place in the queue
+
+
+def _interval(whole_chain: bool, tiered: bool) -> Any:
+    """Count and Σ remaining of eligible entries with lo <= seq < hi (of a cashier, of a tier)."""
+    conditions: list[Any] = [
+        E.c.status == "waiting", E.c.entitlement_fen > E.c.paid_fen,
+        E.c.seq >= bindparam("lo"), E.c.seq < bindparam("hi"),
+    ]
+    if not whole_chain:
+        conditions.append(E.c.cashier_id == bindparam("cashier"))
+    if tiered:
+        conditions.append(E.c.order_completed == bindparam("tier"))
+    return select(func.count(), func.coalesce(func.sum(E.c.entitlement_fen - E.c.paid_fen), 0)).where(*conditions)
+
+
+# Built once: statement construction costs more than the indexed scan itself (measured: ~5 ms per entry before).
+_INTERVAL = {(w, tiered): _interval(w, tiered) for w in (False, True) for tiered in (False, True)}
+_HEAD = select(t.Queue.head_seq).where(t.Queue.key == bindparam("key"))
+END = 2**62
+
+
+def _count(conn: Connection, key: str, lo: int, hi: int, tier: bool | None) -> tuple[int, int]:
+    if hi <= lo:
+        return 0, 0
+    cashier = key.split(":", 1)[1]
+    stmt = _INTERVAL[(cashier == ALL, tier is not None)]
+    count, total = conn.execute(stmt, {"lo": lo, "hi": hi, "tier": tier, "cashier": cashier}).one()
     return int(count), int(total)
+
+
+def ahead(conn: Connection, base: BaseSettings, entries: list[Waiting]) -> dict[int, tuple[int, int]]:
+    """For each entry: (count, Σ remaining) of the eligible entries the next settlements pay before it (§8 sort).
+
+    One pass per queue and tier, from the queue's head hint to the last entry, like `services.positions`; the
+    position is 1 + count."""
+    out: dict[int, tuple[int, int]] = {}
+    groups: dict[tuple[str, bool | None], list[Waiting]] = {}
+    for e in entries:
+        tier = e.order_completed if base.ordering_rule == "completed_first" else None
+        groups.setdefault((queue_key(e.cashier_id, base.all_cashiers_queue), tier), []).append(e)
+    for (key, tier), members in groups.items():
+        head = int(conn.execute(_HEAD, {"key": key}).scalar() or 0)
+        count, total = _count(conn, key, head, END, True) if tier is False else (0, 0)  # completed tier first
+        cursor = head
+        for e in sorted(members, key=lambda x: x.seq):
+            more, amount = _count(conn, key, cursor, e.seq, tier)
+            count, total = count + more, total + amount
+            out[e.seq] = (count, total)
+            count, total, cursor = count + 1, total + e.remaining_fen, e.seq + 1
+    return out
 
 
 def recent_contributions(
@@ -143,13 +181,6 @@ def load(
     base = SqlRepository(conn, db).base_settings()
     zone = ZoneInfo(base.timezone)
     names = dict(conn.execute(select(t.Cashier.cashier_id, t.Cashier.name)).all())
-    paid_at = dict(
-        conn.execute(
-            select(t.OrderRow.order_id, t.OrderRow.paid_at)
-            .join(E, E.c.order_id == t.OrderRow.order_id)
-            .where(E.c.member_id == member_id)
-        ).all()
-    )
     waiting_rows: list[Any] = list(conn.execute(
         select(E).where(E.c.member_id == member_id, E.c.status == "waiting").order_by(E.c.seq).limit(WAITING_SHOWN)
     ))
@@ -159,19 +190,25 @@ def load(
     ))
     if highlight is not None and not any(r.order_id == highlight for r in [*waiting_rows, *closed_rows]):
         closed_rows += conn.execute(select(E).where(E.c.member_id == member_id, E.c.order_id == highlight)).all()
-    placed = [Placed(r.seq, r.cashier_id, bool(r.order_completed), r.entitlement_fen > r.paid_fen)
-              for r in waiting_rows]
-    where = positions(conn, base, placed)
+    shown = [r.order_id for r in [*waiting_rows, *closed_rows]]
+    paid_at = dict(conn.execute(
+        select(t.OrderRow.order_id, t.OrderRow.paid_at).where(t.OrderRow.order_id.in_(shown))
+    ).all()) if shown else {}
+    where = ahead(conn, base, [
+        Waiting(r.seq, r.cashier_id, bool(r.order_completed), r.entitlement_fen - r.paid_fen)
+        for r in waiting_rows if r.entitlement_fen > r.paid_fen
+    ])
     recent: dict[str, tuple[int, int] | None] = {}
     today = now.astimezone(zone).date()
 
     def view(row: Any) -> EntryView:
         waiting = row.status == "waiting"
         remaining = row.entitlement_fen - row.paid_fen if waiting else 0
-        position = where.get(row.seq) if waiting else None
-        count = amount = estimate = average = None
-        if position is not None:
-            count, amount = ahead(conn, base, Placed(row.seq, row.cashier_id, bool(row.order_completed), True))
+        place = where.get(row.seq) if waiting else None
+        position = count = amount = estimate = average = None
+        if place is not None:
+            count, amount = place
+            position = count + 1
             if row.store_id not in recent:
                 recent[row.store_id] = recent_contributions(conn, base, store_id=row.store_id, today=today)
             flow = recent[row.store_id]
