@@ -21,6 +21,7 @@ from markupsafe import Markup
 from sqlalchemy import Connection, select
 from starlette.datastructures import FormData
 
+from shared.errors import RuleError
 from shared.money import format_bp, format_fen
 from shared.settings import BaseSettings, parse_base
 
@@ -107,6 +108,8 @@ class ConsoleRoute(APIRoute):
                 response = error_page(request, exc.status, exc.reason)
             except Refused as exc:
                 response = error_page(request, exc.status, exc.detail or exc.code)
+            except RuleError as exc:
+                response = error_page(request, 422, f"{exc.code.value}: {exc.detail}")
             except RequestValidationError:
                 response = error_page(request, 400, "bad_request")
             for name, value in SECURITY_HEADERS.items():
