@@ -11,8 +11,11 @@ import re
 import httpx
 from fastapi import FastAPI
 from openpyxl import load_workbook
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, event, text
 
+from server.console.web import base_settings
+from server.db.database import Database
+from server.services.liability import liability
 from shared.money import format_fen
 
 from .console_support import MANAGER_PASSWORD, add_manager, fifo_model, history, ledger, seed_history, sign_in
@@ -214,3 +217,24 @@ def test_a_store_manager_reaches_only_its_own_store(http: httpx.Client, app: Fas
     assert sum(int(row[column]) for row in liability[1:]) == s1_payouts
     history_csv = http.get("/console/export/history.csv").content.decode("utf-8-sig")
     assert "store:S1" in history_csv and "store:S2" not in history_csv
+
+
+def test_the_liability_figures_read_running_totals_only(db: Database) -> None:
+    """What keeps the page flat from 10^3 to 10^6 entries (benchmarks/console_liability.py): no statement of it
+    reads entries, orders or allocations."""
+    seed_history(db, history())
+    statements: list[str] = []
+
+    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement.lower())
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        with db.connect() as conn:
+            figures = liability(conn, base_settings(conn, db), today=T0.date(), days=30)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert figures.total_waiting > 0 and len(statements) <= 8
+    for statement in statements:
+        for table in ("entries", "orders", "allocations", "unallocated"):
+            assert not re.search(rf"\b{table}\b", statement), statement
