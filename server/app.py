@@ -22,6 +22,7 @@ from .api.state import Services
 from .clock import Clock, SystemClock
 from .config import ServerSettings, load_settings
 from .db.database import Database
+from .ratelimit import Limiter, Rate
 from .security.keys import KeyRing
 from .services.ingest import Ingest
 from .services.pull import PullService
@@ -75,6 +76,7 @@ def create_app(settings: ServerSettings | None = None, *, clock: Clock | None = 
         pull=PullService(db=db, clock=clock, snapshot_limit=settings.snapshot_limit,
                          members_page=settings.members_page,
                          member_code_ttl=dt.timedelta(seconds=settings.member_code_seconds)),
+        auth_limiter=Limiter(Rate.per_minute(settings.rate_auth_per_minute)),
     )
     from .api.health import server_version
 

@@ -44,6 +44,7 @@ class ServerSettings(BaseSettings):
     # rate limits (requests per minute per client address); used by server.ratelimit
     rate_member_page_per_minute: int = Field(60, ge=1)
     rate_draw_per_minute: int = Field(10, ge=1)
+    rate_auth_per_minute: int = Field(30, ge=1)  # password logins and enrolment attempts per client address
 
     @field_validator("log_level")
     @classmethod

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.wire import ErrorBody
 
 from ..services import users
-from .deps import CallerDep
-from .errors import ERRORS
+from .deps import CallerDep, limit_attempts
+from .errors import ERRORS, LIMITED
 from .state import services
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
@@ -37,8 +37,9 @@ class Me(BaseModel):
     username: str | None = None
 
 
-@router.post("/auth/token", response_model=TokenResponse,
-             responses={401: {"model": ErrorBody, "description": "wrong user name or password"}, 422: ERRORS[422]})
+@router.post("/auth/token", response_model=TokenResponse, dependencies=[Depends(limit_attempts)],
+             responses={401: {"model": ErrorBody, "description": "wrong user name or password"}, 422: ERRORS[422],
+                        **LIMITED})
 def token(request: Request, body: TokenRequest) -> TokenResponse:
     """A bearer token for a headquarters admin or a store manager."""
     svc = services(request)

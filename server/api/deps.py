@@ -54,6 +54,17 @@ def check_protocol(paidui_protocol: Annotated[str | None, Header()] = None) -> N
         raise Refused(426, "unsupported_protocol", f"this server speaks {sorted(SUPPORTED_VERSIONS)}")
 
 
+def limit_attempts(request: Request) -> None:
+    """Password logins and enrolment codes are guessed one attempt at a time: a budget per client address."""
+    from ..ratelimit import client_address
+
+    decision = services(request).auth_limiter.hit(client_address(request))
+    if not decision.allowed:
+        seconds = decision.retry_after_seconds
+        raise Refused(429, "rate_limited", f"too many attempts; try again in {seconds} s",
+                      headers={"Retry-After": str(seconds)})
+
+
 def caller(request: Request, credentials: Bearer) -> Caller:
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise unauthorized()

@@ -76,6 +76,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody, "description": "unknown, or outside the caller's scope (`not_found`)"},
 }
+LIMITED: dict[int | str, dict[str, Any]] = {
+    429: {"model": ErrorBody, "description": "too many attempts from this address (`rate_limited`, `Retry-After`)"},
+}
 PROTOCOL: dict[int | str, dict[str, Any]] = {
     426: {"model": ErrorBody, "description": "a protocol version this server does not speak"},
 }

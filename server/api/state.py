@@ -9,6 +9,7 @@ from fastapi import Request
 from ..clock import Clock
 from ..config import ServerSettings
 from ..db.database import Database
+from ..ratelimit import Limiter
 from ..security.keys import KeyRing
 from ..services.ingest import Ingest
 from ..services.pull import PullService
@@ -24,6 +25,7 @@ class Services:
     clock: Clock
     push: PushService
     pull: PullService
+    auth_limiter: Limiter  # password logins and enrolment attempts, per client address
 
 
 def services(request: Request) -> Services:

@@ -19,8 +19,8 @@ from shared.wire import (
 
 from ..errors import Refused
 from ..services import terminals
-from .deps import TerminalDep, check_protocol
-from .errors import ERRORS, PROTOCOL
+from .deps import TerminalDep, check_protocol, limit_attempts
+from .errors import ERRORS, LIMITED, PROTOCOL
 from .state import services
 
 router = APIRouter(prefix="/api/v1", tags=["sync"], dependencies=[Depends(check_protocol)], responses=PROTOCOL)
@@ -29,7 +29,8 @@ router = APIRouter(prefix="/api/v1", tags=["sync"], dependencies=[Depends(check_
 @router.post(
     "/terminals/enroll", response_model=EnrollResponse,
     responses={400: {"model": ErrorBody, "description": "`enrolment_code_invalid`, `enrolment_code_expired`"},
-               422: ERRORS[422]},
+               422: ERRORS[422], **LIMITED},
+    dependencies=[Depends(limit_attempts)],
 )
 def enroll(request: Request, body: EnrollRequest) -> EnrollResponse:
     """Exchange a one-time enrolment code for a terminal credential (the code is the credential here)."""

@@ -161,3 +161,17 @@ def test_health_and_version(app: FastAPI, http: httpx.Client) -> None:
     assert health["status"] == "ok" and health["database"] in ("sqlite", "postgresql")
     assert http.get("/api/v1/version").json()["protocols"] == [1]
     assert http.get("/api/v1/nowhere").json()["code"] == "not_found"
+
+
+def test_guessing_codes_and_passwords_is_rate_limited(app: FastAPI, http: httpx.Client) -> None:
+    from server.ratelimit import Limiter, Rate
+
+    ticks = [0]
+    app.state.services.auth_limiter = Limiter(Rate(3, 60), clock=lambda: ticks[0])
+    for _ in range(2):
+        assert http.post("/api/v1/auth/token", json={"username": "admin", "password": "guess"}).status_code == 401
+    assert Till(http).enroll("AAAA-BBBB-CCCC-DDDD").status_code == 400
+    r = http.post("/api/v1/auth/token", json={"username": "admin", "password": ADMIN_PASSWORD})
+    assert (r.status_code, r.json()["code"], r.headers["Retry-After"]) == (429, "rate_limited", "20")
+    ticks[0] += 20 * 10**9  # one attempt's worth of time later
+    assert http.post("/api/v1/auth/token", json={"username": "admin", "password": ADMIN_PASSWORD}).status_code == 200
