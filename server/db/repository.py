@@ -137,7 +137,7 @@ def _adding_upserts(dialect: Any) -> tuple[Any, Any]:
     stmt = dialect.insert(cs)
     cashier = stmt.on_conflict_do_update(
         index_elements=["cashier_id"],
-        set_={c: cs.c[c] + stmt.excluded[c] for c in ("waiting_count", "outstanding_fen", "version")},
+        set_={c: cs.c[c] + stmt.excluded[c] for c in ("waiting_count", "outstanding_fen", "eligible_count", "version")},
     )
     ds = t.DailyStats.__table__
     stmt = dialect.insert(ds)
@@ -151,8 +151,12 @@ _UPSERTS = {"sqlite": _adding_upserts(sqlite), "postgresql": _adding_upserts(pos
 _ELIGIBLE = {(a, tier): _eligible_statement(a, tier) for a in (False, True) for tier in (None, True, False)}
 
 
-def _waiting_totals(entry: Entry) -> tuple[int, int]:
-    return (1, entry.entitlement_fen - entry.paid_fen) if entry.status == EntryStatus.WAITING else (0, 0)
+def _waiting_totals(entry: Entry) -> tuple[int, int, int]:
+    """(waiting, remaining, eligible) contributions of one entry to its cashier's running totals."""
+    if entry.status != EntryStatus.WAITING:
+        return (0, 0, 0)
+    remaining = entry.entitlement_fen - entry.paid_fen
+    return (1, remaining, 1 if remaining > 0 else 0)
 
 
 class SqlRepository:
@@ -160,11 +164,11 @@ class SqlRepository:
         self.conn = conn
         self.db = db
         self._entries: dict[int, Entry] = {}
-        self._loaded: dict[int, tuple[int, int, str]] = {}  # seq -> (waiting, remaining, status) as last saved
+        self._loaded: dict[int, tuple[tuple[int, int, int], str]] = {}  # seq -> (totals, status) as last saved
         self._queues: dict[str, QueueState] = {}
         self._heads: dict[str, int] = {}
         self._members_locked: set[str] = set()
-        self._cashier_delta: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        self._cashier_delta: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
         self._daily: dict[tuple[str, dt.date], dict[str, int]] = defaultdict(lambda: defaultdict(int))
         self._settings_version: int | None = None
         self._contributions: dict[str, int] = {}
@@ -380,15 +384,14 @@ class SqlRepository:
             return known
         self._entries[entry.seq] = entry
         self._entry_by_order[entry.order_id] = entry.seq
-        waiting, remaining = _waiting_totals(entry)
-        self._loaded[entry.seq] = (waiting, remaining, entry.status.value)
+        self._loaded[entry.seq] = (_waiting_totals(entry), entry.status.value)
         return entry
 
     def add_entry(self, entry: Entry) -> None:
         self.conn.execute(_INSERT_ENTRY, _entry_values(entry))
         self._entries[entry.seq] = entry
         self._entry_by_order[entry.order_id] = entry.seq
-        self._loaded[entry.seq] = (0, 0, "new")
+        self._loaded[entry.seq] = ((0, 0, 0), "new")
         daily = self._day(entry.store_id, entry.created_at)
         daily["entries_created"] += 1
         daily["entitlement_created_fen"] += entry.entitlement_fen
@@ -403,15 +406,15 @@ class SqlRepository:
 
     def _track(self, entry: Entry) -> None:
         """Keep cashier_stats and daily_stats in step with what this entry was when loaded or last saved."""
-        before_waiting, before_remaining, before_status = self._loaded[entry.seq]
-        waiting, remaining = _waiting_totals(entry)
-        if (waiting, remaining) != (before_waiting, before_remaining):
+        before, before_status = self._loaded[entry.seq]
+        now = _waiting_totals(entry)
+        if now != before:
             delta = self._cashier_delta[entry.cashier_id]
-            delta[0] += waiting - before_waiting
-            delta[1] += remaining - before_remaining
+            for i in range(3):
+                delta[i] += now[i] - before[i]
         if entry.status == EntryStatus.COMPLETED and before_status != EntryStatus.COMPLETED.value:
             self._day(entry.store_id, entry.closed_at or entry.created_at)["entries_completed"] += 1
-        self._loaded[entry.seq] = (waiting, remaining, entry.status.value)
+        self._loaded[entry.seq] = (now, entry.status.value)
 
     def entry_of_order(self, order_id: str) -> Entry | None:
         seq = self._entry_by_order.get(order_id)
@@ -489,9 +492,9 @@ class SqlRepository:
                 entry.status, entry.closed_at = EntryStatus.EXPIRED, at
                 if entry.lottery_state == LotteryState.AVAILABLE:
                     entry.lottery_state = LotteryState.LAPSED
-                self._loaded[seq] = (0, 0, EntryStatus.EXPIRED.value)
+                self._loaded[seq] = ((0, 0, 0), EntryStatus.EXPIRED.value)
         self._cashier_delta.clear()
-        self.conn.execute(update(t.CashierStats).values(waiting_count=0, outstanding_fen=0))
+        self.conn.execute(update(t.CashierStats).values(waiting_count=0, outstanding_fen=0, eligible_count=0))
         return int(result.rowcount or 0)
 
     # ------------------------------------------------------------ money
@@ -613,14 +616,14 @@ class SqlRepository:
         if self._queues:  # every queue written under its lock gets a new snapshot version
             self.conn.execute(_BUMP_QUEUE_VERSIONS, {"keys": sorted(self._queues)})
         upsert_cashier, upsert_daily = _UPSERTS["sqlite" if self.db.is_sqlite else "postgresql"]
-        for cashier_id, (d_count, d_fen) in sorted(self._cashier_delta.items()):
-            if d_count == 0 and d_fen == 0:
+        for cashier_id, (d_count, d_fen, d_eligible) in sorted(self._cashier_delta.items()):
+            if d_count == 0 and d_fen == 0 and d_eligible == 0:
                 continue
             store_id = next((s.store_id for s in self._stores().values() if cashier_id in s.cashier_ids), "")
             self.conn.execute(
                 upsert_cashier,
                 {"cashier_id": cashier_id, "store_id": store_id, "waiting_count": d_count, "outstanding_fen": d_fen,
-                 "version": 1},
+                 "eligible_count": d_eligible, "version": 1},
             )
         self._cashier_delta.clear()
         for (store_id, day), values in sorted(self._daily.items()):

@@ -133,6 +133,8 @@ class CashierStats(Base):
     waiting_count: Mapped[int] = mapped_column(BigInteger, default=0)
     outstanding_fen: Mapped[Fen] = mapped_column(default=0)
     version: Mapped[int] = mapped_column(BigInteger, default=0)
+    # waiting with something still to receive: the length of the line, so the tail's position needs no count
+    eligible_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")  # migration 0003
 
 
 class DailyStats(Base):

@@ -52,6 +52,7 @@ class Ingest:
                 with self.db.unit_of_work(exclusive_settings=exclusive) as uow:
                     outcome = Engine(uow.repo, self.rng).apply(command)
                     if within is not None:
+                        uow.repo.flush()  # the running totals, as what runs in the transaction reads them
                         within(uow, outcome)
                     uow.commit()
                     return outcome

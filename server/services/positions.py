@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, and_, bindparam, func, select
 
 from shared.engine.model import ALL, queue_key
 from shared.settings import BaseSettings
@@ -29,30 +29,57 @@ class Placed:
     eligible: bool
 
 
-def _eligible_conditions(key: str) -> list[Any]:
+def _eligible_conditions(all_cashiers: bool) -> list[Any]:
     conditions = [E.c.status == "waiting", E.c.entitlement_fen > E.c.paid_fen]
-    cashier = key.split(":", 1)[1]
-    if cashier != ALL:
-        conditions.append(E.c.cashier_id == cashier)
+    if not all_cashiers:
+        conditions.append(E.c.cashier_id == bindparam("cashier"))
     return conditions
 
 
+def _count_statement(all_cashiers: bool, tier: bool | None) -> Any:
+    conditions = [*_eligible_conditions(all_cashiers), E.c.seq >= bindparam("lo"), E.c.seq < bindparam("hi")]
+    if tier is not None:
+        conditions.append(E.c.order_completed == tier)
+    return select(func.count()).select_from(E).where(and_(*conditions))
+
+
+# Prebuilt: a push answer and every snapshot ask for positions; statements are compiled once.
+_COUNT = {(a, tier): _count_statement(a, tier) for a in (False, True) for tier in (None, True, False)}
+_HEAD = select(t.Queue.head_seq).where(t.Queue.key == bindparam("key"))
+_MAX_SEQ = select(func.max(E.c.seq))
+_LINE_ALL = select(func.coalesce(func.sum(t.CashierStats.eligible_count), 0))
+_LINE_ONE = _LINE_ALL.where(t.CashierStats.cashier_id == bindparam("cashier"))
+TOP = 2**62
+
+
 def _head(conn: Connection, key: str) -> int:
-    return int(conn.execute(select(t.Queue.head_seq).where(t.Queue.key == key)).scalar() or 0)
+    return int(conn.execute(_HEAD, {"key": key}).scalar() or 0)
 
 
 def _count(conn: Connection, key: str, lo: int, hi: int, tier: bool | None) -> int:
     """Eligible entries of `key` with lo <= seq < hi (and of the tier, when given)."""
     if hi <= lo:
         return 0
-    conditions = [*_eligible_conditions(key), E.c.seq >= lo, E.c.seq < hi]
-    if tier is not None:
-        conditions.append(E.c.order_completed == tier)
-    return int(conn.execute(select(func.count()).select_from(E).where(and_(*conditions))).scalar_one())
+    cashier = key.split(":", 1)[1]
+    params = {"lo": lo, "hi": hi, "cashier": cashier}
+    return int(conn.execute(_COUNT[(cashier == ALL, tier)], params).scalar_one())
+
+
+def _line_length(conn: Connection, key: str) -> int:
+    """How many entries of `key` can still receive money, from the running totals (no count)."""
+    cashier = key.split(":", 1)[1]
+    if cashier == ALL:
+        return int(conn.execute(_LINE_ALL).scalar_one())
+    return int(conn.execute(_LINE_ONE, {"cashier": cashier}).scalar_one())
 
 
 def positions(conn: Connection, base: BaseSettings, entries: Iterable[Placed]) -> dict[int, int | None]:
-    """Position of each entry (None when it cannot receive money), in one pass per queue and tier."""
+    """Position of each entry (None when it cannot receive money), in one pass per queue and tier.
+
+    Under queue order an entry nearer the tail is placed by counting the entries *behind* it and subtracting from
+    the line's length (a running total), so the tail's position costs nothing and the middle of a 10^6 line costs
+    half of it at most.
+    """
     result: dict[int, int | None] = {}
     groups: dict[tuple[str, bool | None], list[Placed]] = {}
     for e in entries:
@@ -62,17 +89,32 @@ def positions(conn: Connection, base: BaseSettings, entries: Iterable[Placed]) -
         key = queue_key(e.cashier_id, base.all_cashiers_queue)
         tier = e.order_completed if base.ordering_rule == "completed_first" else None
         groups.setdefault((key, tier), []).append(e)
+    max_seq: int | None = None
     for (key, tier), members in groups.items():
         head = _head(conn, key)
+        ordered = sorted(members, key=lambda x: x.seq)
+        behind: list[Placed] = []
+        if tier is None:
+            if max_seq is None:
+                max_seq = int(conn.execute(_MAX_SEQ).scalar() or 0)
+            behind = [e for e in ordered if max_seq - e.seq < e.seq - head]
+            ordered = ordered[: len(ordered) - len(behind)]
         offset = 0
         if tier is False:  # every eligible entry of the completed tier comes first
-            offset = _count(conn, key, head, 2**62, True)
+            offset = _count(conn, key, head, TOP, True)
         position, cursor = 1 + offset, head
-        for e in sorted(members, key=lambda x: x.seq):
+        for e in ordered:
             position += _count(conn, key, cursor, e.seq, tier)
             result[e.seq] = position
             position += 1
             cursor = e.seq + 1
+        if behind:
+            line, after, cursor = _line_length(conn, key), 0, TOP
+            for e in reversed(behind):
+                after += _count(conn, key, e.seq + 1, cursor, None)
+                result[e.seq] = line - after
+                after += 1
+                cursor = e.seq
     return result
 
 
@@ -85,7 +127,8 @@ def placed(row: Any) -> Placed:
 def queue_head(conn: Connection, base: BaseSettings, key: str, limit: int) -> Sequence[Any]:
     """The first `limit` entries the next settlement of `key` would pay, in that order."""
     head = _head(conn, key)
-    base_conditions = [*_eligible_conditions(key), E.c.seq >= head]
+    cashier = key.split(":", 1)[1]
+    base_conditions = [*_eligible_conditions(cashier == ALL), E.c.seq >= head]
     tiers: tuple[bool | None, ...] = (None,) if base.ordering_rule == "queue_order" else (True, False)
     rows: list[Any] = []
     for tier in tiers:
@@ -94,5 +137,6 @@ def queue_head(conn: Connection, base: BaseSettings, key: str, limit: int) -> Se
         conditions = list(base_conditions)
         if tier is not None:
             conditions.append(E.c.order_completed == tier)
-        rows += conn.execute(select(E).where(and_(*conditions)).order_by(E.c.seq).limit(limit - len(rows))).all()
+        stmt = select(E).where(and_(*conditions)).order_by(E.c.seq).limit(limit - len(rows))
+        rows += conn.execute(stmt, {"cashier": cashier}).all()
     return rows

@@ -11,12 +11,15 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from sqlalchemy import delete, insert, text
+from sqlalchemy import Connection, delete, insert, select, text
 
 from server.db import tables as t
 from server.db.database import Database
+from server.db.repository import SqlRepository
 from server.replay import ServerBackend
+from server.services.positions import placed, positions
 from shared.engine.memory_backend import MemoryBackend
+from shared.engine.model import queue_key
 from shared.scenario import run
 from tests.server.totals import running_totals_differences
 from tests.strategies import register_profiles, scenario_documents
@@ -44,7 +47,27 @@ def both(doc: dict[str, Any], db: Database) -> tuple[dict[str, Any], dict[str, A
         backend.close()
     with db.connect() as conn:
         assert running_totals_differences(conn) == []
+        assert_positions_as_settlement_would_pay(conn, db)
     return run(doc, MemoryBackend()), on_db
+
+
+def assert_positions_as_settlement_would_pay(conn: Connection, db: Database) -> None:
+    """INV-18: the displayed position is 1 + the entries the next settlement of that queue would pay first."""
+    base = SqlRepository(conn, db).base_settings()
+    rows = conn.execute(select(t.EntryRow.__table__)).all()
+    got = positions(conn, base, [placed(r) for r in rows])
+    lines: dict[str, list[Any]] = {}
+    for r in rows:
+        if r.status == "waiting" and r.entitlement_fen > r.paid_fen:
+            lines.setdefault(queue_key(r.cashier_id, base.all_cashiers_queue), []).append(r)
+    want: dict[int, int | None] = {r.seq: None for r in rows}
+    for line in lines.values():
+        if base.ordering_rule == "completed_first":
+            line.sort(key=lambda r: (not r.order_completed, r.seq))
+        else:
+            line.sort(key=lambda r: r.seq)
+        want.update({r.seq: i for i, r in enumerate(line, start=1)})
+    assert got == want
 
 
 @pytest.fixture(scope="module")

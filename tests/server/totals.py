@@ -13,20 +13,23 @@ def running_totals_differences(conn: Connection) -> list[str]:
     """cashier_stats and daily_stats against sums straight from entries, allocations, unallocated and orders."""
     diffs: list[str] = []
     direct = {
-        row[0]: (int(row[1]), int(row[2]))
+        row[0]: (int(row[1]), int(row[2]), int(row[3]))
         for row in conn.execute(
             text(
-                "SELECT cashier_id, count(*), coalesce(sum(entitlement_fen - paid_fen), 0) FROM entries "
+                "SELECT cashier_id, count(*), coalesce(sum(entitlement_fen - paid_fen), 0), "
+                "sum(CASE WHEN entitlement_fen > paid_fen THEN 1 ELSE 0 END) FROM entries "
                 "WHERE status = 'waiting' GROUP BY cashier_id"
             )
         )
     }
     kept = {
-        row[0]: (int(row[1]), int(row[2]))
-        for row in conn.execute(text("SELECT cashier_id, waiting_count, outstanding_fen FROM cashier_stats"))
+        row[0]: (int(row[1]), int(row[2]), int(row[3]))
+        for row in conn.execute(
+            text("SELECT cashier_id, waiting_count, outstanding_fen, eligible_count FROM cashier_stats")
+        )
     }
     for cashier in set(direct) | set(kept):
-        if direct.get(cashier, (0, 0)) != kept.get(cashier, (0, 0)):
+        if direct.get(cashier, (0, 0, 0)) != kept.get(cashier, (0, 0, 0)):
             diffs.append(f"cashier_stats {cashier}: kept {kept.get(cashier)} vs entries {direct.get(cashier)}")
 
     zones = {r[0]: ZoneInfo(r[1]) for r in conn.execute(text("SELECT store_id, timezone FROM stores"))}
