@@ -18,6 +18,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -162,16 +163,27 @@ def headers(draw: st.DrawFn) -> dict[str, Any]:
     base["refund_clawback"] = draw(st.sampled_from(["none", "received", "received", "all", "all"]))
     base["leftover_policy"] = draw(st.sampled_from(["retain", "retain", "carry_forward"]))
     base["extraction_bp"] = draw(st.one_of(st.sampled_from([1000, 1000, 3000, 6500, 10_000]), extractions))
+    base["ordering_rule"] = draw(st.sampled_from(["queue_order", "completed_first"]))
+    base["settlement_event"] = draw(st.sampled_from(["on_pay", "on_complete"]))
     base["enabled"] = draw(st.sampled_from([True] * 19 + [False]))
     base["paused"] = draw(st.sampled_from([False] * 9 + [True]))
     base.setdefault("points_exchange_enabled", draw(st.booleans()))
     base.setdefault("voucher_exchange_enabled", draw(st.booleans()))
+    if draw(st.integers(0, 2)) == 0:  # the features that interact most, switched on more often than a patch would
+        base["lottery"] = draw(lotteries())
+    if shape is not None and draw(st.booleans()):
+        base["random_return"] = {"group_size": shape[0], "cash_per_group": shape[1]}
     if base.get("refund_clawback") == "all" and base.get("leftover_policy") == "carry_forward":
         base["leftover_policy"] = "retain"
     stores = []
     for store_id, cashiers in STORES.items():
         settings_doc = draw(patch(store_patch_values(shape), max_keys=5))
         settings_doc["enabled"] = draw(st.sampled_from([True] * 9 + [False]))
+        if draw(st.booleans()):
+            settings_doc["daily_limit"] = draw(st.integers(1, 3))
+            settings_doc["total_limit"] = draw(st.sampled_from([0, 0, 2, 4]))
+        if draw(st.integers(0, 2)) == 0:
+            settings_doc["cumulative_tiers"] = draw(tiers())
         stores.append({"id": store_id, "timezone": TIMEZONES[store_id], "cashiers": cashiers,
                        "cashier_settings": settings_doc})
     members = [{"id": m, "level": draw(st.one_of(st.none(), st.sampled_from(LEVELS)))} for m in MEMBERS]
@@ -191,7 +203,7 @@ def headers(draw: st.DrawFn) -> dict[str, Any]:
         entitlement = draw(st.sampled_from([1000, 5000, 10_000, 33_333]))
         imported.append({
             "order_id": f"I{i}", "store": store, "cashier": draw(st.sampled_from(STORES[store])),
-            "member": draw(st.sampled_from(MEMBERS)), "entitlement_fen": entitlement,
+            "member": draw(st.sampled_from(["m1", "m2", *MEMBERS])), "entitlement_fen": entitlement,
             "paid_fen": draw(st.sampled_from([0, entitlement // 3, entitlement - 1, entitlement])),
             "ratio_bp": draw(st.sampled_from([0, 3000, 10_000, 13_000])),
             "paid_at": iso(START - dt.timedelta(hours=draw(st.sampled_from([1, 20, 30])))),
@@ -274,15 +286,34 @@ class Knowledge:
                 self.refunds.append(event)
 
 
-def _later(k: Knowledge, draw: st.DrawFn) -> str:
-    return iso(k.clock + dt.timedelta(minutes=draw(st.sampled_from(MINUTES_FORWARD))))
+BOUNDARIES = [dt.time(0), dt.time(2), dt.time(8), dt.time(10), dt.time(12), dt.time(13, 59, 59), dt.time(14),
+              dt.time(22), dt.time(23, 59, 59)]  # window edges, midnight, and 08:00 Shanghai = 00:00 UTC
+OFFSETS = [dt.timezone(dt.timedelta(hours=8)), dt.timezone(dt.timedelta(hours=8)), dt.UTC,
+           dt.timezone(dt.timedelta(hours=1))]  # the same instant as different terminals may write it
+
+
+def _later(k: Knowledge, draw: st.DrawFn, store: str | None = None) -> str:
+    roll = draw(st.integers(0, 5))
+    if roll == 0:  # an edge in the store's own time: window boundaries, local and UTC midnight (may lie before
+        # the clock: a late sync)
+        tz = ZoneInfo(TIMEZONES[store]) if store in TIMEZONES else k.clock.tzinfo
+        day = k.clock.astimezone(tz).date() + dt.timedelta(days=draw(st.integers(0, 1)))
+        ts = dt.datetime.combine(day, draw(st.sampled_from(BOUNDARIES)), tzinfo=tz)
+    elif roll == 1:
+        ts = k.clock + dt.timedelta(minutes=draw(st.integers(0, 24 * 60)))
+    else:
+        ts = k.clock + dt.timedelta(minutes=draw(st.sampled_from(MINUTES_FORWARD)))
+    return iso(ts.astimezone(draw(st.sampled_from(OFFSETS))))
 
 
 def _known_order(k: Knowledge, draw: st.DrawFn) -> str:
-    known = sorted(k.orders) + [h["order_id"] for h in k.header.get("imported_orders", [])]
-    if not known or draw(st.integers(0, 9)) == 0:
+    roll = draw(st.integers(0, 19))
+    history = [h["order_id"] for h in k.header.get("imported_orders", [])]
+    if roll == 0 or not (k.orders or history):
         return draw(st.sampled_from(["NOPE", f"O{k.counter + 1}"]))
-    return draw(st.sampled_from(known))
+    if (roll == 1 and history) or not k.orders:
+        return draw(st.sampled_from(history))
+    return draw(st.sampled_from(sorted(k.orders)))
 
 
 amounts = st.one_of(st.sampled_from([0, 1, 14, 999, 3333, 10_000, 16_800, 20_000, 50_000]), st.integers(0, 300_000))
@@ -297,12 +328,12 @@ def order_paid(draw: st.DrawFn, k: Knowledge, member: str | None = "any") -> dic
         store = "S9"
     elif roll == 1:
         cashier = "K9" if draw(st.booleans()) else STORES["S2" if store == "S1" else "S1"][0]
-    if member == "any":
-        member = draw(st.sampled_from([*MEMBERS, *MEMBERS, None, "ghost"]))
+    if member == "any":  # m1 and m2 often, so limits, tiers and levels bite
+        member = draw(st.sampled_from(["m1", "m1", "m1", "m2", "m2", *MEMBERS, None, "ghost"]))
     if draw(st.integers(0, 4)) == 0:  # an offline terminal syncing late: paid before the latest event
         paid_at = iso(k.clock - dt.timedelta(minutes=draw(st.sampled_from([1, 30, 300, 60 * 26]))))
     else:
-        paid_at = _later(k, draw)
+        paid_at = _later(k, draw, store)
     event: dict[str, Any] = {
         "type": "order_paid", "order_id": k.new_order_id(), "store": store, "cashier": cashier, "member": member,
         "paid_fen": -1 if roll == 2 else draw(amounts), "paid_at": paid_at,
@@ -369,7 +400,13 @@ def settings_change(draw: st.DrawFn, k: Knowledge) -> dict[str, Any]:
         return {"type": "settings", "base": {"paused": draw(st.booleans())}}
     event: dict[str, Any] = {"type": "settings"}
     if draw(st.booleans()):
-        event["base"] = draw(patch(base_patch_values(k.shape)))
+        base = draw(patch(base_patch_values(k.shape)))
+        # Keep most changes valid: A25 (all + carry_forward) has its own case above.
+        if base.get("refund_clawback") == "all":
+            base["leftover_policy"] = "retain"
+        elif base.get("leftover_policy") == "carry_forward":
+            base["refund_clawback"] = draw(st.sampled_from(["none", "received"]))
+        event["base"] = base
     if draw(st.booleans()) or "base" not in event:
         store = draw(st.sampled_from(sorted(STORES)))
         event["stores"] = {store: draw(patch(store_patch_values(k.shape)))}

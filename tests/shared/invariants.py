@@ -6,8 +6,9 @@ Where each invariant is checked:
 
 - INV-1: every entry has integer fen and 0 <= paid <= entitlement.
 - INV-2: completed => paid = entitlement; no waiting entry with paid = entitlement > 0.
-- INV-3: a terminal status never changes, except completed -> waiting by a reversal line of this very event;
-  new payout lines only go to entries that were waiting (or were just created).
+- INV-3: a terminal status never changes, except completed -> waiting by a reversal line of this very event
+  (or completed -> cancelled for the refunded order's own entry, reopened then cancelled); new payout lines
+  only go to entries that were waiting (or were just created).
 - INV-4: Σ lines to an entry = its paid, minus what an imported entry had received before.
 - INV-5: for an order settling in this event, contribution = pct(net, extraction); while carry-forward never
   ran, Σ lines + Σ unallocated of every settled order = its contribution (0 once cancelled).
@@ -175,9 +176,11 @@ class InvariantChecker:
                 self._created(e, repo)
                 continue
             if was["status"] in TERMINAL and e["status"] != was["status"]:
-                assert (was["status"], e["status"]) == ("completed", "waiting") and e["order_id"] in reversed_to, (
-                    f"INV-3: {was['status']} -> {e['status']}"
-                )
+                # Reopened by a reversal; the refunded order's own entry then goes on to be cancelled (its
+                # allocations are reversed first, lead's decision), so completed -> cancelled is that composite.
+                reopened = was["status"] == "completed" and e["order_id"] in reversed_to
+                own = kind == "order_refunded" and e["order_id"] == target and e["status"] == "cancelled"
+                assert reopened and (e["status"] == "waiting" or own), f"INV-3: {was['status']} -> {e['status']}"
             if e["order_id"] in paid_to:
                 assert was["status"] == "waiting", f"INV-3: {was['status']} entry received money"
             if e["entitlement_fen"] != was["entitlement_fen"] or e["ratio_bp"] != was["ratio_bp"]:
