@@ -3,6 +3,9 @@
 
     python3 tasks.py demo    install, start the server on SQLite with demo data, and the cashier app enrolled to it
     python3 tasks.py test    install, then run the whole check: ruff, mypy, pytest (SQLite, PostgreSQL, Qt, browser)
+    python3 tasks.py package build the cashier app with PyInstaller into dist/paidui-cashier/ and smoke-test it
+
+Extra arguments go to the command: `test` passes them to pytest, `demo` takes --port, --reset, --no-app, --data-dir.
 
 Everything is installed into ./.venv; nothing global. Standard library only, so it runs before anything is installed.
 """
@@ -30,18 +33,28 @@ def run(*args: str | Path, check: bool = True, env: dict[str, str] | None = None
     return subprocess.run([str(a) for a in args], cwd=ROOT, check=check, env=env).returncode
 
 
-def ensure_venv() -> None:
-    """Create .venv and install the project with its extras; reinstall when pyproject.toml changes."""
-    if sys.version_info < (3, 11):
+def ensure_venv(extras: str = EXTRAS) -> None:
+    """Create .venv and install the project with its extras; reinstall when pyproject.toml changes.
+
+    The stamp holds the pyproject hash and the extras installed with it, so `package` (which adds the packaging
+    extra) and `test` do not undo each other."""
+    if sys.version_info < (3, 11):  # noqa: UP036 - this script may be started by an older python3
         sys.exit("Paidui needs Python 3.11 or newer")
     if not PY.exists():
         run(sys.executable, "-m", "venv", VENV)
-    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest() + EXTRAS
-    if STAMP.exists() and STAMP.read_text() == want:
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    wanted = set(extras.split(","))
+    have: set[str] = set()
+    if STAMP.exists():
+        stamped_digest, _, stamped_extras = STAMP.read_text().partition("\n")
+        if stamped_digest == digest:
+            have = set(stamped_extras.split(","))
+    if wanted <= have:
         return
+    union = ",".join(sorted(wanted | have))
     run(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-    run(PY, "-m", "pip", "install", "--quiet", "-e", f".[{EXTRAS}]")
-    STAMP.write_text(want)
+    run(PY, "-m", "pip", "install", "--quiet", "-e", f".[{union}]")
+    STAMP.write_text(f"{digest}\n{union}")
 
 
 def ensure_postgres() -> None:
@@ -81,11 +94,27 @@ def cmd_test(args: list[str]) -> int:
 
 def cmd_demo(args: list[str]) -> int:
     ensure_venv()
-    return run(PY, "-m", "server.demo", *args, check=False)
+    argv = [str(PY), "-m", "server.demo", *args]
+    print("+", " ".join(argv), flush=True)
+    if os.name == "posix":
+        # Become the demo: Ctrl-C and `kill` reach it directly, and it stops the server and the till cleanly.
+        os.chdir(ROOT)
+        os.execv(argv[0], argv)
+    proc = subprocess.Popen(argv, cwd=ROOT)
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:  # Windows: the console's Ctrl-C reached the demo too; let it finish stopping
+        return proc.wait()
+
+
+def cmd_package(args: list[str]) -> int:
+    """Build the cashier app with PyInstaller (dist/paidui-cashier/) and smoke-test the result; takes minutes."""
+    ensure_venv(EXTRAS + ",packaging")
+    return run(PY, ROOT / "packaging" / "build.py", *args, check=False)
 
 
 def main() -> int:
-    commands = {"test": cmd_test, "demo": cmd_demo}
+    commands = {"test": cmd_test, "demo": cmd_demo, "package": cmd_package}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__)
         return 2

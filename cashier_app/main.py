@@ -10,9 +10,11 @@ import argparse
 import logging
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -30,6 +32,9 @@ from .core.migrate import MigrationRefused, migrate
 from .core.sync_client import SyncClient
 from .core.terminal import TerminalInfo, enroll, load_terminal, signer_for
 from .options import CUSTOMER_WINDOW, LANGUAGE, SYNC_INTERVAL_S, SYNC_TIMEOUT_S, Options
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QCoreApplication
 
 log = logging.getLogger("paidui.cashier")
 
@@ -78,6 +83,18 @@ def _fail(app: object, title: str, text: str, *, interactive: bool) -> int:
     return 2
 
 
+def _quit_on_signals(app: QCoreApplication) -> None:
+    """Ctrl-C in a terminal, or SIGTERM from the demo or a service manager, closes the app as its window would
+    (the sync worker stops, the database is closed). Python sees a signal only when it runs: the timer wakes it."""
+    from PySide6.QtCore import QTimer
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: app.quit())
+    heartbeat = QTimer(app)  # owned by the application: lives as long as it
+    heartbeat.timeout.connect(lambda: None)
+    heartbeat.start(250)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console entry point."""
     args = parse_args(argv)
@@ -96,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName("Paidui")
     app.setApplicationName("paidui-cashier")
+    from PySide6.QtGui import QIcon
+
+    app.setWindowIcon(QIcon(str(Path(__file__).resolve().parent / "resources" / "paidui-cashier.png")))
     interactive = not args.self_test
     data_dir: Path = args.data_dir or (Path(tempfile.mkdtemp(prefix="paidui-selftest-")) if args.self_test
                                        else default_data_dir())
@@ -174,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     if controller is not None:
         controller.start()
+    _quit_on_signals(app)
     if args.self_test:
         from PySide6.QtCore import QTimer
 
