@@ -147,7 +147,12 @@ def seed(db: Database, n: int) -> None:
             k = i // 10
             yield (f"H{i}", f"S{i % STORES}", k + 1, f"H{k}", f"S{k % STORES}", f"m{k % 50_000}", SHARE, stamp[i])
 
-    stats = [(f"K{s}", f"S{s}", waiting[s], outstanding[s], 1) for s in range(STORES)]
+    stats = [(f"K{s}", f"S{s}", waiting[s], outstanding[s], 1, waiting[s]) for s in range(STORES)]
+    pairs: dict[tuple[Any, str, str], int] = defaultdict(int)  # settlement_daily, as add_allocation keeps it
+    for i in range(n):
+        pairs[(days[i], f"S{i % STORES}", f"S{(i // 10) % STORES}")] += SHARE
+    pair_rows = [(d, src, dst, v) for (d, src, dst), v in sorted(pairs.items())]
+    pair_cols = "day, from_store_id, to_store_id, amount_fen"
     daily_rows = [(s, d, *v) for (s, d), v in sorted(daily.items())]
     daily_cols = ("store_id, day, orders_count, sales_fen, contributions_fen, payouts_fen, kept_fen, entries_created, "
                   "entries_completed, entitlement_created_fen")
@@ -160,8 +165,9 @@ def seed(db: Database, n: int) -> None:
             cur.executemany(f"INSERT INTO orders ({order_cols}) VALUES ({','.join('?' * 24)})", orders())
             cur.executemany(f"INSERT INTO entries ({entry_cols}) VALUES ({','.join('?' * 19)})", entries())
             cur.executemany(f"INSERT INTO allocations ({alloc_cols}) VALUES ({','.join('?' * 8)})", allocations())
-            cur.executemany("INSERT INTO cashier_stats (cashier_id, store_id, waiting_count, outstanding_fen, version) "
-                            "VALUES (?, ?, ?, ?, ?)", stats)
+            cur.executemany("INSERT INTO cashier_stats (cashier_id, store_id, waiting_count, outstanding_fen, version, "
+                            "eligible_count) VALUES (?, ?, ?, ?, ?, ?)", stats)
+            cur.executemany(f"INSERT INTO settlement_daily ({pair_cols}) VALUES (?, ?, ?, ?)", pair_rows)
             cur.executemany(f"INSERT INTO daily_stats ({daily_cols}) VALUES ({','.join('?' * 10)})", daily_rows)
             cur.execute("INSERT INTO counters (name, value) VALUES ('entry_seq', ?)", (n,))
             cur.execute("INSERT INTO queues (key, head_seq, carry_fen, version) VALUES ('cashier:ALL', ?, 0, 1)",
@@ -175,7 +181,8 @@ def seed(db: Database, n: int) -> None:
                     for row in rows:
                         copy.write_row(row)
             cur.executemany("INSERT INTO cashier_stats (cashier_id, store_id, waiting_count, outstanding_fen, "
-                            "version) VALUES (%s, %s, %s, %s, %s)", stats)
+                            "version, eligible_count) VALUES (%s, %s, %s, %s, %s, %s)", stats)
+            cur.executemany(f"INSERT INTO settlement_daily ({pair_cols}) VALUES (%s, %s, %s, %s)", pair_rows)
             cur.executemany(f"INSERT INTO daily_stats ({daily_cols}) VALUES ({','.join(['%s'] * 10)})", daily_rows)
             cur.execute("SELECT setval('entry_seq', %s)", (n,))
             cur.execute("INSERT INTO queues (key, head_seq, carry_fen, version) VALUES ('cashier:ALL', %s, 0, 1)",

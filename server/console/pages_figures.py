@@ -12,7 +12,7 @@ from shared.money import format_fen
 
 from ..api.state import services
 from ..services import exports
-from ..services.liability import DayFigures, Liability, Settlement, liability, settlement
+from ..services.liability import DayFigures, Liability, Settlement, liability, settlement_for_days
 from . import history as hist
 from .charts import bars
 from .i18n import translate
@@ -21,7 +21,6 @@ from .web import (
     ConsoleRoute,
     User,
     base_settings,
-    day_bounds,
     language,
     mark,
     page,
@@ -86,8 +85,7 @@ def _period(request: Request, user: ConsoleUser) -> tuple[dt.date, dt.date, Sett
         last = parse_day(request.query_params.get("to"), now)
         if last < first or (last - first).days > 3660:
             raise Denied(400, "bad_period")
-        since, until = day_bounds(first, last, base.timezone)
-        found = settlement(conn, since=since, until=until, store_ids=user.scope)
+        found = settlement_for_days(conn, first=first, last=last, timezone=base.timezone, store_ids=user.scope)
         names = store_names(conn, None if user.is_hq else _counterparts(found, user))
     return first, last, found, names, base.all_cashiers_queue
 

@@ -148,6 +148,18 @@ def _adding_upserts(dialect: Any) -> tuple[Any, Any]:
 
 
 _UPSERTS = {"sqlite": _adding_upserts(sqlite), "postgresql": _adding_upserts(postgresql)}
+
+
+def _settlement_upsert(dialect: Any) -> Any:
+    table = t.SettlementDaily.__table__
+    stmt = dialect.insert(table)
+    return stmt.on_conflict_do_update(
+        index_elements=["day", "from_store_id", "to_store_id"],
+        set_={"amount_fen": table.c.amount_fen + stmt.excluded.amount_fen},
+    )
+
+
+_SETTLEMENT_UPSERTS = {"sqlite": _settlement_upsert(sqlite), "postgresql": _settlement_upsert(postgresql)}
 _ELIGIBLE = {(a, tier): _eligible_statement(a, tier) for a in (False, True) for tier in (None, True, False)}
 
 
@@ -177,6 +189,7 @@ class SqlRepository:
         self._carries: dict[str, int] = {}
         self._store_map: dict[str, StoreInfo] | None = None
         self._unknown_members: set[str] = set()
+        self._settlement: dict[tuple[dt.date, str, str], int] = defaultdict(int)
 
     # ------------------------------------------------------------ settings and reference data
 
@@ -509,6 +522,8 @@ class SqlRepository:
              "to_store_id": entry.store_id, "member_id": entry.member_id, "amount_fen": amount_fen, "at": at},
         )
         self._day(entry.store_id, at)["payouts_fen"] += amount_fen
+        chain_day = at.astimezone(ZoneInfo(self.base_settings().timezone)).date()
+        self._settlement[(chain_day, from_store, entry.store_id)] += amount_fen
 
     def allocations_from(self, order_id: str) -> list[tuple[int, int]]:
         a = t.Allocation
@@ -631,6 +646,13 @@ class SqlRepository:
                 self.conn.execute(upsert_daily, {"store_id": store_id, "day": day, **{k: values.get(k, 0) for k in
                                                                                         _DAILY_COLUMNS}})
         self._daily.clear()
+        upsert_settlement = _SETTLEMENT_UPSERTS["sqlite" if self.db.is_sqlite else "postgresql"]
+        for (day, src, dst), amount in sorted(self._settlement.items()):
+            if amount:
+                self.conn.execute(
+                    upsert_settlement, {"day": day, "from_store_id": src, "to_store_id": dst, "amount_fen": amount}
+                )
+        self._settlement.clear()
 
     # ------------------------------------------------------------ read model (replay results, reports)
 

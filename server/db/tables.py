@@ -153,6 +153,16 @@ class DailyStats(Base):
     entitlement_created_fen: Mapped[Fen] = mapped_column(default=0)
 
 
+class SettlementDaily(Base):
+    """Per chain-local day: what one store's sales paid another store's members (net of reversals)."""
+
+    __tablename__ = "settlement_daily"
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    from_store_id: Mapped[Key] = mapped_column(primary_key=True)
+    to_store_id: Mapped[Key] = mapped_column(primary_key=True)
+    amount_fen: Mapped[Fen] = mapped_column(default=0)
+
+
 class Counter(Base):
     """The global entry sequence on SQLite (PostgreSQL uses the sequence `entry_seq`)."""
 

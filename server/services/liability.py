@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, func, select
 
@@ -217,20 +219,46 @@ class Settlement:
         return self.received_by(store_id) - self.paid_by(store_id)
 
 
+def _matrix(conn: Connection, rows: Any, store_ids: list[str] | None) -> tuple[dict[tuple[str, str], int], list[str]]:
+    matrix = {(src, dst): int(total) for src, dst, total in conn.execute(rows) if total}
+    if store_ids is not None:
+        matrix = {k: v for k, v in matrix.items() if k[0] in store_ids or k[1] in store_ids}
+    stores = sorted(conn.execute(select(t.Store.store_id)).scalars())
+    if store_ids is not None:
+        stores = [s for s in stores if s in store_ids]
+    return matrix, stores
+
+
 def settlement(
     conn: Connection, *, since: dt.datetime, until: dt.datetime, store_ids: list[str] | None = None
 ) -> Settlement:
-    """Which store's sales paid which store's members in [since, until): net allocations, reversals included."""
+    """Which store's sales paid which store's members in [since, until): net allocations, reversals included.
+
+    Sums the allocation lines themselves (any instants); `settlement_for_days` reads the daily totals instead.
+    """
     a = t.Allocation
     stmt = (
         select(a.from_store_id, a.to_store_id, func.sum(a.amount_fen))
         .where(a.at >= since, a.at < until)
         .group_by(a.from_store_id, a.to_store_id)
     )
-    matrix = {(src, dst): int(total) for src, dst, total in conn.execute(stmt) if total}
-    if store_ids is not None:
-        matrix = {k: v for k, v in matrix.items() if k[0] in store_ids or k[1] in store_ids}
-    stores = sorted(conn.execute(select(t.Store.store_id)).scalars())
-    if store_ids is not None:
-        stores = [s for s in stores if s in store_ids]
+    matrix, stores = _matrix(conn, stmt, store_ids)
+    return Settlement(since, until, stores, matrix)
+
+
+def settlement_for_days(
+    conn: Connection, *, first: dt.date, last: dt.date, timezone: str, store_ids: list[str] | None = None
+) -> Settlement:
+    """The same matrix for whole chain-local days, from settlement_daily (kept with the allocations): a period
+    of any length costs a few rows per day, not a scan of every payout."""
+    zone = ZoneInfo(timezone)
+    since = dt.datetime.combine(first, dt.time(), zone)
+    until = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), zone)
+    sd = t.SettlementDaily
+    stmt = (
+        select(sd.from_store_id, sd.to_store_id, func.sum(sd.amount_fen))
+        .where(sd.day >= first, sd.day <= last)
+        .group_by(sd.from_store_id, sd.to_store_id)
+    )
+    matrix, stores = _matrix(conn, stmt, store_ids)
     return Settlement(since, until, stores, matrix)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from zoneinfo import ZoneInfo
 
@@ -59,6 +60,20 @@ def running_totals_differences(conn: Connection) -> list[str]:
         want = (payouts.get(key, 0), kept_money.get(key, 0))
         if stats.get(key, (0, 0)) != want:
             diffs.append(f"daily_stats {key}: kept (payouts, kept) {stats.get(key)} vs ledgers {want}")
+    raw = conn.execute(text("SELECT base_json FROM settings WHERE id = 1")).scalar()
+    chain = ZoneInfo(json.loads(raw or "{}").get("timezone", "Asia/Shanghai"))
+    pairs: dict[tuple[dt.date, str, str], int] = defaultdict(int)
+    lines = conn.execute(text("SELECT from_store_id, to_store_id, amount_fen, at FROM allocations"))
+    for src, dst, amount, at in lines:
+        stamp = dt.datetime.fromisoformat(at) if isinstance(at, str) else at
+        stamp = stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=dt.UTC)
+        pairs[(stamp.astimezone(chain).date(), src, dst)] += int(amount)
+    kept_pairs = {
+        (r[0] if isinstance(r[0], dt.date) else dt.date.fromisoformat(r[0]), r[1], r[2]): int(r[3])
+        for r in conn.execute(text("SELECT day, from_store_id, to_store_id, amount_fen FROM settlement_daily"))
+    }
+    if {k: v for k, v in pairs.items() if v} != {k: v for k, v in kept_pairs.items() if v}:
+        diffs.append(f"settlement_daily {kept_pairs} vs allocations {dict(pairs)}")
     total_contrib = int(conn.execute(text("SELECT coalesce(sum(contribution_fen), 0) FROM orders")).scalar_one())
     stats_contrib = int(conn.execute(text("SELECT coalesce(sum(contributions_fen), 0) FROM daily_stats")).scalar_one())
     if total_contrib != stats_contrib:
