@@ -30,6 +30,15 @@ _EPOCH = dt.datetime(1, 1, 1, tzinfo=dt.UTC)
 
 
 @dataclass
+class _Voucher:
+    voucher_id: int
+    member_id: str
+    value_fen: int
+    source_seq: int
+    state: str
+
+
+@dataclass
 class _State:
     base: BaseSettings = field(default_factory=BaseSettings)
     stores: dict[str, StoreInfo] = field(default_factory=dict)
@@ -46,7 +55,7 @@ class _State:
     unallocated: list[UnallocatedLine] = field(default_factory=list)
     rebates: list[tuple[str, int, RebateKind, str, dt.datetime]] = field(default_factory=list)
     points: list[tuple[str, int, PointsKind, str, dt.datetime]] = field(default_factory=list)
-    vouchers: list[list[object]] = field(default_factory=list)  # [id, member, value, source_seq, state]
+    vouchers: list[_Voucher] = field(default_factory=list)
     draws: list[tuple[int, int, dt.datetime]] = field(default_factory=list)
     groups: dict[str, RandomGroup] = field(default_factory=dict)
     settings_history: list[tuple[dt.datetime, str, str, str]] = field(default_factory=list)
@@ -249,13 +258,13 @@ class MemoryRepository:
         )
 
     def add_voucher(self, member_id: str, value_fen: int, source_seq: int, at: dt.datetime) -> None:
-        self.s.vouchers.append([len(self.s.vouchers) + 1, member_id, value_fen, source_seq, "issued"])
+        self.s.vouchers.append(_Voucher(len(self.s.vouchers) + 1, member_id, value_fen, source_seq, "issued"))
 
     def vouchers_of_entry(self, seq: int) -> list[tuple[int, int, str]]:
-        return [(int(v[0]), int(v[2]), str(v[4])) for v in self.s.vouchers if v[3] == seq]  # type: ignore[call-overload]
+        return [(v.voucher_id, v.value_fen, v.state) for v in self.s.vouchers if v.source_seq == seq]
 
     def set_voucher_state(self, voucher_id: int, state: str) -> None:
-        self.s.vouchers[voucher_id - 1][4] = state
+        self.s.vouchers[voucher_id - 1].state = state
 
     def add_draw(self, seq: int, result_bp: int, at: dt.datetime) -> None:
         self.s.draws.append((seq, result_bp, at))
@@ -293,9 +302,9 @@ class MemoryRepository:
             get(member).rebate_fen += amount
         for member, points, *_ in self.s.points:
             get(member).points += points
-        for _vid, member, value, _seq, state in self.s.vouchers:
-            if state == "issued":
-                get(str(member)).voucher_fen += int(value)  # type: ignore[call-overload]
+        for voucher in self.s.vouchers:
+            if voucher.state == "issued":
+                get(voucher.member_id).voucher_fen += voucher.value_fen
         return out
 
     def carries(self) -> dict[str, int]:

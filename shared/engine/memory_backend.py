@@ -26,7 +26,8 @@ class MemoryBackend:
         for member_id, level in scenario.members:
             self.repo.add_member_level(member_id, level, None)
         self.engine = Engine(self.repo, self._rng or ScriptedRandomSource(scenario.arrangements))
-        for command in [*scenario.imported_orders, *scenario.imported_entries]:
+        imports: list[Command] = [*scenario.imported_orders, *scenario.imported_entries]
+        for command in imports:
             self.engine.apply(command)
 
     def apply(self, command: Command) -> None:
