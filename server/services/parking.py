@@ -8,10 +8,11 @@ event is answered with what finally happened.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from shared.engine.commands import CompleteOrder, RefundOrder
 from shared.engine.engine import CLOCK_SKEW_TOLERANCE, Outcome
@@ -26,6 +27,23 @@ P = t.ParkedEvent
 EL = t.EventLog
 
 Answer = Callable[[UnitOfWork, OutboxEvent, Outcome, str | None], EventResult]
+
+
+ORDER_LOCK_NAMESPACE = 7_271_002  # pg_advisory_xact_lock(namespace, hash of an order id)
+_ORDER_LOCK = select(func.pg_advisory_xact_lock(bindparam("ns"), bindparam("key")))
+
+
+def lock_order_id(conn: Connection, order_id: str) -> None:
+    """Serialise a sale with the parking of events for the same order (PostgreSQL; SQLite has one writer).
+
+    Without it a refund could be parked just after the sale's transaction looked for parked events and just
+    before the parking transaction looked for the sale: neither would apply it.
+    """
+    if conn.dialect.name == "sqlite":
+        return
+    key = int.from_bytes(hashlib.sha256(order_id.encode()).digest()[:4], "big", signed=True)
+    conn.execute(_ORDER_LOCK, {"ns": ORDER_LOCK_NAMESPACE, "key": key})
+
 
 
 class AlreadyDrained(Exception):
@@ -56,6 +74,7 @@ class Parking:
     def park(self, conn: Connection, *, terminal_id: str, event: OutboxEvent, received: dt.datetime) -> None:
         body = event.body
         assert isinstance(body, OrderCompleted | OrderRefunded)
+        lock_order_id(conn, str(body.order_id))
         conn.execute(
             insert(P).values(event_id=str(event.event_id), terminal_id=terminal_id, order_id=str(body.order_id),
                              body_json=event.model_dump_json(), parked_at=received)
@@ -108,6 +127,4 @@ class Parking:
 
     @staticmethod
     def waiting(conn: Connection) -> int:
-        from sqlalchemy import func
-
         return int(conn.execute(select(func.count()).select_from(P)).scalar_one())

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
 from shared.engine.commands import PayOrder
@@ -42,7 +43,7 @@ from ..security.keys import KeyRing
 from ..security.member_codes import MEMBER_PAGE_TTL, issue_member_page_token
 from . import members, terminals
 from .ingest import Ingest, is_retryable
-from .parking import Parking, park_command, server_time
+from .parking import Parking, lock_order_id, park_command, server_time
 from .positions import Placed, positions
 
 EL = t.EventLog
@@ -76,30 +77,35 @@ _ADVANCE = (
     .values(applied_through=bindparam("seq"))
 )
 _LOGGED = select(EL.event_id).where(EL.event_id == bindparam("eid"))
-_LOG = insert(EL)
+_LOG = {
+    "sqlite": sqlite.insert(EL).on_conflict_do_nothing(index_elements=["event_id"]).returning(EL.event_id),
+    "postgresql": postgresql.insert(EL).on_conflict_do_nothing(index_elements=["event_id"]).returning(EL.event_id),
+}
 _PARKED_FOR = select(t.ParkedEvent.id).where(t.ParkedEvent.order_id == bindparam("oid")).limit(1)
 _ORDER_STORE = select(t.OrderRow.store_id).where(t.OrderRow.order_id == bindparam("oid"))
 
 
 def claim(conn: Connection, *, terminal_id: str, event: OutboxEvent) -> None:
     """Take this terminal's next seq for this event (the row stays locked until commit) or say why not."""
-    moved = conn.execute(_ADVANCE, {"tid": terminal_id, "before": event.seq - 1, "seq": event.seq}).rowcount
+    if conn.execute(_ADVANCE, {"tid": terminal_id, "before": event.seq - 1, "seq": event.seq}).rowcount == 1:
+        return
     if conn.execute(_LOGGED, {"eid": str(event.event_id)}).first() is not None:
         raise AlreadyLogged()
-    if moved != 1:
-        raise SeqTaken(int(conn.execute(_THROUGH, {"tid": terminal_id}).scalar_one()))
+    raise SeqTaken(int(conn.execute(_THROUGH, {"tid": terminal_id}).scalar_one()))
 
 
 def log_event(
     conn: Connection, *, terminal_id: str, event: OutboxEvent, digest: str, answer: EventResult, at: dt.datetime
 ) -> None:
     """The event and its answer, in the transaction that did what it asked (after `claim`)."""
-    conn.execute(
-        _LOG,
+    logged = conn.execute(
+        _LOG[conn.dialect.name],
         {"event_id": str(event.event_id), "terminal_id": terminal_id, "terminal_seq": event.seq,
          "kind": event.body.type, "body_hash": digest, "status": answer.status,
          "response_json": answer.model_dump_json(), "received_at": at},
-    )
+    ).first()
+    if logged is None:  # another terminal sent the same event_id a moment ago
+        raise AlreadyLogged()
 
 
 def entry_info(conn: Connection, base: BaseSettings, entry: Entry) -> EntryInfo:
@@ -277,6 +283,7 @@ class PushService:
                             if body.lines else None,
                         )
                     )
+                lock_order_id(conn, order_id)
                 parked_waiting.append(conn.execute(_PARKED_FOR, {"oid": order_id}).first() is not None)
             result = self._answer(uow, event, outcome, member_id)
             log_event(conn, terminal_id=terminal.terminal_id, event=event, digest=digest, answer=result,
