@@ -119,7 +119,9 @@ def open_demo(data_dir: Path, *, reset: bool, seed: int) -> tuple[Demo, bool]:
         say(f"removing {data_dir}")
         shutil.rmtree(data_dir)
     if state_file.exists():
-        return Demo(data_dir, json.loads(state_file.read_text(encoding="utf-8"))), False
+        demo = Demo(data_dir, json.loads(state_file.read_text(encoding="utf-8")))
+        initialise_database(demo)  # the code may be newer than the folder: migrate it forward, as after an upgrade
+        return demo, False
     data_dir.mkdir(parents=True)
     demo = Demo(data_dir, {"admin_username": "admin", "admin_password": secrets.token_urlsafe(9), "seed": seed})
     make_data(demo)
@@ -127,18 +129,28 @@ def open_demo(data_dir: Path, *, reset: bool, seed: int) -> tuple[Demo, bool]:
     return demo, True
 
 
-def make_data(demo: Demo) -> None:
+def initialise_database(demo: Demo) -> None:
+    """`paidui-server init`: create or migrate the database, the key file and the admin (only what is missing)."""
     from .bootstrap import initialise
+    from .config import load_settings
+
+    if not demo.config.exists():
+        demo.write_config(8000)
+    settings = load_settings(demo.config)
+    for line in initialise(settings, admin_username=demo.state["admin_username"], now=dt.datetime.now(dt.UTC),
+                           admin_password=lambda: str(demo.state["admin_password"])):
+        say(f"  {line}")
+
+
+def make_data(demo: Demo) -> None:
     from .config import load_settings
     from .db.database import Database
 
     demo.write_config(8000)
     settings = load_settings(demo.config)
-    now = dt.datetime.now(dt.UTC)
     say(f"paidui-server init ({settings.resolved_database_url})")
-    for line in initialise(settings, admin_username=demo.state["admin_username"], now=now,
-                           admin_password=lambda: str(demo.state["admin_password"])):
-        say(f"  {line}")
+    initialise_database(demo)
+    now = dt.datetime.now(dt.UTC)
     say("demo data: 3 stores, 200 members, rules, three weeks of sales through the rules engine ...")
     started = time.monotonic()
     db = Database(settings.resolved_database_url, pool_size=0)
