@@ -28,7 +28,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.slow]
 
 STORES = {"S1": ["C1"], "S2": ["C2"], "S3": ["C3"], "S4": ["C4"]}
 TERMINALS = 20
-EVENTS_PER_TERMINAL = 120
+EVENTS_PER_TERMINAL = 100
 MEMBERS = 40
 EXTRACTION_BP = 1500
 

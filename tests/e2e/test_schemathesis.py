@@ -51,7 +51,7 @@ def api_schema(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
 
 def _fuzz(operation: Any, headers: dict[str, str]) -> None:
     @given(case=operation.as_strategy())
-    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     def run(case: Any) -> None:
         case.call_and_validate(headers=headers, checks=[not_a_server_error, ignored_auth, response_schema_conformance])
 
