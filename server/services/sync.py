@@ -178,7 +178,13 @@ class PushService:
         logged = view.logged.get(str(event.event_id))
         if logged is not None:
             return self._repeat(terminal, event, digest, logged, view)
-        if event.seq <= view.through:  # this seq was used by another event
+        if event.seq <= view.through:
+            with self.db.connect() as conn:  # logged since the batch began, by a concurrent push of this terminal?
+                fresh = read_batch_view(conn, terminal.terminal_id, [event])
+            view.through = fresh.through
+            logged = fresh.logged.get(str(event.event_id))
+            if logged is not None:
+                return self._repeat(terminal, event, digest, logged, view)
             return self._refusal(event, Code.CONFLICTING_DUPLICATE, f"seq {event.seq} was used by another event")
         if event.seq > view.through + 1:
             return EventResult(event_id=event.event_id, seq=event.seq, status="not_applied")

@@ -1,6 +1,7 @@
 """20 terminals of 4 stores push at once into one all-cashiers queue served by 4 processes on PostgreSQL.
 
-A fifth of the batches is sent twice (an answer lost on the way back). Afterwards the invariants of spec §19 hold
+A fifth of the batches is sent twice (an answer lost on the way back), and a tenth twice at once (a retry while
+the first request is still being served). Afterwards the invariants of spec §19 hold
 to the fen, every event is applied exactly once, and the money went through the queue strictly first in, first out.
 """
 
@@ -45,6 +46,10 @@ def _drive(till: Till, cashier: str, rng: random.Random, sent: list[dict[str, An
     batches = 0
     while i < len(events):
         batch = events[i : i + rng.randrange(5, 26)]
+        if rng.random() < 0.1:  # a retry sent while the first request is still being served
+            _twice_at_once(till, batch, errors)
+            i += len(batch)
+            continue
         for attempt in range(2 if rng.random() < 0.2 else 1):
             r = till.push(batch)
             if r.status_code != 200:
@@ -59,6 +64,28 @@ def _drive(till: Till, cashier: str, rng: random.Random, sent: list[dict[str, An
         batches += 1
         if batches % 5 == 0 and till.pull().status_code != 200:
             errors.append(f"{till.terminal_id}: pull failed")
+
+
+def _twice_at_once(till: Till, batch: list[dict[str, Any]], errors: list[str]) -> None:
+    answers: list[Any] = [None, None]
+
+    def send(k: int) -> None:
+        with httpx.Client(base_url=str(till.http.base_url), timeout=120) as http:
+            answers[k] = http.post("/api/v1/sync/push", json={"protocol": 1, "events": batch}, headers=till.auth)
+
+    pair = [threading.Thread(target=send, args=(k,)) for k in (0, 1)]
+    for th in pair:
+        th.start()
+    for th in pair:
+        th.join()
+    if any(a is None or a.status_code != 200 for a in answers):
+        errors.append(f"{till.terminal_id}: a concurrent resend failed")
+        return
+    for n, event in enumerate(batch):
+        statuses = sorted(a.json()["results"][n]["status"] for a in answers)
+        if statuses != ["accepted", "duplicate"]:
+            errors.append(f"{till.terminal_id}: event {event['seq']} answered {statuses} by two concurrent requests")
+            return
 
 
 def test_twenty_terminals_four_processes_one_queue(served_pg_workers: ServerProcess) -> None:

@@ -166,3 +166,25 @@ def test_implausible_times_are_refused_per_event(app: FastAPI, http: httpx.Clien
     body = till.push([ancient, fine], backlog=10**30).json()
     assert [(x["status"], x["code"]) for x in body["results"]] == [("refused", "invalid_event"), ("accepted", None)]
     assert till.pull("v1." + "9" * 40).status_code == 422
+
+
+def test_the_same_batch_pushed_twice_at_once_is_applied_once(app: FastAPI, http: httpx.Client) -> None:
+    import threading
+
+    seed(app.state.db, stores={"S1": ["C1"]})
+    till = _till(app, http)
+    batch = [till.event(paid("C1", 1_000 + i)) for i in range(30)]
+    answers: list[dict] = [{}, {}]
+
+    def send(k: int) -> None:
+        with httpx.Client(base_url=str(http.base_url), timeout=60) as other:
+            answers[k] = other.post("/api/v1/sync/push", json={"events": batch}, headers=till.auth).json()
+
+    threads = [threading.Thread(target=send, args=(k,)) for k in (0, 1)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    for n in range(len(batch)):
+        assert sorted(a["results"][n]["status"] for a in answers) == ["accepted", "duplicate"], n
+    assert _count(app, t.OrderRow) == 30 and _count(app, t.EventLog) == 30
