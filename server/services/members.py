@@ -20,7 +20,7 @@ from ..db import tables as t
 from . import admin
 
 M = t.Member
-PHONE = re.compile(r"^1[3-9]\d{9}$")
+PHONE = re.compile(r"^1[3-9][0-9]{9}$")  # ASCII digits: \d would accept any script
 MEMBER_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
 
 
