@@ -208,7 +208,11 @@ class RulesMachine(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def story_same_instant(self, data: st.DataObject) -> None:
-        first = {**data.draw(order_paid(self.knowledge, member="m1")), "completed": True}
+        self.knowledge.counter += 1
+        member = f"new{self.knowledge.counter}"  # no level, no history: only `first` can count toward the tier
+        first = {**data.draw(order_paid(self.knowledge, member=member)), "completed": True}
+        tiers = [{"days": 1, "threshold_fen": max(1, first["paid_fen"]), "ratio_bp": 4321}]
+        self.step({"type": "settings", "stores": {first["store"]: {"cumulative_tiers": tiers}}})
         self.step(first)
         second = {**first, "order_id": self.knowledge.new_order_id(), "paid_fen": data.draw(st.integers(1, 50_000))}
         self.step(second)  # same member, store and instant: the first is not "before" the second (§5.4)
@@ -278,6 +282,16 @@ class RulesMachine(RuleBasedStateMachine):
             self.step({"type": "settings", "stores": {entry["store"]: {"cumulative_tiers": tiers}}})
             pay = data.draw(order_paid(self.knowledge, member=entry["member"]))
             self.step({**pay, "store": entry["store"], "cashier": entry["cashier"]})
+
+    @rule(data=st.data(), leave=st.sampled_from(["policy", "reset"]))
+    def story_carry_released(self, data: st.DataObject, leave: str) -> None:
+        self.step({"type": "settings", "base": {"leftover_policy": "carry_forward", "refund_clawback": "received"}})
+        self.step({**data.draw(order_paid(self.knowledge, member=None)), "paid_fen": 300_000, "completed": True})
+        self.step({**data.draw(order_paid(self.knowledge)), "completed": True})  # may take from the carry
+        if leave == "policy":
+            self.step({"type": "settings", "base": {"leftover_policy": "retain"}})  # the carry is kept, recorded
+        else:
+            self.step(data.draw(reset(self.knowledge)))
 
     def refund_live_order(self, order_id: str, amount: int) -> None:
         self.knowledge.counter += 1
