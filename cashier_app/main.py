@@ -28,7 +28,7 @@ from .core.credentials import (
     Secrets,
 )
 from .core.db import UnitOfWork, kv_set, make_engine, reading
-from .core.migrate import MigrationRefused, migrate
+from .core.migrate import DatabaseTooNew, MigrationRefused, migrate
 from .core.sync_client import SyncClient
 from .core.terminal import TerminalInfo, enroll, load_terminal, signer_for
 from .options import CUSTOMER_WINDOW, LANGUAGE, SYNC_INTERVAL_S, SYNC_TIMEOUT_S, Options
@@ -132,6 +132,10 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(app, title, app.translate("Main", "The database needs an upgrade but %1 sales are not synced "
                                                "yet. Sync first, or start with --force-migrate (a backup is "
                                                "made).").replace("%1", str(exc.pending)), interactive=interactive)
+    except DatabaseTooNew as exc:
+        return _fail(app, title, app.translate("Main", "This database was written by a newer version of the "
+                                               "cashier app (revision %1). Install that version again; nothing "
+                                               "was changed.").replace("%1", exc.current), interactive=interactive)
     if result.backup:
         log.info("database migrated %s -> %s; backup at %s", result.before, result.after, result.backup)
     engine = make_engine(db_path)

@@ -14,6 +14,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 
 from .db import make_engine
 
@@ -26,6 +27,14 @@ class MigrationRefused(RuntimeError):
     def __init__(self, pending: int, current: str | None, head: str) -> None:
         super().__init__(f"{pending} events wait in the outbox; refusing to migrate {current} -> {head}")
         self.pending = pending
+
+
+class DatabaseTooNew(RuntimeError):
+    """The database was written by a newer app (the app was rolled back): leave it alone, say so."""
+
+    def __init__(self, current: str, head: str) -> None:
+        super().__init__(f"the database is at revision {current}, which this app (newest {head}) does not know")
+        self.current = current
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,13 @@ def head_revision() -> str:
     head = ScriptDirectory.from_config(_config()).get_current_head()
     assert head is not None
     return head
+
+
+def _known(revision: str) -> bool:
+    try:
+        return ScriptDirectory.from_config(_config()).get_revision(revision) is not None
+    except CommandError:
+        return False
 
 
 def _inspect(path: Path) -> tuple[str | None, int]:
@@ -67,6 +83,10 @@ def _inspect(path: Path) -> tuple[str | None, int]:
 def backup_database(path: Path, label: str, *, now: dt.datetime) -> Path:
     """A consistent copy made with SQLite's online backup (safe with WAL, unlike copying the file)."""
     target = path.with_name(f"{path.name}.{label}.{now:%Y%m%dT%H%M%S}.bak")
+    n = 1
+    while target.exists():  # never overwrite an earlier backup, e.g. of a second attempt in the same second
+        target = path.with_name(f"{path.name}.{label}.{now:%Y%m%dT%H%M%S}-{n}.bak")
+        n += 1
     src = sqlite3.connect(path)
     dst = sqlite3.connect(target)
     try:
@@ -86,6 +106,8 @@ def migrate(path: Path, *, force: bool = False, now: dt.datetime | None = None) 
         current, pending = _inspect(path)
         if current == head:
             return MigrationResult(current, head, None)
+        if current is not None and not _known(current):
+            raise DatabaseTooNew(current, head)
         if pending and not force:
             raise MigrationRefused(pending, current, head)
         backup = backup_database(path, f"before-{head}", now=now or dt.datetime.now(dt.UTC))

@@ -176,6 +176,10 @@
         <translation>数据库需要升级，但还有 %1 笔记录未同步。请先同步，或使用 --force-migrate 启动（会先备份）。</translation>
     </message>
     <message>
+        <source>This database was written by a newer version of the cashier app (revision %1). Install that version again; nothing was changed.</source>
+        <translation>此数据库由更新版本的收银程序写入（版本 %1）。请重新安装该版本；数据未做任何改动。</translation>
+    </message>
+    <message>
         <source>This computer has no secure credential store (OS keyring), so the till&apos;s credential cannot be kept safely. Install or unlock a keyring (e.g. GNOME Keyring / KWallet) and start again. Details: %1</source>
         <translation>本机没有安全的凭据存储（系统密钥环），无法安全保存收银台凭据。请安装或解锁密钥环（如 GNOME Keyring / KWallet）后重新启动。详情：%1</translation>
     </message>

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from cashier_app.core import migrate as migrate_module
-from cashier_app.core.migrate import MigrationRefused, head_revision, migrate, upgrade_to
+from cashier_app.core.migrate import DatabaseTooNew, MigrationRefused, head_revision, migrate, upgrade_to
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = dt.datetime(2026, 3, 2, 2, 0, tzinfo=dt.UTC)
@@ -124,6 +124,35 @@ def test_every_migration_makes_its_own_backup(tmp_path: Path) -> None:
     assert migrate(first, now=NOW).backup is None  # at head already: nothing migrated, nothing copied
 
 
+def test_a_backup_never_overwrites_an_earlier_one(tmp_path: Path) -> None:
+    """A second attempt in the same second (the first failed, the till was restarted) keeps both copies."""
+    path = old_database(tmp_path / "till.db", ["done"])
+    first = migrate_module.backup_database(path, "before-x", now=NOW)
+    con = sqlite3.connect(path)
+    con.execute("DELETE FROM orders")
+    con.commit()
+    con.close()
+    second = migrate_module.backup_database(path, "before-x", now=NOW)
+    assert first != second and backups(tmp_path) == sorted([first, second])
+    con = sqlite3.connect(first)
+    assert con.execute("SELECT count(*) FROM orders").fetchone() == (1,)  # the earlier copy is intact
+    con.close()
+
+
+def test_a_database_from_a_newer_app_is_left_alone(tmp_path: Path) -> None:
+    """The app was rolled back after an upgrade: no backup, no migration, a clear refusal."""
+    path = old_database(tmp_path / "till.db", ["pending"])
+    con = sqlite3.connect(path)
+    con.execute("UPDATE alembic_version SET version_num = '0099'")
+    con.commit()
+    con.close()
+    before = digest(path)
+    with pytest.raises(DatabaseTooNew) as refused:
+        migrate(path, force=True, now=NOW)
+    assert refused.value.current == "0099"
+    assert digest(path) == before and backups(tmp_path) == []
+
+
 def run_app(data: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     return subprocess.run([sys.executable, "-m", "cashier_app.main", "--self-test", "--data-dir", str(data), *extra],
@@ -142,3 +171,15 @@ def test_the_app_refuses_to_start_on_unsent_sales_and_migrates_when_forced(tmp_p
     assert revision(path) == head_revision()
     [backup] = backups(tmp_path)
     assert outbox_states(backup) == [("e1", "pending")] and outbox_states(path) == [("e1", "pending")]
+
+
+def test_the_app_says_when_its_database_is_from_a_newer_version(tmp_path: Path) -> None:
+    path = old_database(tmp_path / "paidui-cashier.db", [])
+    con = sqlite3.connect(path)
+    con.execute("UPDATE alembic_version SET version_num = '0099'")
+    con.commit()
+    con.close()
+    done = run_app(tmp_path, "--force-migrate")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "0099" in done.stderr and "Traceback" not in done.stderr
+    assert revision(path) == "0099" and backups(tmp_path) == []
