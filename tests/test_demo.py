@@ -8,6 +8,7 @@ import os
 import shutil
 import sqlite3
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -102,6 +103,30 @@ def test_readme_first_command_serves_the_demo(tmp_path: Path) -> None:
         check_served(d)
         assert interrupt(d) == 0, d.output
     assert "demo stopped" in d.output and port_closed(port)
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_where_there_is_a_display_the_till_is_enrolled_and_closed_with_the_demo(tmp_path: Path) -> None:
+    """The till path of the demo, run offscreen: DISPLAY says "a desktop", QT_QPA_PLATFORM keeps it invisible."""
+    data, port = tmp_path / "demo", free_port()
+    env = {**os.environ, "DISPLAY": os.environ.get("DISPLAY", ":99"), "QT_QPA_PLATFORM": "offscreen"}
+    argv = [sys.executable, "-m", "server.demo", "--port", str(port), "--data-dir", str(data)]
+    with running_demo(argv, cwd=ROOT, data_dir=data, port=port, env=env) as d:
+        assert "enrolled to store S1" in d.output
+        token = d.token()
+        deadline = time.monotonic() + 120
+        while True:  # the app enrols, then its sync worker pulls: the server sees the terminal
+            status, tills = d.get("/api/v1/terminals", token)
+            assert status == 200
+            if tills and tills[0]["last_seen_at"]:
+                break
+            assert time.monotonic() < deadline, f"the till never showed up:\n{(data / 'till1.log').read_text()}"
+            time.sleep(0.5)
+        assert [(t["store_id"], t["revoked_at"]) for t in tills] == [("S1", None)]
+        assert interrupt(d) == 0, d.output
+    assert "demo stopped (till exit 0, server exit 0)" in d.output
+    assert (data / "till1" / "paidui-cashier.db").exists()
 
 
 def test_history_is_fixed_by_seed_and_anchor() -> None:
