@@ -1,11 +1,11 @@
 """The demo (`python3 tasks.py demo`): it comes up with its data, answers health, serves console and member page
-figures, and stops cleanly on Ctrl-C. One test goes through the README's first command itself."""
+figures, enrols the till where there is a display, and stops cleanly on Ctrl-C. The README's first command itself,
+`python3 tasks.py demo`, is run on a fresh clone by tests/test_fresh_clone.py."""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
 import sqlite3
 import sys
 import time
@@ -89,20 +89,6 @@ def test_demo_comes_up_with_its_data_and_stops_on_ctrl_c(tmp_path: Path) -> None
         assert again.get("/api/v1/health")[0] == 200
         assert interrupt(again) == 0, again.output
     assert history_in(data / "paidui.db")["orders"] == figures["orders"]
-
-
-@pytest.mark.e2e
-@pytest.mark.slow
-def test_readme_first_command_serves_the_demo(tmp_path: Path) -> None:
-    """`python3 tasks.py demo` itself (with --no-app: no display here), as a newcomer types it."""
-    python3 = shutil.which("python3") or sys.executable
-    data, port = tmp_path / "demo", free_port()
-    argv = [python3, "tasks.py", "demo", "--no-app", "--port", str(port), "--data-dir", str(data)]
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
-    with running_demo(argv, cwd=ROOT, data_dir=data, port=port, env=env) as d:
-        check_served(d)
-        assert interrupt(d) == 0, d.output
-    assert "demo stopped" in d.output and port_closed(port)
 
 
 @pytest.mark.e2e
