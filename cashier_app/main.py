@@ -88,8 +88,10 @@ def _quit_on_signals(app: QCoreApplication) -> None:
     (the sync worker stops, the database is closed). Python sees a signal only when it runs: the timer wakes it."""
     from PySide6.QtCore import QTimer
 
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: app.quit())
+    # SIGBREAK: what Windows delivers for Ctrl+Break, and what the demo sends to stop the app there.
+    for sig in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGBREAK", None)):
+        if sig is not None:
+            signal.signal(sig, lambda *_: app.quit())
     heartbeat = QTimer(app)  # owned by the application: lives as long as it
     heartbeat.timeout.connect(lambda: None)
     heartbeat.start(250)
