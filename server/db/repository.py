@@ -91,8 +91,6 @@ _SELECT_ORDER = select(*[O.c[c] for c in [f.name for f in fields(Order)]]).where
 _SELECT_ENTRY_BY_ORDER = select(E).where(E.c.order_id == bindparam("oid"))
 _SELECT_ENTRY_BY_SEQ = select(E).where(E.c.seq == bindparam("seq"))
 _SELECT_VERSION = select(t.SettingsRow.version).where(t.SettingsRow.id == 1)
-_SELECT_QUEUE = select(Q.c.head_seq, Q.c.carry_fen).where(Q.c.key == bindparam("key"))
-_SELECT_QUEUE_FOR_UPDATE = _SELECT_QUEUE.with_for_update()
 _UPDATE_CARRY = update(Q).where(Q.c.key == bindparam("b_key")).values(carry_fen=bindparam("carry"))
 _UPDATE_HEAD = update(Q).where(Q.c.key == bindparam("b_key")).values(head_seq=bindparam("head"))
 _LEVEL_AT = (
@@ -110,7 +108,14 @@ _NEXT_COUNTER = (
 _INSERT_ALLOCATION = insert(t.Allocation)
 _INSERT_REBATE = insert(t.RebateLedger)
 _INSERT_POINTS = insert(t.PointsLedger)
-_BUMP_QUEUE_VERSIONS = update(Q).where(Q.c.key.in_(bindparam("keys", expanding=True))).values(version=Q.c.version + 1)
+# Taking a queue's lock and bumping its snapshot version are one statement: an UPDATE locks the row like
+# SELECT ... FOR UPDATE does, and whoever writes under the lock changes what a snapshot shows.
+_LOCK_QUEUE = (
+    update(Q)
+    .where(Q.c.key == bindparam("b_key"))
+    .values(version=Q.c.version + 1)
+    .returning(Q.c.head_seq, Q.c.carry_fen)
+)
 
 
 def _eligible_statement(all_cashiers: bool, tier: bool | None) -> Any:
@@ -300,12 +305,11 @@ class SqlRepository:
         queue = self._queues.get(key)
         if queue is not None:
             return queue
-        stmt = _SELECT_QUEUE if self.db.is_sqlite else _SELECT_QUEUE_FOR_UPDATE
-        row = self.conn.execute(stmt, {"key": key}).first()
+        row = self.conn.execute(_LOCK_QUEUE, {"b_key": key}).first()
         if row is None:
             new_row = {"key": key, "head_seq": 0, "carry_fen": 0, "version": 0}
             self.conn.execute(self._insert_ignore(Q, new_row, ["key"]))
-            row = self.conn.execute(stmt, {"key": key}).one()
+            row = self.conn.execute(_LOCK_QUEUE, {"b_key": key}).one()
         queue = QueueState(key, row.carry_fen)
         self._queues[key] = queue
         self._carries[key] = row.carry_fen
@@ -341,10 +345,10 @@ class SqlRepository:
         self._order_stores[order.order_id] = order.store_id
         return order
 
-    def add_order(self, order: Order, *, tender: str | None = None, lines_json: str | None = None) -> None:
+    def add_order(self, order: Order) -> None:
         if order.member_id is not None and (order.member_id in self._unknown_members or order.level_id is None):
             self.ensure_member(order.member_id, at=order.received_at)
-        self.conn.execute(_INSERT_ORDER, {**_order_values(order), "tender": tender, "lines_json": lines_json})
+        self.conn.execute(_INSERT_ORDER, _order_values(order))
         self._contributions[order.order_id] = order.contribution_fen
         self._order_stores[order.order_id] = order.store_id
         if order.contribution_fen:  # settled before it was written (a checkout completed at the till)
@@ -512,10 +516,8 @@ class SqlRepository:
 
     # ------------------------------------------------------------ money
 
-    def add_allocation(self, from_order: str, entry: Entry, amount_fen: int, at: dt.datetime) -> None:
-        from_store = self._order_stores.get(from_order)
-        if from_store is None:
-            from_store = self.conn.execute(select(O.c.store_id).where(O.c.order_id == from_order)).scalar_one()
+    def add_allocation(self, source: Order, entry: Entry, amount_fen: int, at: dt.datetime) -> None:
+        from_order, from_store = source.order_id, source.store_id
         self.conn.execute(
             _INSERT_ALLOCATION,
             {"from_order": from_order, "from_store_id": from_store, "entry_seq": entry.seq, "to_order": entry.order_id,
@@ -536,11 +538,10 @@ class SqlRepository:
         return [(int(seq), int(total)) for seq, total, _ in rows]
 
     def add_unallocated(
-        self, order_id: str | None, amount_fen: int, reason: UnallocatedReason, key: str, at: dt.datetime
+        self, source: Order | None, amount_fen: int, reason: UnallocatedReason, key: str, at: dt.datetime
     ) -> None:
-        store_id = self._order_stores.get(order_id) if order_id is not None else None
-        if order_id is not None and store_id is None:
-            store_id = self.conn.execute(select(O.c.store_id).where(O.c.order_id == order_id)).scalar()
+        order_id = source.order_id if source is not None else None
+        store_id = source.store_id if source is not None else None
         self.conn.execute(
             insert(t.Unallocated).values(
                 order_id=order_id, store_id=store_id, amount_fen=amount_fen, reason=reason.value, queue_key=key, at=at
@@ -628,8 +629,6 @@ class SqlRepository:
 
     def flush(self) -> None:
         """Write the running totals gathered in this unit of work (called by commit)."""
-        if self._queues:  # every queue written under its lock gets a new snapshot version
-            self.conn.execute(_BUMP_QUEUE_VERSIONS, {"keys": sorted(self._queues)})
         upsert_cashier, upsert_daily = _UPSERTS["sqlite" if self.db.is_sqlite else "postgresql"]
         for cashier_id, (d_count, d_fen, d_eligible) in sorted(self._cashier_delta.items()):
             if d_count == 0 and d_fen == 0 and d_eligible == 0:

@@ -262,7 +262,8 @@ class PushService:
                 member_id=member_id, paid_fen=body.paid_fen, paid_at=body.paid_at, received_at=received,
                 terminal_id=terminal.terminal_id, total_fen=body.total_fen, discount_fen=body.discount_fen,
                 deduction_points_fen=body.deduction_points_fen, deduction_love_fen=body.deduction_love_fen,
-                completed=body.completed,
+                completed=body.completed, tender=body.tender,
+                lines_json=json.dumps([x.model_dump() for x in body.lines], ensure_ascii=False) if body.lines else None,
             )
         else:
             store = view.order_stores.get(str(body.order_id))
@@ -281,14 +282,6 @@ class PushService:
                     conn.execute(_ORDER_STORE, {"oid": order_id}).scalar_one() != terminal.store_id
                 ):  # the same order id was sold in another store
                     raise RuleError(Code.CONFLICTING_DUPLICATE, f"order {body.order_id} exists in another store")
-                if outcome.status == "accepted":
-                    conn.execute(
-                        update(t.OrderRow).where(t.OrderRow.order_id == order_id).values(
-                            tender=body.tender,
-                            lines_json=json.dumps([x.model_dump() for x in body.lines], ensure_ascii=False)
-                            if body.lines else None,
-                        )
-                    )
                 lock_order_id(conn, order_id)
                 parked_waiting.append(conn.execute(_PARKED_FOR, {"oid": order_id}).first() is not None)
             result = self._answer(uow, event, outcome, member_id)

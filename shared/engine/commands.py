@@ -22,6 +22,8 @@ class PayOrder:
     deduction_points_fen: int = 0
     deduction_love_fen: int = 0
     completed: bool = False
+    tender: str | None = None  # how it was paid (recorded, not interpreted)
+    lines_json: str | None = None  # the till's line items, JSON (recorded, not interpreted)
 
 
 @dataclass(frozen=True, slots=True)

@@ -147,6 +147,7 @@ class Engine:
         )
         if cmd.completed:
             order.status, order.completed_at = OrderStatus.COMPLETED, received
+        order.tender, order.lines_json = cmd.tender, cmd.lines_json
         order.participating = base.enabled and store.settings.enabled
         if not order.participating:
             self.repo.add_order(order)
@@ -159,13 +160,12 @@ class Engine:
             order.contribution = Contribution.PENDING
         entry = self._new_entry(order, base, store, key)
         order.has_entry = entry is not None
-        self.repo.add_order(order)
         if entry is not None:
             self.repo.add_entry(entry)
             self._assign_random_group(entry, base, store, key)
         if base.settlement_event == "on_pay" or order.status == OrderStatus.COMPLETED:
             self._settle(order, base, received)
-        self.repo.save_order(order)
+        self.repo.add_order(order)  # written once, as settled: no insert-then-update
         return Outcome("accepted", order.order_id, self._copy(self.repo.entry_of_order(order.order_id)))
 
     def _new_entry(self, order: Order, base: BaseSettings, store: StoreInfo, key: str) -> Entry | None:
@@ -255,7 +255,7 @@ class Engine:
         key = queue_key(order.cashier_id, base.all_cashiers_queue)
         if base.paused:
             order.contribution = Contribution.FORFEITED_PAUSED
-            self.repo.add_unallocated(order.order_id, amount, UnallocatedReason.PAUSED, key, at)
+            self.repo.add_unallocated(order, amount, UnallocatedReason.PAUSED, key, at)
             return
         order.contribution = Contribution.ALLOCATED
         queue = self.repo.lock_queue(key)
@@ -263,15 +263,15 @@ class Engine:
         if base.leftover_policy == "carry_forward":
             pool += queue.carry_fen
             queue.carry_fen = 0
-        pool = self._allocate(order.order_id, key, pool, base, at)
+        pool = self._allocate(order, key, pool, base, at)
         if pool > 0:
             if base.leftover_policy == "carry_forward":
                 queue.carry_fen = pool
             else:
-                self.repo.add_unallocated(order.order_id, pool, UnallocatedReason.NO_ELIGIBLE_ENTRY, key, at)
+                self.repo.add_unallocated(order, pool, UnallocatedReason.NO_ELIGIBLE_ENTRY, key, at)
         self.repo.save_queue(queue)
 
-    def _allocate(self, from_order: str, key: str, pool: int, base: BaseSettings, at: dt.datetime) -> int:
+    def _allocate(self, source: Order, key: str, pool: int, base: BaseSettings, at: dt.datetime) -> int:
         """Pour `pool` into the queue from the head, FIFO, exact fen; returns what is left."""
         tiers: tuple[bool | None, ...] = (None,) if base.ordering_rule == "queue_order" else (True, False)
         for tier in tiers:
@@ -284,8 +284,8 @@ class Engine:
                     take = min(pool, entry.entitlement_fen - entry.paid_fen)
                     entry.paid_fen += take
                     pool -= take
-                    self.repo.add_allocation(from_order, entry, take, at)
-                    self.repo.add_rebate(entry.member_id, take, RebateKind.REBATE, from_order, at)
+                    self.repo.add_allocation(source, entry, take, at)
+                    self.repo.add_rebate(entry.member_id, take, RebateKind.REBATE, source.order_id, at)
                     if entry.paid_fen == entry.entitlement_fen:
                         self._close(entry, EntryStatus.COMPLETED, at)
                     self.repo.save_entry(entry)
@@ -406,7 +406,7 @@ class Engine:
             target = self.repo.entry_by_seq(seq)
             assert target is not None
             target.paid_fen -= amount
-            self.repo.add_allocation(order.order_id, target, -amount, at)
+            self.repo.add_allocation(order, target, -amount, at)
             self.repo.add_rebate(target.member_id, -amount, RebateKind.CLAWBACK_GENERATED, order.order_id, at)
             if target.status == EntryStatus.COMPLETED:
                 target.status, target.closed_at = EntryStatus.WAITING, None

@@ -225,9 +225,9 @@ class MemoryRepository:
 
     # ------------------------------------------------------------ money
 
-    def add_allocation(self, from_order: str, entry: Entry, amount_fen: int, at: dt.datetime) -> None:
+    def add_allocation(self, source: Order, entry: Entry, amount_fen: int, at: dt.datetime) -> None:
         self.s.allocations.append(
-            AllocationLine(from_order, entry.order_id, entry.seq, entry.member_id, amount_fen, at)
+            AllocationLine(source.order_id, entry.order_id, entry.seq, entry.member_id, amount_fen, at)
         )
 
     def allocations_from(self, order_id: str) -> list[tuple[int, int]]:
@@ -238,8 +238,9 @@ class MemoryRepository:
         return list(net.items())
 
     def add_unallocated(
-        self, order_id: str | None, amount_fen: int, reason: UnallocatedReason, key: str, at: dt.datetime
+        self, source: Order | None, amount_fen: int, reason: UnallocatedReason, key: str, at: dt.datetime
     ) -> None:
+        order_id = source.order_id if source is not None else None
         self.s.unallocated.append(UnallocatedLine(order_id, amount_fen, reason, key, at))
 
     def remove_unallocated(self, order_id: str) -> None:

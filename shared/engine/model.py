@@ -104,6 +104,8 @@ class Order:
     has_entry: bool = False
     imported: str | None = None  # "history" (counts toward tiers only) or "entry" (carried-over entry's order)
     clock_skew: bool = False
+    tender: str | None = None
+    lines_json: str | None = None
 
     @property
     def net_fen(self) -> int:
