@@ -91,27 +91,33 @@ def positions(conn: Connection, base: BaseSettings, entries: Iterable[Placed]) -
         groups.setdefault((key, tier), []).append(e)
     max_seq: int | None = None
     for (key, tier), members in groups.items():
-        head = _head(conn, key)
         ordered = sorted(members, key=lambda x: x.seq)
         behind: list[Placed] = []
+        head: int | None = None
         if tier is None:
             if max_seq is None:
                 max_seq = int(conn.execute(_MAX_SEQ).scalar() or 0)
-            behind = [e for e in ordered if max_seq - e.seq < e.seq - head]
-            ordered = ordered[: len(ordered) - len(behind)]
-        offset = 0
-        if tier is False:  # every eligible entry of the completed tier comes first
-            offset = _count(conn, key, head, TOP, True)
-        position, cursor = 1 + offset, head
-        for e in ordered:
-            position += _count(conn, key, cursor, e.seq, tier)
-            result[e.seq] = position
-            position += 1
-            cursor = e.seq + 1
+            if ordered[-1].seq >= max_seq:  # the newest entry (a push answer): nothing behind it
+                behind = [ordered.pop()]
+            if ordered:
+                head = _head(conn, key)
+                cut = next((i for i, e in enumerate(ordered) if max_seq - e.seq < e.seq - head), len(ordered))
+                behind, ordered = ordered[cut:] + behind, ordered[:cut]
+        if ordered:
+            head = _head(conn, key) if head is None else head
+            offset = 0
+            if tier is False:  # every eligible entry of the completed tier comes first
+                offset = _count(conn, key, head, TOP, True)
+            position, cursor = 1 + offset, head
+            for e in ordered:
+                position += _count(conn, key, cursor, e.seq, tier)
+                result[e.seq] = position
+                position += 1
+                cursor = e.seq + 1
         if behind:
             line, after, cursor = _line_length(conn, key), 0, TOP
             for e in reversed(behind):
-                after += _count(conn, key, e.seq + 1, cursor, None)
+                after += _count(conn, key, e.seq + 1, cursor, None) if e.seq < (max_seq or 0) else 0
                 result[e.seq] = line - after
                 after += 1
                 cursor = e.seq
