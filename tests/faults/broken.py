@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from sqlalchemy import bindparam, select
+
 from server.db import repository
 from server.services import terminals
 from server.services.sync import PushService
@@ -32,13 +34,20 @@ class AppliesResendsAgain(PushService):
 
 @contextmanager
 def without_queue_lock() -> Iterator[None]:
-    """BROKEN: the repository reads the queue row without `FOR UPDATE`, so allocations to one queue race."""
-    original = repository._SELECT_QUEUE_FOR_UPDATE
-    repository._SELECT_QUEUE_FOR_UPDATE = repository._SELECT_QUEUE
+    """BROKEN: the repository reads the queue row without locking it, so allocations to one queue race.
+
+    The repository takes the lock with `_LOCK_QUEUE` (an UPDATE ... RETURNING, which locks the row like
+    SELECT ... FOR UPDATE); this swaps in a plain SELECT of the same columns. If the repository changes how it
+    locks, this fails loudly rather than testing nothing."""
+    if not hasattr(repository, "_LOCK_QUEUE"):
+        raise AssertionError("server.db.repository no longer has _LOCK_QUEUE: update this negative control")
+    original = repository._LOCK_QUEUE
+    queues = repository.Q
+    repository._LOCK_QUEUE = select(queues.c.head_seq, queues.c.carry_fen).where(queues.c.key == bindparam("b_key"))
     try:
         yield
     finally:
-        repository._SELECT_QUEUE_FOR_UPDATE = original
+        repository._LOCK_QUEUE = original
 
 
 @contextmanager

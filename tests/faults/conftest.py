@@ -31,3 +31,11 @@ def report(request: pytest.FixtureRequest) -> Callable[..., None]:
                                       "load": os.getloadavg()[0], **figures}, default=str) + "\n")
 
     return emit
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if LONG:  # the documented sizes take longer than the suite's per-test timeout
+        here = os.path.dirname(__file__)
+        for item in items:
+            if str(item.path).startswith(here):
+                item.add_marker(pytest.mark.timeout(7200))

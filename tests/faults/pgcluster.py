@@ -73,3 +73,30 @@ class PrivateCluster:
                 self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class SharedCluster:
+    """The machine's own cluster (Debian `pg_ctlcluster`), for the opt-in long run only: other tests use it.
+    `ensure_running()` must be called whatever happens (the test does it in `finally`)."""
+
+    def __init__(self) -> None:
+        versions = sorted(os.listdir("/etc/postgresql")) if Path("/etc/postgresql").is_dir() else []
+        if not versions or shutil.which("pg_ctlcluster") is None:
+            raise ClusterUnavailable("no Debian PostgreSQL cluster (pg_ctlcluster, /etc/postgresql)")
+        self.version = versions[-1]
+        self.restarts = 0
+
+    def _ctl(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", self.version, "main", *args],
+                              capture_output=True, text=True, timeout=120)
+
+    def restart_after_crash(self) -> None:
+        self._ctl("stop", "-m", "immediate")
+        done = self._ctl("start")
+        if done.returncode != 0:
+            raise RuntimeError(f"pg_ctlcluster start failed: {done.stderr}")
+        self.restarts += 1
+
+    def ensure_running(self) -> None:
+        if subprocess.run(["pg_isready", "-h", "127.0.0.1", "-p", "5432"], capture_output=True).returncode != 0:
+            self._ctl("start")

@@ -26,6 +26,7 @@ class RunResult:
     elapsed_s: float = 0.0
     injected: Counter[str] = field(default_factory=Counter)
     failed_rounds: int = 0
+    recorded: int = 0  # sales in the tills' databases at the end
     problems: dict[str, list[str]] = field(default_factory=dict)
 
     @property
@@ -49,9 +50,9 @@ def selling_and_syncing(
     result = RunResult()
     errors: list[BaseException] = []
     lock = threading.Lock()
-    share = events // len(tills)
 
     def drive(i: int, till: AppTill) -> None:
+        share = events // len(tills) + (i < events % len(tills))  # exactly `events` in all
         rng = random.Random(seed * 1000 + i)
         try:
             with httpx.Client(base_url=server_url, transport=transport_for(i), timeout=30) as http:
@@ -81,12 +82,14 @@ def selling_and_syncing(
     result.elapsed_s = time.perf_counter() - started
     if errors:
         raise errors[0]
-    result.events = share * len(tills)
+    result.events = events
     return result
 
 
-def check_all(db: object, tills: Sequence[AppTill]) -> dict[str, list[str]]:
+def check_all(db: object, tills: Sequence[AppTill], result: RunResult | None = None) -> dict[str, list[str]]:
     locals_ = [t.local() for t in tills]
+    if result is not None:
+        result.recorded = sum(len(t.orders) for t in locals_)
     with db.connect() as conn:  # type: ignore[attr-defined]
         return {"exactly_once": checks.exactly_once(conn, locals_), "money": checks.money(conn),
                 "fifo": checks.fifo(conn)}
@@ -103,7 +106,7 @@ def transport_faults(*, tmp: Path, server_url: str, db: object, events: int, til
                                      transport_for=transports.__getitem__)
         for t in transports:
             result.injected.update(t.injected)
-        result.problems = check_all(db, made)
+        result.problems = check_all(db, made, result)
     finally:
         for till in made:
             till.close()
@@ -129,7 +132,7 @@ def acks_never_sent(*, tmp: Path, server_url: str, db: object, events: int, seed
             with httpx.Client(base_url=server_url, transport=transport) as http:
                 push_until_done(till, http, batch=100)
         result.injected["acked_without_sending"] = sum(t.swallowed for t in transports)
-        result.problems = check_all(db, made)
+        result.problems = check_all(db, made, result)
     finally:
         for till in made:
             till.close()
@@ -152,7 +155,7 @@ def concurrent_pushes(*, tmp: Path, events: int, tills: int, seed: int, lock: bo
             result = selling_and_syncing(made, events=events, server_url=url, seed=seed,
                                          transport_for=lambda _: httpx.HTTPTransport(), batches=(5, 10, 20),
                                          burst=5)
-            result.problems = check_all(db, made)
+            result.problems = check_all(db, made, result)
         finally:
             for till in made:
                 till.close()
@@ -256,7 +259,7 @@ def crashes(*, tmp: Path, server: object, events: int, tills: int, seed: int, se
         with httpx.Client(base_url=server.url, timeout=30) as http:
             for till in made:
                 push_until_done(till, http, batch=500)
-        result.problems = check_all(server.db, made)
+        result.problems = check_all(server.db, made, result)
     finally:
         for till in made:
             till.close()

@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def test_no_sale_lost_or_applied_twice_through_a_faulty_transport(tmp_path: Path, report: Callable[..., None]) -> None:
-    events = scale(900, 10_000)
+    events = scale(600, 10_000)
     with serving(tmp_path / "server", "sqlite") as server:
         result = scenarios.transport_faults(tmp=tmp_path, server_url=server.url, db=server.db, events=events,
                                             tills=3, seed=7)
@@ -27,6 +27,7 @@ def test_no_sale_lost_or_applied_twice_through_a_faulty_transport(tmp_path: Path
     report(f"{result.events} sales from 3 tills in {result.elapsed_s:.0f} s; requests faulted {faults} of "
            f"{sum(result.injected.values())}; {result.failed_rounds} failed sync rounds; problems: "
            f"{len(result.found)}", events=result.events, injected=dict(result.injected), problems=result.found)
+    assert result.recorded == events
     assert set(faults) == {"lose_request", "error_before", "duplicate", "lose_response", "error_after"}
     assert result.found == []
 
