@@ -28,6 +28,7 @@ from .engine.commands import (
     SetMemberLevel,
 )
 from .engine.model import Entry, queue_key
+from .engine.randomness import ArrangementError
 from .engine.views import AllocationLine, MemberBalance, UnallocatedLine
 from .errors import Code, RuleError
 from .settings import BaseSettings, StoreSettings, parse_base, parse_store
@@ -370,6 +371,8 @@ class Replay:
         except RuleError as exc:
             self.rejected.append({"event": index, "code": exc.code.value, "detail": exc.detail})
             return exc.code.value
+        except ArrangementError as exc:  # the scenario's scripted randomness does not fit: the document is wrong
+            raise ScenarioError(f"event {index}: {exc}") from None
         return None
 
     def step(self, event: object) -> str | None:

@@ -1,4 +1,4 @@
-"""Hypothesis profiles for the rules tests: "ci" by default, `PAIDUI_HYPOTHESIS_PROFILE=long` for a long run."""
+"""Session-wide: the hypothesis profiles ("ci" by default, `PAIDUI_HYPOTHESIS_PROFILE=long` for a long run)."""
 
 from tests.strategies import register_profiles
 

@@ -617,8 +617,9 @@ class SqlRepository:
         if self.conn.execute(update(g).where(g.key == group.key).values(**values)).rowcount == 0:
             self.conn.execute(insert(g).values(key=group.key, **values))
 
-    def clear_random_groups(self) -> None:
-        self.conn.execute(delete(t.RandomGroupRow))
+    def abandon_random_groups(self) -> None:
+        # a group whose next slot is past its end is full: the next entry starts group_no + 1
+        self.conn.execute(update(t.RandomGroupRow).values(next_slot=2**31 - 1))
 
     # ------------------------------------------------------------ running totals
 

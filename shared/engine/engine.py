@@ -392,22 +392,33 @@ class Engine:
         entry.clawed_back = True
 
     def _reverse_contribution(self, order: Order, base: BaseSettings, at: dt.datetime) -> None:
-        """refund_clawback = all: every allocation from the order to an entry not already clawed back is undone."""
+        """refund_clawback = all: the refunded order's own contribution is taken back from the entries it paid.
+
+        Only the order's own money is reversed: carried money it poured with it (carry_forward earlier) belonged
+        to older orders and stays where it went; within a settlement the carry is poured first, so the order's
+        own money is the last `contribution_fen` of its lines. Entries already clawed back, and entries whose own
+        order was refunded, keep what they got: that much of the order's own money stays its contribution.
+        """
+        own_left = order.contribution_fen
         kept = 0
-        for seq, amount in self.repo.allocations_from(order.order_id):
+        for seq, amount in reversed(self.repo.allocations_from(order.order_id)):
             if amount <= 0:
+                continue
+            take = min(amount, own_left)  # the rest of the line was carried money: it stays, and is not ours
+            own_left -= take
+            if take == 0:
                 continue
             target = self.repo.entry_by_seq(seq)
             assert target is not None
-            if target.clawed_back:
-                kept += amount
+            if target.clawed_back or self._closed_by_refund(target, order):
+                kept += take
                 continue
             self.repo.lock_queue(queue_key(target.cashier_id, base.all_cashiers_queue))
             target = self.repo.entry_by_seq(seq)
             assert target is not None
-            target.paid_fen -= amount
-            self.repo.add_allocation(order, target, -amount, at)
-            self.repo.add_rebate(target.member_id, -amount, RebateKind.CLAWBACK_GENERATED, order.order_id, at)
+            target.paid_fen -= take
+            self.repo.add_allocation(order, target, -take, at)
+            self.repo.add_rebate(target.member_id, -take, RebateKind.CLAWBACK_GENERATED, order.order_id, at)
             if target.status == EntryStatus.COMPLETED:
                 target.status, target.closed_at = EntryStatus.WAITING, None
                 self.repo.save_entry(target)
@@ -416,6 +427,13 @@ class Engine:
                 self.repo.save_entry(target)
         self.repo.remove_unallocated(order.order_id)
         order.contribution_fen = kept
+
+    def _closed_by_refund(self, target: Entry, refunding: Order) -> bool:
+        """Another order's entry whose own order was refunded: its business is closed, it is not reopened."""
+        if target.order_id == refunding.order_id:
+            return False
+        source = self.repo.order(target.order_id)
+        return source is not None and source.status == OrderStatus.REFUNDED
 
     # ---------------------------------------------------------------- §9 member actions
 
@@ -505,7 +523,7 @@ class Engine:
         regroup = old.all_cashiers_queue != base.all_cashiers_queue or old.random_return != base.random_return
         regroup = regroup or any(a.random_return != b.random_return for a, b in stores.values())
         if regroup:
-            self.repo.clear_random_groups()
+            self.repo.abandon_random_groups()
         if base != old:
             self.repo.save_base_settings(base, at=at, actor=cmd.actor)
         for store_id, (before, after) in stores.items():

@@ -279,8 +279,9 @@ class MemoryRepository:
     def save_random_group(self, group: RandomGroup) -> None:
         self.s.groups[group.key] = group
 
-    def clear_random_groups(self) -> None:
-        self.s.groups.clear()
+    def abandon_random_groups(self) -> None:
+        for group in self.s.groups.values():
+            group.next_slot = len(group.arrangement)
 
     # ------------------------------------------------------------ read model (replay results, checks)
 

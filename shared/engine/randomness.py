@@ -10,6 +10,10 @@ from typing import Protocol
 from ..settings import Lottery
 
 
+class ArrangementError(ValueError):
+    """A scripted arrangement (replay) that does not fit the group shape in force."""
+
+
 class RandomSource(Protocol):
     def draw(self, lottery: Lottery) -> int:
         """A ratio the lottery can give: weighted over a fixed set, uniform over an interval's grid (§9.1)."""
@@ -59,7 +63,7 @@ class ScriptedRandomSource:
             return self._fallback.arrangement(group_size, cash_per_group)
         labels = self._arrangements.pop(0)
         if len(labels) != group_size or labels.count("cash") != cash_per_group or set(labels) - {"cash", "points"}:
-            raise ValueError(
-                f"scripted arrangement {labels} does not fit groups of {group_size} with {cash_per_group} cash"
+            raise ArrangementError(
+                f"random_return_arrangements: {labels} does not fit groups of {group_size} with {cash_per_group} cash"
             )
         return list(labels)

@@ -73,22 +73,29 @@ class MemberActions:
         self.refund_ids.add(ev["refund_id"])
 
     def _reverse(self, order: dict[str, Any]) -> None:
-        """refund_clawback = all: undo the order's allocations to entries not already clawed back."""
-        kept = 0
-        for line in [a for a in self.allocations if a["from_order"] == order["id"] and a["amount_fen"] > 0]:
+        """refund_clawback = all: take the order's own contribution back, newest lines first (carried money it
+        poured first stays); entries already clawed back or of other refunded orders keep what they got."""
+        own = order["contribution"]
+        still = 0
+        lines = [a for a in self.allocations if a["from_order"] == order["id"] and a["amount_fen"] > 0]
+        for line in reversed(lines):
+            take = min(line["amount_fen"], own)
+            own -= take
             target = self._entry_of(line["to_order"])
             assert target is not None
-            if target["clawed"]:
-                kept += line["amount_fen"]
+            other_refunded = target["order"] != order["id"] and self.orders[target["order"]]["status"] == "refunded"
+            if take == 0:
                 continue
-            target["paid"] -= line["amount_fen"]
-            self.allocations.append({"from_order": order["id"], "to_order": target["order"],
-                                     "amount_fen": -line["amount_fen"]})
-            self.rebate_lines.append((target["member"], -line["amount_fen"]))
+            if target["clawed"] or other_refunded:
+                still += take
+                continue
+            target["paid"] -= take
+            self.allocations.append({"from_order": order["id"], "to_order": target["order"], "amount_fen": -take})
+            self.rebate_lines.append((target["member"], -take))
             if target["status"] == "completed":
                 target["status"] = "waiting"
         self.unallocated = [u for u in self.unallocated if u["order_id"] != order["id"]]
-        order["contribution"] = kept
+        order["contribution"] = still
 
     def _claw_back(self, entry: dict[str, Any]) -> None:
         if entry["paid"]:

@@ -12,7 +12,8 @@ Where each invariant is checked:
 - INV-4: Σ lines to an entry = its paid, minus what an imported entry had received before.
 - INV-5: for an order settling in this event, contribution = pct(net, extraction); while carry-forward never
   ran, Σ lines + Σ unallocated of every settled order = its contribution (0 once cancelled).
-- INV-6: Σ contributions = Σ lines + Σ unallocated + Σ carry (`_conservation_holds`: one spec-silent case).
+- INV-6: Σ contributions = Σ lines + Σ unallocated + Σ carry (always: a reversal under `all` takes back only
+  the order's own money, docs/rules.md D15).
 - INV-7: rebate = Σ lines to the member's entries − what was clawed back; points and voucher face follow
   from the entries that produced them and were not clawed back.
 - INV-8: a settlement pays a prefix of eligible(key) in §8 order, all but the last completed; money is left
@@ -57,7 +58,6 @@ class InvariantChecker:
             self.known_orders.add(e["order_id"])
         self.known_refunds: set[str] = set()
         self.carry_ran = header.get("settings", {}).get("leftover_policy") == "carry_forward"
-        self.reversed_after_carry = False
         self.settled_seen: set[str] = set()
         self.points_of: dict[str, int] = {}  # entry order -> points it produced
         self.voucher_of: dict[str, int] = {}  # entry order -> voucher face it produced
@@ -76,8 +76,6 @@ class InvariantChecker:
         assert kept == before["allocations"], "payout lines are append-only"
         if base.leftover_policy == "carry_forward":
             self.carry_ran = True
-        if self.carry_ran and any(line["amount_fen"] < 0 for line in new_lines):
-            self.reversed_after_carry = True
         if code is not None:
             assert _same(before, after), f"a refused event ({code}) changed the state"
         duplicate = code is None and (
@@ -125,18 +123,12 @@ class InvariantChecker:
                 assert entry.lottery_cfg is not None
                 assert Lottery.model_validate_json(entry.lottery_cfg).allows(entry.ratio_bp), f"INV-12: {entry}"
         self._groups()
-        if self._conservation_holds():
-            contributions = sum(o.contribution_fen for o in repo.all_orders())
-            kept = sum(u["amount_fen"] for u in after["unallocated"])
-            paid = sum(line["amount_fen"] for line in after["allocations"])
-            assert contributions == paid + kept + sum(repo.carries().values()), "INV-6: global conservation"
+        contributions = sum(o.contribution_fen for o in repo.all_orders())
+        kept = sum(u["amount_fen"] for u in after["unallocated"])
+        paid = sum(line["amount_fen"] for line in after["allocations"])
+        assert contributions == paid + kept + sum(repo.carries().values()), "INV-6: global conservation"
         if not self.carry_ran:
             self._per_order(after, repo)
-
-    def _conservation_holds(self) -> bool:
-        """Spec-silent case: after carry-forward ran, switching to `all` and refunding an order whose pool held
-        carried money reverses more than its own contribution; INV-6 cannot hold then (reported, not checked)."""
-        return not self.reversed_after_carry
 
     def _per_order(self, after: dict[str, Any], repo: MemoryRepository) -> None:
         lines: Counter[str] = Counter()
