@@ -1,6 +1,7 @@
 """`paidui-cashier`: compose the app (options, translations, database, credentials, sync worker, windows) and run.
 
     paidui-cashier [--server URL] [--data-dir DIR] [--lang zh_CN|en] [--enroll-code CODE --manager-pin PIN]
+                   [--escpos tcp://host:9100|/dev/usb/lp0|file:///path]
     paidui-cashier --self-test      start offscreen, open the main window, exit 0 (used by packaging)
 """
 
@@ -29,6 +30,7 @@ from .core.credentials import (
 )
 from .core.db import UnitOfWork, kv_set, make_engine, reading
 from .core.migrate import DatabaseTooNew, MigrationRefused, migrate
+from .core.printers import PrinterError, open_printer
 from .core.sync_client import SyncClient
 from .core.terminal import TerminalInfo, enroll, load_terminal, signer_for
 from .options import CUSTOMER_WINDOW, LANGUAGE, SYNC_INTERVAL_S, SYNC_TIMEOUT_S, Options
@@ -51,8 +53,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--insecure-credential-file", action="store_true",
                    help="DEMO ONLY, on a machine without an OS keyring: keep the credential in a plain file")
     p.add_argument("--no-customer-window", action="store_true")
+    p.add_argument("--escpos", metavar="URL", type=_printer_target,
+                   help="ESC/POS receipt printer for this run: tcp://host:9100, /dev/usb/lp0 or file:///path "
+                        "(\"\" for none); default: the escpos/printer setting")
     p.add_argument("--self-test", action="store_true", help="start offscreen, open the main window, exit 0")
     return p.parse_args(argv)
+
+
+def _printer_target(text: str) -> str:
+    if text.strip():
+        try:
+            open_printer(text)
+        except PrinterError as exc:
+            raise argparse.ArgumentTypeError(f"not a printer address ({exc.detail}); use tcp://host:9100, "
+                                             "/dev/usb/lp0 or file:///path") from None
+    return text
 
 
 def default_data_dir() -> Path:
@@ -193,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     customer = None
     if options.get(CUSTOMER_WINDOW) and not args.no_customer_window:
         customer = CustomerWindow()
-    window = MainWindow(ctx, customer=customer, sync=controller)
+    window = MainWindow(ctx, customer=customer, sync=controller, escpos=args.escpos)
     if customer is not None:
         customer.set_store_name(window.store_name)
         customer.show()

@@ -23,6 +23,10 @@ RECEIPT_PDF = Option("receipt/save_pdf", False)  # save every receipt as PDF int
 SYNC_INTERVAL_S = Option("sync/interval_s", 15)  # pull even when nothing waits to be sent
 SYNC_TIMEOUT_S = Option("sync/timeout_s", 10)
 AMOUNT_FONT_PT = Option("ui/amount_font_pt", 36)
+# ESC/POS receipt printer: tcp://host[:9100], a device such as /dev/usb/lp0, or file:///path; empty = none
+ESCPOS_PRINTER = Option("escpos/printer", "")
+ESCPOS_COLUMNS = Option("escpos/columns", 48)  # 48 for 80 mm paper, 32 for 58 mm
+ESCPOS_TIMEOUT_MS = Option("escpos/timeout_ms", 5000)  # connect and write; then the printer counts as offline
 
 
 class Options:

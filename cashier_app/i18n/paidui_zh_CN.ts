@@ -191,8 +191,8 @@
         <translation>排队收银 — %1 · %2</translation>
     </message>
     <message>
-        <source>Enter confirm · Esc clear · F2 refund · F3 register member · F4 shift report · F6 store queue · F7 needs attention · F8 print receipt</source>
-        <translation>Enter 确认 · Esc 清除 · F2 退款 · F3 注册会员 · F4 班次报表 · F6 门店队列 · F7 需处理 · F8 打印小票</translation>
+        <source>Enter confirm · Esc clear · F2 refund · F3 register member · F4 shift report · F6 store queue · F7 needs attention · F8 print receipt · Shift+F8 receipt printer</source>
+        <translation>Enter 确认 · Esc 清除 · F2 退款 · F3 注册会员 · F4 班次报表 · F6 门店队列 · F7 需处理 · F8 打印小票 · Shift+F8 小票打印机</translation>
     </message>
     <message>
         <source>Refund recorded: %1</source>
@@ -205,6 +205,26 @@
     <message>
         <source>No sale to print yet.</source>
         <translation>还没有可打印的销售。</translation>
+    </message>
+    <message>
+        <source>Receipt printer: %1</source>
+        <translation>小票打印机：%1</translation>
+    </message>
+    <message>
+        <source>No receipt printer is set up (--escpos or escpos/printer in the settings).</source>
+        <translation>未设置小票打印机（启动参数 --escpos 或设置项 escpos/printer）。</translation>
+    </message>
+    <message>
+        <source>Receipt %1 sent to the printer…</source>
+        <translation>小票 %1 已发送到打印机…</translation>
+    </message>
+    <message>
+        <source>Receipt %1 printed.</source>
+        <translation>小票 %1 已打印。</translation>
+    </message>
+    <message>
+        <source>Receipt %1 NOT printed: %2 Shift+F8 prints it again.</source>
+        <translation>小票 %1 未打印：%2按 Shift+F8 重新打印。</translation>
     </message>
 </context>
 <context>
@@ -361,7 +381,7 @@
     </message>
     <message>
         <source>Paid</source>
-        <translation>已返</translation>
+        <translation>实付</translation>
     </message>
     <message>
         <source>Tender</source>
@@ -374,6 +394,30 @@
     <message>
         <source>Thank you!</source>
         <translation>谢谢惠顾！</translation>
+    </message>
+    <message>
+        <source>Cashier</source>
+        <translation>收银点</translation>
+    </message>
+    <message>
+        <source>Queue position pending sync</source>
+        <translation>排队位置待同步</translation>
+    </message>
+    <message>
+        <source>Queue position: No. %1</source>
+        <translation>排队位置：第 %1 位</translation>
+    </message>
+    <message>
+        <source>Queue entry: %1</source>
+        <translation>排队权益：%1</translation>
+    </message>
+    <message>
+        <source>Scan for your order and your queue rebate</source>
+        <translation>扫码查看订单和排队返利</translation>
+    </message>
+    <message>
+        <source>Scan to see your order</source>
+        <translation>扫码查看订单</translation>
     </message>
 </context>
 <context>
@@ -653,6 +697,22 @@
     <message>
         <source>The sale could NOT be saved; nothing was recorded. Try again.</source>
         <translation>本单未能保存，没有任何记录。请重试。</translation>
+    </message>
+    <message>
+        <source>The receipt printer cannot be reached (off, unplugged or no network).</source>
+        <translation>无法连接小票打印机（未开机、未连接或网络不通）。</translation>
+    </message>
+    <message>
+        <source>The receipt printer does not answer (paper out, cover open or busy).</source>
+        <translation>小票打印机无响应（缺纸、纸仓盖未合或正忙）。</translation>
+    </message>
+    <message>
+        <source>The receipt printer setting is not valid (tcp://host:9100, /dev/usb/lp0 or file:///path).</source>
+        <translation>小票打印机设置无效（应为 tcp://主机:9100、/dev/usb/lp0 或 file:///路径）。</translation>
+    </message>
+    <message>
+        <source>The receipt printer reported an error.</source>
+        <translation>小票打印机报告了错误。</translation>
     </message>
     <message>
         <source>Cash</source>

@@ -10,9 +10,10 @@ from ..core.checkout import MemberRef, Sale
 from ..core.db import reading
 from ..core.members import MemberView
 from ..core.outbox import pending_count
+from ..core.printers import PrinterError
 from ..core.snapshot import load_store
 from ..core.sync import OrderAck
-from ..options import RECEIPT_PDF
+from ..options import ESCPOS_COLUMNS, ESCPOS_PRINTER, ESCPOS_TIMEOUT_MS, RECEIPT_PDF
 from ..sync_worker import SyncController, SyncStatus
 from . import receipt
 from .attention import AttentionDialog
@@ -20,11 +21,12 @@ from .checkout import CheckoutPanel
 from .context import AppContext
 from .customer_window import CustomerWindow
 from .queue_report import QueueReportDialog
+from .receipt_printer import ReceiptPrinter
 from .refund_dialog import RefundDialog
 from .register_dialog import RegisterDialog
 from .shift_report import ShiftReportDialog
 from .status_bar import SyncStatusBar
-from .words import yuan
+from .words import code_text, yuan
 
 STYLE = """
 QWidget { font-size: 15pt; }
@@ -38,7 +40,8 @@ QWidget { font-size: 15pt; }
 
 class MainWindow(QMainWindow):
     def __init__(self, ctx: AppContext, *, customer: CustomerWindow | None = None,
-                 sync: SyncController | None = None) -> None:
+                 sync: SyncController | None = None, escpos: str | None = None) -> None:
+        """`escpos`: the receipt printer for this run (`--escpos`); None reads the setting, "" means none."""
         super().__init__()
         self.ctx = ctx
         self.customer = customer
@@ -53,7 +56,7 @@ class MainWindow(QMainWindow):
         self.setStyleSheet(STYLE)
         self.checkout = CheckoutPanel(ctx)
         hints = QLabel(self.tr("Enter confirm · Esc clear · F2 refund · F3 register member · F4 shift report · "
-                               "F6 store queue · F7 needs attention · F8 print receipt"))
+                               "F6 store queue · F7 needs attention · F8 print receipt · Shift+F8 receipt printer"))
         hints.setObjectName("hints")
         hints.setWordWrap(True)
         central = QWidget()
@@ -69,6 +72,8 @@ class MainWindow(QMainWindow):
                             (Qt.Key.Key_F4, self.open_shift_report), (Qt.Key.Key_F6, self.open_queue_report),
                             (Qt.Key.Key_F7, self.open_attention), (Qt.Key.Key_F8, self.print_last)):
             QShortcut(QKeySequence(key), self, action)
+        QShortcut(QKeySequence(Qt.KeyboardModifier.ShiftModifier | Qt.Key.Key_F8), self, self.reprint_escpos)
+        self.receipt_printer = self._receipt_printer(ctx.options.get(ESCPOS_PRINTER) if escpos is None else escpos)
         self.checkout.sale_done.connect(self.on_sale)
         if sync is not None:
             sync.worker.status.connect(self.on_status)
@@ -84,6 +89,8 @@ class MainWindow(QMainWindow):
         if self.sync is not None:
             self.sync.sync_now()
         self.refresh_pending()
+        if self.receipt_printer is not None:
+            self.receipt_printer.print_sale(sale)
         if self.ctx.options.get(RECEIPT_PDF):
             folder = self.ctx.data_dir / "receipts"
             folder.mkdir(parents=True, exist_ok=True)
@@ -154,6 +161,42 @@ class MainWindow(QMainWindow):
         dialog = receipt.preview(self.last_sale, self.ctx.info, self.store_name, self)
         self.dialogs["print"] = dialog
         return dialog
+
+    # ------------------------------------------------------------------ the ESC/POS receipt printer
+    def _receipt_printer(self, target: str) -> ReceiptPrinter | None:
+        if not target.strip():
+            return None
+        opts = self.ctx.options
+        try:
+            printer = ReceiptPrinter(self.ctx, target=target, store_name=self.store_name,
+                                     columns=opts.get(ESCPOS_COLUMNS), timeout_ms=opts.get(ESCPOS_TIMEOUT_MS),
+                                     parent=self)
+        except PrinterError as exc:
+            self.status.show_printer_problem(self.tr("Receipt printer: %1").replace("%1", code_text(exc.code)))
+            return None
+        printer.printed.connect(self.on_printed)
+        printer.failed.connect(self.on_print_failed)
+        return printer
+
+    def reprint_escpos(self) -> None:
+        if self.receipt_printer is None:
+            self.checkout.say(self.tr("No receipt printer is set up (--escpos or escpos/printer in the settings)."),
+                              error=True)
+        elif self.last_sale is None:
+            self.checkout.say(self.tr("No sale to print yet."), error=True)
+        else:
+            self.receipt_printer.print_sale(self.last_sale)
+            self.status.showMessage(self.tr("Receipt %1 sent to the printer…").replace(
+                "%1", str(self.last_sale.receipt_no)), 5000)
+
+    def on_printed(self, receipt_no: int) -> None:
+        self.status.show_printer_problem("")
+        self.status.showMessage(self.tr("Receipt %1 printed.").replace("%1", str(receipt_no)), 5000)
+
+    def on_print_failed(self, receipt_no: int, code: str) -> None:
+        # The sale stands (it was committed before printing); only the paper is missing.
+        self.status.show_printer_problem(self.tr("Receipt %1 NOT printed: %2 Shift+F8 prints it again.")
+                                         .replace("%1", str(receipt_no)).replace("%2", code_text(code)))
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.customer is not None:

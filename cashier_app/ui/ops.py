@@ -34,7 +34,9 @@ class _Op(QRunnable):
 _running: set[_Op] = set()
 
 
-def run_op(job: Callable[[], Any], *, on_done: Callable[[Any], None], on_failed: Callable[[Exception], None]) -> None:
+def run_op(job: Callable[[], Any], *, on_done: Callable[[Any], None], on_failed: Callable[[Exception], None],
+           pool: QThreadPool | None = None) -> None:
+    """`pool`: a pool of its own (e.g. one thread that keeps print jobs in order); the global pool by default."""
     op = _Op(job)
     op.setAutoDelete(False)
     _running.add(op)
@@ -47,4 +49,4 @@ def run_op(job: Callable[[], Any], *, on_done: Callable[[Any], None], on_failed:
 
     op.signals.done.connect(finish(on_done))
     op.signals.failed.connect(finish(on_failed))
-    QThreadPool.globalInstance().start(op)
+    (pool or QThreadPool.globalInstance()).start(op)

@@ -19,7 +19,9 @@ class SyncStatusBar(QStatusBar):
         self.last.setObjectName("lastSync")
         self.attention = QLabel()
         self.attention.setObjectName("attention")
-        for w in (self.online, self.pending, self.last, self.attention):
+        self.printer = QLabel()
+        self.printer.setObjectName("printer")
+        for w in (self.online, self.pending, self.last, self.attention, self.printer):
             self.addPermanentWidget(w)
         self.show_status(SyncStatus(None, 0, 0, None))
 
@@ -43,6 +45,11 @@ class SyncStatusBar(QStatusBar):
         self.attention.setText(self.tr("Needs attention: %1 (F7)").replace("%1", str(status.attention))
                                if status.attention else "")
         self.attention.setStyleSheet("color: #c62828;" if status.attention else "")
+
+    def show_printer_problem(self, text: str) -> None:
+        """A receipt printer problem stays in view until a receipt prints again ("" clears it)."""
+        self.printer.setText(text)
+        self.printer.setStyleSheet("color: #c62828; font-weight: bold;" if text else "")
 
     def set_pending(self, count: int) -> None:
         self.pending.setText(self.tr("Waiting to send: %1").replace("%1", str(count)))

@@ -67,6 +67,7 @@ class Entry:
 @dataclass
 class ToyServer:
     store_id: str = "S1"
+    store_name: str = "Store One"
     cashier_ids: list[str] = field(default_factory=lambda: ["C1"])
     phone_salt: str = "salt-"
     codes: set[str] = field(default_factory=lambda: {"ENROL-1"})
@@ -224,8 +225,8 @@ class ToyServer:
                              outstanding_fen=sum(e.entitlement_fen - e.paid_fen for e in waiting), entries=entries)
         answer = PullResponse(
             server_time=dt.datetime.now(dt.UTC), cursor=str(new_cursor), settings_version=1, base_settings=BASE,
-            store_settings=STORE, store=StoreView(store_id=self.store_id, name="Store One", timezone="Asia/Shanghai",
-                                                  cashier_ids=self.cashier_ids),
+            store_settings=STORE, store=StoreView(store_id=self.store_id, name=self.store_name,
+                                                  timezone="Asia/Shanghai", cashier_ids=self.cashier_ids),
             members=page, members_complete=complete, snapshot=snap,
             member_code_keys=[SigningKey(kid="mk1", public_key=public_key_text(self.member_key))],
             phone_salt=self.phone_salt,

@@ -1,0 +1,102 @@
+"""Receipts to an ESC/POS printer, after the sale is committed, on a print thread of their own.
+
+The sale is already durable when a job starts; a printer that is off, refuses or hangs only ever produces a
+`failed` signal (said in the status bar), and the cashier reprints with Shift+F8. One thread keeps jobs in order
+and never takes a thread of the global pool that other work (the server's figures) waits for.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QCoreApplication as Q
+from PySide6.QtCore import QObject, QThreadPool, Signal
+from sqlalchemy import select
+
+from shared.wire import EntryInfo
+
+from ..core.checkout import Sale
+from ..core.db import orders, reading
+from ..core.escpos import ReceiptData, ReceiptWords, render_receipt
+from ..core.printers import PrinterError, open_printer
+from .context import AppContext
+from .ops import run_op
+from .words import status_text, tender_text
+
+log = logging.getLogger("paidui.cashier.printer")
+
+
+def receipt_words() -> ReceiptWords:
+    return ReceiptWords(
+        receipt_no=Q.translate("Receipt", "Receipt no."),
+        time=Q.translate("Receipt", "Time"),
+        till=Q.translate("Receipt", "Till"),
+        cashier=Q.translate("Receipt", "Cashier"),
+        member=Q.translate("Receipt", "Member"),
+        walk_in=Q.translate("Receipt", "Walk-in"),
+        amount=Q.translate("Receipt", "Amount"),
+        points=Q.translate("Receipt", "Points deduction"),
+        tender=Q.translate("Receipt", "Tender"),
+        paid=Q.translate("Receipt", "Paid"),
+        position_pending=Q.translate("Receipt", "Queue position pending sync"),
+        position=Q.translate("Receipt", "Queue position: No. %1"),
+        entry_status=Q.translate("Receipt", "Queue entry: %1"),
+        scan_member=Q.translate("Receipt", "Scan for your order and your queue rebate"),
+        scan_walk_in=Q.translate("Receipt", "Scan to see your order"),
+        order=Q.translate("Receipt", "Order"),
+        thanks=Q.translate("Receipt", "Thank you!"),
+    )
+
+
+class ReceiptPrinter(QObject):
+    printed = Signal(int)  # receipt number
+    failed = Signal(int, str)  # receipt number, PrinterError code
+
+    def __init__(self, ctx: AppContext, *, target: str, store_name: str, columns: int = 48, timeout_ms: int = 5000,
+                 parent: QObject | None = None) -> None:
+        """Raises PrinterError("printer_address") for a target that names no printer."""
+        super().__init__(parent)
+        self.ctx = ctx
+        self.target = target
+        self.store_name = store_name
+        self.columns = max(24, min(64, columns))
+        self.printer = open_printer(target, timeout_s=max(100, timeout_ms) / 1000)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(1)
+        self.pool.setExpiryTimeout(-1)  # keep the one thread: no start-up cost per receipt
+
+    def receipt_for(self, sale: Sale) -> ReceiptData:
+        """What this sale's receipt says now: the cashier and the queue position as the order row holds them."""
+        with reading(self.ctx.engine) as conn:
+            row = conn.execute(select(orders.c.cashier_id, orders.c.entry_json)
+                               .where(orders.c.order_id == str(sale.order_id))).first()
+        entry = EntryInfo.model_validate_json(row.entry_json) if row is not None and row.entry_json else None
+        return ReceiptData(
+            store_name=self.store_name, receipt_no=sale.receipt_no, paid_at=sale.paid_at, till_name=self.ctx.info.name,
+            cashier_id=row.cashier_id if row is not None else "", tender_text=tender_text(sale.tender),
+            member_display=sale.member.display_name if sale.member else None, total_fen=sale.total_fen,
+            deduction_points_fen=sale.deduction_points_fen, paid_fen=sale.paid_fen, order_id=str(sale.order_id),
+            order_link=sale.order_link, position=entry.position if entry else None,
+            entry_status=status_text(entry.status) if entry and entry.position is None else None,
+        )
+
+    def print_sale(self, sale: Sale) -> None:
+        """Gather the receipt's facts and words here (the translators), render and send on the print thread."""
+        data, words, columns = self.receipt_for(sale), receipt_words(), self.columns
+        printer, receipt_no = self.printer, sale.receipt_no
+
+        def send() -> int:
+            printer.send(render_receipt(data, words=words, columns=columns))
+            return receipt_no
+
+        def failed(exc: Exception) -> None:
+            code = exc.code if isinstance(exc, PrinterError) else "printer_io"
+            log.warning("receipt %s not printed on %s: %s", receipt_no, self.target, exc,
+                        exc_info=None if isinstance(exc, PrinterError) else exc)  # a bug: keep its traceback
+            self.failed.emit(receipt_no, code)
+
+        run_op(send, on_done=self.printed.emit, on_failed=failed, pool=self.pool)
+
+    def wait(self, ms: int) -> bool:
+        """Wait for queued jobs (closing the app, tests); False if they still run."""
+        return bool(self.pool.waitForDone(ms))
