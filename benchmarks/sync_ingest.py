@@ -5,6 +5,7 @@
 
 For each configuration (database, server processes): a fresh database with one store, one all-cashiers queue
 (100% back, 15% of each sale) and 100 members; `paidui-server serve --workers N` on a loopback port; 2×N terminals
+(`--terminals-per-process`)
 enrolled through the API push prebuilt `order_paid` events (80% for members) in batches of 100 from their own
 threads, as the cashier app's sync worker does. Measured: events/s from the first push to the last answer, and the
 latency of a batch.
@@ -320,7 +321,7 @@ def counts(db: Database) -> dict[str, int]:
         raw.close()
 
 
-def run(backend: str, workers: int, events: int, batch: int) -> dict[str, Any]:
+def run(backend: str, workers: int, events: int, batch: int, per_process: int = 2) -> dict[str, Any]:
     serving = contextlib.contextmanager(start_server)
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="paidui-ingest-") as name:
@@ -330,7 +331,7 @@ def run(backend: str, workers: int, events: int, batch: int) -> dict[str, Any]:
         with database_location(backend, tmp / "server") as (url, schema), \
                 serving(tmp / "server", url, schema, workers=workers) as served:
             _seed(served.db)
-            http = through_http(served.db, served.url, events=events, terminals=2 * workers, batch=batch)
+            http = through_http(served.db, served.url, events=events, terminals=per_process * workers, batch=batch)
             captured, cols, terminals = capture(served.db)
             server_counts = counts(served.db)
         with database_location(backend, tmp / "ceiling") as (url, schema):
@@ -342,7 +343,7 @@ def run(backend: str, workers: int, events: int, batch: int) -> dict[str, Any]:
                 ceiling_counts = counts(db)
             finally:
                 db.dispose()
-    return {"backend": backend, "processes": workers, "terminals": 2 * workers, "batch": batch, "http": http,
+    return {"backend": backend, "processes": workers, "terminals": per_process * workers, "batch": batch, "http": http,
             "plain_sql": ceiling, "fraction_of_ceiling": round(http["events_per_s"] / ceiling["events_per_s"], 3),
             "rows_server": server_counts, "rows_plain_sql": ceiling_counts,
             "load_avg": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
@@ -353,12 +354,13 @@ def main() -> int:
     parser.add_argument("--configs", default="sqlite:1,postgresql:1,postgresql:4")
     parser.add_argument("--events", type=int, default=4000)
     parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--terminals-per-process", type=int, default=2)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     rows = []
     for config in args.configs.split(","):
         backend, workers = config.split(":")
-        row = run(backend, int(workers), args.events, args.batch)
+        row = run(backend, int(workers), args.events, args.batch, args.terminals_per_process)
         rows.append(row)
         if not args.json:
             h, c = row["http"], row["plain_sql"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -14,11 +15,21 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import httpx
+from sqlalchemy import Connection, create_engine, text
+from sqlalchemy.pool import NullPool
 
 from server.config import load_settings
 from server.db.database import Database
 from server.services.sync import PushService
-from tests.server.support import database_location, free_port, init_server, live_server, make_settings, open_db
+from tests.server.support import (
+    PG_URL,
+    database_location,
+    free_port,
+    init_server,
+    live_server,
+    make_settings,
+    open_db,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -107,11 +118,33 @@ def serving(tmp: Path, backend: str, *, workers: int = 1, url: str | None = None
 
 @contextmanager
 def _location(backend: str, tmp: Path, url: str | None) -> Iterator[tuple[str, str | None]]:
-    if backend == "postgresql" and url is not None:
+    if backend == "sqlite":
+        with database_location(backend, tmp) as found:
+            yield found
+        return
+    if url is not None:
         yield url, None  # a private cluster made for this run: the whole database is ours
         return
-    with database_location(backend, tmp) as found:
-        yield found
+    # A schema of the shared cluster, made and dropped with engines of their own: the cluster may have been
+    # restarted in between (test_shared_postgres_cluster_restarted_under_load), which kills pooled connections.
+    schema = f"paidui_faults_{secrets.token_hex(6)}"
+    with _admin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield PG_URL, schema
+    finally:
+        with _admin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+@contextmanager
+def _admin() -> Iterator[Connection]:
+    engine = create_engine(PG_URL, poolclass=NullPool)
+    try:
+        with engine.begin() as conn:
+            yield conn
+    finally:
+        engine.dispose()
 
 
 @contextmanager
