@@ -107,25 +107,55 @@ def _count(conn: Connection, key: str, lo: int, hi: int, tier: bool | None) -> t
     return int(count), int(total)
 
 
+_MAX_SEQ = select(func.max(E.c.seq))
+_LINE = select(func.coalesce(func.sum(t.CashierStats.eligible_count), 0),
+               func.coalesce(func.sum(t.CashierStats.outstanding_fen), 0))
+_LINE_ONE = _LINE.where(t.CashierStats.cashier_id == bindparam("cashier"))
+
+
+def _line(conn: Connection, key: str) -> tuple[int, int]:
+    """(entries that can still receive money, Σ what they still wait for) of a queue, from the running totals."""
+    cashier = key.split(":", 1)[1]
+    row = conn.execute(_LINE) if cashier == "ALL" else conn.execute(_LINE_ONE, {"cashier": cashier})
+    count, fen = row.one()
+    return int(count), int(fen)
+
+
 def ahead(conn: Connection, base: BaseSettings, entries: list[Waiting]) -> dict[int, tuple[int, int]]:
     """For each entry: (count, Σ remaining) of the eligible entries the next settlements pay before it (§8 sort).
 
-    One pass per queue and tier, from the queue's head hint to the last entry, like `services.positions`; the
-    position is 1 + count."""
+    One pass per queue and tier like `services.positions`; the position is 1 + count. Under queue order an entry
+    nearer the tail is placed from the line's running totals minus what stands behind it, so the cost is the
+    shorter side of the line, not the distance from the head."""
     out: dict[int, tuple[int, int]] = {}
     groups: dict[tuple[str, bool | None], list[Waiting]] = {}
     for e in entries:
         tier = e.order_completed if base.ordering_rule == "completed_first" else None
         groups.setdefault((queue_key(e.cashier_id, base.all_cashiers_queue), tier), []).append(e)
+    max_seq: int | None = None
     for (key, tier), members in groups.items():
         head = int(conn.execute(_HEAD, {"key": key}).scalar() or 0)
+        ordered = sorted(members, key=lambda x: x.seq)
+        behind: list[Waiting] = []
+        if tier is None:
+            if max_seq is None:
+                max_seq = int(conn.execute(_MAX_SEQ).scalar() or 0)
+            cut = next((i for i, e in enumerate(ordered) if max_seq - e.seq < e.seq - head), len(ordered))
+            ordered, behind = ordered[:cut], ordered[cut:]
         count, total = _count(conn, key, head, END, True) if tier is False else (0, 0)  # completed tier first
         cursor = head
-        for e in sorted(members, key=lambda x: x.seq):
+        for e in ordered:
             more, amount = _count(conn, key, cursor, e.seq, tier)
             count, total = count + more, total + amount
             out[e.seq] = (count, total)
             count, total, cursor = count + 1, total + e.remaining_fen, e.seq + 1
+        if behind:
+            line_count, line_fen = _line(conn, key)
+            back_count, back_fen, cursor = 0, 0, END
+            for e in reversed(behind):  # what stands at or behind e, counted from the tail
+                more, amount = _count(conn, key, e.seq, cursor, None)
+                back_count, back_fen, cursor = back_count + more, back_fen + amount, e.seq
+                out[e.seq] = (line_count - back_count, line_fen - back_fen)
     return out
 
 

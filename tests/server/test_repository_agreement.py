@@ -16,6 +16,7 @@ from sqlalchemy import Connection, delete, insert, select, text
 from server.db import tables as t
 from server.db.database import Database
 from server.db.repository import SqlRepository
+from server.member_page.view import Waiting, ahead
 from server.replay import ServerBackend
 from server.services.positions import placed, positions
 from shared.engine.memory_backend import MemoryBackend
@@ -68,6 +69,16 @@ def assert_positions_as_settlement_would_pay(conn: Connection, db: Database) -> 
             line.sort(key=lambda r: r.seq)
         want.update({r.seq: i for i, r in enumerate(line, start=1)})
     assert got == want
+    # the member page's (count, Σ remaining) ahead of each entry agrees with the same sort
+    waiting = [Waiting(r.seq, r.cashier_id, bool(r.order_completed), r.entitlement_fen - r.paid_fen)
+               for line in lines.values() for r in line]
+    expected = {}
+    for line in lines.values():
+        fen = 0
+        for i, r in enumerate(line):
+            expected[r.seq] = (i, fen)
+            fen += r.entitlement_fen - r.paid_fen
+    assert ahead(conn, base, waiting) == expected
 
 
 @pytest.fixture(scope="module")
