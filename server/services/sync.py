@@ -219,6 +219,10 @@ class PushService:
             if event.seq == view.through + 1 and self._skip(terminal, event):
                 view.through = event.seq  # the terminal gave this seq to a changed copy: move past it
             return self._refusal(event, Code.CONFLICTING_DUPLICATE, "this event_id was sent before with another body")
+        # This terminal's event is logged at that seq, so the terminal has got at least that far (the batch's
+        # first read of applied_through may predate a concurrent push that logged it: PostgreSQL reads each
+        # statement at its own snapshot).
+        view.through = max(view.through, row.terminal_seq or event.seq)
         stored = EventResult.model_validate_json(row.response_json)
         status = "duplicate" if stored.status in ("accepted", "duplicate") else stored.status
         return stored.model_copy(update={"status": status, "seq": event.seq})
