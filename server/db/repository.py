@@ -164,6 +164,10 @@ def _settlement_upsert(dialect: Any) -> Any:
     )
 
 
+_ENSURE_MEMBER = {
+    name: dialect.insert(t.Member.__table__).on_conflict_do_nothing(index_elements=["member_id"])
+    for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
+}
 _SETTLEMENT_UPSERTS = {"sqlite": _settlement_upsert(sqlite), "postgresql": _settlement_upsert(postgresql)}
 _ELIGIBLE = {(a, tier): _eligible_statement(a, tier) for a in (False, True) for tier in (None, True, False)}
 
@@ -193,7 +197,7 @@ class SqlRepository:
         self._entry_by_order: dict[str, int] = {}
         self._carries: dict[str, int] = {}
         self._store_map: dict[str, StoreInfo] | None = None
-        self._unknown_members: set[str] = set()
+        self._known_members: set[str] = set()
         self._settlement: dict[tuple[dt.date, str, str], int] = defaultdict(int)
 
     # ------------------------------------------------------------ settings and reference data
@@ -274,8 +278,8 @@ class SqlRepository:
     def member_level_at(self, member_id: str, at: dt.datetime) -> str | None:
         row = self.conn.execute(_LEVEL_AT, {"mid": member_id, "at": at}).first()
         if row is None:
-            self._unknown_members.add(member_id)
             return None
+        self._known_members.add(member_id)  # a member with a level history has its member row
         return row[0]
 
     def add_member_level(self, member_id: str, level: str | None, at: dt.datetime) -> None:
@@ -293,7 +297,8 @@ class SqlRepository:
 
     def ensure_member(self, member_id: str, *, at: dt.datetime) -> None:
         values = {"member_id": member_id, "name": "", "created_at": at, "change_version": 0}
-        self.conn.execute(self._insert_ignore(t.Member.__table__, values, ["member_id"]))
+        self.conn.execute(_ENSURE_MEMBER["sqlite" if self.db.is_sqlite else "postgresql"], values)
+        self._known_members.add(member_id)
 
     def _insert_ignore(self, table: Any, values: dict[str, Any], keys: list[str]) -> Any:
         dialect = sqlite if self.db.is_sqlite else postgresql
@@ -346,7 +351,7 @@ class SqlRepository:
         return order
 
     def add_order(self, order: Order) -> None:
-        if order.member_id is not None and (order.member_id in self._unknown_members or order.level_id is None):
+        if order.member_id is not None and order.member_id not in self._known_members:
             self.ensure_member(order.member_id, at=order.received_at)
         self.conn.execute(_INSERT_ORDER, _order_values(order))
         self._contributions[order.order_id] = order.contribution_fen
