@@ -17,8 +17,6 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import httpx
-
 from .core.clock import system_clock
 from .core.credentials import (
     CredentialStore,
@@ -27,16 +25,20 @@ from .core.credentials import (
     KeyringStore,
     MemoryStore,
     Secrets,
+    SecretsMissing,
 )
 from .core.db import UnitOfWork, kv_set, make_engine, reading
 from .core.migrate import DatabaseTooNew, MigrationRefused, migrate
 from .core.printers import PrinterError, open_printer
-from .core.sync_client import SyncClient
 from .core.terminal import TerminalInfo, enroll, load_terminal, signer_for
 from .options import CUSTOMER_WINDOW, LANGUAGE, SYNC_INTERVAL_S, SYNC_TIMEOUT_S, Options
 
 if TYPE_CHECKING:
+    import httpx
     from PySide6.QtCore import QCoreApplication
+    from sqlalchemy import Engine
+
+    from .ui.main_window import MainWindow
 
 log = logging.getLogger("paidui.cashier")
 
@@ -86,6 +88,8 @@ def secrets_store(data_dir: Path, *, insecure: bool) -> CredentialStore:
 
 
 def http_factory(server_url: str, timeout_s: float) -> httpx.Client:
+    import httpx  # on the sync worker's thread at an ordinary start: not on the way to the checkout screen
+
     return httpx.Client(base_url=server_url, timeout=httpx.Timeout(timeout_s, connect=3.0))
 
 
@@ -120,12 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from PySide6.QtWidgets import QApplication
 
-    from .sync_worker import SyncController, SyncWorker
-    from .ui.context import AppContext
-    from .ui.customer_window import CustomerWindow
-    from .ui.enroll_dialog import EnrollDialog
     from .ui.i18n import install_translators
-    from .ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName("Paidui")
@@ -156,66 +155,127 @@ def main(argv: list[str] | None = None) -> int:
     if result.backup:
         log.info("database migrated %s -> %s; backup at %s", result.before, result.after, result.backup)
     engine = make_engine(db_path)
-    clock = system_clock
-
+    try:
+        code = _run(app, args, engine=engine, db_path=db_path, data_dir=data_dir, options=options, title=title)
+    finally:
+        engine.dispose()
     if args.self_test:
-        store: CredentialStore = MemoryStore()
+        if args.data_dir is None:
+            shutil.rmtree(data_dir, ignore_errors=True)
+        print(f"self-test ok: Qt {__import__('PySide6').__version__}, language {language}, data {data_dir}")
+    return code
+
+
+def _keyring_refused(app: QCoreApplication, title: str, exc: Exception, *, interactive: bool) -> int:
+    return _fail(app, title, app.translate(
+        "Main", "This computer has no secure credential store (OS keyring), so the till's credential "
+        "cannot be kept safely. Install or unlock a keyring (e.g. GNOME Keyring / KWallet) and start "
+        "again. Details: %1").replace("%1", str(exc)), interactive=interactive)
+
+
+def _run(app: QCoreApplication, args: argparse.Namespace, *, engine: Engine, db_path: Path, data_dir: Path,
+         options: Options, title: str) -> int:
+    """Enrol if need be, then run the till until it is closed.
+
+    At an ordinary start (enrolled) the window comes first: the secrets are read by the sync worker, on its thread,
+    and a sale waits for the signing key that comes with them. If they turn out to be missing, the till enrols again
+    (as a first start would) and opens anew; if the keyring cannot be used, the till closes with the reason.
+    """
+    interactive = not args.self_test
+    with reading(engine) as conn:
+        info = load_terminal(conn)
+    secrets: Secrets | None = None  # read on this thread only at enrolment and in the self-test
+    if args.self_test:
+        store = MemoryStore()
         from shared.tokens import new_private_key, private_key_bytes
 
         store.save(Secrets("selftest", "selftest", "-", private_key_bytes(new_private_key())))
+        info = TerminalInfo("selftest", "selftest", "http://127.0.0.1:9", "self-test")
         with UnitOfWork(engine) as uow:
-            kv_set(uow.conn, "terminal", TerminalInfo("selftest", "selftest", "http://127.0.0.1:9", "self-test")
-                   .__dict__)
+            kv_set(uow.conn, "terminal", info.__dict__)
             uow.commit()
-    else:
-        try:
-            store = secrets_store(data_dir, insecure=args.insecure_credential_file)
-        except CredentialStoreUnavailable as exc:
-            return _fail(app, title, app.translate(
-                "Main", "This computer has no secure credential store (OS keyring), so the till's credential "
-                "cannot be kept safely. Install or unlock a keyring (e.g. GNOME Keyring / KWallet) and start "
-                "again. Details: %1").replace("%1", str(exc)), interactive=interactive)
-
-    with reading(engine) as conn:
-        info = load_terminal(conn)
-    secrets = store.load()
-    if info is None or secrets is None:
-        def do_enroll(server: str, code: str, name: str, pin: str) -> TerminalInfo:
-            with http_factory(server, 15.0) as http:
-                return enroll(engine=engine, secrets_store=store, client=SyncClient(http), server_url=server,
-                              code=code, name=name, manager_pin=pin)
-
-        if args.enroll_code and args.server:
-            info = do_enroll(args.server, args.enroll_code, args.till_name, args.manager_pin)
-        else:
-            dialog = EnrollDialog(do_enroll, args.server or "")
-            if dialog.exec() != EnrollDialog.DialogCode.Accepted or dialog.info is None:
-                return 1
-            info = dialog.info
         secrets = store.load()
-        assert secrets is not None
+    _quit_on_signals(app)
+    while True:
+        if info is None:
+            try:
+                enrolled = _enrol(args, engine=engine, data_dir=data_dir)
+            except CredentialStoreUnavailable as exc:
+                return _keyring_refused(app, title, exc, interactive=interactive)
+            if enrolled is None:
+                return 1
+            info, secrets = enrolled
+        window, code = _run_till(app, args, engine=engine, db_path=db_path, data_dir=data_dir, options=options,
+                                 info=info, secrets=secrets)
+        problem = window.credential_error
+        if problem is None:
+            return code
+        if isinstance(problem, SecretsMissing):
+            log.warning("this till's secrets are not in the keyring (%s): enrolling again", problem)
+            info = secrets = None
+            continue
+        return _keyring_refused(app, title, problem, interactive=interactive)
 
-    ctx = AppContext(engine=engine, info=info, signer=signer_for(info, secrets, clock), clock=clock,
-                     options=options, data_dir=data_dir)
+
+def _enrol(args: argparse.Namespace, *, engine: Engine, data_dir: Path) -> tuple[TerminalInfo, Secrets] | None:
+    """First start (or secrets lost): enrol with a one-time code; None if the cashier closed the dialog."""
+    store = secrets_store(data_dir, insecure=args.insecure_credential_file)
+
+    def do_enroll(server: str, code: str, name: str, pin: str) -> TerminalInfo:
+        from .core.sync_client import SyncClient
+
+        with http_factory(server, 15.0) as http:
+            return enroll(engine=engine, secrets_store=store, client=SyncClient(http), server_url=server,
+                          code=code, name=name, manager_pin=pin)
+
+    if args.enroll_code and args.server:
+        info = do_enroll(args.server, args.enroll_code, args.till_name, args.manager_pin)
+    else:
+        from .ui.enroll_dialog import EnrollDialog
+
+        dialog = EnrollDialog(do_enroll, args.server or "")
+        if dialog.exec() != EnrollDialog.DialogCode.Accepted or dialog.info is None:
+            return None
+        info = dialog.info
+    secrets = store.load()
+    assert secrets is not None
+    return info, secrets
+
+
+def _run_till(app: QCoreApplication, args: argparse.Namespace, *, engine: Engine, db_path: Path, data_dir: Path,
+              options: Options, info: TerminalInfo, secrets: Secrets | None) -> tuple[MainWindow, int]:
+    from .sync_worker import SyncController, SyncWorker
+    from .ui.context import AppContext
+    from .ui.customer_window import CustomerWindow
+    from .ui.main_window import MainWindow
+
+    clock = system_clock
+    ctx = AppContext(engine=engine, info=info, signer=signer_for(info, secrets, clock) if secrets else None,
+                     clock=clock, options=options, data_dir=data_dir)
     controller = None
     if not args.self_test:
-        server = info.server_url
+        server, insecure = info.server_url, args.insecure_credential_file
         timeout = float(options.get(SYNC_TIMEOUT_S))
+
+        def load_secrets() -> Secrets | None:  # on the worker's thread: the keyring's I/O stays off the UI thread
+            return secrets_store(data_dir, insecure=insecure).load()
+
         worker = SyncWorker(db_path=db_path, http_factory=lambda: http_factory(server, timeout),
-                            credential=secrets.credential, clock=clock,
+                            credential=secrets.credential if secrets else None,
+                            load_secrets=None if secrets else load_secrets, clock=clock,
                             interval_s=float(options.get(SYNC_INTERVAL_S)))
         controller = SyncController(worker)
     customer = None
     if options.get(CUSTOMER_WINDOW) and not args.no_customer_window:
         customer = CustomerWindow()
     window = MainWindow(ctx, customer=customer, sync=controller, escpos=args.escpos)
+    window.credential_failed.connect(lambda _exc: app.exit(3))
     if customer is not None:
         customer.set_store_name(window.store_name)
         customer.show()
     window.show()
     if controller is not None:
         controller.start()
-    _quit_on_signals(app)
     if args.self_test:
         from PySide6.QtCore import QTimer
 
@@ -225,12 +285,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if controller is not None:
             controller.stop()
-        engine.dispose()
-    if args.self_test:
-        if args.data_dir is None:
-            shutil.rmtree(data_dir, ignore_errors=True)
-        print(f"self-test ok: Qt {__import__('PySide6').__version__}, language {language}, data {data_dir}")
-    return int(code)
+        window.close()
+    return window, int(code)
 
 
 if __name__ == "__main__":

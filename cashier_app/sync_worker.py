@@ -2,6 +2,10 @@
 
 It pushes the outbox and pulls on a timer and when asked, backs off with jitter when the server is down or slow,
 and reports back only through signals. It never touches a widget; the UI thread never waits for it.
+
+At an ordinary start it also reads the terminal's secrets from the OS keyring, on its own thread, and hands them to
+the UI (`secrets_loaded`: the order-link signing key comes with the credential). The till's window is up before;
+a sale confirmed in the meantime is recorded when the key arrives, and waits in the outbox like any other.
 """
 
 from __future__ import annotations
@@ -11,17 +15,22 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from .core.clock import Clock
+from .core.credentials import Secrets, SecretsMissing
 from .core.db import make_engine, reading
 from .core.outbox import attention_count, pending_count
 from .core.sync import Backoff, SyncEngine
 from .core.sync_client import RequestRefused, ServerUnavailable, SyncClient
 
-HttpFactory = Callable[[], httpx.Client]
+if TYPE_CHECKING:
+    import httpx
+
+HttpFactory = Callable[[], "httpx.Client"]  # called on the worker's thread, which is where httpx gets imported
+SecretsLoader = Callable[[], Secrets | None]  # called on the worker's thread: keyring I/O
 
 
 @dataclass(frozen=True)
@@ -38,15 +47,22 @@ class SyncWorker(QObject):
     status = Signal(object)  # SyncStatus
     acknowledged = Signal(object)  # list[OrderAck]
     pulled = Signal()
+    secrets_loaded = Signal(object)  # Secrets, once, when the worker was given a loader
+    secrets_failed = Signal(object)  # the loader's exception (no usable keyring, SecretsMissing): nothing is sent
 
     def __init__(
-        self, *, db_path: Path, http_factory: HttpFactory, credential: str, clock: Clock,
-        interval_s: float = 15.0, backoff: Backoff | None = None,
+        self, *, db_path: Path, http_factory: HttpFactory, credential: str | None = None,
+        load_secrets: SecretsLoader | None = None, clock: Clock, interval_s: float = 15.0,
+        backoff: Backoff | None = None,
     ) -> None:
+        """Give the `credential`, or `load_secrets` to read it (and the signing key) on the worker's thread."""
         super().__init__()
+        if (credential is None) == (load_secrets is None):
+            raise TypeError("give either the credential or load_secrets")
         self._db_path = db_path
         self._http_factory = http_factory
         self._credential = credential
+        self._load_secrets = load_secrets
         self._clock = clock
         self._interval_ms = int(interval_s * 1000)
         self._backoff = backoff or Backoff(base=1.0, cap=60.0, rng=random.Random())
@@ -56,10 +72,22 @@ class SyncWorker(QObject):
 
     @Slot()
     def start(self) -> None:
-        """Runs in the worker thread (connected to QThread.started)."""
+        """Runs in the worker thread (connected to QThread.started): the secrets first, as the UI waits for the
+        signing key before it records a sale; then the HTTP client and the first round."""
+        credential = self._credential
+        if self._load_secrets is not None:
+            try:
+                secrets = self._load_secrets()
+                if secrets is None:
+                    raise SecretsMissing("the OS keyring holds no credential for this till")
+            except Exception as exc:  # no usable or a locked keyring, no entry: the UI decides what to say
+                self.secrets_failed.emit(exc)
+                return
+            self.secrets_loaded.emit(secrets)
+            credential = secrets.credential
         self._engine = make_engine(self._db_path)
         self._http = self._http_factory()
-        self._sync = SyncEngine(engine=self._engine, client=SyncClient(self._http, credential=self._credential),
+        self._sync = SyncEngine(engine=self._engine, client=SyncClient(self._http, credential=credential),
                                 clock=self._clock)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)

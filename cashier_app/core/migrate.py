@@ -1,7 +1,9 @@
 """Bring the local database to the newest schema with Alembic, safely.
 
 Refuses while the outbox holds events the server has not answered (a migration that went wrong could strand
-sales), unless forced; copies the database file aside before every migration.
+sales), unless forced; copies the database file aside before every migration. Alembic is imported only when the
+database is not at the recorded head revision (`migrations/head.py`): on every ordinary start it is, and the import
+would cost the cashier about 0.3 s before the checkout screen.
 """
 
 from __future__ import annotations
@@ -10,13 +12,13 @@ import datetime as dt
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
-
+from ..migrations.head import HEAD_REVISION
 from .db import make_engine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -45,18 +47,26 @@ class MigrationResult:
 
 
 def _config() -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     return cfg
 
 
 def head_revision() -> str:
+    """Alembic's own head, read from the migration scripts (imports Alembic)."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(_config()).get_current_head()
     assert head is not None
     return head
 
 
 def _known(revision: str) -> bool:
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
     try:
         return ScriptDirectory.from_config(_config()).get_revision(revision) is not None
     except CommandError:
@@ -99,11 +109,15 @@ def backup_database(path: Path, label: str, *, now: dt.datetime) -> Path:
 
 def migrate(path: Path, *, force: bool = False, now: dt.datetime | None = None) -> MigrationResult:
     """Upgrade the database at `path` to head (creating it if missing)."""
-    head = head_revision()
     backup = None
     current: str | None = None
-    if path.exists():
+    exists = path.exists()
+    if exists:
         current, pending = _inspect(path)
+        if current == HEAD_REVISION:  # the usual start: nothing to do, learnt without importing Alembic
+            return MigrationResult(current, current, None)
+    head = head_revision()
+    if exists:
         if current == head:
             return MigrationResult(current, head, None)
         if current is not None and not _known(current):
@@ -117,11 +131,17 @@ def migrate(path: Path, *, force: bool = False, now: dt.datetime | None = None) 
         with engine.connect() as conn:
             cfg = _config()
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+            _upgrade(cfg, "head")
             conn.commit()
     finally:
         engine.dispose()
     return MigrationResult(current, head, backup)
+
+
+def _upgrade(cfg: Config, revision: str) -> None:
+    from alembic import command
+
+    command.upgrade(cfg, revision)
 
 
 def upgrade_to(path: Path, revision: str) -> None:
@@ -131,7 +151,7 @@ def upgrade_to(path: Path, revision: str) -> None:
         with engine.connect() as conn:
             cfg = _config()
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, revision)
+            _upgrade(cfg, revision)
             conn.commit()
     finally:
         engine.dispose()

@@ -79,6 +79,10 @@
         <translation>已识别会员：%1</translation>
     </message>
     <message>
+        <source>Starting up: this sale is recorded as soon as the till&apos;s key is loaded (Esc cancels).</source>
+        <translation>正在启动：收银台密钥一载入即记录这笔销售（按 Esc 取消）。</translation>
+    </message>
+    <message>
         <source>Sale %1 done: %2 by %3</source>
         <translation>第 %1 单收款完成：%2（%3）</translation>
     </message>

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -20,13 +22,21 @@ from sqlalchemy.exc import SQLAlchemyError
 from shared.money import parse_yuan
 from shared.tokens import PREFIX
 
-from ..core.checkout import TENDERS, CheckoutError, Sale, record_checkout
+from ..core.checkout import TENDERS, CheckoutError, MemberRef, Sale, record_checkout
 from ..core.db import UnitOfWork, reading
 from ..core.members import IdentifyError, MemberView, identify
 from ..core.terminal import cashier_id
 from ..options import AMOUNT_FONT_PT
 from .context import AppContext
 from .words import code_text, tender_text, yuan
+
+
+@dataclass(frozen=True)
+class _HeldSale:
+    total_fen: int
+    deduction_fen: int
+    tender: str
+    member: MemberRef | None
 
 
 class MemberCard(QFrame):
@@ -77,6 +87,7 @@ class CheckoutPanel(QWidget):
         self.ctx = ctx
         self.member: MemberView | None = None
         self.last_unknown_phone = ""
+        self.held: _HeldSale | None = None  # a sale confirmed before the signing key was loaded
 
         self.scan = QLineEdit()
         self.scan.setObjectName("scan")
@@ -145,6 +156,8 @@ class CheckoutPanel(QWidget):
         self.message.setText(text)
 
     def on_scan(self) -> None:
+        if self.held is not None:
+            return
         text = self.scan.text().strip()
         self.scan.clear()
         if not text:  # Enter on an empty field: a walk-in sale
@@ -185,6 +198,8 @@ class CheckoutPanel(QWidget):
         self.to_pay.setText(yuan(max(0, total - deduction)))
 
     def confirm(self) -> Sale | None:
+        if self.held is not None:  # Enter again while the sale waits for the key: it is already on its way
+            return None
         if self.amount.text().strip().startswith(PREFIX + "."):
             # the scanner typed into the amount field: treat it as a scan, not as money
             text = self.amount.text()
@@ -199,13 +214,42 @@ class CheckoutPanel(QWidget):
             self.amount.setFocus()
             self.amount.selectAll()
             return None
-        tender = str(self.tender.currentData())
-        member = self.member.member if self.member else None
+        held = _HeldSale(total, deduction, str(self.tender.currentData()), self.member.member if self.member else None)
+        if self.ctx.signer is None:
+            self._hold(held)
+            return None
+        return self._record(held)
+
+    def _hold(self, held: _HeldSale) -> None:
+        """At start-up the till's signing key is read from the OS keyring on the sync worker's thread, after the
+        window is shown. A sale confirmed before it arrives is kept, as typed, with the form locked; `key_ready`
+        records it. Nothing is shown as done before the commit, and the UI thread never waits for the keyring."""
+        self.held = held
+        self._lock(True)
+        self.say(self.tr("Starting up: this sale is recorded as soon as the till's key is loaded (Esc cancels)."))
+
+    def key_ready(self) -> Sale | None:
+        """The signing key is here (`ctx.signer` is set): record the sale that waited for it, if any."""
+        held, self.held = self.held, None
+        if held is None:
+            return None
+        self._lock(False)
+        return self._record(held)
+
+    def _lock(self, locked: bool) -> None:
+        for edit in (self.scan, self.amount, self.deduction):
+            edit.setReadOnly(locked)
+        self.tender.setEnabled(not locked)
+        self.confirm_button.setEnabled(not locked)
+
+    def _record(self, held: _HeldSale) -> Sale | None:
+        signer = self.ctx.signer
+        assert signer is not None
         try:
             with UnitOfWork(self.ctx.engine) as uow:
-                sale = record_checkout(uow=uow, cashier_id=cashier_id(uow.conn), member=member, total_fen=total,
-                                       deduction_points_fen=deduction, tender=tender, signer=self.ctx.signer,
-                                       clock=self.ctx.clock)
+                sale = record_checkout(uow=uow, cashier_id=cashier_id(uow.conn), member=held.member,
+                                       total_fen=held.total_fen, deduction_points_fen=held.deduction_fen,
+                                       tender=held.tender, signer=signer, clock=self.ctx.clock)
         except CheckoutError as exc:
             self.say(code_text(exc.code), error=True)
             self.amount.setFocus()
@@ -216,12 +260,15 @@ class CheckoutPanel(QWidget):
             return None
         # Only now, after the commit, is the sale shown as done.
         self.say(self.tr("Sale %1 done: %2 by %3").replace("%1", str(sale.receipt_no))
-                 .replace("%2", yuan(sale.paid_fen)).replace("%3", tender_text(tender)))
+                 .replace("%2", yuan(sale.paid_fen)).replace("%3", tender_text(held.tender)))
         self._reset_form()
         self.sale_done.emit(sale)
         return sale
 
     def clear_sale(self) -> None:
+        if self.held is not None:  # Esc while the sale waits for the key: it is not recorded
+            self.held = None
+            self._lock(False)
         self._reset_form()
         self.say(self.tr("Sale cleared."))
 

@@ -17,7 +17,7 @@ from ..options import Options
 class AppContext:
     engine: Engine
     info: TerminalInfo
-    signer: OrderLinkSigner
+    signer: OrderLinkSigner | None  # None until the sync worker has read the key from the OS keyring (start-up)
     clock: Clock
     options: Options
     data_dir: Path

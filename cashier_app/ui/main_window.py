@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QDialog, QLabel, QMainWindow, QVBoxLayout, QWidget
 
 from ..core.checkout import MemberRef, Sale
+from ..core.credentials import Secrets
 from ..core.db import reading
 from ..core.members import MemberView
 from ..core.outbox import pending_count
 from ..core.printers import PrinterError
 from ..core.snapshot import load_store
 from ..core.sync import OrderAck
+from ..core.terminal import signer_for
 from ..options import ESCPOS_COLUMNS, ESCPOS_PRINTER, ESCPOS_TIMEOUT_MS, RECEIPT_PDF
 from ..sync_worker import SyncController, SyncStatus
 from . import receipt
@@ -39,6 +41,8 @@ QWidget { font-size: 15pt; }
 
 
 class MainWindow(QMainWindow):
+    credential_failed = Signal(object)  # the exception the sync worker met reading the secrets
+
     def __init__(self, ctx: AppContext, *, customer: CustomerWindow | None = None,
                  sync: SyncController | None = None, escpos: str | None = None) -> None:
         """`escpos`: the receipt printer for this run (`--escpos`); None reads the setting, "" means none."""
@@ -48,6 +52,7 @@ class MainWindow(QMainWindow):
         self.sync = sync
         self.last_sale: Sale | None = None
         self.dialogs: dict[str, QDialog] = {}
+        self.credential_error: Exception | None = None  # why the worker could not read the secrets; main says it
         with reading(ctx.engine) as conn:
             store = load_store(conn)
         self.store_name = store.name if store else ctx.info.name
@@ -79,6 +84,8 @@ class MainWindow(QMainWindow):
             sync.worker.status.connect(self.on_status)
             sync.worker.acknowledged.connect(self.on_acks)
             sync.worker.pulled.connect(self.on_pulled)
+            sync.worker.secrets_loaded.connect(self.on_secrets)
+            sync.worker.secrets_failed.connect(self.on_secrets_failed)
         self.refresh_pending()
 
     # ------------------------------------------------------------------ events from the checkout and the worker
@@ -95,6 +102,15 @@ class MainWindow(QMainWindow):
             folder = self.ctx.data_dir / "receipts"
             folder.mkdir(parents=True, exist_ok=True)
             receipt.save_pdf(sale, self.ctx.info, self.store_name, folder / f"receipt-{sale.receipt_no:06d}.pdf")
+
+    def on_secrets(self, secrets: Secrets) -> None:
+        self.ctx.signer = signer_for(self.ctx.info, secrets, self.ctx.clock)
+        self.checkout.key_ready()
+
+    def on_secrets_failed(self, exc: Exception) -> None:
+        """No keyring, a locked one, or no entry for this till: no sale can be signed; main explains (or enrols)."""
+        self.credential_error = exc
+        self.credential_failed.emit(exc)
 
     def on_status(self, status: SyncStatus) -> None:
         self.status.show_status(status)

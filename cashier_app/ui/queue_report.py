@@ -6,7 +6,6 @@ import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import httpx
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -126,6 +125,8 @@ class QueueReportDialog(QDialog):
         self.today_label.setText(self.tr("Loading…"))
 
         def job() -> StoreDay:
+            import httpx  # on the pool's thread: the till's start-up does not wait for it
+
             with httpx.Client(base_url=server, timeout=10) as http:
                 return fetch_store_day(http, username=user, password=password, store_id=store.store_id, day=day)
 

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import json
+import os
 import sqlite3
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -11,6 +15,8 @@ from cashier_app.core.db import UnitOfWork
 from cashier_app.core.migrate import MigrationRefused, head_revision, migrate, upgrade_to
 
 from .conftest import Till
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_connection_is_wal_and_full(engine) -> None:
@@ -51,14 +57,70 @@ def test_migration_refused_while_outbox_holds_unsent_events(tmp_path: Path) -> N
     assert migrate(path, force=True).after == head_revision()
 
 
-def test_no_keyring_is_said_plainly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import keyring
-    from keyring.backends import fail
-
-    monkeypatch.setattr(keyring, "get_keyring", lambda: fail.Keyring())
-    with pytest.raises(credentials.CredentialStoreUnavailable):
+@pytest.mark.parametrize("backend", ["keyring.backends.fail.Keyring", "keyring.backends.null.Keyring"])
+def test_no_keyring_is_said_plainly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str) -> None:
+    """keyring's stand-ins for "no keyring" (fail: priority 0, null: -1) are refused, even when named by the user."""
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", backend)
+    with pytest.raises(credentials.CredentialStoreUnavailable, match="no usable OS keyring"):
         credentials.KeyringStore(tmp_path)
     assert list(tmp_path.iterdir()) == []  # and nothing was written instead
+
+
+def test_no_platform_backend_is_said_plainly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # no keyringrc.cfg
+    monkeypatch.setattr(credentials, "FREEDESKTOP_BACKENDS", ("keyring.backends.fail.NoSuchKeyring",
+                                                              "keyring.backends.no_such_module.Keyring"))
+    with pytest.raises(credentials.CredentialStoreUnavailable, match=r"NoSuchKeyring.*no_such_module"):
+        credentials.os_keyring("linux")
+    assert not (tmp_path / "config").exists()
+
+
+def test_a_keyring_named_by_the_user_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.cashier_app.memory_keyring.Keyring")
+    store = credentials.KeyringStore(tmp_path)
+    assert store.load() is None
+    store.save(credentials.Secrets("T1", "S1", "cred", b"k" * 32))
+    assert store.load() == credentials.Secrets("T1", "S1", "cred", b"k" * 32)
+    store.clear()
+    store.clear()  # twice: nothing to delete is no error
+    assert store.load() is None and list(tmp_path.iterdir()) == []
+
+
+def test_the_keyring_backend_is_named_not_searched(tmp_path: Path) -> None:
+    """keyring's own search imports every backend; its macOS one runs ctypes.util.find_library (gcc) on Linux.
+    The till asks only its platform's backends: no process is started and no other backend module is loaded."""
+    child = r"""
+import ctypes.util, json, subprocess, sys
+started = []
+real_popen_init = subprocess.Popen.__init__
+def popen_init(self, *args, **kwargs):
+    started.append(str(args[0] if args else kwargs.get("args")))
+    real_popen_init(self, *args, **kwargs)
+subprocess.Popen.__init__ = popen_init
+ctypes.util.find_library = lambda name: started.append("find_library " + name)
+import keyring.backend
+keyring.backend.get_all_keyring = lambda: started.append("get_all_keyring") or []
+from cashier_app.core import credentials
+try:
+    found = type(credentials.os_keyring()).__module__
+except credentials.CredentialStoreUnavailable as exc:
+    found = f"unavailable: {exc}"
+backends = sorted(m for m in sys.modules if m.startswith("keyring.backends."))
+print(json.dumps({"started": started, "backends": backends, "found": found}))
+"""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHON_KEYRING_BACKEND"}
+    env["XDG_CONFIG_HOME"] = str(tmp_path)  # no keyringrc.cfg naming a backend
+    done = subprocess.run([sys.executable, "-c", child], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout)
+    assert seen["started"] == [], seen
+    allowed = {name.rpartition(".")[0] for name in credentials.PLATFORM_BACKENDS.get(
+        sys.platform, credentials.FREEDESKTOP_BACKENDS)} | {"keyring.backends.fail"}
+    assert set(seen["backends"]) <= allowed, seen
+    if sys.platform != "darwin":
+        assert "keyring.backends.macOS" not in seen["backends"]
 
 
 def test_insecure_file_store_is_private(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

@@ -104,7 +104,9 @@ def test_the_backup_is_made_before_the_migration_touches_the_database(
         con.close()
         raise RuntimeError("migration failed half-way")
 
-    monkeypatch.setattr(migrate_module.command, "upgrade", broken_upgrade)
+    import alembic.command  # migrate imports Alembic only when it migrates; the attribute is looked up then
+
+    monkeypatch.setattr(alembic.command, "upgrade", broken_upgrade)
     with pytest.raises(RuntimeError, match="half-way"):
         migrate(path, now=NOW)
     [backup] = backups(tmp_path)
