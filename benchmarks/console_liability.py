@@ -188,9 +188,12 @@ def seed(db: Database, n: int) -> None:
             cur.execute("INSERT INTO queues (key, head_seq, carry_fen, version) VALUES ('cashier:ALL', %s, 0, 1)",
                         (head,))
             raw.commit()
-            raw.autocommit = True  # type: ignore[attr-defined]
-            cur.execute("ANALYZE")
-            raw.autocommit = False  # type: ignore[attr-defined]
+            # ANALYZE this schema's tables and commit: statistics written in a transaction that is rolled back are
+            # lost (only pg_class's row counts survive), and the planner then takes every table for a few rows.
+            cur.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+            for (table,) in cur.fetchall():
+                cur.execute(f'ANALYZE "{table}"')
+            raw.commit()
         cur.close()
     finally:
         raw.close()
