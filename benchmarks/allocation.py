@@ -16,19 +16,15 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import secrets
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
-
 from server.db.database import Database
+from server.replay import throwaway_database
 from server.services import admin
 from server.services.ingest import Ingest
 from shared.engine.commands import PayOrder
@@ -40,28 +36,9 @@ T0 = dt.datetime(2024, 7, 1, 2, 0, tzinfo=dt.UTC)
 
 @contextmanager
 def fresh_db(backend: str, pg_url: str) -> Iterator[Database]:
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="paidui-bench-") as tmp:
-            db = Database(f"sqlite:///{Path(tmp) / 'bench.db'}")
-            db.migrate()
-            try:
-                yield db
-            finally:
-                db.dispose()
-        return
-    schema = f"paidui_bench_{secrets.token_hex(4)}"
-    admin_engine = create_engine(pg_url)
-    with admin_engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    db = Database(pg_url, schema=schema, pool_size=1)
-    try:
-        db.migrate()
+    """A migrated database of its own: a temporary SQLite file, or a temporary PostgreSQL schema (as `replay`)."""
+    with throwaway_database(None if backend == "sqlite" else pg_url) as db:
         yield db
-    finally:
-        db.dispose()
-        with admin_engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin_engine.dispose()
 
 
 def seed(db: Database, waiting: int) -> None:

@@ -208,10 +208,13 @@ def check(db: Database) -> list[str]:
 
 
 @contextmanager
-def server(tmp: Path, url: str, schema: str | None) -> Iterator[str]:
+def server(tmp: Path, url: str, schema: str | None, *, extra: tuple[str, ...] = ()) -> Iterator[str]:
+    """`paidui-server serve` in its own process on a free loopback port, configured by `tmp/paidui.toml`
+    (`extra`: more lines of it); yields the base URL once the health check answers."""
     port = _free_port()
     config = tmp / "paidui.toml"
-    lines = [f'data_dir = "{tmp / "var"}"', f'database_url = "{url}"', f"port = {port}", 'log_level = "warning"']
+    lines = [f'data_dir = "{tmp / "var"}"', f'database_url = "{url}"', f"port = {port}", 'log_level = "warning"',
+             f'public_url = "http://127.0.0.1:{port}"', *extra]
     if schema:
         lines.append(f'database_schema = "{schema}"')
     config.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -23,9 +23,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import signal
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,9 +37,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import httpx  # noqa: E402
-from console_liability import DAYS, PASSWORD, PG_URL, T0, _free_port, location, seed  # noqa: E402
+from console_liability import DAYS, PASSWORD, PG_URL, T0, location, seed, summary  # noqa: E402
+from console_liability import server as serve  # noqa: E402
 
-from server.bootstrap import initialise  # noqa: E402
 from server.config import load_settings  # noqa: E402
 from server.db.database import Database  # noqa: E402
 from server.security.keys import KeyRing  # noqa: E402
@@ -84,45 +81,9 @@ def complete_seed(db: Database) -> None:
 
 @contextmanager
 def server(tmp: Path, url: str, schema: str | None) -> Iterator[tuple[str, KeyRing]]:
-    port = _free_port()
-    config = tmp / "paidui.toml"
-    lines = [f'data_dir = "{tmp / "var"}"', f'database_url = "{url}"', f"port = {port}", 'log_level = "warning"',
-             f'public_url = "http://127.0.0.1:{port}"', "rate_member_page_per_minute = 1000000"]
-    if schema:
-        lines.append(f'database_schema = "{schema}"')
-    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    settings = load_settings(config)
-    initialise(settings, admin_username="admin", admin_password=lambda: PASSWORD, now=dt.datetime.now(dt.UTC))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PAIDUI_")} | {"PYTHONPATH": str(ROOT)}
-    log = open(tmp / "server.log", "wb")  # noqa: SIM115 - closed below, after the process
-    proc = subprocess.Popen([sys.executable, "-m", "server.cli", "--config", str(config), "serve"], cwd=ROOT,
-                            stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError((tmp / "server.log").read_text())
-            try:
-                if httpx.get(base + "/api/v1/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the server did not start")
-            time.sleep(0.1)
-        yield base, KeyRing(settings.resolved_key_file)
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
-        log.close()
-
-
-def summary(costs: list[float]) -> dict[str, float]:
-    costs = sorted(costs)
-    return {"n": len(costs), "p50_ms": round(statistics.median(costs) * 1000, 1),
-            "p99_ms": round(costs[min(len(costs) - 1, int(len(costs) * 0.99))] * 1000, 1),
-            "max_ms": round(costs[-1] * 1000, 1)}
+    """The console benchmark's server, with the member page's rate limit out of the way; and its signing keys."""
+    with serve(tmp, url, schema, extra=("rate_member_page_per_minute = 1000000",)) as base:
+        yield base, KeyRing(load_settings(tmp / "paidui.toml").resolved_key_file)
 
 
 def run(backend: str, n: int, requests: int, pg_url: str, verify: bool) -> dict[str, Any]:

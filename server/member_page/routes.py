@@ -153,17 +153,9 @@ def page(
 ) -> Response:
     """The member's own queue entries and rewards; the link is the capability."""
     words = Words(negotiate(lang, request.headers.get("accept-language")))
-    limits = _limits(request)
-    decision = limits.page_by_address.hit(client_address(request))
-    if not decision.allowed:
-        return _limited(words, decision)
-    try:
-        link = _resolve(request, token)
-    except links.LinkRefused as exc:
-        return _refused_link(words, exc)
-    decision = limits.page_by_member.hit(_subject(link))
-    if not decision.allowed:
-        return _limited(words, decision)
+    link = _page_checks(request, token, words)
+    if isinstance(link, Response):
+        return link
     if link.member_id is None:
         key = "order_pending" if not link.order_known else "order_no_member"
         return _message(words, 200, key, refresh=not link.order_known)
@@ -231,6 +223,23 @@ def member_code(request: Request, token: str, lang: Annotated[str | None, Query(
     return JSONResponse({"svg": svg, "valid": valid}, headers=headers)
 
 
+def _page_checks(request: Request, token: str, words: Words) -> links.Link | Response:
+    """What every page view checks first: the address's rate, the link, then the rate of the link's member (or
+    order, before it has one); the refusal as a page, or the link."""
+    limits = _limits(request)
+    decision = limits.page_by_address.hit(client_address(request))
+    if not decision.allowed:
+        return _limited(words, decision)
+    try:
+        link = _resolve(request, token)
+    except links.LinkRefused as exc:
+        return _refused_link(words, exc)
+    decision = limits.page_by_member.hit(_subject(link))
+    if not decision.allowed:
+        return _limited(words, decision)
+    return link
+
+
 def _action_checks(request: Request, token: str, words: Words) -> links.Link | Response:
     limits = _limits(request)
     decision = limits.action_by_address.hit(client_address(request))
@@ -289,14 +298,9 @@ def exchange_form(
 ) -> Response:
     """What an exchange of this entry would give now, and the buttons to confirm it."""
     words = Words(negotiate(lang, request.headers.get("accept-language")))
-    limits = _limits(request)
-    decision = limits.page_by_address.hit(client_address(request))
-    if not decision.allowed:
-        return _limited(words, decision)
-    try:
-        link = _resolve(request, token)
-    except links.LinkRefused as exc:
-        return _refused_link(words, exc)
+    link = _page_checks(request, token, words)
+    if isinstance(link, Response):
+        return link
     back = _page_url(token, words.lang)
     if link.member_id is None:
         return _message(words, 403, "link_invalid")
