@@ -36,8 +36,8 @@ T0 = dt.datetime(2024, 7, 1, 2, 0, tzinfo=dt.UTC)
 
 @contextmanager
 def fresh_db(backend: str, pg_url: str) -> Iterator[Database]:
-    """A migrated database of its own: a temporary SQLite file, or a temporary PostgreSQL schema (as `replay`)."""
-    with throwaway_database(None if backend == "sqlite" else pg_url) as db:
+    """A migrated database of its own: a temporary SQLite file, or a temporary PostgreSQL schema."""
+    with throwaway_database(None if backend == "sqlite" else pg_url, prefix="paidui_bench") as db:
         yield db
 
 

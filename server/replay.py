@@ -69,8 +69,9 @@ class ServerBackend:
 
 
 @contextlib.contextmanager
-def throwaway_database(url: str | None) -> Iterator[Database]:
-    """A fresh, migrated database: a temporary SQLite file, or a temporary schema in the PostgreSQL database."""
+def throwaway_database(url: str | None, *, prefix: str = "paidui_replay", pool_size: int = 1) -> Iterator[Database]:
+    """A fresh, migrated database: a temporary SQLite file, or a temporary schema `<prefix>_<random>` in the
+    PostgreSQL database, dropped afterwards (tests and benchmarks use it too, with their own prefix)."""
     if url is None:
         with tempfile.TemporaryDirectory(prefix="paidui-replay-") as tmp:
             db = Database(f"sqlite:///{Path(tmp) / 'replay.db'}")
@@ -89,11 +90,11 @@ def throwaway_database(url: str | None) -> Iterator[Database]:
         finally:
             db.dispose()
         return
-    schema = f"paidui_replay_{secrets.token_hex(6)}"
+    schema = f"{prefix}_{secrets.token_hex(6)}"
     admin_engine = create_engine(url)
     with admin_engine.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    db = Database(url, schema=schema, pool_size=1)
+    db = Database(url, schema=schema, pool_size=pool_size)
     try:
         db.migrate()
         yield db

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 from sqlalchemy.exc import OperationalError
 
 from server.app import create_app
 from server.clock import FixedClock
 from server.config import ServerSettings
 from server.db.database import Database
+from server.replay import throwaway_database
 
 from .support import T0, database_location, init_server, live_server, make_settings
 
@@ -46,19 +46,8 @@ def sqlite_db(tmp_path: Path) -> Iterator[Database]:
 def pg_db() -> Iterator[Database]:
     if not pg_available():
         pytest.fail(f"PostgreSQL is not reachable at {PG_URL} (start it: see README)")
-    schema = f"paidui_test_{secrets.token_hex(6)}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    db = Database(PG_URL, schema=schema, pool_size=2)
-    try:
-        db.migrate()
+    with throwaway_database(PG_URL, prefix="paidui_test", pool_size=2) as db:
         yield db
-    finally:
-        db.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
