@@ -44,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 from server.bootstrap import initialise  # noqa: E402
 from server.config import load_settings  # noqa: E402
 from server.db.database import Database  # noqa: E402
+from server.health_wait import wait_healthy  # noqa: E402
 from server.services import admin  # noqa: E402
 from shared.settings import BaseSettings, StoreSettings  # noqa: E402
 
@@ -226,18 +227,7 @@ def server(tmp: Path, url: str, schema: str | None, *, extra: tuple[str, ...] = 
                             stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError((tmp / "server.log").read_text())
-            try:
-                if httpx.get(base + "/api/v1/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the server did not start")
-            time.sleep(0.1)
+        wait_healthy(proc, base, tmp / "server.log", timeout=60)
         yield base
     finally:
         os.killpg(proc.pid, signal.SIGTERM)

@@ -21,13 +21,12 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import demo_data
+from .health_wait import ServerNotReady, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 MANAGER_PIN = "1234"
@@ -222,22 +221,6 @@ def stop(proc: subprocess.Popen[bytes], name: str, *, timeout: float = 20.0) -> 
     return int(proc.returncode)
 
 
-def wait_healthy(proc: subprocess.Popen[bytes], url: str, log: Path, *, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
-            raise SystemExit(f"the server stopped (exit {proc.returncode}); the end of {log}:\n{tail}")
-        try:
-            with urllib.request.urlopen(f"{url}/api/v1/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"the server did not answer {url}/api/v1/health within {timeout:.0f} s; see {log}")
-
-
 def choose_port(demo: Demo, asked: int | None) -> int:
     if asked is not None:
         if not port_free(asked):
@@ -306,7 +289,10 @@ def run(args: argparse.Namespace) -> int:
     app: subprocess.Popen[bytes] | None = None
     status = 1
     try:
-        wait_healthy(server, url, server_log)
+        try:
+            wait_healthy(server, url, server_log)
+        except ServerNotReady as exc:
+            raise SystemExit(str(exc)) from None
         by_hand = ""
         if args.no_app:
             app_line = "not started (--no-app)"

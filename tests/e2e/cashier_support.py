@@ -10,10 +10,9 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
-import httpx
+from server.health_wait import wait_healthy
 
 BIN = Path(sys.executable).parent
 CODE = re.compile(r"\b[A-Z0-9]{4}(?:-[A-Z0-9]{4}){3}\b")
@@ -63,17 +62,7 @@ class PaiduiServer:
         with (self.data_dir / "serve.log").open("ab") as log:  # the child keeps its own copy of the descriptor
             self.proc = subprocess.Popen([str(BIN / "paidui-server"), "serve", "--port", str(self.port)],
                                          env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/api/v1/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {(self.data_dir / 'serve.log').read_text()[-2000:]}")
-            time.sleep(0.1)
-        raise RuntimeError("server did not come up")
+        wait_healthy(self.proc, self.url, self.data_dir / "serve.log", timeout=30)
 
     def stop(self) -> None:
         if self.proc is not None:

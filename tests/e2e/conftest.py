@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 
 from server.config import ServerSettings, load_settings
 from server.db.database import Database
+from server.health_wait import ServerNotReady, wait_healthy
 from tests.server.support import (
     ADMIN_PASSWORD,
     PG_URL,
@@ -72,19 +72,11 @@ def start_server(tmp_path: Path, url: str, schema: str | None, *, workers: int =
             cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=_env(), start_new_session=True,
         )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the server exited ({proc.returncode}):\n{log.read_text()}")
-        try:
-            if httpx.get(f"{base}/api/v1/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"the server did not answer in 60 s:\n{log.read_text()}")
-        time.sleep(0.1)
+    try:
+        wait_healthy(proc, base, log, timeout=60)
+    except ServerNotReady:
+        proc.kill()
+        raise
     db = open_db(settings)
     try:
         yield ServerProcess(base, config, settings, db, proc, log)

@@ -9,17 +9,16 @@ import secrets
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-import httpx
 from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.pool import NullPool
 
 from server.config import load_settings
 from server.db.database import Database
+from server.health_wait import ServerNotReady, wait_healthy
 from server.services.sync import PushService
 from tests.server.support import (
     PG_URL,
@@ -59,19 +58,11 @@ class ServeProcess:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "server.cli", "--config", str(self.config), "serve", "--workers",
                  str(self.workers)], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the server exited ({self.proc.returncode}):\n{self.log.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{self.url}/api/v1/health", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                self.kill()
-                raise RuntimeError(f"the server did not answer in {timeout} s:\n{self.log.read_text()[-3000:]}")
-            time.sleep(0.1)
+        try:
+            wait_healthy(self.proc, self.url, self.log, timeout=timeout)
+        except ServerNotReady:
+            self.kill()
+            raise
 
     def kill(self) -> None:
         """SIGKILL to the server's process group: uvicorn's supervisor and every worker, mid-request."""
