@@ -62,13 +62,55 @@ def seed(db: Database, waiting: int) -> None:
 
     def orders() -> Iterator[tuple[Any, ...]]:
         for i in range(1, waiting + 1):
-            yield (f"H{i}", "S1", "K1", None, f"m{i % 5000}", 10000, 0, 0, 0, 10000, ts, ts, "completed", ts, 0,
-                   True, 1000, None, "allocated", 0, True, True, None, False)
+            yield (
+                f"H{i}",
+                "S1",
+                "K1",
+                None,
+                f"m{i % 5000}",
+                10000,
+                0,
+                0,
+                0,
+                10000,
+                ts,
+                ts,
+                "completed",
+                ts,
+                0,
+                True,
+                1000,
+                None,
+                "allocated",
+                0,
+                True,
+                True,
+                None,
+                False,
+            )
 
     def entries() -> Iterator[tuple[Any, ...]]:
         for i in range(1, waiting + 1):
-            yield (i, f"H{i}", f"m{i % 5000}", "S1", "K1", 10000, 10000, "base.default", 10000, 0, "waiting", day,
-                   ts, True, "none", "cash", False, False)
+            yield (
+                i,
+                f"H{i}",
+                f"m{i % 5000}",
+                "S1",
+                "K1",
+                10000,
+                10000,
+                "base.default",
+                10000,
+                0,
+                "waiting",
+                day,
+                ts,
+                True,
+                "none",
+                "cash",
+                False,
+                False,
+            )
 
     raw = db.engine.raw_connection()
     try:
@@ -80,7 +122,8 @@ def seed(db: Database, waiting: int) -> None:
             cur.execute("INSERT INTO counters (name, value) VALUES ('entry_seq', ?)", (waiting,))
             cur.execute(
                 "INSERT INTO cashier_stats (cashier_id, store_id, waiting_count, outstanding_fen, version) "
-                "VALUES ('K1', 'S1', ?, ?, 0)", (waiting, waiting * 10000),
+                "VALUES ('K1', 'S1', ?, ?, 0)",
+                (waiting, waiting * 10000),
             )
             cur.execute("COMMIT")
             cur.execute("ANALYZE orders")
@@ -95,7 +138,8 @@ def seed(db: Database, waiting: int) -> None:
             cur.execute("SELECT setval('entry_seq', %s)", (waiting,))
             cur.execute(
                 "INSERT INTO cashier_stats (cashier_id, store_id, waiting_count, outstanding_fen, version) "
-                "VALUES ('K1', 'S1', %s, %s, 0)", (waiting, waiting * 10000),
+                "VALUES ('K1', 'S1', %s, %s, 0)",
+                (waiting, waiting * 10000),
             )
             raw.commit()
             # Committed: statistics written by ANALYZE in a transaction that is rolled back are lost (only the row
@@ -114,8 +158,14 @@ def measure_engine(db: Database, events: int, prefix: str) -> list[float]:
     for i in range(events):
         at = T0 + dt.timedelta(seconds=i)
         command = PayOrder(
-            order_id=f"{prefix}{i}", store_id="S1", cashier_id="K1", member_id=f"n{i % 997}", paid_fen=10000,
-            paid_at=at, received_at=at, completed=True,
+            order_id=f"{prefix}{i}",
+            store_id="S1",
+            cashier_id="K1",
+            member_id=f"n{i % 997}",
+            paid_fen=10000,
+            paid_at=at,
+            received_at=at,
+            completed=True,
         )
         start = time.perf_counter()
         ingest.apply(command)
@@ -168,8 +218,9 @@ def measure_plain_sql(db: Database, events: int, prefix: str) -> list[float]:
             head = head_seq
             take = min(1000, ent - paid)
             status = "completed" if paid + take == ent else "waiting"
-            cur.execute(f"UPDATE entries SET paid_fen={ph}, status={ph} WHERE seq={ph}", (paid + take, status,
-                                                                                           head_seq))
+            cur.execute(
+                f"UPDATE entries SET paid_fen={ph}, status={ph} WHERE seq={ph}", (paid + take, status, head_seq)
+            )
             cur.execute(
                 f"INSERT INTO allocations (from_order, from_store_id, entry_seq, to_order, to_store_id, member_id, "
                 f"amount_fen, at) VALUES ({ph},'S1',{ph},{ph},'S1',{ph},{ph},{ph})",
@@ -223,8 +274,12 @@ def main() -> int:
                 measure_plain_sql(db, args.warmup, "V")
                 ceiling = summary(measure_plain_sql(db, args.events, "C"))
             row = {
-                "backend": backend, "waiting": size, "seed_s": round(seeded, 1), "engine": engine,
-                "plain_sql": ceiling, "fraction_of_ceiling": round(engine["events_per_s"] / ceiling["events_per_s"], 3),
+                "backend": backend,
+                "waiting": size,
+                "seed_s": round(seeded, 1),
+                "engine": engine,
+                "plain_sql": ceiling,
+                "fraction_of_ceiling": round(engine["events_per_s"] / ceiling["events_per_s"], 3),
             }
             rows.append(row)
             if not args.json:

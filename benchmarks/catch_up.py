@@ -54,8 +54,9 @@ class DayClock:
         return self.now
 
 
-def bulk_baseline(db: Database, captured: list[dict[str, Any]], cols: dict[str, list[str]],
-                  terminals: list[tuple[Any, ...]]) -> float:
+def bulk_baseline(
+    db: Database, captured: list[dict[str, Any]], cols: dict[str, list[str]], terminals: list[tuple[Any, ...]]
+) -> float:
     """Seconds to insert the captured rows with one executemany per table, one transaction."""
     sqlite = db.is_sqlite
     ph = "?" if sqlite else "%s"
@@ -103,8 +104,9 @@ def run(backend: str, sales: int) -> dict[str, Any]:
                 now = dt.datetime.now(dt.UTC)
                 seed_chain(server.db, now=now)
                 server.start()
-                till = enrol_till(data=tmp / "till", server_url=server.url, db=server.db, store="S1", cashier="C1",
-                                  now=now)
+                till = enrol_till(
+                    data=tmp / "till", server_url=server.url, db=server.db, store="S1", cashier="C1", now=now
+                )
                 server.stop()  # the store goes offline for a day
                 clock = DayClock(now - dt.timedelta(days=1), dt.timedelta(days=1) / (sales + 1))
                 rng = random.Random(1)
@@ -114,8 +116,11 @@ def run(backend: str, sales: int) -> dict[str, Any]:
                 selling = time.perf_counter() - started
                 server.start()
                 with httpx.Client(base_url=server.url, timeout=300) as http:
-                    engine = SyncEngine(engine=till.engine, client=SyncClient(http, credential=till.secrets.credential),
-                                        clock=lambda: dt.datetime.now(dt.UTC))
+                    engine = SyncEngine(
+                        engine=till.engine,
+                        client=SyncClient(http, credential=till.secrets.credential),
+                        clock=lambda: dt.datetime.now(dt.UTC),
+                    )
                     outcome = SyncOutcome()
                     started = time.perf_counter()
                     engine.push_all(outcome)
@@ -136,12 +141,20 @@ def run(backend: str, sales: int) -> dict[str, Any]:
             finally:
                 db.dispose()
     assert left == 0 and outcome.answered == sales, (left, outcome.answered)
-    rows = sum(server_counts[t] for t in ("orders", "entries", "allocations", "rebate_ledger", "unallocated",
-                                          "event_log"))
-    return {"backend": backend, "sales": sales, "till_checkouts_s": round(selling, 1),
-            "catch_up_s": round(catching_up, 2), "applied_per_s": round(sales / catching_up, 1),
-            "bulk_insert_s": round(bulk, 3), "rows": rows, "ratio": round(catching_up / bulk, 1),
-            "load_avg": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
+    rows = sum(
+        server_counts[t] for t in ("orders", "entries", "allocations", "rebate_ledger", "unallocated", "event_log")
+    )
+    return {
+        "backend": backend,
+        "sales": sales,
+        "till_checkouts_s": round(selling, 1),
+        "catch_up_s": round(catching_up, 2),
+        "applied_per_s": round(sales / catching_up, 1),
+        "bulk_insert_s": round(bulk, 3),
+        "rows": rows,
+        "ratio": round(catching_up / bulk, 1),
+        "load_avg": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+    }
 
 
 def main() -> int:
@@ -155,10 +168,12 @@ def main() -> int:
         row = run(backend, args.sales)
         rows.append(row)
         if not args.json:
-            print(f"{backend:10} {row['sales']} sales made offline (till: {row['till_checkouts_s']} s); catch-up "
-                  f"{row['catch_up_s']} s = {row['applied_per_s']} sales/s  |  bulk insert of the same "
-                  f"{row['rows']} rows {row['bulk_insert_s']} s  |  {row['ratio']}x  |  load {row['load_avg']}",
-                  flush=True)
+            print(
+                f"{backend:10} {row['sales']} sales made offline (till: {row['till_checkouts_s']} s); catch-up "
+                f"{row['catch_up_s']} s = {row['applied_per_s']} sales/s  |  bulk insert of the same "
+                f"{row['rows']} rows {row['bulk_insert_s']} s  |  {row['ratio']}x  |  load {row['load_avg']}",
+                flush=True,
+            )
     if args.json:
         print(json.dumps(rows, indent=2))
     return 0

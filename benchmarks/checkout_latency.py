@@ -40,9 +40,12 @@ from tests.faults.powercut import make_till  # noqa: E402
 
 def summary(costs: list[float]) -> dict[str, float]:
     costs = sorted(costs)
-    return {"n": len(costs), "p50_ms": round(statistics.median(costs) * 1000, 2),
-            "p99_ms": round(costs[min(len(costs) - 1, int(len(costs) * 0.99))] * 1000, 2),
-            "max_ms": round(costs[-1] * 1000, 2)}
+    return {
+        "n": len(costs),
+        "p50_ms": round(statistics.median(costs) * 1000, 2),
+        "p99_ms": round(costs[min(len(costs) - 1, int(len(costs) * 0.99))] * 1000, 2),
+        "max_ms": round(costs[-1] * 1000, 2),
+    }
 
 
 class Till:
@@ -69,8 +72,15 @@ class Till:
         total = self.rng.randint(100, 50_000)
         started = time.perf_counter()
         with UnitOfWork(self.engine) as uow:
-            record_checkout(uow=uow, cashier_id=cashier_id(uow.conn), member=member, total_fen=total,
-                            tender="cash", signer=self.signer, clock=system_clock)
+            record_checkout(
+                uow=uow,
+                cashier_id=cashier_id(uow.conn),
+                member=member,
+                total_fen=total,
+                tender="cash",
+                signer=self.signer,
+                clock=system_clock,
+            )
         return time.perf_counter() - started
 
     def close(self) -> None:
@@ -118,8 +128,11 @@ def run(sales: int, where: Path | None) -> dict[str, Any]:
         unsynced = Till(tmp / "till-normal", weaker=True)
         for _ in range(50):
             unsynced.checkout()
-        bare = {"full": Bare(tmp / "full.db", "FULL"), "pages": Bare(tmp / "pages.db", "FULL", pages),
-                "normal": Bare(tmp / "normal.db", "NORMAL")}
+        bare = {
+            "full": Bare(tmp / "full.db", "FULL"),
+            "pages": Bare(tmp / "pages.db", "FULL", pages),
+            "normal": Bare(tmp / "normal.db", "NORMAL"),
+        }
         costs: dict[str, list[float]] = {"checkout": [], "checkout_normal": [], "full": [], "pages": [], "normal": []}
         try:
             for _ in range(0, sales, 50):
@@ -132,11 +145,17 @@ def run(sales: int, where: Path | None) -> dict[str, Any]:
             unsynced.close()
             for b in bare.values():
                 b.close()
-    return {"sales": len(costs["checkout"]), "directory": str(where or tempfile.gettempdir()),
-            "checkout": summary(costs["checkout"]), "wal_frames_per_checkout": pages,
-            "bare_commit_full": summary(costs["full"]), "bare_commit_full_same_pages": summary(costs["pages"]),
-            "bare_commit_normal": summary(costs["normal"]), "checkout_normal": summary(costs["checkout_normal"]),
-            "load_avg": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
+    return {
+        "sales": len(costs["checkout"]),
+        "directory": str(where or tempfile.gettempdir()),
+        "checkout": summary(costs["checkout"]),
+        "wal_frames_per_checkout": pages,
+        "bare_commit_full": summary(costs["full"]),
+        "bare_commit_full_same_pages": summary(costs["pages"]),
+        "bare_commit_normal": summary(costs["normal"]),
+        "checkout_normal": summary(costs["checkout_normal"]),
+        "load_avg": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+    }
 
 
 def main() -> int:
@@ -151,15 +170,23 @@ def main() -> int:
         return 0
     c, f, n = row["checkout"], row["bare_commit_full"], row["bare_commit_normal"]
     p = row["bare_commit_full_same_pages"]
-    print(f"checkout, confirm -> committed ({c['n']} sales): p50 {c['p50_ms']} ms, p99 {c['p99_ms']} ms, max "
-          f"{c['max_ms']} ms ({row['wal_frames_per_checkout']:.0f} WAL pages per checkout)")
-    print(f"bare SQLite commit of one row, WAL + FULL, same directory: p50 {f['p50_ms']} ms, p99 {f['p99_ms']} ms, "
-          f"max {f['max_ms']} ms")
-    print(f"bare SQLite commit of {row['wal_frames_per_checkout']:.0f} pages (one row in each of as many tables), "
-          f"WAL + FULL: p50 {p['p50_ms']} ms, p99 {p['p99_ms']} ms, max {p['max_ms']} ms")
+    print(
+        f"checkout, confirm -> committed ({c['n']} sales): p50 {c['p50_ms']} ms, p99 {c['p99_ms']} ms, max "
+        f"{c['max_ms']} ms ({row['wal_frames_per_checkout']:.0f} WAL pages per checkout)"
+    )
+    print(
+        f"bare SQLite commit of one row, WAL + FULL, same directory: p50 {f['p50_ms']} ms, p99 {f['p99_ms']} ms, "
+        f"max {f['max_ms']} ms"
+    )
+    print(
+        f"bare SQLite commit of {row['wal_frames_per_checkout']:.0f} pages (one row in each of as many tables), "
+        f"WAL + FULL: p50 {p['p50_ms']} ms, p99 {p['p99_ms']} ms, max {p['max_ms']} ms"
+    )
     u = row["checkout_normal"]
-    print(f"  for information, WAL + NORMAL (no fsync): bare commit p50 {n['p50_ms']} ms, p99 {n['p99_ms']} ms; "
-          f"checkout p50 {u['p50_ms']} ms, p99 {u['p99_ms']} ms  |  load {row['load_avg']}")
+    print(
+        f"  for information, WAL + NORMAL (no fsync): bare commit p50 {n['p50_ms']} ms, p99 {n['p99_ms']} ms; "
+        f"checkout p50 {u['p50_ms']} ms, p99 {u['p99_ms']} ms  |  load {row['load_avg']}"
+    )
     return 0
 
 

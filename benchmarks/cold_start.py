@@ -52,7 +52,9 @@ def exposed(w):
     return w.isVisible() and w.windowHandle() is not None and w.windowHandle().isExposed()
 """
 
-APP = WATCH + r"""
+APP = (
+    WATCH
+    + r"""
 from cashier_app.main import main
 
 def usable(app):
@@ -78,14 +80,18 @@ timer.timeout.connect(check)
 timer.start(1)
 sys.exit(main(sys.argv[1:]))
 """
+)
 
-BARE = WATCH + r"""
+BARE = (
+    WATCH
+    + r"""
 app = QApplication(sys.argv[:1])
 window = QMainWindow()
 window.show()
 keep = watch(app, lambda app: exposed(window))
 app.exec()
 """
+)
 
 
 def till(data: Path) -> None:
@@ -99,19 +105,26 @@ def once(code: str, args: list[str], marks: tuple[str, ...] = ("usable",)) -> li
     """Seconds from just before the child is started to each of `marks` the child reports."""
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
     started = time.time()
-    done = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     seen = dict(line.split() for line in done.stdout.splitlines() if line.split()[:1] and line.split()[0] in marks)
     if set(seen) != set(marks):
-        raise RuntimeError(f"the child never reported {set(marks) - set(seen)} (exit {done.returncode}):\n"
-                           f"{done.stderr[-3000:]}")
+        raise RuntimeError(
+            f"the child never reported {set(marks) - set(seen)} (exit {done.returncode}):\n{done.stderr[-3000:]}"
+        )
     return [float(seen[mark]) - started for mark in marks]
 
 
 def summary(times: list[float]) -> dict[str, float]:
     rest = sorted(times[1:])
-    return {"first_ms": round(times[0] * 1000), "median_ms": round(statistics.median(rest) * 1000),
-            "min_ms": round(rest[0] * 1000), "max_ms": round(rest[-1] * 1000), "runs": len(times)}
+    return {
+        "first_ms": round(times[0] * 1000),
+        "median_ms": round(statistics.median(rest) * 1000),
+        "min_ms": round(rest[0] * 1000),
+        "max_ms": round(rest[-1] * 1000),
+        "runs": len(times),
+    }
 
 
 def run(runs: int) -> dict[str, Any]:
@@ -126,8 +139,12 @@ def run(runs: int) -> dict[str, Any]:
             app.append(usable)
             key.append(loaded)
             bare.extend(once(BARE, []))
-    return {"app": summary(app), "app_key_loaded": summary(key), "bare_pyside6": summary(bare),
-            "load_avg": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
+    return {
+        "app": summary(app),
+        "app_key_loaded": summary(key),
+        "bare_pyside6": summary(bare),
+        "load_avg": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+    }
 
 
 def main() -> int:
@@ -140,12 +157,18 @@ def main() -> int:
         print(json.dumps(row, indent=2))
         return 0
     a, k, b = row["app"], row["app_key_loaded"], row["bare_pyside6"]
-    print(f"paidui-cashier, process start -> checkout usable: median {a['median_ms']} ms (min {a['min_ms']}, max "
-          f"{a['max_ms']}, first run {a['first_ms']} ms, {a['runs']} runs)")
-    print(f"paidui-cashier, process start -> signing key loaded (a sale is recorded at once): median "
-          f"{k['median_ms']} ms (min {k['min_ms']}, max {k['max_ms']}, first run {k['first_ms']} ms)")
-    print(f"bare PySide6 QMainWindow, process start -> shown: median {b['median_ms']} ms (min {b['min_ms']}, max "
-          f"{b['max_ms']}, first run {b['first_ms']} ms)  |  load {row['load_avg']}")
+    print(
+        f"paidui-cashier, process start -> checkout usable: median {a['median_ms']} ms (min {a['min_ms']}, max "
+        f"{a['max_ms']}, first run {a['first_ms']} ms, {a['runs']} runs)"
+    )
+    print(
+        f"paidui-cashier, process start -> signing key loaded (a sale is recorded at once): median "
+        f"{k['median_ms']} ms (min {k['min_ms']}, max {k['max_ms']}, first run {k['first_ms']} ms)"
+    )
+    print(
+        f"bare PySide6 QMainWindow, process start -> shown: median {b['median_ms']} ms (min {b['min_ms']}, max "
+        f"{b['max_ms']}, first run {b['first_ms']} ms)  |  load {row['load_avg']}"
+    )
     return 0
 
 

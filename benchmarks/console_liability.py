@@ -85,8 +85,12 @@ def seed(db: Database, n: int) -> None:
     start = T0 - dt.timedelta(days=DAYS)
     step = DAYS * 86_400 / n  # seconds between sales (a float for time only: never money)
     with db.connect() as conn:
-        admin.set_base_settings(conn, BaseSettings(enabled=True, all_cashiers_queue=True, settlement_event="on_pay"),
-                                actor="bench", at=start)
+        admin.set_base_settings(
+            conn,
+            BaseSettings(enabled=True, all_cashiers_queue=True, settlement_event="on_pay"),
+            actor="bench",
+            at=start,
+        )
         for s in range(STORES):
             admin.add_store(conn, store_id=f"S{s}", name=f"门店{s}", settings=StoreSettings(enabled=True), at=start)
             admin.add_cashier(conn, cashier_id=f"K{s}", store_id=f"S{s}", name=f"K{s}")
@@ -131,17 +135,58 @@ def seed(db: Database, n: int) -> None:
 
     def orders() -> Iterator[tuple[Any, ...]]:
         for i in range(n):
-            yield (f"H{i}", f"S{i % STORES}", f"K{i % STORES}", None, f"m{i % 50_000}", PRICE, 0, 0, 0, PRICE,
-                   stamp[i], stamp[i], "completed", stamp[i], 0, True, 1000, None, "allocated", SHARE, True, True,
-                   None, False)
+            yield (
+                f"H{i}",
+                f"S{i % STORES}",
+                f"K{i % STORES}",
+                None,
+                f"m{i % 50_000}",
+                PRICE,
+                0,
+                0,
+                0,
+                PRICE,
+                stamp[i],
+                stamp[i],
+                "completed",
+                stamp[i],
+                0,
+                True,
+                1000,
+                None,
+                "allocated",
+                SHARE,
+                True,
+                True,
+                None,
+                False,
+            )
 
     def entries() -> Iterator[tuple[Any, ...]]:
         for k in range(n):
             paid = entry_paid(k)
             done = paid == PRICE
-            yield (k + 1, f"H{k}", f"m{k % 50_000}", f"S{k % STORES}", f"K{k % STORES}", PRICE, 10_000,
-                   "base.default", PRICE, paid, "completed" if done else "waiting", days[k], stamp[k], True, "none",
-                   "cash", False, False, stamp[10 * k + 9] if done else None)
+            yield (
+                k + 1,
+                f"H{k}",
+                f"m{k % 50_000}",
+                f"S{k % STORES}",
+                f"K{k % STORES}",
+                PRICE,
+                10_000,
+                "base.default",
+                PRICE,
+                paid,
+                "completed" if done else "waiting",
+                days[k],
+                stamp[k],
+                True,
+                "none",
+                "cash",
+                False,
+                False,
+                stamp[10 * k + 9] if done else None,
+            )
 
     def allocations() -> Iterator[tuple[Any, ...]]:
         for i in range(n):
@@ -155,8 +200,10 @@ def seed(db: Database, n: int) -> None:
     pair_rows = [(d, src, dst, v) for (d, src, dst), v in sorted(pairs.items())]
     pair_cols = "day, from_store_id, to_store_id, amount_fen"
     daily_rows = [(s, d, *v) for (s, d), v in sorted(daily.items())]
-    daily_cols = ("store_id, day, orders_count, sales_fen, contributions_fen, payouts_fen, kept_fen, entries_created, "
-                  "entries_completed, entitlement_created_fen")
+    daily_cols = (
+        "store_id, day, orders_count, sales_fen, contributions_fen, payouts_fen, kept_fen, entries_created, "
+        "entries_completed, entitlement_created_fen"
+    )
     head = next((k + 1 for k in range(n) if entry_paid(k) < PRICE), n + 1)
     raw = db.engine.raw_connection()
     try:
@@ -166,28 +213,39 @@ def seed(db: Database, n: int) -> None:
             cur.executemany(f"INSERT INTO orders ({order_cols}) VALUES ({','.join('?' * 24)})", orders())
             cur.executemany(f"INSERT INTO entries ({entry_cols}) VALUES ({','.join('?' * 19)})", entries())
             cur.executemany(f"INSERT INTO allocations ({alloc_cols}) VALUES ({','.join('?' * 8)})", allocations())
-            cur.executemany("INSERT INTO cashier_stats (cashier_id, store_id, waiting_count, outstanding_fen, version, "
-                            "eligible_count) VALUES (?, ?, ?, ?, ?, ?)", stats)
+            cur.executemany(
+                "INSERT INTO cashier_stats (cashier_id, store_id, waiting_count, outstanding_fen, version, "
+                "eligible_count) VALUES (?, ?, ?, ?, ?, ?)",
+                stats,
+            )
             cur.executemany(f"INSERT INTO settlement_daily ({pair_cols}) VALUES (?, ?, ?, ?)", pair_rows)
             cur.executemany(f"INSERT INTO daily_stats ({daily_cols}) VALUES ({','.join('?' * 10)})", daily_rows)
             cur.execute("INSERT INTO counters (name, value) VALUES ('entry_seq', ?)", (n,))
-            cur.execute("INSERT INTO queues (key, head_seq, carry_fen, version) VALUES ('cashier:ALL', ?, 0, 1)",
-                        (head,))
+            cur.execute(
+                "INSERT INTO queues (key, head_seq, carry_fen, version) VALUES ('cashier:ALL', ?, 0, 1)", (head,)
+            )
             cur.execute("COMMIT")
             cur.execute("ANALYZE")
         else:
-            for table, cols, rows in (("orders", order_cols, orders()), ("entries", entry_cols, entries()),
-                                      ("allocations", alloc_cols, allocations())):
+            for table, cols, rows in (
+                ("orders", order_cols, orders()),
+                ("entries", entry_cols, entries()),
+                ("allocations", alloc_cols, allocations()),
+            ):
                 with cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:  # type: ignore[attr-defined]
                     for row in rows:
                         copy.write_row(row)
-            cur.executemany("INSERT INTO cashier_stats (cashier_id, store_id, waiting_count, outstanding_fen, "
-                            "version, eligible_count) VALUES (%s, %s, %s, %s, %s, %s)", stats)
+            cur.executemany(
+                "INSERT INTO cashier_stats (cashier_id, store_id, waiting_count, outstanding_fen, "
+                "version, eligible_count) VALUES (%s, %s, %s, %s, %s, %s)",
+                stats,
+            )
             cur.executemany(f"INSERT INTO settlement_daily ({pair_cols}) VALUES (%s, %s, %s, %s)", pair_rows)
             cur.executemany(f"INSERT INTO daily_stats ({daily_cols}) VALUES ({','.join(['%s'] * 10)})", daily_rows)
             cur.execute("SELECT setval('entry_seq', %s)", (n,))
-            cur.execute("INSERT INTO queues (key, head_seq, carry_fen, version) VALUES ('cashier:ALL', %s, 0, 1)",
-                        (head,))
+            cur.execute(
+                "INSERT INTO queues (key, head_seq, carry_fen, version) VALUES ('cashier:ALL', %s, 0, 1)", (head,)
+            )
             raw.commit()
             # ANALYZE this schema's tables and commit: statistics written in a transaction that is rolled back are
             # lost (only pg_class's row counts survive), and the planner then takes every table for a few rows.
@@ -214,17 +272,30 @@ def server(tmp: Path, url: str, schema: str | None, *, extra: tuple[str, ...] = 
     (`extra`: more lines of it); yields the base URL once the health check answers."""
     port = _free_port()
     config = tmp / "paidui.toml"
-    lines = [f'data_dir = "{tmp / "var"}"', f'database_url = "{url}"', f"port = {port}", 'log_level = "warning"',
-             f'public_url = "http://127.0.0.1:{port}"', *extra]
+    lines = [
+        f'data_dir = "{tmp / "var"}"',
+        f'database_url = "{url}"',
+        f"port = {port}",
+        'log_level = "warning"',
+        f'public_url = "http://127.0.0.1:{port}"',
+        *extra,
+    ]
     if schema:
         lines.append(f'database_schema = "{schema}"')
     config.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    initialise(load_settings(config), admin_username="admin", admin_password=lambda: PASSWORD,
-               now=dt.datetime.now(dt.UTC))
+    initialise(
+        load_settings(config), admin_username="admin", admin_password=lambda: PASSWORD, now=dt.datetime.now(dt.UTC)
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAIDUI_")} | {"PYTHONPATH": str(ROOT)}
     log = open(tmp / "server.log", "wb")  # noqa: SIM115 - closed below, after the process
-    proc = subprocess.Popen([sys.executable, "-m", "server.cli", "--config", str(config), "serve"], cwd=ROOT,
-                            stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "--config", str(config), "serve"],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(proc, base, tmp / "server.log", timeout=60)
@@ -248,14 +319,18 @@ def timed(client: httpx.Client, path: str, count: int) -> list[float]:
 
 def summary(costs: list[float]) -> dict[str, float]:
     costs = sorted(costs)
-    return {"p50_ms": round(statistics.median(costs) * 1000, 1),
-            "p99_ms": round(costs[min(len(costs) - 1, int(len(costs) * 0.99))] * 1000, 1),
-            "max_ms": round(costs[-1] * 1000, 1)}
+    return {
+        "p50_ms": round(statistics.median(costs) * 1000, 1),
+        "p99_ms": round(costs[min(len(costs) - 1, int(len(costs) * 0.99))] * 1000, 1),
+        "max_ms": round(costs[-1] * 1000, 1),
+    }
 
 
 def run(backend: str, n: int, requests: int, pg_url: str, verify: bool) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="paidui-console-bench-") as name, \
-            location(backend, pg_url, Path(name)) as (url, schema):
+    with (
+        tempfile.TemporaryDirectory(prefix="paidui-console-bench-") as name,
+        location(backend, pg_url, Path(name)) as (url, schema),
+    ):
         tmp = Path(name)
         db = Database(url, schema=schema, pool_size=1)
         try:
@@ -270,8 +345,9 @@ def run(backend: str, n: int, requests: int, pg_url: str, verify: bool) -> dict[
             form = client.get("/console/login")
             token = re.search(r'name="csrf" value="(\w+)"', form.text)
             assert token
-            signed = client.post("/console/login", data={"csrf": token.group(1), "username": "admin",
-                                                         "password": PASSWORD})
+            signed = client.post(
+                "/console/login", data={"csrf": token.group(1), "username": "admin", "password": PASSWORD}
+            )
             assert signed.status_code == 303, signed.text
             page = client.get("/console/liability")
             waiting = re.search(r'id="total-waiting" data-value="(\d+)"', page.text)
@@ -282,9 +358,16 @@ def run(backend: str, n: int, requests: int, pg_url: str, verify: bool) -> dict[
             health = summary(timed(client, "/api/v1/health", requests))
             period = f"/console/settlement?from={(T0 - dt.timedelta(days=DAYS)).date()}&to={T0.date()}"
             settlement = summary(timed(client, period, max(5, requests // 10)))
-    return {"backend": backend, "entries": n, "waiting_shown": int(waiting.group(1)), "seed_s": round(seeded, 1),
-            "liability": liability, "health": health, "settlement_60_days": settlement,
-            "running_totals_differences": differences}
+    return {
+        "backend": backend,
+        "entries": n,
+        "waiting_shown": int(waiting.group(1)),
+        "seed_s": round(seeded, 1),
+        "liability": liability,
+        "health": health,
+        "settlement_60_days": settlement,
+        "running_totals_differences": differences,
+    }
 
 
 def main() -> int:
@@ -302,10 +385,13 @@ def main() -> int:
         rows.append(row)
         if not args.json:
             lia, health, settle = row["liability"], row["health"], row["settlement_60_days"]
-            print(f"{backend:10} entries={row['entries']:>8} (seed {row['seed_s']} s, {row['waiting_shown']} "
-                  f"waiting shown)  liability p50 {lia['p50_ms']} ms p99 {lia['p99_ms']} ms  |  health p50 "
-                  f"{health['p50_ms']} ms p99 {health['p99_ms']} ms  |  settlement (60 days) p50 "
-                  f"{settle['p50_ms']} ms p99 {settle['p99_ms']} ms", flush=True)
+            print(
+                f"{backend:10} entries={row['entries']:>8} (seed {row['seed_s']} s, {row['waiting_shown']} "
+                f"waiting shown)  liability p50 {lia['p50_ms']} ms p99 {lia['p99_ms']} ms  |  health p50 "
+                f"{health['p50_ms']} ms p99 {health['p99_ms']} ms  |  settlement (60 days) p50 "
+                f"{settle['p50_ms']} ms p99 {settle['p99_ms']} ms",
+                flush=True,
+            )
             if row["running_totals_differences"] is not None:
                 print(f"  running totals vs ledgers: {row['running_totals_differences'] or 'consistent'}")
     if args.json:

@@ -60,9 +60,11 @@ def complete_seed(db: Database) -> None:
         cur = raw.cursor()
         if sqlite:
             cur.execute("BEGIN")
-        cur.executemany(f"INSERT INTO members (member_id, phone, name, level, created_at, registered_store_id, "
-                        f"change_version) VALUES ({ph}, {ph}, '', NULL, {ph}, {ph}, {ph})",
-                        [(f"m{i}", f"139{i:08d}", created, f"S{i % 10}", i + 1) for i in range(MEMBERS)])
+        cur.executemany(
+            f"INSERT INTO members (member_id, phone, name, level, created_at, registered_store_id, "
+            f"change_version) VALUES ({ph}, {ph}, '', NULL, {ph}, {ph}, {ph})",
+            [(f"m{i}", f"139{i:08d}", created, f"S{i % 10}", i + 1) for i in range(MEMBERS)],
+        )
         if sqlite:
             cur.execute("COMMIT")
             cur.execute("ANALYZE")
@@ -88,8 +90,10 @@ def server(tmp: Path, url: str, schema: str | None) -> Iterator[tuple[str, KeyRi
 
 def run(backend: str, n: int, requests: int, pg_url: str, verify: bool) -> dict[str, Any]:
     load_before = os.getloadavg()[0]
-    with tempfile.TemporaryDirectory(prefix="paidui-member-bench-") as name, \
-            location(backend, pg_url, Path(name)) as (url, schema):
+    with (
+        tempfile.TemporaryDirectory(prefix="paidui-member-bench-") as name,
+        location(backend, pg_url, Path(name)) as (url, schema),
+    ):
         tmp = Path(name)
         db = Database(url, schema=schema, pool_size=1)
         try:
@@ -135,9 +139,15 @@ def run(backend: str, n: int, requests: int, pg_url: str, verify: bool) -> dict[
                         raise RuntimeError(f"{path}: {r.status_code} {r.text[:300]}")
                     if i >= 5:
                         costs[key].append(elapsed)
-    return {"backend": backend, "entries": n, "seed_s": round(seeded, 1), "members_timed": members,
-            **{k: summary(v) for k, v in costs.items()}, "running_totals_differences": differences,
-            "load_avg": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
+    return {
+        "backend": backend,
+        "entries": n,
+        "seed_s": round(seeded, 1),
+        "members_timed": members,
+        **{k: summary(v) for k, v in costs.items()},
+        "running_totals_differences": differences,
+        "load_avg": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+    }
 
 
 def main() -> int:
@@ -154,11 +164,14 @@ def main() -> int:
         row = run(backend, args.entries, args.requests, args.pg_url, args.check)
         rows.append(row)
         if not args.json:
-            figures = "  |  ".join(f"{k} p50 {row[k]['p50_ms']} ms p99 {row[k]['p99_ms']} ms"
-                                   for k in ("member_page", "store_report_1_day", "store_report_60_days",
-                                             "store_queue", "health"))
-            print(f"{backend:10} entries={row['entries']} (seed {row['seed_s']} s)  {figures}  |  load "
-                  f"{row['load_avg']}", flush=True)
+            figures = "  |  ".join(
+                f"{k} p50 {row[k]['p50_ms']} ms p99 {row[k]['p99_ms']} ms"
+                for k in ("member_page", "store_report_1_day", "store_report_60_days", "store_queue", "health")
+            )
+            print(
+                f"{backend:10} entries={row['entries']} (seed {row['seed_s']} s)  {figures}  |  load {row['load_avg']}",
+                flush=True,
+            )
             if row["running_totals_differences"] is not None:
                 print(f"  running totals vs ledgers: {row['running_totals_differences'] or 'consistent'}")
     if args.json:

@@ -48,8 +48,17 @@ from tests.e2e.conftest import start_server  # noqa: E402
 from tests.server.support import Till, database_location, enrolment_code, paid, seed  # noqa: E402
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-TABLES = ("orders", "entries", "allocations", "rebate_ledger", "unallocated", "event_log", "cashier_stats",
-          "daily_stats", "settlement_daily")
+TABLES = (
+    "orders",
+    "entries",
+    "allocations",
+    "rebate_ledger",
+    "unallocated",
+    "event_log",
+    "cashier_stats",
+    "daily_stats",
+    "settlement_daily",
+)
 
 
 def _seed(db: Database) -> None:
@@ -74,11 +83,18 @@ def through_http(db: Database, url: str, *, events: int, terminals: int, batch: 
         rng = random.Random(i)
         till = Till(http, name=f"bench {i}")
         assert till.enroll(enrolment_code(db, "S1", now=now)).status_code == 200
-        evs = [till.event(paid("C1", rng.randrange(100, 50_000),
-                               member=f"m{rng.randrange(100)}" if rng.random() < 0.8 else None, at=now))
-               for _ in range(per)]
-        bodies = [json.dumps({"protocol": 1, "events": evs[k : k + batch]}).encode()
-                  for k in range(0, len(evs), batch)]
+        evs = [
+            till.event(
+                paid(
+                    "C1",
+                    rng.randrange(100, 50_000),
+                    member=f"m{rng.randrange(100)}" if rng.random() < 0.8 else None,
+                    at=now,
+                )
+            )
+            for _ in range(per)
+        ]
+        bodies = [json.dumps({"protocol": 1, "events": evs[k : k + batch]}).encode() for k in range(0, len(evs), batch)]
         prepared.append((till, bodies))
     latencies: list[float] = []
     resent = [0]
@@ -117,9 +133,14 @@ def through_http(db: Database, url: str, *, events: int, terminals: int, batch: 
     if errors:
         raise RuntimeError(errors[0])
     total = per * terminals
-    return {"events": total, "seconds": round(elapsed, 2), "events_per_s": round(total / elapsed, 1),
-            "batch_p50_ms": round(statistics.median(latencies) * 1000, 1),
-            "batch_p99_ms": round(_quantile(latencies, 0.99) * 1000, 1), "batches_resent": resent[0]}
+    return {
+        "events": total,
+        "seconds": round(elapsed, 2),
+        "events_per_s": round(total / elapsed, 1),
+        "batch_p50_ms": round(statistics.median(latencies) * 1000, 1),
+        "batch_p99_ms": round(_quantile(latencies, 0.99) * 1000, 1),
+        "batches_resent": resent[0],
+    }
 
 
 # ------------------------------------------------------------------------------------------------ the ceiling
@@ -145,8 +166,10 @@ def capture(db: Database) -> tuple[list[dict[str, Any]], dict[str, list[str]], l
     """The rows the server wrote, grouped per event in the order the server applied them."""
     raw = db.engine.raw_connection()
     try:
-        cols = {t: _columns(raw, t) for t in ("orders", "entries", "allocations", "rebate_ledger", "unallocated",
-                                              "event_log")}
+        cols = {
+            t: _columns(raw, t)
+            for t in ("orders", "entries", "allocations", "rebate_ledger", "unallocated", "event_log")
+        }
         col = {t: {c: i for i, c in enumerate(cs)} for t, cs in cols.items()}
         orders = _rows(raw, "SELECT * FROM orders ORDER BY received_at")
         entries = {r[col["entries"]["order_id"]]: r for r in _rows(raw, "SELECT * FROM entries")}
@@ -170,8 +193,16 @@ def capture(db: Database) -> tuple[list[dict[str, Any]], dict[str, list[str]], l
     events = []
     for o in orders:
         order_id = o[col["orders"]["order_id"]]
-        events.append({"order": o, "entry": entries.get(order_id), "allocations": allocations[order_id],
-                       "ledger": ledger[order_id], "kept": kept[order_id], "log": logged[order_id]})
+        events.append(
+            {
+                "order": o,
+                "entry": entries.get(order_id),
+                "allocations": allocations[order_id],
+                "ledger": ledger[order_id],
+                "kept": kept[order_id],
+                "log": logged[order_id],
+            }
+        )
     return events, cols, terminals
 
 
@@ -179,8 +210,14 @@ def _insert(table: str, cols: list[str], ph: str) -> str:
     return f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join([ph] * len(cols))})"
 
 
-def plain_sql(db: Database, events: list[dict[str, Any]], cols: dict[str, list[str]],
-              terminals: list[tuple[Any, ...]], *, connections: int) -> dict[str, Any]:
+def plain_sql(
+    db: Database,
+    events: list[dict[str, Any]],
+    cols: dict[str, list[str]],
+    terminals: list[tuple[Any, ...]],
+    *,
+    connections: int,
+) -> dict[str, Any]:
     sqlite = db.is_sqlite
     ph = "?" if sqlite else "%s"
     raw = db.engine.raw_connection()
@@ -199,35 +236,35 @@ def plain_sql(db: Database, events: list[dict[str, Any]], cols: dict[str, list[s
     sql = {
         "log": _insert("event_log", cols["event_log"], ph),
         "through": f"UPDATE terminals SET applied_through = applied_through + 1, last_seen_at = {ph} "
-                   f"WHERE terminal_id = {ph}",
+        f"WHERE terminal_id = {ph}",
         "lock": "SELECT head_seq, carry_fen FROM queues WHERE key = 'cashier:ALL'" + ("" if sqlite else " FOR UPDATE"),
         "order": _insert("orders", cols["orders"], ph),
         "entry": _insert("entries", entry_cols, ph),
         "head": f"SELECT seq, entitlement_fen, paid_fen FROM entries WHERE cashier_id = {ph} AND status = 'waiting' "
-                f"AND seq >= {ph} ORDER BY seq LIMIT 1",
+        f"AND seq >= {ph} ORDER BY seq LIMIT 1",
         "pay": f"UPDATE entries SET paid_fen = paid_fen + {ph}, status = CASE WHEN paid_fen + {ph} = entitlement_fen "
-               f"THEN 'completed' ELSE status END WHERE seq = {ph}",
+        f"THEN 'completed' ELSE status END WHERE seq = {ph}",
         "alloc": _insert("allocations", [c for c in cols["allocations"] if c != "id"], ph),
         "ledger": _insert("rebate_ledger", [c for c in cols["rebate_ledger"] if c != "id"], ph),
         "kept": _insert("unallocated", [c for c in cols["unallocated"] if c != "id"], ph),
         "queue": f"UPDATE queues SET head_seq = {ph}, version = version + 1 WHERE key = 'cashier:ALL'",
         "cashier": f"INSERT INTO cashier_stats (cashier_id, store_id, waiting_count, outstanding_fen, eligible_count, "
-                   f"version) VALUES ({ph}, {ph}, {ph}, {ph}, {ph}, 1) ON CONFLICT (cashier_id) DO UPDATE SET "
-                   "waiting_count = cashier_stats.waiting_count + excluded.waiting_count, outstanding_fen = "
-                   "cashier_stats.outstanding_fen + excluded.outstanding_fen, eligible_count = "
-                   "cashier_stats.eligible_count + excluded.eligible_count, version = cashier_stats.version + 1",
+        f"version) VALUES ({ph}, {ph}, {ph}, {ph}, {ph}, 1) ON CONFLICT (cashier_id) DO UPDATE SET "
+        "waiting_count = cashier_stats.waiting_count + excluded.waiting_count, outstanding_fen = "
+        "cashier_stats.outstanding_fen + excluded.outstanding_fen, eligible_count = "
+        "cashier_stats.eligible_count + excluded.eligible_count, version = cashier_stats.version + 1",
         "daily": f"INSERT INTO daily_stats (store_id, day, orders_count, sales_fen, contributions_fen, payouts_fen, "
-                 f"kept_fen, entries_created, entries_completed, entitlement_created_fen) VALUES "
-                 f"({', '.join([ph] * 10)}) ON CONFLICT (store_id, day) DO UPDATE SET orders_count = "
-                 "daily_stats.orders_count + excluded.orders_count, sales_fen = daily_stats.sales_fen + "
-                 "excluded.sales_fen, contributions_fen = daily_stats.contributions_fen + excluded.contributions_fen, "
-                 "payouts_fen = daily_stats.payouts_fen + excluded.payouts_fen, kept_fen = daily_stats.kept_fen + "
-                 "excluded.kept_fen, entries_created = daily_stats.entries_created + excluded.entries_created, "
-                 "entries_completed = daily_stats.entries_completed + excluded.entries_completed, "
-                 "entitlement_created_fen = daily_stats.entitlement_created_fen + excluded.entitlement_created_fen",
+        f"kept_fen, entries_created, entries_completed, entitlement_created_fen) VALUES "
+        f"({', '.join([ph] * 10)}) ON CONFLICT (store_id, day) DO UPDATE SET orders_count = "
+        "daily_stats.orders_count + excluded.orders_count, sales_fen = daily_stats.sales_fen + "
+        "excluded.sales_fen, contributions_fen = daily_stats.contributions_fen + excluded.contributions_fen, "
+        "payouts_fen = daily_stats.payouts_fen + excluded.payouts_fen, kept_fen = daily_stats.kept_fen + "
+        "excluded.kept_fen, entries_created = daily_stats.entries_created + excluded.entries_created, "
+        "entries_completed = daily_stats.entries_completed + excluded.entries_completed, "
+        "entitlement_created_fen = daily_stats.entitlement_created_fen + excluded.entitlement_created_fen",
         "settle": f"INSERT INTO settlement_daily (day, from_store_id, to_store_id, amount_fen) VALUES ({ph}, {ph}, "
-                  f"{ph}, {ph}) ON CONFLICT (day, from_store_id, to_store_id) DO UPDATE SET amount_fen = "
-                  "settlement_daily.amount_fen + excluded.amount_fen",
+        f"{ph}, {ph}) ON CONFLICT (day, from_store_id, to_store_id) DO UPDATE SET amount_fen = "
+        "settlement_daily.amount_fen + excluded.amount_fen",
     }
     entitlement = {ev["entry"][e_["seq"]]: ev["entry"][e_["entitlement_fen"]] for ev in events if ev["entry"]}
 
@@ -270,9 +307,21 @@ def plain_sql(db: Database, events: list[dict[str, Any]], cols: dict[str, list[s
         cur.execute(sql["queue"], (head,))
         cur.execute(sql["cashier"], ("C1", "S1", waiting, outstanding, waiting))
         payouts = sum(a[a_["amount_fen"]] for a in ev["allocations"])
-        cur.execute(sql["daily"], ("S1", day_of(o[o_["received_at"]]), 1, o[o_["paid_fen"]],
-                                   o[o_["contribution_fen"]], payouts, sum(r[u_["amount_fen"]] for r in ev["kept"]),
-                                   1 if entry is not None else 0, completed, outstanding if entry is not None else 0))
+        cur.execute(
+            sql["daily"],
+            (
+                "S1",
+                day_of(o[o_["received_at"]]),
+                1,
+                o[o_["paid_fen"]],
+                o[o_["contribution_fen"]],
+                payouts,
+                sum(r[u_["amount_fen"]] for r in ev["kept"]),
+                1 if entry is not None else 0,
+                completed,
+                outstanding if entry is not None else 0,
+            ),
+        )
         if payouts:
             cur.execute(sql["settle"], (day_of(o[o_["received_at"]]), "S1", "S1", payouts))
         if sqlite:
@@ -308,9 +357,13 @@ def plain_sql(db: Database, events: list[dict[str, Any]], cols: dict[str, list[s
     for th in threads:
         th.join()
     elapsed = time.perf_counter() - started
-    return {"events": len(events), "seconds": round(elapsed, 2), "events_per_s": round(len(events) / elapsed, 1),
-            "event_p50_ms": round(statistics.median(costs) * 1000, 2),
-            "event_p99_ms": round(_quantile(costs, 0.99) * 1000, 2)}
+    return {
+        "events": len(events),
+        "seconds": round(elapsed, 2),
+        "events_per_s": round(len(events) / elapsed, 1),
+        "event_p50_ms": round(statistics.median(costs) * 1000, 2),
+        "event_p99_ms": round(_quantile(costs, 0.99) * 1000, 2),
+    }
 
 
 def counts(db: Database) -> dict[str, int]:
@@ -328,8 +381,10 @@ def run(backend: str, workers: int, events: int, batch: int, per_process: int = 
         tmp = Path(name)
         (tmp / "server").mkdir()
         (tmp / "ceiling").mkdir()
-        with database_location(backend, tmp / "server") as (url, schema), \
-                serving(tmp / "server", url, schema, workers=workers) as served:
+        with (
+            database_location(backend, tmp / "server") as (url, schema),
+            serving(tmp / "server", url, schema, workers=workers) as served,
+        ):
             _seed(served.db)
             http = through_http(served.db, served.url, events=events, terminals=per_process * workers, batch=batch)
             captured, cols, terminals = capture(served.db)
@@ -343,10 +398,18 @@ def run(backend: str, workers: int, events: int, batch: int, per_process: int = 
                 ceiling_counts = counts(db)
             finally:
                 db.dispose()
-    return {"backend": backend, "processes": workers, "terminals": per_process * workers, "batch": batch, "http": http,
-            "plain_sql": ceiling, "fraction_of_ceiling": round(http["events_per_s"] / ceiling["events_per_s"], 3),
-            "rows_server": server_counts, "rows_plain_sql": ceiling_counts,
-            "load_avg": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
+    return {
+        "backend": backend,
+        "processes": workers,
+        "terminals": per_process * workers,
+        "batch": batch,
+        "http": http,
+        "plain_sql": ceiling,
+        "fraction_of_ceiling": round(http["events_per_s"] / ceiling["events_per_s"], 3),
+        "rows_server": server_counts,
+        "rows_plain_sql": ceiling_counts,
+        "load_avg": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+    }
 
 
 def main() -> int:
@@ -364,10 +427,13 @@ def main() -> int:
         rows.append(row)
         if not args.json:
             h, c = row["http"], row["plain_sql"]
-            print(f"{backend:10} {workers} process(es), {row['terminals']} terminals: HTTP {h['events_per_s']} "
-                  f"events/s (batch of {args.batch} p50 {h['batch_p50_ms']} ms, p99 {h['batch_p99_ms']} ms)  |  "
-                  f"plain SQL, {workers} connection(s): {c['events_per_s']} events/s (p99 {c['event_p99_ms']} ms)  "
-                  f"|  fraction {row['fraction_of_ceiling']}  |  load {row['load_avg']}", flush=True)
+            print(
+                f"{backend:10} {workers} process(es), {row['terminals']} terminals: HTTP {h['events_per_s']} "
+                f"events/s (batch of {args.batch} p50 {h['batch_p50_ms']} ms, p99 {h['batch_p99_ms']} ms)  |  "
+                f"plain SQL, {workers} connection(s): {c['events_per_s']} events/s (p99 {c['event_p99_ms']} ms)  "
+                f"|  fraction {row['fraction_of_ceiling']}  |  load {row['load_avg']}",
+                flush=True,
+            )
             same = {t: (row["rows_server"][t], row["rows_plain_sql"][t]) for t in TABLES}
             print(f"  rows (server, plain SQL): {same}", flush=True)
     if args.json:

@@ -50,9 +50,17 @@ def run(backend: str, events: int, batch: int, terminals: int, workers: int) -> 
                 with httpx.Client(base_url=served.url, timeout=120) as http:
                     till = Till(http)
                     till.enroll(enrolment_code(served.db, "S1", now=now))
-                    evs = [till.event(paid("C1", rng.randrange(100, 50_000),
-                                           member=f"m{rng.randrange(100)}" if rng.random() < 0.8 else None,
-                                           at=dt.datetime.now(dt.UTC))) for _ in range(per_terminal)]
+                    evs = [
+                        till.event(
+                            paid(
+                                "C1",
+                                rng.randrange(100, 50_000),
+                                member=f"m{rng.randrange(100)}" if rng.random() < 0.8 else None,
+                                at=dt.datetime.now(dt.UTC),
+                            )
+                        )
+                        for _ in range(per_terminal)
+                    ]
                     barrier.wait()
                     for k in range(0, len(evs), batch):
                         pending = evs[k : k + batch]
@@ -76,9 +84,11 @@ def run(backend: str, events: int, batch: int, terminals: int, workers: int) -> 
             elapsed = time.perf_counter() - started
             total = per_terminal * terminals
             q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else latencies * 99
-            print(f"{backend}, {workers} process(es), {terminals} terminal(s), batches of {batch}: {total} events in "
-                  f"{elapsed:.1f} s = {total / elapsed:.0f} events/s; batch p50 {q[49] * 1000:.0f} ms, "
-                  f"p99 {q[98] * 1000:.0f} ms")
+            print(
+                f"{backend}, {workers} process(es), {terminals} terminal(s), batches of {batch}: {total} events in "
+                f"{elapsed:.1f} s = {total / elapsed:.0f} events/s; batch p50 {q[49] * 1000:.0f} ms, "
+                f"p99 {q[98] * 1000:.0f} ms"
+            )
 
 
 def main() -> None:

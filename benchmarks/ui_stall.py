@@ -48,9 +48,11 @@ class StallResult:
     sync_attempts: int
 
     def line(self) -> str:
-        return (f"{self.mode:9s} sales={self.sales} ticks={self.ticks} stall p50={self.p50_ms:.1f} ms "
-                f"p99={self.p99_ms:.1f} ms max={self.max_ms:.1f} ms pending_at_end={self.pending_at_end} "
-                f"sync_attempts={self.sync_attempts}")
+        return (
+            f"{self.mode:9s} sales={self.sales} ticks={self.ticks} stall p50={self.p50_ms:.1f} ms "
+            f"p99={self.p99_ms:.1f} ms max={self.max_ms:.1f} ms pending_at_end={self.pending_at_end} "
+            f"sync_attempts={self.sync_attempts}"
+        )
 
 
 def enrolled_till(data_dir: Path, server_url: str, code: str):  # type: ignore[no-untyped-def]
@@ -62,16 +64,35 @@ def enrolled_till(data_dir: Path, server_url: str, code: str):  # type: ignore[n
     store = MemoryStore()
     with httpx.Client(base_url=server_url, timeout=10) as http:
         client = SyncClient(http)
-        info = enroll(engine=engine, secrets_store=store, client=client, server_url=server_url, code=code,
-                      name="bench", manager_pin="1234")
+        info = enroll(
+            engine=engine,
+            secrets_store=store,
+            client=client,
+            server_url=server_url,
+            code=code,
+            name="bench",
+            manager_pin="1234",
+        )
         SyncEngine(engine=engine, client=client, clock=system_clock).pull_all()
     secrets = store.load()
     assert secrets is not None
     return db, engine, info, secrets, signer_for(info, secrets, system_clock)
 
 
-def measure(*, mode: str, db: Path, engine, info, secrets, signer, sync_url: str, data_dir: Path,  # type: ignore
-            sales: int, interval_ms: int = 250, timeout_s: float = 10.0) -> StallResult:
+def measure(
+    *,
+    mode: str,
+    db: Path,
+    engine,
+    info,
+    secrets,
+    signer,
+    sync_url: str,
+    data_dir: Path,  # type: ignore
+    sales: int,
+    interval_ms: int = 250,
+    timeout_s: float = 10.0,
+) -> StallResult:
     """Drive `sales` keyboard checkouts through the real window while the worker talks to `sync_url`."""
     from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
     from PySide6.QtTest import QTest
@@ -85,12 +106,17 @@ def measure(*, mode: str, db: Path, engine, info, secrets, signer, sync_url: str
     from cashier_app.ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication([])
-    ctx = AppContext(engine=engine, info=info, signer=signer, clock=system_clock, options=Options(data_dir),
-                     data_dir=data_dir)
-    worker = SyncWorker(db_path=db, http_factory=lambda: httpx.Client(base_url=sync_url,
-                                                                      timeout=httpx.Timeout(timeout_s, connect=3)),
-                        credential=secrets.credential, clock=system_clock, interval_s=1.0,
-                        backoff=Backoff(base=0.5, cap=4.0, rng=random.Random(4)))
+    ctx = AppContext(
+        engine=engine, info=info, signer=signer, clock=system_clock, options=Options(data_dir), data_dir=data_dir
+    )
+    worker = SyncWorker(
+        db_path=db,
+        http_factory=lambda: httpx.Client(base_url=sync_url, timeout=httpx.Timeout(timeout_s, connect=3)),
+        credential=secrets.credential,
+        clock=system_clock,
+        interval_s=1.0,
+        backoff=Backoff(base=0.5, cap=4.0, rng=random.Random(4)),
+    )
     controller = SyncController(worker)
     attempts = [0]
     last_pending = [0]
@@ -185,8 +211,18 @@ def main(argv: list[str] | None = None) -> int:
                 else:
                     url = f"http://127.0.0.1:{free_port()}"
                 try:
-                    result = measure(mode=mode, db=db, engine=engine, info=info, secrets=secrets, signer=signer,
-                                     sync_url=url, data_dir=data, sales=args.sales, timeout_s=args.delay + 2)
+                    result = measure(
+                        mode=mode,
+                        db=db,
+                        engine=engine,
+                        info=info,
+                        secrets=secrets,
+                        signer=signer,
+                        sync_url=url,
+                        data_dir=data,
+                        sales=args.sales,
+                        timeout_s=args.delay + 2,
+                    )
                 finally:
                     if proxy is not None:
                         proxy.close()

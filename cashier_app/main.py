@@ -1,8 +1,8 @@
 """`paidui-cashier`: compose the app (options, translations, database, credentials, sync worker, windows) and run.
 
-    paidui-cashier [--server URL] [--data-dir DIR] [--lang zh_CN|en] [--enroll-code CODE --manager-pin PIN]
-                   [--escpos tcp://host:9100|/dev/usb/lp0|file:///path]
-    paidui-cashier --self-test      start offscreen, open the main window, exit 0 (used by packaging)
+paidui-cashier [--server URL] [--data-dir DIR] [--lang zh_CN|en] [--enroll-code CODE --manager-pin PIN]
+               [--escpos tcp://host:9100|/dev/usb/lp0|file:///path]
+paidui-cashier --self-test      start offscreen, open the main window, exit 0 (used by packaging)
 """
 
 from __future__ import annotations
@@ -52,12 +52,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--manager-pin", help="the manager PIN to set at enrolment (4-12 digits)")
     p.add_argument("--till-name", default="Till 1")
     p.add_argument("--force-migrate", action="store_true", help="migrate even while unsent sales wait (backed up)")
-    p.add_argument("--insecure-credential-file", action="store_true",
-                   help="DEMO ONLY, on a machine without an OS keyring: keep the credential in a plain file")
+    p.add_argument(
+        "--insecure-credential-file",
+        action="store_true",
+        help="DEMO ONLY, on a machine without an OS keyring: keep the credential in a plain file",
+    )
     p.add_argument("--no-customer-window", action="store_true")
-    p.add_argument("--escpos", metavar="URL", type=_printer_target,
-                   help="ESC/POS receipt printer for this run: tcp://host:9100, /dev/usb/lp0 or file:///path "
-                        "(\"\" for none); default: the escpos/printer setting")
+    p.add_argument(
+        "--escpos",
+        metavar="URL",
+        type=_printer_target,
+        help="ESC/POS receipt printer for this run: tcp://host:9100, /dev/usb/lp0 or file:///path "
+        '("" for none); default: the escpos/printer setting',
+    )
     p.add_argument("--self-test", action="store_true", help="start offscreen, open the main window, exit 0")
     return p.parse_args(argv)
 
@@ -67,8 +74,9 @@ def _printer_target(text: str) -> str:
         try:
             open_printer(text)
         except PrinterError as exc:
-            raise argparse.ArgumentTypeError(f"not a printer address ({exc.detail}); use tcp://host:9100, "
-                                             "/dev/usb/lp0 or file:///path") from None
+            raise argparse.ArgumentTypeError(
+                f"not a printer address ({exc.detail}); use tcp://host:9100, /dev/usb/lp0 or file:///path"
+            ) from None
     return text
 
 
@@ -133,8 +141,9 @@ def main(argv: list[str] | None = None) -> int:
 
     app.setWindowIcon(QIcon(str(Path(__file__).resolve().parent / "resources" / "paidui-cashier.png")))
     interactive = not args.self_test
-    data_dir: Path = args.data_dir or (Path(tempfile.mkdtemp(prefix="paidui-selftest-")) if args.self_test
-                                       else default_data_dir())
+    data_dir: Path = args.data_dir or (
+        Path(tempfile.mkdtemp(prefix="paidui-selftest-")) if args.self_test else default_data_dir()
+    )
     data_dir.mkdir(parents=True, exist_ok=True)
     options = Options(data_dir)
     language = args.lang or options.get(LANGUAGE)
@@ -145,13 +154,29 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = migrate(db_path, force=args.force_migrate)
     except MigrationRefused as exc:
-        return _fail(app, title, app.translate("Main", "The database needs an upgrade but %1 sales are not synced "
-                                               "yet. Sync first, or start with --force-migrate (a backup is "
-                                               "made).").replace("%1", str(exc.pending)), interactive=interactive)
+        return _fail(
+            app,
+            title,
+            app.translate(
+                "Main",
+                "The database needs an upgrade but %1 sales are not synced "
+                "yet. Sync first, or start with --force-migrate (a backup is "
+                "made).",
+            ).replace("%1", str(exc.pending)),
+            interactive=interactive,
+        )
     except DatabaseTooNew as exc:
-        return _fail(app, title, app.translate("Main", "This database was written by a newer version of the "
-                                               "cashier app (revision %1). Install that version again; nothing "
-                                               "was changed.").replace("%1", exc.current), interactive=interactive)
+        return _fail(
+            app,
+            title,
+            app.translate(
+                "Main",
+                "This database was written by a newer version of the "
+                "cashier app (revision %1). Install that version again; nothing "
+                "was changed.",
+            ).replace("%1", exc.current),
+            interactive=interactive,
+        )
     if result.backup:
         log.info("database migrated %s -> %s; backup at %s", result.before, result.after, result.backup)
     engine = make_engine(db_path)
@@ -167,14 +192,29 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _keyring_refused(app: QCoreApplication, title: str, exc: Exception, *, interactive: bool) -> int:
-    return _fail(app, title, app.translate(
-        "Main", "This computer has no secure credential store (OS keyring), so the till's credential "
-        "cannot be kept safely. Install or unlock a keyring (e.g. GNOME Keyring / KWallet) and start "
-        "again. Details: %1").replace("%1", str(exc)), interactive=interactive)
+    return _fail(
+        app,
+        title,
+        app.translate(
+            "Main",
+            "This computer has no secure credential store (OS keyring), so the till's credential "
+            "cannot be kept safely. Install or unlock a keyring (e.g. GNOME Keyring / KWallet) and start "
+            "again. Details: %1",
+        ).replace("%1", str(exc)),
+        interactive=interactive,
+    )
 
 
-def _run(app: QCoreApplication, args: argparse.Namespace, *, engine: Engine, db_path: Path, data_dir: Path,
-         options: Options, title: str) -> int:
+def _run(
+    app: QCoreApplication,
+    args: argparse.Namespace,
+    *,
+    engine: Engine,
+    db_path: Path,
+    data_dir: Path,
+    options: Options,
+    title: str,
+) -> int:
     """Enrol if need be, then run the till until it is closed.
 
     At an ordinary start (enrolled) the window comes first: the secrets are read by the sync worker, on its thread,
@@ -205,8 +245,9 @@ def _run(app: QCoreApplication, args: argparse.Namespace, *, engine: Engine, db_
             if enrolled is None:
                 return 1
             info, secrets = enrolled
-        window, code = _run_till(app, args, engine=engine, db_path=db_path, data_dir=data_dir, options=options,
-                                 info=info, secrets=secrets)
+        window, code = _run_till(
+            app, args, engine=engine, db_path=db_path, data_dir=data_dir, options=options, info=info, secrets=secrets
+        )
         problem = window.credential_error
         if problem is None:
             return code
@@ -225,8 +266,15 @@ def _enrol(args: argparse.Namespace, *, engine: Engine, data_dir: Path) -> tuple
         from .core.sync_client import SyncClient
 
         with http_factory(server, 15.0) as http:
-            return enroll(engine=engine, secrets_store=store, client=SyncClient(http), server_url=server,
-                          code=code, name=name, manager_pin=pin)
+            return enroll(
+                engine=engine,
+                secrets_store=store,
+                client=SyncClient(http),
+                server_url=server,
+                code=code,
+                name=name,
+                manager_pin=pin,
+            )
 
     if args.enroll_code and args.server:
         info = do_enroll(args.server, args.enroll_code, args.till_name, args.manager_pin)
@@ -242,16 +290,31 @@ def _enrol(args: argparse.Namespace, *, engine: Engine, data_dir: Path) -> tuple
     return info, secrets
 
 
-def _run_till(app: QCoreApplication, args: argparse.Namespace, *, engine: Engine, db_path: Path, data_dir: Path,
-              options: Options, info: TerminalInfo, secrets: Secrets | None) -> tuple[MainWindow, int]:
+def _run_till(
+    app: QCoreApplication,
+    args: argparse.Namespace,
+    *,
+    engine: Engine,
+    db_path: Path,
+    data_dir: Path,
+    options: Options,
+    info: TerminalInfo,
+    secrets: Secrets | None,
+) -> tuple[MainWindow, int]:
     from .sync_worker import SyncController, SyncWorker
     from .ui.context import AppContext
     from .ui.customer_window import CustomerWindow
     from .ui.main_window import MainWindow
 
     clock = system_clock
-    ctx = AppContext(engine=engine, info=info, signer=signer_for(info, secrets, clock) if secrets else None,
-                     clock=clock, options=options, data_dir=data_dir)
+    ctx = AppContext(
+        engine=engine,
+        info=info,
+        signer=signer_for(info, secrets, clock) if secrets else None,
+        clock=clock,
+        options=options,
+        data_dir=data_dir,
+    )
     controller = None
     if not args.self_test:
         server, insecure = info.server_url, args.insecure_credential_file
@@ -260,10 +323,14 @@ def _run_till(app: QCoreApplication, args: argparse.Namespace, *, engine: Engine
         def load_secrets() -> Secrets | None:  # on the worker's thread: the keyring's I/O stays off the UI thread
             return secrets_store(data_dir, insecure=insecure).load()
 
-        worker = SyncWorker(db_path=db_path, http_factory=lambda: http_factory(server, timeout),
-                            credential=secrets.credential if secrets else None,
-                            load_secrets=None if secrets else load_secrets, clock=clock,
-                            interval_s=float(options.get(SYNC_INTERVAL_S)))
+        worker = SyncWorker(
+            db_path=db_path,
+            http_factory=lambda: http_factory(server, timeout),
+            credential=secrets.credential if secrets else None,
+            load_secrets=None if secrets else load_secrets,
+            clock=clock,
+            interval_s=float(options.get(SYNC_INTERVAL_S)),
+        )
         controller = SyncController(worker)
     customer = None
     if options.get(CUSTOMER_WINDOW) and not args.no_customer_window:

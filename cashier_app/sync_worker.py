@@ -51,8 +51,14 @@ class SyncWorker(QObject):
     secrets_failed = Signal(object)  # the loader's exception (no usable keyring, SecretsMissing): nothing is sent
 
     def __init__(
-        self, *, db_path: Path, http_factory: HttpFactory, credential: str | None = None,
-        load_secrets: SecretsLoader | None = None, clock: Clock, interval_s: float = 15.0,
+        self,
+        *,
+        db_path: Path,
+        http_factory: HttpFactory,
+        credential: str | None = None,
+        load_secrets: SecretsLoader | None = None,
+        clock: Clock,
+        interval_s: float = 15.0,
         backoff: Backoff | None = None,
     ) -> None:
         """Give the `credential`, or `load_secrets` to read it (and the signing key) on the worker's thread."""
@@ -87,8 +93,9 @@ class SyncWorker(QObject):
             credential = secrets.credential
         self._engine = make_engine(self._db_path)
         self._http = self._http_factory()
-        self._sync = SyncEngine(engine=self._engine, client=SyncClient(self._http, credential=credential),
-                                clock=self._clock)
+        self._sync = SyncEngine(
+            engine=self._engine, client=SyncClient(self._http, credential=credential), clock=self._clock
+        )
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.run)
@@ -132,8 +139,9 @@ class SyncWorker(QObject):
 
     def _status(self, error: str | None, next_try: float | None) -> SyncStatus:
         with reading(self._engine) as conn:
-            return SyncStatus(self._online, pending_count(conn), attention_count(conn), self._last_sync, error,
-                              next_try)
+            return SyncStatus(
+                self._online, pending_count(conn), attention_count(conn), self._last_sync, error, next_try
+            )
 
     @Slot()
     def halt(self) -> None:

@@ -46,8 +46,24 @@ def translations() -> None:
 
 def build() -> float:
     started = time.monotonic()
-    subprocess.run([sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean", "--log-level", "WARN",
-                    "--distpath", str(DIST), "--workpath", str(WORK), str(SPEC)], cwd=ROOT, check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "PyInstaller",
+            "--noconfirm",
+            "--clean",
+            "--log-level",
+            "WARN",
+            "--distpath",
+            str(DIST),
+            "--workpath",
+            str(WORK),
+            str(SPEC),
+        ],
+        cwd=ROOT,
+        check=True,
+    )
     return time.monotonic() - started
 
 
@@ -77,8 +93,14 @@ def smoke_test(*, timeout: float = 120.0) -> str:
         env.pop("PYTHONPATH", None)
         env.pop("VIRTUAL_ENV", None)
         started = time.monotonic()
-        done = subprocess.run([str(EXE), "--self-test", "--data-dir", str(data)], cwd=data, env=env,
-                              capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(
+            [str(EXE), "--self-test", "--data-dir", str(data)],
+            cwd=data,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         took = time.monotonic() - started
         if done.returncode != 0:
             raise SystemExit(f"smoke test failed (exit {done.returncode}):\n{done.stdout}\n{done.stderr}")

@@ -34,8 +34,10 @@ def sources() -> list[str]:
 
 
 def lupdate(ts: Path) -> None:
-    subprocess.run([tool("pyside6-lupdate"), "-silent", "-no-obsolete", "-locations", "none", *sources(), "-ts",
-                    str(ts)], check=True)
+    subprocess.run(
+        [tool("pyside6-lupdate"), "-silent", "-no-obsolete", "-locations", "none", *sources(), "-ts", str(ts)],
+        check=True,
+    )
 
 
 def lrelease(ts: Path, qm: Path) -> None:
@@ -47,8 +49,11 @@ def untranslated(ts: Path) -> list[str]:
     for message in ET.parse(ts).getroot().iter("message"):
         source = message.findtext("source") or ""
         translation = message.find("translation")
-        if translation is None or not (translation.text or "").strip() or translation.get("type") in (
-                "unfinished", "vanished", "obsolete"):
+        if (
+            translation is None
+            or not (translation.text or "").strip()
+            or translation.get("type") in ("unfinished", "vanished", "obsolete")
+        ):
             missing.append(source)
     return missing
 

@@ -72,17 +72,35 @@ def main(argv: list[str] | None = None) -> int:
             store = MemoryStore()
             with httpx.Client(base_url=server.url, timeout=10) as http:
                 client = SyncClient(http)
-                info = enroll(engine=engine, secrets_store=store, client=client, server_url=server.url,
-                              code=server.enrolment_code(), name="1号收银台", manager_pin="1234")
+                info = enroll(
+                    engine=engine,
+                    secrets_store=store,
+                    client=client,
+                    server_url=server.url,
+                    code=server.enrolment_code(),
+                    name="1号收银台",
+                    manager_pin="1234",
+                )
                 SyncEngine(engine=engine, client=client, clock=system_clock).pull_all()
             secrets = store.load()
             assert secrets is not None
-            worker = SyncWorker(db_path=db, http_factory=lambda: httpx.Client(base_url=server.url, timeout=5),
-                                credential=secrets.credential, clock=system_clock, interval_s=0.5,
-                                backoff=Backoff(base=0.2, cap=1.0, rng=random.Random(1)))
+            worker = SyncWorker(
+                db_path=db,
+                http_factory=lambda: httpx.Client(base_url=server.url, timeout=5),
+                credential=secrets.credential,
+                clock=system_clock,
+                interval_s=0.5,
+                backoff=Backoff(base=0.2, cap=1.0, rng=random.Random(1)),
+            )
             controller = SyncController(worker)
-            ctx = AppContext(engine=engine, info=info, signer=signer_for(info, secrets, system_clock),
-                             clock=system_clock, options=Options(data), data_dir=data)
+            ctx = AppContext(
+                engine=engine,
+                info=info,
+                signer=signer_for(info, secrets, system_clock),
+                clock=system_clock,
+                options=Options(data),
+                data_dir=data,
+            )
             customer = CustomerWindow()
             window = MainWindow(ctx, customer=customer, sync=controller)
             customer.set_store_name(window.store_name)

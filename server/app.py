@@ -70,12 +70,21 @@ def create_app(settings: ServerSettings | None = None, *, clock: Clock | None = 
     keys = KeyRing(settings.resolved_key_file)
     ingest = Ingest(db)
     svc = Services(
-        settings=settings, db=db, ingest=ingest, keys=keys, clock=clock,
-        push=PushService(db=db, ingest=ingest, keys=keys, clock=clock,
-                         member_page_ttl=dt.timedelta(days=settings.member_page_days)),
-        pull=PullService(db=db, clock=clock, snapshot_limit=settings.snapshot_limit,
-                         members_page=settings.members_page,
-                         member_code_ttl=dt.timedelta(seconds=settings.member_code_seconds)),
+        settings=settings,
+        db=db,
+        ingest=ingest,
+        keys=keys,
+        clock=clock,
+        push=PushService(
+            db=db, ingest=ingest, keys=keys, clock=clock, member_page_ttl=dt.timedelta(days=settings.member_page_days)
+        ),
+        pull=PullService(
+            db=db,
+            clock=clock,
+            snapshot_limit=settings.snapshot_limit,
+            members_page=settings.members_page,
+            member_code_ttl=dt.timedelta(seconds=settings.member_code_seconds),
+        ),
         auth_limiter=Limiter(Rate.per_minute(settings.rate_auth_per_minute)),
     )
     from .api.health import server_version

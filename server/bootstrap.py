@@ -15,7 +15,11 @@ from .services import users, values
 
 
 def initialise(
-    settings: ServerSettings, *, admin_username: str, admin_password: Callable[[], str], now: dt.datetime,
+    settings: ServerSettings,
+    *,
+    admin_username: str,
+    admin_password: Callable[[], str],
+    now: dt.datetime,
 ) -> list[str]:
     """Bring database and key file up; returns what was done, for the operator. `admin_password` is asked
     only when the admin user does not exist yet."""
@@ -40,8 +44,9 @@ def initialise(
         if not exists:
             password = admin_password()
             with db.connect() as conn:
-                users.add_user(conn, username=admin_username, password=password, role=users.HQ_ADMIN,
-                               store_id=None, now=now)
+                users.add_user(
+                    conn, username=admin_username, password=password, role=users.HQ_ADMIN, store_id=None, now=now
+                )
             done.append(f"headquarters admin {admin_username} created")
     finally:
         db.dispose()

@@ -29,9 +29,9 @@ def _admin(name: str) -> Handler:
     return run
 
 
-def _group(sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_: str) -> (
-    argparse._SubParsersAction[argparse.ArgumentParser]
-):
+def _group(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_: str
+) -> argparse._SubParsersAction[argparse.ArgumentParser]:
     parser = sub.add_parser(name, help=help_)
     return parser.add_subparsers(dest=f"{name}_command", required=True)
 

@@ -94,8 +94,12 @@ def init(args: argparse.Namespace) -> int:
     from .bootstrap import initialise
 
     settings = settings_of(args)
-    for line in initialise(settings, admin_username=args.admin_username, now=now(),
-                           admin_password=lambda: _password(args.admin_password, "headquarters admin")):
+    for line in initialise(
+        settings,
+        admin_username=args.admin_username,
+        now=now(),
+        admin_password=lambda: _password(args.admin_password, "headquarters admin"),
+    ):
         print(line)
     print(f"database ready: {make_url(settings.resolved_database_url).render_as_string(hide_password=True)}")
     return 0
@@ -116,8 +120,13 @@ def serve(args: argparse.Namespace) -> int:
     for name in ("host", "port", "workers"):
         os.environ[f"PAIDUI_{name.upper()}"] = str(getattr(settings, name))
     uvicorn.run(
-        "server.app:create_app_from_env", factory=True, host=settings.host, port=settings.port,
-        workers=settings.workers, log_level=settings.log_level, proxy_headers=True,
+        "server.app:create_app_from_env",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=settings.log_level,
+        proxy_headers=True,
     )
     return 0
 
@@ -173,15 +182,18 @@ def terminal_list(args: argparse.Namespace) -> int:
     for r in rows:
         state = "revoked" if r["revoked_at"] else "active"
         seen = r["last_seen_at"].isoformat(timespec="seconds") if r["last_seen_at"] else "never"
-        print(f"{r['terminal_id']}\t{r['store_id']}\t{state}\tlast seen {seen}\tsynced through {r['applied_through']}"
-              f"\tbacklog {r['backlog']}\t{r['name']}")
+        print(
+            f"{r['terminal_id']}\t{r['store_id']}\t{state}\tlast seen {seen}\tsynced through {r['applied_through']}"
+            f"\tbacklog {r['backlog']}\t{r['name']}"
+        )
     return 0
 
 
 def member_add(args: argparse.Namespace) -> int:
     with database(args) as db, db.connect() as conn:
-        member_id = members.add(conn, phone=args.phone, name=args.name, level=args.level, member_id=args.member_id,
-                                now=now())
+        member_id = members.add(
+            conn, phone=args.phone, name=args.name, level=args.level, member_id=args.member_id, now=now()
+        )
     print(member_id)
     return 0
 
@@ -211,8 +223,7 @@ def member_level(args: argparse.Namespace) -> int:
 def user_add(args: argparse.Namespace) -> int:
     password = _password(args.password, f"user {args.username}'s")
     with database(args) as db, db.connect() as conn:
-        users.add_user(conn, username=args.username, password=password, role=args.role, store_id=args.store,
-                       now=now())
+        users.add_user(conn, username=args.username, password=password, role=args.role, store_id=args.store, now=now())
     print(f"user {args.username} ({args.role}{' of ' + args.store if args.store else ''}) added")
     return 0
 
@@ -222,13 +233,16 @@ def user_add(args: argparse.Namespace) -> int:
 
 def _settings_doc(conn: Connection, store: str | None) -> dict[str, Any]:
     row = conn.execute(select(t.SettingsRow).where(t.SettingsRow.id == 1)).one()
-    doc: dict[str, Any] = {"version": int(row.version),
-                           "base": parse_base(json.loads(row.base_json or "{}")).model_dump(mode="json")}
+    doc: dict[str, Any] = {
+        "version": int(row.version),
+        "base": parse_base(json.loads(row.base_json or "{}")).model_dump(mode="json"),
+    }
     query = select(t.Store.store_id, t.Store.settings_json).order_by(t.Store.store_id)
     if store is not None:
         query = query.where(t.Store.store_id == store)
-    doc["stores"] = {sid: parse_store(json.loads(raw or "{}")).model_dump(mode="json")
-                     for sid, raw in conn.execute(query)}
+    doc["stores"] = {
+        sid: parse_store(json.loads(raw or "{}")).model_dump(mode="json") for sid, raw in conn.execute(query)
+    }
     if store is not None and not doc["stores"]:
         raise CliError(f"no store {store}")
     return doc
@@ -265,8 +279,9 @@ def settings_set(args: argparse.Namespace) -> int:
     if args.replace:  # a whole document: what it leaves out goes back to the default
         change = (parse_store(change) if args.store else parse_base(change)).model_dump(mode="json")
     actor = args.actor or f"cli:{getpass.getuser()}"
-    command = ChangeSettings(at=now(), base=None if args.store else change,
-                             stores={args.store: change} if args.store else {}, actor=actor)
+    command = ChangeSettings(
+        at=now(), base=None if args.store else change, stores={args.store: change} if args.store else {}, actor=actor
+    )
     with database(args) as db:
         Ingest(db).apply(command)
         with db.connect() as conn:
@@ -279,7 +294,8 @@ def settings_history(args: argparse.Namespace) -> int:
     h = t.SettingsHistory
     with database(args) as db, db.connect() as conn:
         rows = conn.execute(
-            select(h.at, h.actor, h.scope, h.version, h.before_json, h.after_json).order_by(h.id.desc())
+            select(h.at, h.actor, h.scope, h.version, h.before_json, h.after_json)
+            .order_by(h.id.desc())
             .limit(args.limit)
         ).all()
     out = []
@@ -288,8 +304,9 @@ def settings_history(args: argparse.Namespace) -> int:
         before = parse(json.loads(r.before_json or "{}")).model_dump(mode="json")
         after = parse(json.loads(r.after_json)).model_dump(mode="json")
         changed = {k: after.get(k) for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)}
-        out.append({"at": r.at.isoformat(), "actor": r.actor, "scope": r.scope, "version": r.version,
-                    "changed": changed})
+        out.append(
+            {"at": r.at.isoformat(), "actor": r.actor, "scope": r.scope, "version": r.version, "changed": changed}
+        )
     _emit(out)
     return 0
 
@@ -307,8 +324,10 @@ def keys_rotate(args: argparse.Namespace) -> int:
             keyfile.publish(conn, rotated)  # terminals may learn the public half before the file changes
         keyfile.write_key_file(path, rotated)
     fresh = rotated[-1]
-    print(f"new signing key {fresh.kid}, signing from {fresh.activates_at.isoformat(timespec='seconds')}; "
-          f"the previous key stays valid for the codes and links it signed")
+    print(
+        f"new signing key {fresh.kid}, signing from {fresh.activates_at.isoformat(timespec='seconds')}; "
+        f"the previous key stays valid for the codes and links it signed"
+    )
     return 0
 
 
@@ -320,8 +339,9 @@ def backup(args: argparse.Namespace) -> int:
         plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
         schema = f" --schema={settings.database_schema}" if settings.database_schema else ""
         print(f"pg_dump --format=custom{schema} --file={dest} '{plain}'")
-        print("(PostgreSQL: run the command above; restore with pg_restore. Back up the key file too.)",
-              file=sys.stderr)
+        print(
+            "(PostgreSQL: run the command above; restore with pg_restore. Back up the key file too.)", file=sys.stderr
+        )
         return 0
     if dest.exists():
         raise CliError(f"{dest} exists already; choose a new file")

@@ -112,8 +112,14 @@ def open_demo(data_dir: Path, *, reset: bool, seed: int) -> tuple[Demo, bool]:
     state_file = data_dir / "demo.json"
     if data_dir.exists() and (reset or not state_file.exists()):
         leftovers = {p.name for p in data_dir.iterdir()}
-        if not reset and leftovers - {"paidui.db", "paidui.db-wal", "paidui.db-shm", "paidui.toml",
-                                      "signing-keys.json", "server.log"}:
+        if not reset and leftovers - {
+            "paidui.db",
+            "paidui.db-wal",
+            "paidui.db-shm",
+            "paidui.toml",
+            "signing-keys.json",
+            "server.log",
+        }:
             sys.exit(f"{data_dir} is not a finished demo folder; use --reset to replace it or another --data-dir")
         say(f"removing {data_dir}")
         shutil.rmtree(data_dir)
@@ -136,8 +142,12 @@ def initialise_database(demo: Demo) -> None:
     if not demo.config.exists():
         demo.write_config(8000)
     settings = load_settings(demo.config)
-    for line in initialise(settings, admin_username=demo.state["admin_username"], now=dt.datetime.now(dt.UTC),
-                           admin_password=lambda: str(demo.state["admin_password"])):
+    for line in initialise(
+        settings,
+        admin_username=demo.state["admin_username"],
+        now=dt.datetime.now(dt.UTC),
+        admin_password=lambda: str(demo.state["admin_password"]),
+    ):
         say(f"  {line}")
 
 
@@ -157,11 +167,18 @@ def make_data(demo: Demo) -> None:
         summary = demo_data.load(db, end=now, seed=int(demo.state["seed"]))
     finally:
         db.dispose()
-    demo.state["history"] = {"orders": summary.orders, "refunds": summary.refunds, "draws": summary.draws,
-                             "exchanges": summary.exchanges, "members": summary.members,
-                             "made_at": now.isoformat(timespec="seconds")}
-    say(f"  {summary.orders} sales, {summary.refunds} refunds, {summary.draws} lottery draws, "
-        f"{summary.exchanges} exchanges in {time.monotonic() - started:.1f} s")
+    demo.state["history"] = {
+        "orders": summary.orders,
+        "refunds": summary.refunds,
+        "draws": summary.draws,
+        "exchanges": summary.exchanges,
+        "members": summary.members,
+        "made_at": now.isoformat(timespec="seconds"),
+    }
+    say(
+        f"  {summary.orders} sales, {summary.refunds} refunds, {summary.draws} lottery draws, "
+        f"{summary.exchanges} exchanges in {time.monotonic() - started:.1f} s"
+    )
 
 
 def member_page_link(demo: Demo) -> str:
@@ -171,8 +188,12 @@ def member_page_link(demo: Demo) -> str:
     from .security.member_codes import issue_member_page_token
 
     settings = load_settings(demo.config)
-    token = issue_member_page_token(KeyRing(settings.resolved_key_file), demo_data.MEMBER_PAGE_MEMBER.member_id,
-                                    dt.datetime.now(dt.UTC), ttl=dt.timedelta(days=settings.member_page_days))
+    token = issue_member_page_token(
+        KeyRing(settings.resolved_key_file),
+        demo_data.MEMBER_PAGE_MEMBER.member_id,
+        dt.datetime.now(dt.UTC),
+        ttl=dt.timedelta(days=settings.member_page_days),
+    )
     return f"{settings.public_url}/m/{token}"
 
 
@@ -186,8 +207,12 @@ def enrolment_code(demo: Demo) -> str:
     db = Database(settings.resolved_database_url, pool_size=0)
     try:
         with db.connect() as conn:
-            return terminals.create_enrolment_code(conn, store_id=TILL_STORE, now=dt.datetime.now(dt.UTC),
-                                                   ttl=dt.timedelta(minutes=settings.enrolment_code_minutes))
+            return terminals.create_enrolment_code(
+                conn,
+                store_id=TILL_STORE,
+                now=dt.datetime.now(dt.UTC),
+                ttl=dt.timedelta(minutes=settings.enrolment_code_minutes),
+            )
     finally:
         db.dispose()
 
@@ -198,12 +223,14 @@ def enrolment_code(demo: Demo) -> str:
 def spawn(args: list[str], log: Path) -> subprocess.Popen[bytes]:
     """A child in its own process group: Ctrl-C reaches only this script, which then stops each child once
     (a second SIGINT would make uvicorn skip its graceful shutdown)."""
-    extra: dict[str, Any] = {"start_new_session": True} if POSIX else {
-        "creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}  # type: ignore[attr-defined]
+    extra: dict[str, Any] = (
+        {"start_new_session": True} if POSIX else {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
+    )  # type: ignore[attr-defined]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with log.open("ab") as out:
-        return subprocess.Popen(args, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                env=env, **extra)
+        return subprocess.Popen(
+            args, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env, **extra
+        )
 
 
 def stop(proc: subprocess.Popen[bytes], name: str, *, timeout: float = 20.0) -> int:
@@ -242,27 +269,29 @@ def move_stale_till(demo: Demo, url: str) -> None:
 
 def tour(demo: Demo, url: str, page: str, app: str) -> str:
     people = demo_data.TOUR_MEMBERS
-    cli = (BIN_HINT + f" --config {demo.config}")
-    return "\n".join([
-        "",
-        "Paidui demo is running  (Ctrl-C stops it)",
-        f"  server        {url}        health {url}/api/v1/health   API {url}/docs",
-        f"  console       {url}/console/   sign in as {demo.state['admin_username']} / "
-        f"{demo.state['admin_password']}",
-        "                (liability, inter-store settlement, rules, what-if, stores, terminals, members, exports)",
-        f"  member page   {page}",
-        f"                ({demo_data.MEMBER_PAGE_MEMBER.name} {demo_data.MEMBER_PAGE_MEMBER.phone}: entries in three "
-        "stores, a lottery to draw on the newest)",
-        f"  cashier app   {app}",
-        f"  at the till   type a member's phone + Enter: {people[0].phone} ({people[0].name}, gold), "
-        f"{people[1].phone} ({people[1].name}), {people[2].phone} ({people[2].name}, silver)",
-        "                or Enter alone for a walk-in; then the amount (e.g. 88.50) + Enter records the sale.",
-        f"                F2 refund · F3 register a new phone · F4 X/Z report · F6 the store's queue · "
-        f"manager PIN {MANAGER_PIN}",
-        f"  command line  {cli} terminal list   (store list, member add, settings show, ...)",
-        f"  files         {demo.data_dir} (server.log, till1.log, paidui.db); --reset makes the data again",
-        "",
-    ])
+    cli = BIN_HINT + f" --config {demo.config}"
+    return "\n".join(
+        [
+            "",
+            "Paidui demo is running  (Ctrl-C stops it)",
+            f"  server        {url}        health {url}/api/v1/health   API {url}/docs",
+            f"  console       {url}/console/   sign in as {demo.state['admin_username']} / "
+            f"{demo.state['admin_password']}",
+            "                (liability, inter-store settlement, rules, what-if, stores, terminals, members, exports)",
+            f"  member page   {page}",
+            f"                ({demo_data.MEMBER_PAGE_MEMBER.name} {demo_data.MEMBER_PAGE_MEMBER.phone}: "
+            "entries in three stores, a lottery to draw on the newest)",
+            f"  cashier app   {app}",
+            f"  at the till   type a member's phone + Enter: {people[0].phone} ({people[0].name}, gold), "
+            f"{people[1].phone} ({people[1].name}), {people[2].phone} ({people[2].name}, silver)",
+            "                or Enter alone for a walk-in; then the amount (e.g. 88.50) + Enter records the sale.",
+            f"                F2 refund · F3 register a new phone · F4 X/Z report · F6 the store's queue · "
+            f"manager PIN {MANAGER_PIN}",
+            f"  command line  {cli} terminal list   (store list, member add, settings show, ...)",
+            f"  files         {demo.data_dir} (server.log, till1.log, paidui.db); --reset makes the data again",
+            "",
+        ]
+    )
 
 
 BIN_HINT = str(Path(sys.executable).with_name("paidui-server" + (".exe" if os.name == "nt" else "")))
@@ -270,9 +299,23 @@ BIN_HINT = str(Path(sys.executable).with_name("paidui-server" + (".exe" if os.na
 
 def start_app(demo: Demo, url: str, code: str) -> subprocess.Popen[bytes]:
     demo.till_dir.mkdir(parents=True, exist_ok=True)
-    return spawn([sys.executable, "-m", "cashier_app.main", "--server", url, "--enroll-code", code,
-                  "--data-dir", str(demo.till_dir), "--insecure-credential-file", "--manager-pin", MANAGER_PIN],
-                 demo.data_dir / "till1.log")
+    return spawn(
+        [
+            sys.executable,
+            "-m",
+            "cashier_app.main",
+            "--server",
+            url,
+            "--enroll-code",
+            code,
+            "--data-dir",
+            str(demo.till_dir),
+            "--insecure-credential-file",
+            "--manager-pin",
+            MANAGER_PIN,
+        ],
+        demo.data_dir / "till1.log",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -298,10 +341,12 @@ def run(args: argparse.Namespace) -> int:
             app_line = "not started (--no-app)"
         elif not display_available():
             app_line = "not started: no display (DISPLAY / WAYLAND_DISPLAY unset); to start it by hand, see below"
-            by_hand = (f"To start the till by hand on a machine with a display (the code is valid for 10 minutes; "
-                       f"`{BIN_HINT} --config {demo.config} terminal enroll {TILL_STORE}` makes another):\n"
-                       f"    {sys.executable} -m cashier_app.main --server {url} --enroll-code {enrolment_code(demo)}"
-                       f" --data-dir {demo.till_dir} --insecure-credential-file --manager-pin {MANAGER_PIN}\n")
+            by_hand = (
+                f"To start the till by hand on a machine with a display (the code is valid for 10 minutes; "
+                f"`{BIN_HINT} --config {demo.config} terminal enroll {TILL_STORE}` makes another):\n"
+                f"    {sys.executable} -m cashier_app.main --server {url} --enroll-code {enrolment_code(demo)}"
+                f" --data-dir {demo.till_dir} --insecure-credential-file --manager-pin {MANAGER_PIN}\n"
+            )
         else:
             move_stale_till(demo, url)
             app = start_app(demo, url, enrolment_code(demo))

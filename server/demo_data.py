@@ -24,8 +24,38 @@ from .services.ingest import Ingest
 ZONE = ZoneInfo("Asia/Shanghai")
 DAYS = 21
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
-GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英",
-         "霞", "平", "刚", "桂英", "建华", "晓东", "海燕", "志强", "丹", "玉兰", "子涵", "浩然"]
+GIVEN = [
+    "伟",
+    "芳",
+    "娜",
+    "敏",
+    "静",
+    "丽",
+    "强",
+    "磊",
+    "军",
+    "洋",
+    "勇",
+    "艳",
+    "杰",
+    "娟",
+    "涛",
+    "明",
+    "超",
+    "秀英",
+    "霞",
+    "平",
+    "刚",
+    "桂英",
+    "建华",
+    "晓东",
+    "海燕",
+    "志强",
+    "丹",
+    "玉兰",
+    "子涵",
+    "浩然",
+]
 
 # store id -> (name, cashier ids, sales per weekday, per weekend day)
 STORES: dict[str, tuple[str, list[str], int, int]] = {
@@ -56,8 +86,14 @@ STORE_RULES: dict[str, dict[str, Any]] = {
     "S3": {  # a lottery on the member page: draw once for 30%, 60% or 100% instead of the provisional 50%
         "enabled": True,
         "extraction_bp": 1500,
-        "lottery": {"mode": "fixed", "options": [{"ratio_bp": 3000, "weight": 5}, {"ratio_bp": 6000, "weight": 3},
-                                                 {"ratio_bp": 10_000, "weight": 1}]},
+        "lottery": {
+            "mode": "fixed",
+            "options": [
+                {"ratio_bp": 3000, "weight": 5},
+                {"ratio_bp": 6000, "weight": 3},
+                {"ratio_bp": 10_000, "weight": 1},
+            ],
+        },
     },
 }
 
@@ -139,17 +175,37 @@ def timeline(rng: random.Random, people: list[DemoMember], *, end: dt.datetime) 
                     member = rng.choice(pool)
                 order_id = f"demo-o{n:05d}"
                 paid = _amount_fen(rng)
-                events.append((at, PayOrder(order_id=order_id, store_id=store_id, cashier_id=rng.choice(cashiers),
-                                            member_id=member.member_id if member else None, paid_fen=paid,
-                                            paid_at=at, received_at=at, completed=True)))
+                events.append(
+                    (
+                        at,
+                        PayOrder(
+                            order_id=order_id,
+                            store_id=store_id,
+                            cashier_id=rng.choice(cashiers),
+                            member_id=member.member_id if member else None,
+                            paid_fen=paid,
+                            paid_at=at,
+                            received_at=at,
+                            completed=True,
+                        ),
+                    )
+                )
                 _follow_ups(rng, events, order_id, store_id, member, paid, at, end)
     events += _tour_sales(end)
     events.sort(key=lambda e: e[0])
     return events
 
 
-def _follow_ups(rng: random.Random, events: list[tuple[dt.datetime, Command]], order_id: str, store_id: str,
-                member: DemoMember | None, paid: int, at: dt.datetime, end: dt.datetime) -> None:
+def _follow_ups(
+    rng: random.Random,
+    events: list[tuple[dt.datetime, Command]],
+    order_id: str,
+    store_id: str,
+    member: DemoMember | None,
+    paid: int,
+    at: dt.datetime,
+    end: dt.datetime,
+) -> None:
     """What may happen after a sale: a refund, a lottery draw on the member page, an exchange into points."""
     roll = rng.random()
     if roll < 0.03:
@@ -173,17 +229,48 @@ def _follow_ups(rng: random.Random, events: list[tuple[dt.datetime, Command]], o
 def _tour_sales(end: dt.datetime) -> list[tuple[dt.datetime, Command]]:
     """The member-page member's own purchases in every store, the last one at S3 recent and not drawn yet."""
     who = MEMBER_PAGE_MEMBER.member_id
-    plan = [(19, "S1", "S1-C1", 8_800), (15, "S1", "S1-C2", 23_800), (8, "S2", "S2-C1", 41_500),
-            (4, "S3", "S3-C1", 12_880), (1, "S1", "S1-C1", 6_650)]
+    plan = [
+        (19, "S1", "S1-C1", 8_800),
+        (15, "S1", "S1-C2", 23_800),
+        (8, "S2", "S2-C1", 41_500),
+        (4, "S3", "S3-C1", 12_880),
+        (1, "S1", "S1-C1", 6_650),
+    ]
     out: list[tuple[dt.datetime, Command]] = []
     last_day = end.astimezone(ZONE).date()
     for i, (days_back, store, cashier, paid) in enumerate(plan, start=1):
         at = _local(last_day - dt.timedelta(days=days_back), 15 * 60 + 5 * i).astimezone(dt.UTC)
-        out.append((at, PayOrder(order_id=f"demo-tour-{i}", store_id=store, cashier_id=cashier, member_id=who,
-                                 paid_fen=paid, paid_at=at, received_at=at, completed=True)))
+        out.append(
+            (
+                at,
+                PayOrder(
+                    order_id=f"demo-tour-{i}",
+                    store_id=store,
+                    cashier_id=cashier,
+                    member_id=who,
+                    paid_fen=paid,
+                    paid_at=at,
+                    received_at=at,
+                    completed=True,
+                ),
+            )
+        )
     at = end - dt.timedelta(minutes=30)
-    out.append((at, PayOrder(order_id="demo-tour-lottery", store_id="S3", cashier_id="S3-C1", member_id=who,
-                             paid_fen=18_800, paid_at=at, received_at=at, completed=True)))
+    out.append(
+        (
+            at,
+            PayOrder(
+                order_id="demo-tour-lottery",
+                store_id="S3",
+                cashier_id="S3-C1",
+                member_id=who,
+                paid_fen=18_800,
+                paid_at=at,
+                received_at=at,
+                completed=True,
+            ),
+        )
+    )
     return out
 
 
@@ -201,8 +288,9 @@ def load(db: Database, *, end: dt.datetime, seed: int = 2026) -> Summary:
                 admin.add_cashier(conn, cashier_id=cashier, store_id=store_id, name=f"{name} {cashier[-1]}号收银台")
                 summary.cashiers += 1
         for m in people:
-            members.add(conn, phone=m.phone, name=m.name, level=m.level, member_id=m.member_id, store_id=m.home,
-                        now=start)
+            members.add(
+                conn, phone=m.phone, name=m.name, level=m.level, member_id=m.member_id, store_id=m.home, now=start
+            )
         summary.members = len(people)
     # A seeded source: the lottery draws of the history are part of what the seed fixes.
     ingest = Ingest(db, SystemRandomSource(random.Random(seed + 1)))

@@ -34,5 +34,6 @@ def wait_healthy(proc: subprocess.Popen[bytes], url: str, log: Path, *, timeout:
         except (urllib.error.URLError, OSError):
             pass
         time.sleep(0.1)
-    raise ServerNotReady(f"the server did not answer {url}/api/v1/health within {timeout:.0f} s; the end of {log}:\n"
-                         f"{_tail(log)}")
+    raise ServerNotReady(
+        f"the server did not answer {url}/api/v1/health within {timeout:.0f} s; the end of {log}:\n{_tail(log)}"
+    )

@@ -55,9 +55,7 @@ class Decision:
 
 
 class Limiter:
-    def __init__(
-        self, rate: Rate, *, clock: Callable[[], int] = time.monotonic_ns, max_keys: int = MAX_KEYS
-    ) -> None:
+    def __init__(self, rate: Rate, *, clock: Callable[[], int] = time.monotonic_ns, max_keys: int = MAX_KEYS) -> None:
         self.rate = rate
         self._clock = clock
         self._interval = rate.seconds * NS // rate.count  # one request's worth of time

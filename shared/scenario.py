@@ -232,14 +232,26 @@ def parse_scenario(doc: object) -> Scenario:
     _check_imports(header, {s[0]: s[2] for s in stores})
     imported_orders = [
         ImportOrder(
-            o.order_id, o.store, o.cashier, o.member, o.paid_fen, _aware(o.paid_at, "imported_orders"), o.status,
+            o.order_id,
+            o.store,
+            o.cashier,
+            o.member,
+            o.paid_fen,
+            _aware(o.paid_at, "imported_orders"),
+            o.status,
             o.refunded_fen,
         )
         for o in header.imported_orders
     ]
     imported_entries = [
         ImportEntry(
-            e.order_id, e.store, e.cashier, e.member, e.entitlement_fen, e.paid_fen, e.ratio_bp,
+            e.order_id,
+            e.store,
+            e.cashier,
+            e.member,
+            e.entitlement_fen,
+            e.paid_fen,
+            e.ratio_bp,
             _aware(e.paid_at, "imported_entries"),
         )
         for e in header.imported_entries
@@ -308,10 +320,19 @@ def _event_command(raw: object, clock: dt.datetime) -> tuple[Command | RuleError
     match ev:
         case OrderPaidDoc():
             return PayOrder(
-                order_id=ev.order_id, store_id=ev.store, cashier_id=ev.cashier, member_id=ev.member,
-                paid_fen=ev.paid_fen, paid_at=ev.paid_at, received_at=ev.paid_at, terminal_id=ev.terminal,
-                total_fen=ev.total_fen, discount_fen=ev.discount_fen, deduction_points_fen=ev.deduction_points_fen,
-                deduction_love_fen=ev.deduction_love_fen, completed=ev.completed,
+                order_id=ev.order_id,
+                store_id=ev.store,
+                cashier_id=ev.cashier,
+                member_id=ev.member,
+                paid_fen=ev.paid_fen,
+                paid_at=ev.paid_at,
+                received_at=ev.paid_at,
+                terminal_id=ev.terminal,
+                total_fen=ev.total_fen,
+                discount_fen=ev.discount_fen,
+                deduction_points_fen=ev.deduction_points_fen,
+                deduction_love_fen=ev.deduction_love_fen,
+                completed=ev.completed,
             ), clock
         case OrderCompletedDoc():
             return CompleteOrder(ev.order_id, ev.at), clock

@@ -80,9 +80,7 @@ class Token:
     claims: Mapping[str, Any]
 
 
-def sign(
-    *, key: Ed25519PrivateKey, kid: str, purpose: Purpose, expires: int, claims: Mapping[str, Any]
-) -> str:
+def sign(*, key: Ed25519PrivateKey, kid: str, purpose: Purpose, expires: int, claims: Mapping[str, Any]) -> str:
     """A signed token; `expires` is unix seconds; claims use short keys (m member, o order, t terminal)."""
     payload = {"p": purpose.value, "k": kid, "exp": int(expires), "n": b64e(secrets.token_bytes(6)), **claims}
     body = b64e(json.dumps(payload, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode())

@@ -54,8 +54,9 @@ class RunningDemo:
 
     def token(self) -> str:
         body = json.dumps({"username": "admin", "password": self.admin_password}).encode()
-        request = urllib.request.Request(self.url + "/api/v1/auth/token", data=body,
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            self.url + "/api/v1/auth/token", data=body, headers={"Content-Type": "application/json"}
+        )
         with urllib.request.urlopen(request, timeout=30) as r:
             return str(json.loads(r.read())["access_token"])
 
@@ -67,11 +68,20 @@ def _pump(stream: Any, sink: queue.Queue[str | None]) -> None:
 
 
 @contextmanager
-def running_demo(argv: list[str], *, cwd: Path, data_dir: Path, port: int, env: dict[str, str] | None = None,
-                 timeout: float = 900.0) -> Iterator[RunningDemo]:
+def running_demo(
+    argv: list[str], *, cwd: Path, data_dir: Path, port: int, env: dict[str, str] | None = None, timeout: float = 900.0
+) -> Iterator[RunningDemo]:
     """Start the demo, yield once it printed `demo ready`; afterwards it must have been stopped (see `interrupt`)."""
-    proc = subprocess.Popen(argv, cwd=cwd, env=env or os.environ.copy(), stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8")
+    proc = subprocess.Popen(
+        argv,
+        cwd=cwd,
+        env=env or os.environ.copy(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        encoding="utf-8",
+    )
     lines: queue.Queue[str | None] = queue.Queue()
     pump = threading.Thread(target=_pump, args=(proc.stdout, lines), daemon=True)
     pump.start()

@@ -36,11 +36,22 @@ def register_profiles() -> None:
     """ci: fixed seed, small; long: `PAIDUI_HYPOTHESIS_PROFILE=long` for a night run (random, 5000 examples)."""
     quiet = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
     settings.register_profile(
-        "ci", derandomize=True, database=None, max_examples=150, stateful_step_count=40, deadline=None,
-        suppress_health_check=quiet, print_blob=True,
+        "ci",
+        derandomize=True,
+        database=None,
+        max_examples=150,
+        stateful_step_count=40,
+        deadline=None,
+        suppress_health_check=quiet,
+        print_blob=True,
     )
     settings.register_profile(
-        "long", max_examples=5000, stateful_step_count=60, deadline=None, suppress_health_check=quiet, print_blob=True,
+        "long",
+        max_examples=5000,
+        stateful_step_count=60,
+        deadline=None,
+        suppress_health_check=quiet,
+        print_blob=True,
     )
     settings.load_profile(os.environ.get("PAIDUI_HYPOTHESIS_PROFILE", "ci"))
 
@@ -59,8 +70,9 @@ level_maps = st.dictionaries(st.sampled_from(LEVELS), st.one_of(st.none(), ratio
 @st.composite
 def lotteries(draw: st.DrawFn) -> dict[str, Any]:
     if draw(st.booleans()):
-        values = draw(st.lists(st.sampled_from([500, 1000, 2000, 3300, 5000, 15_000]), min_size=1, max_size=4,
-                               unique=True))
+        values = draw(
+            st.lists(st.sampled_from([500, 1000, 2000, 3300, 5000, 15_000]), min_size=1, max_size=4, unique=True)
+        )
         return {"mode": "fixed", "options": [{"ratio_bp": v, "weight": draw(st.integers(1, 3))} for v in values]}
     low = draw(st.sampled_from([1, 1000, 2000, 5000]))
     step = draw(st.sampled_from([1, 100, 250, 1000]))
@@ -71,9 +83,13 @@ def lotteries(draw: st.DrawFn) -> dict[str, Any]:
 def tiers(draw: st.DrawFn) -> list[dict[str, Any]]:
     out = []
     for _ in range(draw(st.integers(0, 3))):
-        out.append({"days": draw(st.sampled_from([1, 7, 30, 60])),
-                    "threshold_fen": draw(st.sampled_from([0, 5000, 20_000, 100_000, 500_000])),
-                    "ratio_bp": draw(ratios)})
+        out.append(
+            {
+                "days": draw(st.sampled_from([1, 7, 30, 60])),
+                "threshold_fen": draw(st.sampled_from([0, 5000, 20_000, 100_000, 500_000])),
+                "ratio_bp": draw(ratios),
+            }
+        )
     return out
 
 
@@ -81,8 +97,17 @@ def tiers(draw: st.DrawFn) -> list[dict[str, Any]]:
 def windows(draw: st.DrawFn) -> list[dict[str, Any]]:
     out = []
     for _ in range(draw(st.integers(0, 2))):
-        start, end = draw(st.sampled_from([("10:00", "14:00"), ("22:00", "02:00"), ("09:00", "09:00"),
-                                           ("00:00", "12:00"), ("13:59:59", "23:59:59")]))
+        start, end = draw(
+            st.sampled_from(
+                [
+                    ("10:00", "14:00"),
+                    ("22:00", "02:00"),
+                    ("09:00", "09:00"),
+                    ("00:00", "12:00"),
+                    ("13:59:59", "23:59:59"),
+                ]
+            )
+        )
         w: dict[str, Any] = {"start": start, "end": end}
         if draw(st.booleans()):
             w["weekdays"] = draw(st.lists(st.integers(1, 7), min_size=1, max_size=4, unique=True))
@@ -184,33 +209,50 @@ def headers(draw: st.DrawFn) -> dict[str, Any]:
             settings_doc["total_limit"] = draw(st.sampled_from([0, 0, 2, 4]))
         if draw(st.integers(0, 2)) == 0:
             settings_doc["cumulative_tiers"] = draw(tiers())
-        stores.append({"id": store_id, "timezone": TIMEZONES[store_id], "cashiers": cashiers,
-                       "cashier_settings": settings_doc})
+        stores.append(
+            {"id": store_id, "timezone": TIMEZONES[store_id], "cashiers": cashiers, "cashier_settings": settings_doc}
+        )
     members = [{"id": m, "level": draw(st.one_of(st.none(), st.sampled_from(LEVELS)))} for m in MEMBERS]
     history = []
     for i in range(draw(st.integers(0, 4))):
         store = draw(st.sampled_from(sorted(STORES)))
         paid = draw(st.sampled_from([5000, 20_000, 100_000, 300_000]))
         status = draw(st.sampled_from(["completed", "completed", "paid", "refunded"]))
-        history.append({
-            "order_id": f"H{i}", "store": store, "cashier": STORES[store][0], "member": draw(st.sampled_from(MEMBERS)),
-            "paid_fen": paid, "paid_at": iso(START - dt.timedelta(days=draw(st.sampled_from([1, 6, 29, 31, 59])))),
-            "status": status, "refunded_fen": paid if status == "refunded" else draw(st.sampled_from([0, 0, 1000])),
-        })
+        history.append(
+            {
+                "order_id": f"H{i}",
+                "store": store,
+                "cashier": STORES[store][0],
+                "member": draw(st.sampled_from(MEMBERS)),
+                "paid_fen": paid,
+                "paid_at": iso(START - dt.timedelta(days=draw(st.sampled_from([1, 6, 29, 31, 59])))),
+                "status": status,
+                "refunded_fen": paid if status == "refunded" else draw(st.sampled_from([0, 0, 1000])),
+            }
+        )
     imported = []
     for i in range(draw(st.integers(0, 3))):
         store = draw(st.sampled_from(sorted(STORES)))
         entitlement = draw(st.sampled_from([1000, 5000, 10_000, 33_333]))
-        imported.append({
-            "order_id": f"I{i}", "store": store, "cashier": draw(st.sampled_from(STORES[store])),
-            "member": draw(st.sampled_from(["m1", "m2", *MEMBERS])), "entitlement_fen": entitlement,
-            "paid_fen": draw(st.sampled_from([0, entitlement // 3, entitlement - 1, entitlement])),
-            "ratio_bp": draw(st.sampled_from([0, 3000, 10_000, 13_000])),
-            "paid_at": iso(START - dt.timedelta(hours=draw(st.sampled_from([1, 20, 30])))),
-        })
+        imported.append(
+            {
+                "order_id": f"I{i}",
+                "store": store,
+                "cashier": draw(st.sampled_from(STORES[store])),
+                "member": draw(st.sampled_from(["m1", "m2", *MEMBERS])),
+                "entitlement_fen": entitlement,
+                "paid_fen": draw(st.sampled_from([0, entitlement // 3, entitlement - 1, entitlement])),
+                "ratio_bp": draw(st.sampled_from([0, 3000, 10_000, 13_000])),
+                "paid_at": iso(START - dt.timedelta(hours=draw(st.sampled_from([1, 20, 30])))),
+            }
+        )
     doc: dict[str, Any] = {
-        "format": "paidui-scenario/1", "settings": base, "stores": stores, "members": members,
-        "imported_orders": history, "imported_entries": imported,
+        "format": "paidui-scenario/1",
+        "settings": base,
+        "stores": stores,
+        "members": members,
+        "imported_orders": history,
+        "imported_entries": imported,
     }
     if shape is not None and draw(st.booleans()):
         size, cash = shape
@@ -286,10 +328,23 @@ class Knowledge:
                 self.refunds.append(event)
 
 
-BOUNDARIES = [dt.time(0), dt.time(2), dt.time(8), dt.time(10), dt.time(12), dt.time(13, 59, 59), dt.time(14),
-              dt.time(22), dt.time(23, 59, 59)]  # window edges, midnight, and 08:00 Shanghai = 00:00 UTC
-OFFSETS = [dt.timezone(dt.timedelta(hours=8)), dt.timezone(dt.timedelta(hours=8)), dt.UTC,
-           dt.timezone(dt.timedelta(hours=1))]  # the same instant as different terminals may write it
+BOUNDARIES = [
+    dt.time(0),
+    dt.time(2),
+    dt.time(8),
+    dt.time(10),
+    dt.time(12),
+    dt.time(13, 59, 59),
+    dt.time(14),
+    dt.time(22),
+    dt.time(23, 59, 59),
+]  # window edges, midnight, and 08:00 Shanghai = 00:00 UTC
+OFFSETS = [
+    dt.timezone(dt.timedelta(hours=8)),
+    dt.timezone(dt.timedelta(hours=8)),
+    dt.UTC,
+    dt.timezone(dt.timedelta(hours=1)),
+]  # the same instant as different terminals may write it
 
 
 def _later(k: Knowledge, draw: st.DrawFn, store: str | None = None) -> str:
@@ -335,8 +390,13 @@ def order_paid(draw: st.DrawFn, k: Knowledge, member: str | None = "any") -> dic
     else:
         paid_at = _later(k, draw, store)
     event: dict[str, Any] = {
-        "type": "order_paid", "order_id": k.new_order_id(), "store": store, "cashier": cashier, "member": member,
-        "paid_fen": -1 if roll == 2 else draw(amounts), "paid_at": paid_at,
+        "type": "order_paid",
+        "order_id": k.new_order_id(),
+        "store": store,
+        "cashier": cashier,
+        "member": member,
+        "paid_fen": -1 if roll == 2 else draw(amounts),
+        "paid_at": paid_at,
         "completed": draw(st.sampled_from([True, True, False])),
     }
     if draw(st.integers(0, 3)) == 0:
@@ -361,11 +421,20 @@ def order_refunded(draw: st.DrawFn, k: Knowledge) -> dict[str, Any]:
     info = k.orders.get(order_id, {"paid": 1000, "refunded": 0})
     left = info["paid"] - info["refunded"]
     kind = draw(st.sampled_from(["full", "full", "partial", "partial", "too_large", "zero"]))
-    amount = {"full": left, "partial": draw(st.integers(1, max(1, left - 1))) if left > 1 else 1,
-              "too_large": left + draw(st.integers(1, 500)), "zero": draw(st.sampled_from([0, -5]))}[kind]
+    amount = {
+        "full": left,
+        "partial": draw(st.integers(1, max(1, left - 1))) if left > 1 else 1,
+        "too_large": left + draw(st.integers(1, 500)),
+        "zero": draw(st.sampled_from([0, -5])),
+    }[kind]
     k.counter += 1
-    return {"type": "order_refunded", "order_id": order_id, "refund_id": f"R{k.counter}", "amount_fen": amount,
-            "at": _later(k, draw)}
+    return {
+        "type": "order_refunded",
+        "order_id": order_id,
+        "refund_id": f"R{k.counter}",
+        "amount_fen": amount,
+        "at": _later(k, draw),
+    }
 
 
 @st.composite
@@ -392,8 +461,14 @@ def settings_change(draw: st.DrawFn, k: Knowledge) -> dict[str, Any]:
     if roll == 0:
         return {"type": "settings", "base": {"refund_clawback": "all", "leftover_policy": "carry_forward"}}
     if roll == 1:
-        return {"type": "settings", "base": draw(st.sampled_from([{"no_such_key": 1}, {"extraction_bp": 10_001},
-                                                                   {"lottery": {"mode": "fixed", "options": []}}]))}
+        return {
+            "type": "settings",
+            "base": draw(
+                st.sampled_from(
+                    [{"no_such_key": 1}, {"extraction_bp": 10_001}, {"lottery": {"mode": "fixed", "options": []}}]
+                )
+            ),
+        }
     if roll == 2:
         return {"type": "settings", "stores": {"S9": {"enabled": True}}}
     if roll == 3:
@@ -416,8 +491,12 @@ def settings_change(draw: st.DrawFn, k: Knowledge) -> dict[str, Any]:
 @st.composite
 def member_level(draw: st.DrawFn, k: Knowledge) -> dict[str, Any]:
     at = k.clock + dt.timedelta(minutes=draw(st.sampled_from([-600, -1, 0, 1, 60])))
-    return {"type": "member_level", "member": draw(st.sampled_from(MEMBERS)),
-            "level": draw(st.one_of(st.none(), st.sampled_from(LEVELS))), "at": iso(at)}
+    return {
+        "type": "member_level",
+        "member": draw(st.sampled_from(MEMBERS)),
+        "level": draw(st.one_of(st.none(), st.sampled_from(LEVELS))),
+        "at": iso(at),
+    }
 
 
 @st.composite
@@ -435,14 +514,37 @@ def duplicate_paid(draw: st.DrawFn, k: Knowledge) -> dict[str, Any]:
 MALFORMED: list[Any] = [
     {"type": "order_paid"},
     {"type": "bogus", "order_id": "O1"},
-    {"type": "order_paid", "order_id": "X", "store": "S1", "cashier": "K1", "paid_fen": "100",
-     "paid_at": "2024-07-01T10:00:00+08:00"},
-    {"type": "order_paid", "order_id": "X", "store": "S1", "cashier": "K1", "paid_fen": 100,
-     "paid_at": "2024-07-01T10:00:00"},
-    {"type": "order_paid", "order_id": "", "store": "S1", "cashier": "K1", "paid_fen": 100,
-     "paid_at": "2024-07-01T10:00:00+08:00"},
-    {"type": "order_refunded", "order_id": "O1", "refund_id": "R", "amount_fen": True,
-     "at": "2024-07-01T10:00:00+08:00"},
+    {
+        "type": "order_paid",
+        "order_id": "X",
+        "store": "S1",
+        "cashier": "K1",
+        "paid_fen": "100",
+        "paid_at": "2024-07-01T10:00:00+08:00",
+    },
+    {
+        "type": "order_paid",
+        "order_id": "X",
+        "store": "S1",
+        "cashier": "K1",
+        "paid_fen": 100,
+        "paid_at": "2024-07-01T10:00:00",
+    },
+    {
+        "type": "order_paid",
+        "order_id": "",
+        "store": "S1",
+        "cashier": "K1",
+        "paid_fen": 100,
+        "paid_at": "2024-07-01T10:00:00+08:00",
+    },
+    {
+        "type": "order_refunded",
+        "order_id": "O1",
+        "refund_id": "R",
+        "amount_fen": True,
+        "at": "2024-07-01T10:00:00+08:00",
+    },
     {"type": "lottery_draw", "order_id": "O1", "result_bp": 1000, "extra": 1},
     {"type": "exchange", "order_id": "O1"},
     {"type": "reset", "at": "not a time"},
@@ -454,8 +556,17 @@ MALFORMED: list[Any] = [
 
 
 EVENT_WEIGHTS = {
-    "pay": 30, "walk_in": 5, "duplicate_paid": 3, "completed": 10, "refunded": 10, "lottery_draw": 6, "exchange": 5,
-    "settings": 5, "member_level": 3, "reset": 1, "malformed": 2,
+    "pay": 30,
+    "walk_in": 5,
+    "duplicate_paid": 3,
+    "completed": 10,
+    "refunded": 10,
+    "lottery_draw": 6,
+    "exchange": 5,
+    "settings": 5,
+    "member_level": 3,
+    "reset": 1,
+    "malformed": 2,
 }
 
 
@@ -464,9 +575,16 @@ def events(draw: st.DrawFn, k: Knowledge, outcomes_for: OutcomesFn | None = None
     """One event of any type, weighted: pays are the most frequent, resets and malformed events rare."""
     kind = draw(st.sampled_from([name for name, weight in EVENT_WEIGHTS.items() for _ in range(weight)]))
     strategy: st.SearchStrategy[Any] = {
-        "pay": order_paid(k), "walk_in": order_paid(k, member=None), "duplicate_paid": duplicate_paid(k),
-        "completed": order_completed(k), "refunded": order_refunded(k), "lottery_draw": lottery_draw(k, outcomes_for),
-        "exchange": exchange(k), "settings": settings_change(k), "member_level": member_level(k), "reset": reset(k),
+        "pay": order_paid(k),
+        "walk_in": order_paid(k, member=None),
+        "duplicate_paid": duplicate_paid(k),
+        "completed": order_completed(k),
+        "refunded": order_refunded(k),
+        "lottery_draw": lottery_draw(k, outcomes_for),
+        "exchange": exchange(k),
+        "settings": settings_change(k),
+        "member_level": member_level(k),
+        "reset": reset(k),
         "malformed": st.sampled_from(MALFORMED),
     }[kind]
     return draw(strategy)

@@ -49,6 +49,7 @@ def check_served(d: object) -> None:
 def history_in(db: Path) -> dict[str, int]:
     con = sqlite3.connect(db)
     try:
+
         def one(sql: str) -> int:
             return int(con.execute(sql).fetchone()[0])
 
@@ -147,13 +148,16 @@ def test_a_folder_that_is_not_a_demo_is_refused(tmp_path: Path) -> None:
     assert (tmp_path / "notes.txt").exists()
 
 
-@pytest.mark.parametrize(("platform", "env", "expected"), [
-    ("linux", {}, False),
-    ("linux", {"DISPLAY": ":0"}, True),
-    ("linux", {"WAYLAND_DISPLAY": "wayland-0"}, True),
-    ("win32", {}, True),
-    ("darwin", {}, True),
-])
+@pytest.mark.parametrize(
+    ("platform", "env", "expected"),
+    [
+        ("linux", {}, False),
+        ("linux", {"DISPLAY": ":0"}, True),
+        ("linux", {"WAYLAND_DISPLAY": "wayland-0"}, True),
+        ("win32", {}, True),
+        ("darwin", {}, True),
+    ],
+)
 def test_the_app_starts_only_where_there_is_a_display(
     monkeypatch: pytest.MonkeyPatch, platform: str, env: dict[str, str], expected: bool
 ) -> None:

@@ -58,8 +58,14 @@ def python3(env: dict[str, str]) -> str:
 def test_readme_test_command_passes_in_a_fresh_clone(clone: Path) -> None:
     env = newcomer_env()
     assert not (clone / ".venv").exists()
-    done = subprocess.run([python3(env), "tasks.py", "test", "tests/shared/test_examples.py"], cwd=clone, env=env,
-                          capture_output=True, text=True, timeout=2400)
+    done = subprocess.run(
+        [python3(env), "tasks.py", "test", "tests/shared/test_examples.py"],
+        cwd=clone,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=2400,
+    )
     out = done.stdout + done.stderr
     assert done.returncode == 0, readable(out)
     assert (clone / ".venv").is_dir()

@@ -33,26 +33,47 @@ class Recorder:
 
 
 SAMPLE_BINARIES = [
-    "PySide6/Qt/plugins/platforms/libqxcb.so", "PySide6/Qt/plugins/platforms/libqwayland.so",
-    "PySide6/Qt/plugins/platforms/libqoffscreen.so", "PySide6/Qt/plugins/platforms/libqeglfs.so",
-    "PySide6/Qt/plugins/platforms/libqvnc.so", "PySide6/plugins/platforms/qwindows.dll",
-    "PySide6/plugins/platforms/qoffscreen.dll", "PySide6/plugins/platforms/qminimal.dll",
-    "PySide6/Qt/plugins/platformthemes/libqgtk3.so", "PySide6/Qt/plugins/platformthemes/libqxdgdesktopportal.so",
-    "PySide6/Qt/plugins/printsupport/libcupsprintersupport.so", "PySide6/plugins/styles/qmodernwindowsstyle.dll",
-    "PySide6/Qt/plugins/imageformats/libqico.so", "PySide6/Qt/plugins/imageformats/libqjpeg.so",
+    "PySide6/Qt/plugins/platforms/libqxcb.so",
+    "PySide6/Qt/plugins/platforms/libqwayland.so",
+    "PySide6/Qt/plugins/platforms/libqoffscreen.so",
+    "PySide6/Qt/plugins/platforms/libqeglfs.so",
+    "PySide6/Qt/plugins/platforms/libqvnc.so",
+    "PySide6/plugins/platforms/qwindows.dll",
+    "PySide6/plugins/platforms/qoffscreen.dll",
+    "PySide6/plugins/platforms/qminimal.dll",
+    "PySide6/Qt/plugins/platformthemes/libqgtk3.so",
+    "PySide6/Qt/plugins/platformthemes/libqxdgdesktopportal.so",
+    "PySide6/Qt/plugins/printsupport/libcupsprintersupport.so",
+    "PySide6/plugins/styles/qmodernwindowsstyle.dll",
+    "PySide6/Qt/plugins/imageformats/libqico.so",
+    "PySide6/Qt/plugins/imageformats/libqjpeg.so",
     "PySide6/Qt/plugins/platforminputcontexts/libibusplatforminputcontextplugin.so",
-    "PySide6/Qt/plugins/iconengines/libqsvgicon.so", "PySide6/Qt/plugins/tls/libqopensslbackend.so",
-    "PySide6/Qt/lib/libQt6Widgets.so.6", "PySide6/Qt/lib/libQt6Network.so.6", "libgtk-3.so.0", "libsqlite3.so.0",
+    "PySide6/Qt/plugins/iconengines/libqsvgicon.so",
+    "PySide6/Qt/plugins/tls/libqopensslbackend.so",
+    "PySide6/Qt/lib/libQt6Widgets.so.6",
+    "PySide6/Qt/lib/libQt6Network.so.6",
+    "libgtk-3.so.0",
+    "libsqlite3.so.0",
 ]
-SAMPLE_DATAS = ["PySide6/Qt/translations/qtbase_zh_CN.qm", "PySide6/Qt/translations/qtbase_de.qm",
-                "cashier_app/i18n/paidui_zh_CN.qm"]
-KEPT = {"PySide6/Qt/plugins/platforms/libqxcb.so", "PySide6/Qt/plugins/platforms/libqwayland.so",
-        "PySide6/Qt/plugins/platforms/libqoffscreen.so", "PySide6/plugins/platforms/qwindows.dll",
-        "PySide6/plugins/platforms/qoffscreen.dll", "PySide6/Qt/plugins/platformthemes/libqxdgdesktopportal.so",
-        "PySide6/Qt/plugins/printsupport/libcupsprintersupport.so", "PySide6/plugins/styles/qmodernwindowsstyle.dll",
-        "PySide6/Qt/plugins/imageformats/libqico.so",
-        "PySide6/Qt/plugins/platforminputcontexts/libibusplatforminputcontextplugin.so",
-        "PySide6/Qt/lib/libQt6Widgets.so.6", "libsqlite3.so.0"}
+SAMPLE_DATAS = [
+    "PySide6/Qt/translations/qtbase_zh_CN.qm",
+    "PySide6/Qt/translations/qtbase_de.qm",
+    "cashier_app/i18n/paidui_zh_CN.qm",
+]
+KEPT = {
+    "PySide6/Qt/plugins/platforms/libqxcb.so",
+    "PySide6/Qt/plugins/platforms/libqwayland.so",
+    "PySide6/Qt/plugins/platforms/libqoffscreen.so",
+    "PySide6/plugins/platforms/qwindows.dll",
+    "PySide6/plugins/platforms/qoffscreen.dll",
+    "PySide6/Qt/plugins/platformthemes/libqxdgdesktopportal.so",
+    "PySide6/Qt/plugins/printsupport/libcupsprintersupport.so",
+    "PySide6/plugins/styles/qmodernwindowsstyle.dll",
+    "PySide6/Qt/plugins/imageformats/libqico.so",
+    "PySide6/Qt/plugins/platforminputcontexts/libibusplatforminputcontextplugin.so",
+    "PySide6/Qt/lib/libQt6Widgets.so.6",
+    "libsqlite3.so.0",
+}
 
 
 def run_spec(monkeypatch: pytest.MonkeyPatch, platform: str) -> dict[str, Any]:
@@ -64,8 +85,11 @@ def run_spec(monkeypatch: pytest.MonkeyPatch, platform: str) -> dict[str, Any]:
     monkeypatch.setitem(sys.modules, "PyInstaller.utils.hooks", hooks)
     monkeypatch.setattr(sys, "platform", platform)
     Recorder.calls = {}
-    namespace: dict[str, Any] = {"SPECPATH": str(SPEC.parent), "__name__": "__main__",
-                                 **{n: Recorder(n) for n in ("Analysis", "PYZ", "EXE", "COLLECT")}}
+    namespace: dict[str, Any] = {
+        "SPECPATH": str(SPEC.parent),
+        "__name__": "__main__",
+        **{n: Recorder(n) for n in ("Analysis", "PYZ", "EXE", "COLLECT")},
+    }
     exec(compile(SPEC.read_text(encoding="utf-8"), str(SPEC), "exec"), namespace)
     return namespace
 
@@ -81,8 +105,12 @@ def test_every_file_the_spec_names_exists_and_nothing_is_platform_bound(
         if not source.startswith("/site/"):
             assert Path(source).exists(), source
     dests = {dest for _src, dest in analysis["datas"]}
-    assert {"cashier_app/migrations", "cashier_app/migrations/versions", "cashier_app/i18n",
-            "cashier_app/resources"} <= dests
+    assert {
+        "cashier_app/migrations",
+        "cashier_app/migrations/versions",
+        "cashier_app/i18n",
+        "cashier_app/resources",
+    } <= dests
     exe = Recorder.calls["EXE"][1]
     if platform == "win32":
         assert exe["icon"] and Path(exe["icon"]).exists() and exe["console"] is False
@@ -105,8 +133,10 @@ def test_the_plugins_a_till_needs_are_kept_and_the_rest_left_out(
         assert kept == KEPT
     else:  # the Linux-only library names are not dropped on Windows (no such files there), the plugins are
         assert kept >= KEPT and not any("plugins" in k and k not in KEPT for k in kept)
-    assert {dest for dest, _src, _kind in ns["a"].datas} == {"PySide6/Qt/translations/qtbase_zh_CN.qm",
-                                                            "cashier_app/i18n/paidui_zh_CN.qm"}
+    assert {dest for dest, _src, _kind in ns["a"].datas} == {
+        "PySide6/Qt/translations/qtbase_zh_CN.qm",
+        "cashier_app/i18n/paidui_zh_CN.qm",
+    }
 
 
 def test_no_module_the_app_imports_is_excluded(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -114,8 +144,9 @@ def test_no_module_the_app_imports_is_excluded(monkeypatch: pytest.MonkeyPatch) 
     excludes = set(Recorder.calls["Analysis"][1]["excludes"])
     imported: set[str] = set()
     for source in (ROOT / "cashier_app").rglob("*.py"):
-        for match in re.finditer(r"^\s*(?:from|import)\s+([A-Za-z_][\w.]*)", source.read_text(encoding="utf-8"),
-                                 re.MULTILINE):
+        for match in re.finditer(
+            r"^\s*(?:from|import)\s+([A-Za-z_][\w.]*)", source.read_text(encoding="utf-8"), re.MULTILINE
+        ):
             name = match.group(1)
             imported.add(".".join(name.split(".")[:2]) if name.startswith("PySide6.") else name.split(".")[0])
     assert "PySide6.QtWidgets" in imported and "alembic" in imported

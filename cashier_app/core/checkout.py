@@ -118,8 +118,9 @@ def record_checkout(
     )
     appended = append_event(conn, body, now=now)
     uow.commit()
-    return Sale(order_id, receipt_no, appended.seq, member, total_fen, deduction_points_fen, body.paid_fen, tender,
-                now, link)
+    return Sale(
+        order_id, receipt_no, appended.seq, member, total_fen, deduction_points_fen, body.paid_fen, tender, now, link
+    )
 
 
 @dataclass(frozen=True)
@@ -146,15 +147,17 @@ def record_refund(
     now = clock()
     refund_id = uuid.uuid4()
     try:
-        body = OrderRefunded(order_id=order_id, refund_id=refund_id, amount_fen=amount_fen, refunded_at=now,
-                             reason=reason[:200])
+        body = OrderRefunded(
+            order_id=order_id, refund_id=refund_id, amount_fen=amount_fen, refunded_at=now, reason=reason[:200]
+        )
     except ValidationError as exc:
         raise CheckoutError(Code.INVALID_AMOUNT.value, str(exc.errors()[0]["msg"])) from None
     shift_id = open_shift(conn, now=now)
     if row is not None:
         conn.execute(
-            update(orders).where(orders.c.order_id == str(order_id)).values(refunded_fen=orders.c.refunded_fen
-                                                                            + amount_fen)
+            update(orders)
+            .where(orders.c.order_id == str(order_id))
+            .values(refunded_fen=orders.c.refunded_fen + amount_fen)
         )
     conn.execute(
         insert(refunds).values(

@@ -58,8 +58,14 @@ class Secrets:
     private_key: bytes  # raw Ed25519 private key
 
     def to_json(self) -> str:
-        return json.dumps({"terminal_id": self.terminal_id, "store_id": self.store_id, "credential": self.credential,
-                           "private_key": base64.b64encode(self.private_key).decode()})
+        return json.dumps(
+            {
+                "terminal_id": self.terminal_id,
+                "store_id": self.store_id,
+                "credential": self.credential,
+                "private_key": base64.b64encode(self.private_key).decode(),
+            }
+        )
 
     @classmethod
     def from_json(cls, text: str) -> Secrets:

@@ -140,8 +140,9 @@ def make_engine(path: Path) -> Engine:
     Connections are pooled: closing the last connection of a WAL database checkpoints and truncates the WAL,
     which cost ~4 ms of fsync on every checkout when each unit of work opened its own connection.
     """
-    engine = create_engine(f"sqlite:///{path}", poolclass=QueuePool, pool_size=2, max_overflow=4,
-                           connect_args={"check_same_thread": False})
+    engine = create_engine(
+        f"sqlite:///{path}", poolclass=QueuePool, pool_size=2, max_overflow=4, connect_args={"check_same_thread": False}
+    )
     event.listen(engine, "connect", _on_connect)
     event.listen(engine, "begin", _on_begin)
     return engine
@@ -186,5 +187,6 @@ def kv_get(conn: Connection, key: str, default: Any = None) -> Any:
 
 def kv_set(conn: Connection, key: str, value: Any) -> None:
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    conn.exec_driver_sql("INSERT INTO kv(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-                         (key, text))
+    conn.exec_driver_sql(
+        "INSERT INTO kv(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value", (key, text)
+    )

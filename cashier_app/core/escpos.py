@@ -79,9 +79,9 @@ def wrap(text: str, width: int) -> list[str]:
     while text_width(text) > width:
         head = fit(text, width) or text[0]
         if text[len(head)] != " " and " " in head.strip():
-            head = head[:head.rstrip().rindex(" ")]
+            head = head[: head.rstrip().rindex(" ")]
         lines.append(head.rstrip())
-        text = text[len(head):].lstrip(" ")
+        text = text[len(head) :].lstrip(" ")
     return [*lines, text] if text or not lines else lines
 
 
@@ -112,11 +112,13 @@ def qr_commands(data: str, *, module: int) -> bytes:
     if len(data.encode("utf-8")) > 7089:
         raise ValueError("too much data for a QR symbol")
 
-    return (_qr_function(65, b"2\x00")  # model 2
-            + _qr_function(67, bytes((module,)))
-            + _qr_function(69, bytes((QR_EC_M,)))
-            + qr_store_command(data)
-            + _qr_function(81, b"0"))  # print the stored symbol
+    return (
+        _qr_function(65, b"2\x00")  # model 2
+        + _qr_function(67, bytes((module,)))
+        + _qr_function(69, bytes((QR_EC_M,)))
+        + qr_store_command(data)
+        + _qr_function(81, b"0")
+    )  # print the stored symbol
 
 
 def qr_store_command(data: str) -> bytes:

@@ -23,8 +23,9 @@ class OrderLinkSigner:
 
     def token(self, order_id: uuid.UUID) -> str:
         expires = int((self._clock() + dt.timedelta(days=LINK_DAYS)).timestamp())
-        return sign(key=self._key, kid=self._kid, purpose=Purpose.ORDER_PAGE, expires=expires,
-                    claims={"o": str(order_id)})
+        return sign(
+            key=self._key, kid=self._kid, purpose=Purpose.ORDER_PAGE, expires=expires, claims={"o": str(order_id)}
+        )
 
     def link(self, order_id: uuid.UUID) -> str:
         return f"{self._base}/m/{self.token(order_id)}"

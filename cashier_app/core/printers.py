@@ -102,7 +102,7 @@ class FilePrinter:
         view = memoryview(job)
         while view:
             try:
-                view = view[os.write(fd, view):]
+                view = view[os.write(fd, view) :]
                 continue
             except BlockingIOError:
                 pass

@@ -74,8 +74,9 @@ def shift_report(conn: Connection, shift_id: int) -> ShiftReport:
 
 def x_report(conn: Connection) -> ShiftReport | None:
     """The open shift so far (None when no shift is open)."""
-    row = conn.execute(select(shifts.c.shift_id).where(shifts.c.closed_at.is_(None))
-                       .order_by(shifts.c.shift_id.desc())).first()
+    row = conn.execute(
+        select(shifts.c.shift_id).where(shifts.c.closed_at.is_(None)).order_by(shifts.c.shift_id.desc())
+    ).first()
     return None if row is None else shift_report(conn, row.shift_id)
 
 
@@ -123,10 +124,18 @@ def queue_report_csv(report: QueueReport) -> str:
     writer.writerow(CSV_HEADER)
     if report.snapshot is not None:
         for e in report.snapshot.entries:
-            writer.writerow([
-                "" if e.position is None else e.position, e.seq, e.member_display, format_fen(e.entitlement_fen),
-                format_fen(e.paid_fen), format_fen(e.remaining_fen), e.status, e.since.isoformat(),
-            ])
+            writer.writerow(
+                [
+                    "" if e.position is None else e.position,
+                    e.seq,
+                    e.member_display,
+                    format_fen(e.entitlement_fen),
+                    format_fen(e.paid_fen),
+                    format_fen(e.remaining_fen),
+                    e.status,
+                    e.since.isoformat(),
+                ]
+            )
         writer.writerow([])
         writer.writerow(["snapshot_version", report.snapshot.version])
         writer.writerow(["waiting_count", report.snapshot.waiting_count])

@@ -76,7 +76,9 @@ class SyncEngine:
             with reading(self._engine) as conn:
                 rows = conn.execute(
                     select(outbox.c.seq, outbox.c.event_id, outbox.c.created_at, outbox.c.body)
-                    .where(outbox.c.state == "pending").order_by(outbox.c.seq).limit(self._batch)
+                    .where(outbox.c.state == "pending")
+                    .order_by(outbox.c.seq)
+                    .limit(self._batch)
                 ).all()
                 backlog = pending_count(conn) - len(rows)
             if not rows:
@@ -87,8 +89,7 @@ class SyncEngine:
             if response.resend_from is not None:
                 # The server lacks events before this batch (e.g. restored from a backup): send them again.
                 with UnitOfWork(self._engine) as uow:
-                    uow.conn.execute(update(outbox).where(outbox.c.seq >= response.resend_from)
-                                     .values(state="pending"))
+                    uow.conn.execute(update(outbox).where(outbox.c.seq >= response.resend_from).values(state="pending"))
                     uow.commit()
                 stalls += 1
                 if stalls > 3 or response.resend_from >= rows[0].seq:
@@ -114,15 +115,19 @@ class SyncEngine:
                 state = _FINAL[result.status]
                 outcome.refused += state == "refused"
                 conn.execute(
-                    update(outbox).where(outbox.c.seq == row.seq)
+                    update(outbox)
+                    .where(outbox.c.seq == row.seq)
                     .values(state=state, code=result.code, detail=result.detail, answered_at=now)
                 )
                 event = load_event(row)
                 body = event.body
                 if body.type == "order_paid" and state == "done":
                     entry_json = result.entry.model_dump_json() if result.entry else None
-                    conn.execute(update(orders).where(orders.c.order_id == str(body.order_id))
-                                 .values(synced=True, entry_json=entry_json))
+                    conn.execute(
+                        update(orders)
+                        .where(orders.c.order_id == str(body.order_id))
+                        .values(synced=True, entry_json=entry_json)
+                    )
                     outcome.acks.append(OrderAck(body.order_id, result.entry))
                 elif body.type == "member_registered" and state == "done":
                     conn.execute(update(members).where(members.c.member_id == body.member_id).values(local=False))

@@ -62,7 +62,11 @@ class SyncClient:
         return headers
 
     def _send(
-        self, method: str, path: str, *, body: BaseModel | dict[str, object] | None = None,
+        self,
+        method: str,
+        path: str,
+        *,
+        body: BaseModel | dict[str, object] | None = None,
         params: dict[str, str] | None = None,
     ) -> httpx.Response:
         import httpx
@@ -91,8 +95,9 @@ class SyncClient:
         return dict(self._send("GET", "/api/v1/health").json())
 
     def enroll(self, *, code: str, name: str, public_key: str) -> Enrolment:
-        response = self._send("POST", "/api/v1/terminals/enroll",
-                              body={"code": code, "name": name, "public_key": public_key})
+        response = self._send(
+            "POST", "/api/v1/terminals/enroll", body={"code": code, "name": name, "public_key": public_key}
+        )
         answer = _EnrollResponse.model_validate_json(response.content)
         return Enrolment(answer.terminal_id, answer.store_id, answer.credential)
 
@@ -121,11 +126,16 @@ def fetch_store_day(http: httpx.Client, *, username: str, password: str, store_i
     client = SyncClient(http)
     token = client._send("POST", "/api/v1/auth/token", body={"username": username, "password": password}).json()
     client.credential = str(token["access_token"])
-    report = client._send("GET", f"/api/v1/stores/{store_id}/report",
-                          params={"date_from": day, "date_to": day}).json()
+    report = client._send("GET", f"/api/v1/stores/{store_id}/report", params={"date_from": day, "date_to": day}).json()
     days = report.get("days") or []
     if not days:
         return StoreDay(day, 0, 0, 0, 0, 0)
     d = days[-1]
-    return StoreDay(str(d["day"]), int(d["orders_count"]), int(d["sales_fen"]), int(d["contributions_fen"]),
-                    int(d["payouts_fen"]), int(d["kept_fen"]))
+    return StoreDay(
+        str(d["day"]),
+        int(d["orders_count"]),
+        int(d["sales_fen"]),
+        int(d["contributions_fen"]),
+        int(d["payouts_fen"]),
+        int(d["kept_fen"]),
+    )

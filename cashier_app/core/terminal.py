@@ -55,8 +55,7 @@ def enroll(
     """Enrol with the server; keep the credential and signing key in the secrets store, the rest in the db."""
     key = new_private_key()
     enrolment = client.enroll(code=code.strip(), name=name, public_key=public_key_text(key))
-    secrets_store.save(Secrets(enrolment.terminal_id, enrolment.store_id, enrolment.credential,
-                               private_key_bytes(key)))
+    secrets_store.save(Secrets(enrolment.terminal_id, enrolment.store_id, enrolment.credential, private_key_bytes(key)))
     info = TerminalInfo(enrolment.terminal_id, enrolment.store_id, server_url.rstrip("/"), name)
     with UnitOfWork(engine) as uow:
         kv_set(uow.conn, "terminal", info.__dict__)

@@ -29,8 +29,12 @@ class AttentionDialog(QDialog):
         self.refresh()
 
     def refresh(self) -> None:
-        kinds = {"order_paid": self.tr("Sale"), "order_refunded": self.tr("Refund"),
-                 "member_registered": self.tr("Member registration"), "order_completed": self.tr("Completion")}
+        kinds = {
+            "order_paid": self.tr("Sale"),
+            "order_refunded": self.tr("Refund"),
+            "member_registered": self.tr("Member registration"),
+            "order_completed": self.tr("Completion"),
+        }
         with reading(self.ctx.engine) as conn:
             rows = conn.execute(select(outbox).where(outbox.c.state == "refused").order_by(outbox.c.seq)).all()
         self.table.setRowCount(len(rows))

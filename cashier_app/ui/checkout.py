@@ -247,9 +247,16 @@ class CheckoutPanel(QWidget):
         assert signer is not None
         try:
             with UnitOfWork(self.ctx.engine) as uow:
-                sale = record_checkout(uow=uow, cashier_id=cashier_id(uow.conn), member=held.member,
-                                       total_fen=held.total_fen, deduction_points_fen=held.deduction_fen,
-                                       tender=held.tender, signer=signer, clock=self.ctx.clock)
+                sale = record_checkout(
+                    uow=uow,
+                    cashier_id=cashier_id(uow.conn),
+                    member=held.member,
+                    total_fen=held.total_fen,
+                    deduction_points_fen=held.deduction_fen,
+                    tender=held.tender,
+                    signer=signer,
+                    clock=self.ctx.clock,
+                )
         except CheckoutError as exc:
             self.say(code_text(exc.code), error=True)
             self.amount.setFocus()
@@ -259,8 +266,12 @@ class CheckoutPanel(QWidget):
             self.amount.setFocus()
             return None
         # Only now, after the commit, is the sale shown as done.
-        self.say(self.tr("Sale %1 done: %2 by %3").replace("%1", str(sale.receipt_no))
-                 .replace("%2", yuan(sale.paid_fen)).replace("%3", tender_text(held.tender)))
+        self.say(
+            self.tr("Sale %1 done: %2 by %3")
+            .replace("%1", str(sale.receipt_no))
+            .replace("%2", yuan(sale.paid_fen))
+            .replace("%3", tender_text(held.tender))
+        )
         self._reset_form()
         self.sale_done.emit(sale)
         return sale

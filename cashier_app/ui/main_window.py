@@ -43,8 +43,14 @@ QWidget { font-size: 15pt; }
 class MainWindow(QMainWindow):
     credential_failed = Signal(object)  # the exception the sync worker met reading the secrets
 
-    def __init__(self, ctx: AppContext, *, customer: CustomerWindow | None = None,
-                 sync: SyncController | None = None, escpos: str | None = None) -> None:
+    def __init__(
+        self,
+        ctx: AppContext,
+        *,
+        customer: CustomerWindow | None = None,
+        sync: SyncController | None = None,
+        escpos: str | None = None,
+    ) -> None:
         """`escpos`: the receipt printer for this run (`--escpos`); None reads the setting, "" means none."""
         super().__init__()
         self.ctx = ctx
@@ -56,12 +62,17 @@ class MainWindow(QMainWindow):
         with reading(ctx.engine) as conn:
             store = load_store(conn)
         self.store_name = store.name if store else ctx.info.name
-        self.setWindowTitle(self.tr("Paidui cashier — %1 · %2").replace("%1", self.store_name)
-                            .replace("%2", ctx.info.name))
+        self.setWindowTitle(
+            self.tr("Paidui cashier — %1 · %2").replace("%1", self.store_name).replace("%2", ctx.info.name)
+        )
         self.setStyleSheet(STYLE)
         self.checkout = CheckoutPanel(ctx)
-        hints = QLabel(self.tr("Enter confirm · Esc clear · F2 refund · F3 register member · F4 shift report · "
-                               "F6 store queue · F7 needs attention · F8 print receipt · Shift+F8 receipt printer"))
+        hints = QLabel(
+            self.tr(
+                "Enter confirm · Esc clear · F2 refund · F3 register member · F4 shift report · "
+                "F6 store queue · F7 needs attention · F8 print receipt · Shift+F8 receipt printer"
+            )
+        )
         hints.setObjectName("hints")
         hints.setWordWrap(True)
         central = QWidget()
@@ -73,9 +84,14 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
         self.resize(1024, 720)
 
-        for key, action in ((Qt.Key.Key_F2, self.open_refund), (Qt.Key.Key_F3, self.open_register),
-                            (Qt.Key.Key_F4, self.open_shift_report), (Qt.Key.Key_F6, self.open_queue_report),
-                            (Qt.Key.Key_F7, self.open_attention), (Qt.Key.Key_F8, self.print_last)):
+        for key, action in (
+            (Qt.Key.Key_F2, self.open_refund),
+            (Qt.Key.Key_F3, self.open_register),
+            (Qt.Key.Key_F4, self.open_shift_report),
+            (Qt.Key.Key_F6, self.open_queue_report),
+            (Qt.Key.Key_F7, self.open_attention),
+            (Qt.Key.Key_F8, self.print_last),
+        ):
             QShortcut(QKeySequence(key), self, action)
         QShortcut(QKeySequence(Qt.KeyboardModifier.ShiftModifier | Qt.Key.Key_F8), self, self.reprint_escpos)
         self.receipt_printer = self._receipt_printer(ctx.options.get(ESCPOS_PRINTER) if escpos is None else escpos)
@@ -144,8 +160,9 @@ class MainWindow(QMainWindow):
     def open_refund(self) -> RefundDialog:
         dialog = RefundDialog(self.ctx, self)
         dialog.refunded.connect(lambda _r: (self.refresh_pending(), self.sync and self.sync.sync_now()))
-        dialog.refunded.connect(lambda r: self.checkout.say(self.tr("Refund recorded: %1").replace("%1",
-                                                                                             yuan(r.amount_fen))))
+        dialog.refunded.connect(
+            lambda r: self.checkout.say(self.tr("Refund recorded: %1").replace("%1", yuan(r.amount_fen)))
+        )
         return self._open("refund", dialog)  # type: ignore[return-value]
 
     def open_register(self) -> RegisterDialog:
@@ -184,9 +201,14 @@ class MainWindow(QMainWindow):
             return None
         opts = self.ctx.options
         try:
-            printer = ReceiptPrinter(self.ctx, target=target, store_name=self.store_name,
-                                     columns=opts.get(ESCPOS_COLUMNS), timeout_ms=opts.get(ESCPOS_TIMEOUT_MS),
-                                     parent=self)
+            printer = ReceiptPrinter(
+                self.ctx,
+                target=target,
+                store_name=self.store_name,
+                columns=opts.get(ESCPOS_COLUMNS),
+                timeout_ms=opts.get(ESCPOS_TIMEOUT_MS),
+                parent=self,
+            )
         except PrinterError as exc:
             self.status.show_printer_problem(self.tr("Receipt printer: %1").replace("%1", code_text(exc.code)))
             return None
@@ -196,14 +218,16 @@ class MainWindow(QMainWindow):
 
     def reprint_escpos(self) -> None:
         if self.receipt_printer is None:
-            self.checkout.say(self.tr("No receipt printer is set up (--escpos or escpos/printer in the settings)."),
-                              error=True)
+            self.checkout.say(
+                self.tr("No receipt printer is set up (--escpos or escpos/printer in the settings)."), error=True
+            )
         elif self.last_sale is None:
             self.checkout.say(self.tr("No sale to print yet."), error=True)
         else:
             self.receipt_printer.print_sale(self.last_sale)
-            self.status.showMessage(self.tr("Receipt %1 sent to the printer…").replace(
-                "%1", str(self.last_sale.receipt_no)), 5000)
+            self.status.showMessage(
+                self.tr("Receipt %1 sent to the printer…").replace("%1", str(self.last_sale.receipt_no)), 5000
+            )
 
     def on_printed(self, receipt_no: int) -> None:
         self.status.show_printer_problem("")
@@ -211,8 +235,11 @@ class MainWindow(QMainWindow):
 
     def on_print_failed(self, receipt_no: int, code: str) -> None:
         # The sale stands (it was committed before printing); only the paper is missing.
-        self.status.show_printer_problem(self.tr("Receipt %1 NOT printed: %2 Shift+F8 prints it again.")
-                                         .replace("%1", str(receipt_no)).replace("%2", code_text(code)))
+        self.status.show_printer_problem(
+            self.tr("Receipt %1 NOT printed: %2 Shift+F8 prints it again.")
+            .replace("%1", str(receipt_no))
+            .replace("%2", code_text(code))
+        )
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.customer is not None:

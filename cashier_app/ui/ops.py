@@ -34,8 +34,13 @@ class _Op(QRunnable):
 _running: set[_Op] = set()
 
 
-def run_op(job: Callable[[], Any], *, on_done: Callable[[Any], None], on_failed: Callable[[Exception], None],
-           pool: QThreadPool | None = None) -> None:
+def run_op(
+    job: Callable[[], Any],
+    *,
+    on_done: Callable[[Any], None],
+    on_failed: Callable[[Exception], None],
+    pool: QThreadPool | None = None,
+) -> None:
     """`pool`: a pool of its own (e.g. one thread that keeps print jobs in order); the global pool by default."""
     op = _Op(job)
     op.setAutoDelete(False)
@@ -45,6 +50,7 @@ def run_op(job: Callable[[], Any], *, on_done: Callable[[Any], None], on_failed:
         def inner(value: Any) -> None:
             _running.discard(op)
             callback(value)
+
         return inner
 
     op.signals.done.connect(finish(on_done))

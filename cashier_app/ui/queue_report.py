@@ -39,10 +39,17 @@ class QueueReportDialog(QDialog):
         self.summary.setWordWrap(True)
         self.table = QTableWidget(0, 7)
         self.table.setObjectName("queueTable")
-        self.table.setHorizontalHeaderLabels([
-            self.tr("Position"), self.tr("Member"), self.tr("Entitlement"), self.tr("Paid"), self.tr("Remaining"),
-            self.tr("Status"), self.tr("Waiting since"),
-        ])
+        self.table.setHorizontalHeaderLabels(
+            [
+                self.tr("Position"),
+                self.tr("Member"),
+                self.tr("Entitlement"),
+                self.tr("Paid"),
+                self.tr("Remaining"),
+                self.tr("Status"),
+                self.tr("Waiting since"),
+            ]
+        )
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setVisible(False)
@@ -92,25 +99,41 @@ class QueueReportDialog(QDialog):
             lines.append(self.tr("No snapshot yet: this till has not synced with the server."))
             self.table.setRowCount(0)
         else:
-            lines.append(self.tr("Queue %1 · snapshot version %2 · pulled %3").replace("%1", snap.queue)
-                         .replace("%2", str(snap.version)).replace("%3", (self.report.pulled_at or "")[:19]))
-            lines.append(self.tr("Waiting entries: %1 · outstanding total: %2").replace("%1", str(snap.waiting_count))
-                         .replace("%2", yuan(snap.outstanding_fen)))
+            lines.append(
+                self.tr("Queue %1 · snapshot version %2 · pulled %3")
+                .replace("%1", snap.queue)
+                .replace("%2", str(snap.version))
+                .replace("%3", (self.report.pulled_at or "")[:19])
+            )
+            lines.append(
+                self.tr("Waiting entries: %1 · outstanding total: %2")
+                .replace("%1", str(snap.waiting_count))
+                .replace("%2", yuan(snap.outstanding_fen))
+            )
             if snap.truncated:
                 lines.append(self.tr("(list shortened by the server)"))
             self.table.setRowCount(len(snap.entries))
             for i, e in enumerate(snap.entries):
-                cells = ["" if e.position is None else str(e.position), e.member_display, yuan(e.entitlement_fen),
-                         yuan(e.paid_fen), yuan(e.remaining_fen), status_text(e.status),
-                         e.since.astimezone(self.ctx.clock().tzinfo).strftime("%m-%d %H:%M")]
+                cells = [
+                    "" if e.position is None else str(e.position),
+                    e.member_display,
+                    yuan(e.entitlement_fen),
+                    yuan(e.paid_fen),
+                    yuan(e.remaining_fen),
+                    status_text(e.status),
+                    e.since.astimezone(self.ctx.clock().tzinfo).strftime("%m-%d %H:%M"),
+                ]
                 for j, text in enumerate(cells):
                     item = QTableWidgetItem(text)
                     if j in (0, 2, 3, 4):
                         item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                     self.table.setItem(i, j, item)
         if self.report.today_local_contributions_fen is not None:
-            lines.append(self.tr("Today's contributions from this till (estimate, computed locally): %1")
-                         .replace("%1", yuan(self.report.today_local_contributions_fen)))
+            lines.append(
+                self.tr("Today's contributions from this till (estimate, computed locally): %1").replace(
+                    "%1", yuan(self.report.today_local_contributions_fen)
+                )
+            )
         self.summary.setText("\n".join(lines))
 
     def load_today(self) -> None:
@@ -135,9 +158,13 @@ class QueueReportDialog(QDialog):
     def show_today(self, d: StoreDay) -> None:
         self.today_label.setText(
             self.tr("Today %1 (server): %2 sales, %3 · contributions %4 · paid out %5 · kept by the store %6")
-            .replace("%1", d.day).replace("%2", str(d.orders_count)).replace("%3", yuan(d.sales_fen))
-            .replace("%4", yuan(d.contributions_fen)).replace("%5", yuan(d.payouts_fen))
-            .replace("%6", yuan(d.kept_fen)))
+            .replace("%1", d.day)
+            .replace("%2", str(d.orders_count))
+            .replace("%3", yuan(d.sales_fen))
+            .replace("%4", yuan(d.contributions_fen))
+            .replace("%5", yuan(d.payouts_fen))
+            .replace("%6", yuan(d.kept_fen))
+        )
 
     def _today_failed(self, exc: Exception) -> None:
         code = exc.code if isinstance(exc, RequestRefused) else "server_unavailable"

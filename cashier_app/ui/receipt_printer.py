@@ -52,8 +52,16 @@ class ReceiptPrinter(QObject):
     printed = Signal(int)  # receipt number
     failed = Signal(int, str)  # receipt number, PrinterError code
 
-    def __init__(self, ctx: AppContext, *, target: str, store_name: str, columns: int = 48, timeout_ms: int = 5000,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        ctx: AppContext,
+        *,
+        target: str,
+        store_name: str,
+        columns: int = 48,
+        timeout_ms: int = 5000,
+        parent: QObject | None = None,
+    ) -> None:
         """Raises PrinterError("printer_address") for a target that names no printer."""
         super().__init__(parent)
         self.ctx = ctx
@@ -68,15 +76,24 @@ class ReceiptPrinter(QObject):
     def receipt_for(self, sale: Sale) -> ReceiptData:
         """What this sale's receipt says now: the cashier and the queue position as the order row holds them."""
         with reading(self.ctx.engine) as conn:
-            row = conn.execute(select(orders.c.cashier_id, orders.c.entry_json)
-                               .where(orders.c.order_id == str(sale.order_id))).first()
+            row = conn.execute(
+                select(orders.c.cashier_id, orders.c.entry_json).where(orders.c.order_id == str(sale.order_id))
+            ).first()
         entry = EntryInfo.model_validate_json(row.entry_json) if row is not None and row.entry_json else None
         return ReceiptData(
-            store_name=self.store_name, receipt_no=sale.receipt_no, paid_at=sale.paid_at, till_name=self.ctx.info.name,
-            cashier_id=row.cashier_id if row is not None else "", tender_text=tender_text(sale.tender),
-            member_display=sale.member.display_name if sale.member else None, total_fen=sale.total_fen,
-            deduction_points_fen=sale.deduction_points_fen, paid_fen=sale.paid_fen, order_id=str(sale.order_id),
-            order_link=sale.order_link, position=entry.position if entry else None,
+            store_name=self.store_name,
+            receipt_no=sale.receipt_no,
+            paid_at=sale.paid_at,
+            till_name=self.ctx.info.name,
+            cashier_id=row.cashier_id if row is not None else "",
+            tender_text=tender_text(sale.tender),
+            member_display=sale.member.display_name if sale.member else None,
+            total_fen=sale.total_fen,
+            deduction_points_fen=sale.deduction_points_fen,
+            paid_fen=sale.paid_fen,
+            order_id=str(sale.order_id),
+            order_link=sale.order_link,
+            position=entry.position if entry else None,
             entry_status=status_text(entry.status) if entry and entry.position is None else None,
         )
 
@@ -91,8 +108,13 @@ class ReceiptPrinter(QObject):
 
         def failed(exc: Exception) -> None:
             code = exc.code if isinstance(exc, PrinterError) else "printer_io"
-            log.warning("receipt %s not printed on %s: %s", receipt_no, self.target, exc,
-                        exc_info=None if isinstance(exc, PrinterError) else exc)  # a bug: keep its traceback
+            log.warning(
+                "receipt %s not printed on %s: %s",
+                receipt_no,
+                self.target,
+                exc,
+                exc_info=None if isinstance(exc, PrinterError) else exc,
+            )  # a bug: keep its traceback
             self.failed.emit(receipt_no, code)
 
         run_op(send, on_done=self.printed.emit, on_failed=failed, pool=self.pool)

@@ -72,10 +72,14 @@ class RefundDialog(QDialog):
         if row is not None:
             self.order_id = uuid.UUID(row.order_id)
             left = row.paid_fen - row.refunded_fen
-            self.found.setText(self.tr("Sale %1 at %2: paid %3 by %4, refundable %5")
-                               .replace("%1", str(row.receipt_no)).replace("%2", row.paid_at[:19])
-                               .replace("%3", yuan(row.paid_fen)).replace("%4", tender_text(row.tender))
-                               .replace("%5", yuan(left)))
+            self.found.setText(
+                self.tr("Sale %1 at %2: paid %3 by %4, refundable %5")
+                .replace("%1", str(row.receipt_no))
+                .replace("%2", row.paid_at[:19])
+                .replace("%3", yuan(row.paid_fen))
+                .replace("%4", tender_text(row.tender))
+                .replace("%5", yuan(left))
+            )
             self.amount.setText(format_fen(left))
         else:
             try:
@@ -102,8 +106,14 @@ class RefundDialog(QDialog):
             return None
         try:
             with UnitOfWork(self.ctx.engine) as uow:
-                refund = record_refund(uow=uow, order_id=self.order_id, amount_fen=amount,
-                                       manager_pin=self.pin.text(), reason=self.reason.text(), clock=self.ctx.clock)
+                refund = record_refund(
+                    uow=uow,
+                    order_id=self.order_id,
+                    amount_fen=amount,
+                    manager_pin=self.pin.text(),
+                    reason=self.reason.text(),
+                    clock=self.ctx.clock,
+                )
         except (CheckoutError, PinError) as exc:
             self.message.setText(code_text(exc.code))
             self.pin.clear()

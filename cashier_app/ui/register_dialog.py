@@ -23,8 +23,12 @@ class RegisterDialog(QDialog):
         self.phone.setPlaceholderText(self.tr("11-digit mobile number"))
         self.message = QLabel()
         self.message.setStyleSheet("color: #b00020;")
-        note = QLabel(self.tr("Ask the customer's consent. The number is sent to headquarters; the till shows "
-                              "only its last four digits."))
+        note = QLabel(
+            self.tr(
+                "Ask the customer's consent. The number is sent to headquarters; the till shows "
+                "only its last four digits."
+            )
+        )
         note.setWordWrap(True)
         form = QFormLayout()
         form.addRow(self.tr("Phone"), self.phone)

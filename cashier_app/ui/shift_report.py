@@ -66,15 +66,29 @@ class ShiftReportDialog(QDialog):
             (self.tr("Net"), yuan(report.net_fen)),
         ]
         for tender, line in sorted(report.by_tender.items()):
-            rows.append((tender_text(tender), self.tr("%1 sales · %2 · refunds %3").replace("%1", str(line.sales_count))
-                         .replace("%2", yuan(line.sales_fen)).replace("%3", yuan(line.refunds_fen))))
+            rows.append(
+                (
+                    tender_text(tender),
+                    self.tr("%1 sales · %2 · refunds %3")
+                    .replace("%1", str(line.sales_count))
+                    .replace("%2", yuan(line.sales_fen))
+                    .replace("%3", yuan(line.refunds_fen)),
+                )
+            )
         if report.contributions_fen is not None and report.extraction_bp is not None:
-            rows.append((self.tr("Rebate contributions (estimate, computed locally at %1)")
-                         .replace("%1", format_bp(report.extraction_bp)), yuan(report.contributions_fen)))
+            rows.append(
+                (
+                    self.tr("Rebate contributions (estimate, computed locally at %1)").replace(
+                        "%1", format_bp(report.extraction_bp)
+                    ),
+                    yuan(report.contributions_fen),
+                )
+            )
         else:
             rows.append((self.tr("Rebate contributions"), self.tr("store not taking part, or not synced yet")))
-        body = "".join(f"<tr><td>{html.escape(k)}</td><td align='right'><b>{html.escape(v)}</b></td></tr>"
-                       for k, v in rows)
+        body = "".join(
+            f"<tr><td>{html.escape(k)}</td><td align='right'><b>{html.escape(v)}</b></td></tr>" for k, v in rows
+        )
         return f"<h2>{html.escape(title)}</h2><table width='100%' cellpadding='4'>{body}</table>"
 
     def close_shift(self) -> None:

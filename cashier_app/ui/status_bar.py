@@ -42,8 +42,9 @@ class SyncStatusBar(QStatusBar):
         self.set_pending(status.pending)
         when = status.last_sync.strftime("%H:%M:%S") if status.last_sync else self.tr("never")
         self.last.setText(self.tr("Last sync: %1").replace("%1", when))
-        self.attention.setText(self.tr("Needs attention: %1 (F7)").replace("%1", str(status.attention))
-                               if status.attention else "")
+        self.attention.setText(
+            self.tr("Needs attention: %1 (F7)").replace("%1", str(status.attention)) if status.attention else ""
+        )
         self.attention.setStyleSheet("color: #c62828;" if status.attention else "")
 
     def show_printer_problem(self, text: str) -> None:

@@ -38,12 +38,13 @@ def code_text(code: str) -> str:
         "enrolment_code_expired": Q.translate("Words", "The enrolment code has expired."),
         "order_not_found": Q.translate("Words", "No sale with this receipt number or order id."),
         "sale_not_saved": Q.translate("Words", "The sale could NOT be saved; nothing was recorded. Try again."),
-        "printer_offline": Q.translate("Words", "The receipt printer cannot be reached (off, unplugged or no "
-                                                "network)."),
-        "printer_timeout": Q.translate("Words", "The receipt printer does not answer (paper out, cover open or "
-                                                "busy)."),
-        "printer_address": Q.translate("Words", "The receipt printer setting is not valid (tcp://host:9100, "
-                                                "/dev/usb/lp0 or file:///path)."),
+        "printer_offline": Q.translate(
+            "Words", "The receipt printer cannot be reached (off, unplugged or no network)."
+        ),
+        "printer_timeout": Q.translate("Words", "The receipt printer does not answer (paper out, cover open or busy)."),
+        "printer_address": Q.translate(
+            "Words", "The receipt printer setting is not valid (tcp://host:9100, /dev/usb/lp0 or file:///path)."
+        ),
         "printer_io": Q.translate("Words", "The receipt printer reported an error."),
     }
     return words.get(code, code)

@@ -37,16 +37,20 @@ class Me(BaseModel):
     username: str | None = None
 
 
-@router.post("/auth/token", response_model=TokenResponse, dependencies=[Depends(limit_attempts)],
-             responses={401: {"model": ErrorBody, "description": "wrong user name or password"}, 422: ERRORS[422],
-                        **LIMITED})
+@router.post(
+    "/auth/token",
+    response_model=TokenResponse,
+    dependencies=[Depends(limit_attempts)],
+    responses={401: {"model": ErrorBody, "description": "wrong user name or password"}, 422: ERRORS[422], **LIMITED},
+)
 def token(request: Request, body: TokenRequest) -> TokenResponse:
     """A bearer token for a headquarters admin or a store manager."""
     svc = services(request)
     ttl = svc.settings.api_token_minutes
     with svc.db.connect() as conn:
-        access = users.login(conn, username=body.username, password=body.password, now=svc.clock.now(),
-                             ttl=timedelta(minutes=ttl))
+        access = users.login(
+            conn, username=body.username, password=body.password, now=svc.clock.now(), ttl=timedelta(minutes=ttl)
+        )
     return TokenResponse(access_token=access, expires_in=ttl * 60)
 
 
@@ -54,7 +58,8 @@ def token(request: Request, body: TokenRequest) -> TokenResponse:
 def me(who: CallerDep) -> Me:
     """Who the credential belongs to."""
     return Me(
-        role=who.role, store_id=who.store_id,
+        role=who.role,
+        store_id=who.store_id,
         terminal_id=who.terminal.terminal_id if who.terminal else None,
         username=who.user.username if who.user else None,
     )

@@ -61,8 +61,9 @@ def limit_attempts(request: Request) -> None:
     decision = services(request).auth_limiter.hit(client_address(request))
     if not decision.allowed:
         seconds = decision.retry_after_seconds
-        raise Refused(429, "rate_limited", f"too many attempts; try again in {seconds} s",
-                      headers={"Retry-After": str(seconds)})
+        raise Refused(
+            429, "rate_limited", f"too many attempts; try again in {seconds} s", headers={"Retry-After": str(seconds)}
+        )
 
 
 def caller(request: Request, credentials: Bearer) -> Caller:

@@ -58,8 +58,11 @@ def store_queue(request: Request, who: CallerDep, store_id: StoreId) -> QueueSna
 
 @router.get("/stores/{store_id}/report", response_model=reports.StoreReport, responses={**ERRORS, **NOT_FOUND})
 def store_report(
-    request: Request, who: CallerDep, store_id: StoreId,
-    date_from: Annotated[dt.date | None, Query()] = None, date_to: Annotated[dt.date | None, Query()] = None,
+    request: Request,
+    who: CallerDep,
+    store_id: StoreId,
+    date_from: Annotated[dt.date | None, Query()] = None,
+    date_to: Annotated[dt.date | None, Query()] = None,
 ) -> reports.StoreReport:
     """Daily figures and the waiting totals of one store (store managers and headquarters; not terminals)."""
     if who.terminal is not None:

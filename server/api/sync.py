@@ -27,17 +27,20 @@ router = APIRouter(prefix="/api/v1", tags=["sync"], dependencies=[Depends(check_
 
 
 @router.post(
-    "/terminals/enroll", response_model=EnrollResponse,
-    responses={400: {"model": ErrorBody, "description": "`enrolment_code_invalid`, `enrolment_code_expired`"},
-               422: ERRORS[422], **LIMITED},
+    "/terminals/enroll",
+    response_model=EnrollResponse,
+    responses={
+        400: {"model": ErrorBody, "description": "`enrolment_code_invalid`, `enrolment_code_expired`"},
+        422: ERRORS[422],
+        **LIMITED,
+    },
     dependencies=[Depends(limit_attempts)],
 )
 def enroll(request: Request, body: EnrollRequest) -> EnrollResponse:
     """Exchange a one-time enrolment code for a terminal credential (the code is the credential here)."""
     svc = services(request)
     with svc.db.connect() as conn:
-        done = terminals.enroll(conn, code=body.code, name=body.name, public_key=body.public_key,
-                                now=svc.clock.now())
+        done = terminals.enroll(conn, code=body.code, name=body.name, public_key=body.public_key, now=svc.clock.now())
     return EnrollResponse(terminal_id=done.terminal_id, store_id=done.store_id, credential=done.credential)
 
 

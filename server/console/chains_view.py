@@ -82,13 +82,25 @@ def warnings(base: BaseSettings, store: StoreSettings) -> list[Warning]:
             if ratio == 0:
                 out.append(Warning("warn.level_zero", {"owner": owner, "level": level}))
             elif ratio < default:
-                out.append(Warning("warn.level_below", {"owner": owner, "level": level, "ratio": format_bp(ratio),
-                                                         "standard": format_bp(default)}))
+                out.append(
+                    Warning(
+                        "warn.level_below",
+                        {"owner": owner, "level": level, "ratio": format_bp(ratio), "standard": format_bp(default)},
+                    )
+                )
     for tier in store.cumulative_tiers:
         if tier.ratio_bp < default:
-            out.append(Warning("warn.tier_below", {
-                "days": tier.days, "threshold": format_fen(tier.threshold_fen), "ratio": format_bp(tier.ratio_bp),
-                "standard": format_bp(default)}))
+            out.append(
+                Warning(
+                    "warn.tier_below",
+                    {
+                        "days": tier.days,
+                        "threshold": format_fen(tier.threshold_fen),
+                        "ratio": format_bp(tier.ratio_bp),
+                        "standard": format_bp(default),
+                    },
+                )
+            )
     return out
 
 

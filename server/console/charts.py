@@ -48,8 +48,9 @@ def bars(
         f'<text class="tick" x="{LEFT - 4}" y="{TOP + 10}" text-anchor="end">{escape(label(high))}</text>',
     ]
     if low < 0:
-        parts.append(f'<text class="tick" x="{LEFT - 4}" y="{HEIGHT - BOTTOM}" text-anchor="end">'
-                     f"{escape(label(low))}</text>")
+        parts.append(
+            f'<text class="tick" x="{LEFT - 4}" y="{HEIGHT - BOTTOM}" text-anchor="end">{escape(label(low))}</text>'
+        )
     for i, day in enumerate(days):
         for k, (name, vs) in enumerate(series):
             v = vs[i]
@@ -61,12 +62,16 @@ def bars(
             )
     for i in sorted({0, len(days) - 1}):
         x = LEFT + i * slot + slot // 2
-        parts.append(f'<text class="tick" x="{x}" y="{HEIGHT - 4}" text-anchor="middle">'
-                     f"{escape(days[i].strftime('%m-%d'))}</text>")
+        parts.append(
+            f'<text class="tick" x="{x}" y="{HEIGHT - 4}" text-anchor="middle">'
+            f"{escape(days[i].strftime('%m-%d'))}</text>"
+        )
     legend_x = LEFT + 8
     for k, (name, _) in enumerate(series):
-        parts.append(f'<rect class="bar s{k}" x="{legend_x}" y="{TOP}" width="10" height="10"/>'
-                     f'<text class="legend" x="{legend_x + 14}" y="{TOP + 9}">{escape(name)}</text>')
+        parts.append(
+            f'<rect class="bar s{k}" x="{legend_x}" y="{TOP}" width="10" height="10"/>'
+            f'<text class="legend" x="{legend_x + 14}" y="{TOP + 9}">{escape(name)}</text>'
+        )
         legend_x += 14 + 14 * len(name) + 12
     parts.append("</svg>")
     return "".join(parts)

@@ -102,7 +102,7 @@ class FieldError(ValueError):
 
 
 def parse_percent(text: str) -> int:
-    """"12.5" -> 1250 bp, exactly (the same decimal grammar as an amount in yuan: two decimals at most)."""
+    """ "12.5" -> 1250 bp, exactly (the same decimal grammar as an amount in yuan: two decimals at most)."""
     try:
         bp = parse_yuan(text.replace("%", ""))
     except ValueError:
@@ -131,8 +131,12 @@ def show(spec: Spec, value: Any) -> Any:
     return "" if value is None else str(value)
 
 
-def views(specs: tuple[Spec, ...], doc: Mapping[str, Any], errors: Mapping[str, str] | None = None,
-          raw: Mapping[str, Any] | None = None) -> list[FieldView]:
+def views(
+    specs: tuple[Spec, ...],
+    doc: Mapping[str, Any],
+    errors: Mapping[str, str] | None = None,
+    raw: Mapping[str, Any] | None = None,
+) -> list[FieldView]:
     """Fields showing `raw` (what was typed, when refused) or else the stored values of `doc`."""
     errors = errors or {}
     out = []
@@ -188,7 +192,10 @@ class Parsed:
 
 
 def parse(
-    specs: tuple[Spec, ...], form: Mapping[str, str], current: BaseModel, model: type[BaseModel],
+    specs: tuple[Spec, ...],
+    form: Mapping[str, str],
+    current: BaseModel,
+    model: type[BaseModel],
     message: Any,
 ) -> Parsed:
     """Read the posted fields, validate the whole document with `model`; `message(key, **params)` words errors."""

@@ -80,8 +80,10 @@ def readable(key: str, value: Any) -> str:
 
 def phone_mask(user: ConsoleUser) -> Callable[[str | None], str]:
     """Headquarters reads members' phone numbers; a store manager reads them masked."""
+
     def mask(phone: str | None) -> str:
         if not phone:
             return ""
         return phone if user.is_hq else mask_phone(phone)
+
     return mask

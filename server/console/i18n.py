@@ -255,23 +255,23 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "help.base.default_entitlement_bp": ("第7级：默认权益 = 实付 × 此比例", "Level 7: entitlement = paid × this ratio"),
     "help.base.level_entitlement_bp": (
-        "JSON：等级 → 基点（100 = 1%），如 {\"gold\": 15000}；null 表示未设置",
-        "JSON: level → basis points (100 = 1%), e.g. {\"gold\": 15000}; null means not set",
+        'JSON：等级 → 基点（100 = 1%），如 {"gold": 15000}；null 表示未设置',
+        'JSON: level → basis points (100 = 1%), e.g. {"gold": 15000}; null means not set',
     ),
     "help.base.lottery": (
-        "JSON 或留空（关闭）：{\"mode\": \"fixed\", \"options\": [{\"ratio_bp\": 1000}, {\"ratio_bp\": 5000}]} 或 "
-        "{\"mode\": \"interval\", \"min_bp\": 2000, \"max_bp\": 8000, \"step_bp\": 100}",
-        "JSON or empty (off): {\"mode\": \"fixed\", \"options\": [{\"ratio_bp\": 1000}, {\"ratio_bp\": 5000}]} or "
-        "{\"mode\": \"interval\", \"min_bp\": 2000, \"max_bp\": 8000, \"step_bp\": 100}",
+        'JSON 或留空（关闭）：{"mode": "fixed", "options": [{"ratio_bp": 1000}, {"ratio_bp": 5000}]} 或 '
+        '{"mode": "interval", "min_bp": 2000, "max_bp": 8000, "step_bp": 100}',
+        'JSON or empty (off): {"mode": "fixed", "options": [{"ratio_bp": 1000}, {"ratio_bp": 5000}]} or '
+        '{"mode": "interval", "min_bp": 2000, "max_bp": 8000, "step_bp": 100}',
     ),
     "help.base.random_return": (
-        "JSON 或留空（关闭）：{\"group_size\": 3, \"cash_per_group\": 1}",
-        "JSON or empty (off): {\"group_size\": 3, \"cash_per_group\": 1}",
+        'JSON 或留空（关闭）：{"group_size": 3, "cash_per_group": 1}',
+        'JSON or empty (off): {"group_size": 3, "cash_per_group": 1}',
     ),
     "help.base.reset": (
-        "JSON 或留空（关闭）：{\"kind\": \"daily\", \"time\": \"00:00\"}；weekly 加 weekday 1–7，monthly 加 "
+        'JSON 或留空（关闭）：{"kind": "daily", "time": "00:00"}；weekly 加 weekday 1–7，monthly 加 '
         "day_of_month，once 加 at 时间列表",
-        "JSON or empty (off): {\"kind\": \"daily\", \"time\": \"00:00\"}; weekly adds weekday 1–7, monthly "
+        'JSON or empty (off): {"kind": "daily", "time": "00:00"}; weekly adds weekday 1–7, monthly '
         "day_of_month, once a list of instants in at",
     ),
     "help.base.points_per_yuan_x100": ("100 = 每元 1 积分", "100 = 1 point per yuan"),
@@ -292,21 +292,21 @@ TEXT: dict[str, tuple[str, str]] = {
     "store.total_limit": ("每人条目总上限（0=不限）", "Entries per member in all (0: no limit)"),
     "store.random_return": ("随机返", "Random return"),
     "help.store.level_entitlement_bp": (
-        "JSON：等级 → 基点（100 = 1%），如 {\"gold\": 15000}",
-        "JSON: level → basis points (100 = 1%), e.g. {\"gold\": 15000}",
+        'JSON：等级 → 基点（100 = 1%），如 {"gold": 15000}',
+        'JSON: level → basis points (100 = 1%), e.g. {"gold": 15000}',
     ),
     "help.store.cumulative_tiers": (
-        "JSON 列表：[{\"days\": 30, \"threshold_fen\": 200000, \"ratio_bp\": 15000}]（金额单位：分）",
-        "JSON list: [{\"days\": 30, \"threshold_fen\": 200000, \"ratio_bp\": 15000}] (amounts in fen)",
+        'JSON 列表：[{"days": 30, "threshold_fen": 200000, "ratio_bp": 15000}]（金额单位：分）',
+        'JSON list: [{"days": 30, "threshold_fen": 200000, "ratio_bp": 15000}] (amounts in fen)',
     ),
     "help.store.lottery": ("JSON 或留空（不设置），格式同基础设置", "JSON or empty (not set), as in the base settings"),
     "help.store.time_windows": (
-        "JSON 列表：[{\"start\": \"10:00\", \"end\": \"14:00\", \"weekdays\": [1,2,3,4,5]}]；空列表 = 不限",
-        "JSON list: [{\"start\": \"10:00\", \"end\": \"14:00\", \"weekdays\": [1,2,3,4,5]}]; empty = any time",
+        'JSON 列表：[{"start": "10:00", "end": "14:00", "weekdays": [1,2,3,4,5]}]；空列表 = 不限',
+        'JSON list: [{"start": "10:00", "end": "14:00", "weekdays": [1,2,3,4,5]}]; empty = any time',
     ),
     "help.store.random_return": (
-        "inherit（沿用基础）、off（关闭）或 JSON {\"group_size\": 3, \"cash_per_group\": 1}",
-        "inherit (base setting), off, or JSON {\"group_size\": 3, \"cash_per_group\": 1}",
+        'inherit（沿用基础）、off（关闭）或 JSON {"group_size": 3, "cash_per_group": 1}',
+        'inherit (base setting), off, or JSON {"group_size": 3, "cash_per_group": 1}',
     ),
     # form errors
     "form.required": ("必填", "Required"),

@@ -46,24 +46,41 @@ def _stores(conn: Connection, scope: list[str] | None) -> list[dict[str, Any]]:
     out = []
     for row in conn.execute(stmt):
         mine = cashiers.get(row.store_id, [])
-        out.append({
-            "store_id": row.store_id, "name": row.name, "timezone": row.timezone, "created_at": row.created_at,
-            "enabled": admin.store_settings(conn, row.store_id).enabled,
-            "cashiers": [{"cashier_id": k.cashier_id, "name": k.name,
-                          "waiting": int(stats[k.cashier_id].waiting_count) if k.cashier_id in stats else 0,
-                          "outstanding_fen": int(stats[k.cashier_id].outstanding_fen) if k.cashier_id in stats else 0}
-                         for k in mine],
-        })
+        out.append(
+            {
+                "store_id": row.store_id,
+                "name": row.name,
+                "timezone": row.timezone,
+                "created_at": row.created_at,
+                "enabled": admin.store_settings(conn, row.store_id).enabled,
+                "cashiers": [
+                    {
+                        "cashier_id": k.cashier_id,
+                        "name": k.name,
+                        "waiting": int(stats[k.cashier_id].waiting_count) if k.cashier_id in stats else 0,
+                        "outstanding_fen": int(stats[k.cashier_id].outstanding_fen) if k.cashier_id in stats else 0,
+                    }
+                    for k in mine
+                ],
+            }
+        )
     return out
 
 
-def _stores_page(request: Request, user: ConsoleUser, *, error: str | None = None, status: int = 200,
-                 typed: dict[str, str] | None = None) -> Response:
+def _stores_page(
+    request: Request,
+    user: ConsoleUser,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    typed: dict[str, str] | None = None,
+) -> Response:
     with services(request).db.connect() as conn:
         found = _stores(conn, user.scope)
         zone = _zone(request, conn)
-    return page(request, "stores.html", user=user, stores=found, error=error, status=status, typed=typed or {},
-                zone=zone)
+    return page(
+        request, "stores.html", user=user, stores=found, error=error, status=status, typed=typed or {}, zone=zone
+    )
 
 
 @router.get("/stores")
@@ -92,8 +109,15 @@ def add_store(request: Request, form: Form, user: HqPosted) -> Response:
     return RedirectResponse(f"/console/stores/{store_id}", status_code=303)
 
 
-def _store_page(request: Request, user: ConsoleUser, store_id: str, *, code: str | None = None,
-                error: str | None = None, status: int = 200) -> Response:
+def _store_page(
+    request: Request,
+    user: ConsoleUser,
+    store_id: str,
+    *,
+    code: str | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
     with services(request).db.connect() as conn:
         found = _stores(conn, [store_id])
         if not found:
@@ -101,8 +125,18 @@ def _store_page(request: Request, user: ConsoleUser, store_id: str, *, code: str
         tills = terminals.list_terminals(conn, store_id=store_id)
         zone = _zone(request, conn)
     minutes = services(request).settings.enrolment_code_minutes
-    return page(request, "store.html", user=user, store=found[0], terminals=tills, code=code, minutes=minutes,
-                error=error, status=status, zone=zone)
+    return page(
+        request,
+        "store.html",
+        user=user,
+        store=found[0],
+        terminals=tills,
+        code=code,
+        minutes=minutes,
+        error=error,
+        status=status,
+        zone=zone,
+    )
 
 
 @router.get("/stores/{store_id}")
@@ -111,8 +145,7 @@ def store(request: Request, store_id: str, user: User) -> Response:
 
 
 @router.post("/stores/{store_id}/cashiers")
-def add_cashier(request: Request, store_id: str, form: Form,
-                user: HqPosted) -> Response:
+def add_cashier(request: Request, store_id: str, form: Form, user: HqPosted) -> Response:
     cashier, name = field(form, "cashier_id"), field(form, "name")
     if not ID.match(cashier) or not 1 <= len(name) <= 100:
         return _store_page(request, user, store_id, error="admin.bad_id", status=422)
@@ -130,8 +163,8 @@ def enrol(request: Request, store_id: str, user: HqPosted) -> Response:
     svc = services(request)
     with svc.db.connect() as conn:
         code = terminals.create_enrolment_code(
-            conn, store_id=store_id, now=svc.clock.now(),
-            ttl=dt.timedelta(minutes=svc.settings.enrolment_code_minutes))
+            conn, store_id=store_id, now=svc.clock.now(), ttl=dt.timedelta(minutes=svc.settings.enrolment_code_minutes)
+        )
     return _store_page(request, user, store_id, code=code)
 
 
@@ -161,18 +194,43 @@ def _members(conn: Connection, user: ConsoleUser, q: str, after: str) -> list[An
     return list(conn.execute(stmt.limit(PAGE)))
 
 
-def _members_page(request: Request, user: ConsoleUser, *, error: str | None = None, status: int = 200,
-                  typed: dict[str, str] | None = None) -> Response:
+def _members_page(
+    request: Request,
+    user: ConsoleUser,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    typed: dict[str, str] | None = None,
+) -> Response:
     q = request.query_params.get("q", "").strip()[:64]
     after = request.query_params.get("after", "")[:64]
     with services(request).db.connect() as conn:
         found = _members(conn, user, q, after)
         zone = _zone(request, conn)
     mask = hist.phone_mask(user)
-    rows = [{"member_id": r.member_id, "name": r.name, "phone": mask(r.phone), "level": r.level,
-             "store": r.registered_store_id, "created_at": r.created_at} for r in found]
-    return page(request, "members.html", user=user, members=rows, q=q, error=error, status=status,
-                typed=typed or {}, next_after=found[-1].member_id if len(found) == PAGE else None, zone=zone)
+    rows = [
+        {
+            "member_id": r.member_id,
+            "name": r.name,
+            "phone": mask(r.phone),
+            "level": r.level,
+            "store": r.registered_store_id,
+            "created_at": r.created_at,
+        }
+        for r in found
+    ]
+    return page(
+        request,
+        "members.html",
+        user=user,
+        members=rows,
+        q=q,
+        error=error,
+        status=status,
+        typed=typed or {},
+        next_after=found[-1].member_id if len(found) == PAGE else None,
+        zone=zone,
+    )
 
 
 @router.get("/members")
@@ -189,16 +247,16 @@ def add_member(request: Request, form: Form, user: HqPosted) -> Response:
     svc = services(request)
     try:
         with svc.db.connect() as conn:
-            member_id = members.add(conn, phone=phone or None, name=name[:100], level=level or None,
-                                    now=svc.clock.now())
+            member_id = members.add(
+                conn, phone=phone or None, name=name[:100], level=level or None, now=svc.clock.now()
+            )
     except RuleError as exc:
         return _members_page(request, user, error=f"{exc.code.value}: {exc.detail}", status=422, typed=typed)
     return RedirectResponse(f"/console/members?q={member_id}", status_code=303)
 
 
 @router.post("/members/{member_id}/level")
-def set_level(request: Request, member_id: str, form: Form,
-              user: HqPosted) -> Response:
+def set_level(request: Request, member_id: str, form: Form, user: HqPosted) -> Response:
     level = field(form, "level")
     if level and not LEVEL.match(level):
         return _members_page(request, user, error="admin.bad_level", status=422)

@@ -59,13 +59,24 @@ def home(request: Request) -> Response:
     return RedirectResponse("/console/liability", status_code=303)
 
 
-def _login_page(request: Request, *, next_: str, error: str | None = None, username: str = "",
-                status: int = 200) -> Response:
+def _login_page(
+    request: Request, *, next_: str, error: str | None = None, username: str = "", status: int = 200
+) -> Response:
     nonce = new_login_nonce()
-    response = page(request, "login.html", user=None, status=status, csrf=login_csrf(nonce), next=next_,
-                    error=error, username=username, why=request.query_params.get("why", ""))
-    response.set_cookie(LOGIN_COOKIE, nonce, path=PATH, httponly=True, samesite="strict", secure=_secure(request),
-                        max_age=3600)
+    response = page(
+        request,
+        "login.html",
+        user=None,
+        status=status,
+        csrf=login_csrf(nonce),
+        next=next_,
+        error=error,
+        username=username,
+        why=request.query_params.get("why", ""),
+    )
+    response.set_cookie(
+        LOGIN_COOKIE, nonce, path=PATH, httponly=True, samesite="strict", secure=_secure(request), max_age=3600
+    )
     return response
 
 
@@ -96,8 +107,13 @@ def login(request: Request, form: Form) -> Response:
     svc = services(request)
     try:
         with svc.db.connect() as conn:
-            token = users.login(conn, username=username, password=str(form.get("password") or ""),
-                                now=svc.clock.now(), ttl=session_ttl(request))
+            token = users.login(
+                conn,
+                username=username,
+                password=str(form.get("password") or ""),
+                now=svc.clock.now(),
+                ttl=session_ttl(request),
+            )
     except Refused:
         return _login_page(request, next_=next_, error="login.wrong", username=username, status=401)
     response = RedirectResponse(next_, status_code=303)
@@ -119,8 +135,14 @@ def switch_language(request: Request) -> Response:
     lang = request.query_params.get("to", "zh")
     response = RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
     if lang in ("zh", "en"):
-        response.set_cookie(LANG_COOKIE, lang, path=PATH, samesite="lax", secure=_secure(request),
-                            max_age=int(dt.timedelta(days=365).total_seconds()))
+        response.set_cookie(
+            LANG_COOKIE,
+            lang,
+            path=PATH,
+            samesite="lax",
+            secure=_secure(request),
+            max_age=int(dt.timedelta(days=365).total_seconds()),
+        )
     return response
 
 

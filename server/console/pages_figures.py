@@ -63,17 +63,36 @@ def liability_page(request: Request, user: User) -> Response:
     tr = functools.partial(translate, language(request))
     series = _filled(figures, days)
     day_list = [d.day for d in series]
-    money = bars(day_list, [
-        (tr("col.contributions"), [d.contributions_fen for d in series]),
-        (tr("col.payouts"), [d.payouts_fen for d in series]),
-        (tr("col.kept"), [d.kept_fen for d in series]),
-    ], label=lambda v: "¥" + format_fen(v), chart_id="chart-money", empty=tr("liability.no_days"))
-    entries = bars(day_list, [
-        (tr("col.entries_created"), [d.entries_created for d in series]),
-        (tr("col.entries_completed"), [d.entries_completed for d in series]),
-    ], label=str, chart_id="chart-entries", empty=tr("liability.no_days"))
-    return page(request, "liability.html", user=user, figures=figures, days=days, chart_money=mark(money),
-                chart_entries=mark(entries))
+    money = bars(
+        day_list,
+        [
+            (tr("col.contributions"), [d.contributions_fen for d in series]),
+            (tr("col.payouts"), [d.payouts_fen for d in series]),
+            (tr("col.kept"), [d.kept_fen for d in series]),
+        ],
+        label=lambda v: "¥" + format_fen(v),
+        chart_id="chart-money",
+        empty=tr("liability.no_days"),
+    )
+    entries = bars(
+        day_list,
+        [
+            (tr("col.entries_created"), [d.entries_created for d in series]),
+            (tr("col.entries_completed"), [d.entries_completed for d in series]),
+        ],
+        label=str,
+        chart_id="chart-entries",
+        empty=tr("liability.no_days"),
+    )
+    return page(
+        request,
+        "liability.html",
+        user=user,
+        figures=figures,
+        days=days,
+        chart_money=mark(money),
+        chart_entries=mark(entries),
+    )
 
 
 def _period(request: Request, user: ConsoleUser) -> tuple[dt.date, dt.date, Settlement, dict[str, str], bool]:
@@ -99,13 +118,29 @@ def settlement_page(request: Request, user: User) -> Response:
     first, last, found, names, shared = _period(request, user)
     own = user.store_id or ""
     # a manager sees the pairs its own store takes part in: what it owes each store and is owed by it
-    lines = [] if user.is_hq else [
-        (other, found.matrix.get((own, other), 0), found.matrix.get((other, own), 0))
-        for other in _counterparts(found, user) if other != own
-    ]
-    return page(request, "settlement.html", user=user, first=first, last=last, settlement=found,
-                matrix=found.matrix, stores=found.store_ids, names=names, shared=shared, lines=lines,
-                own_store=own)
+    lines = (
+        []
+        if user.is_hq
+        else [
+            (other, found.matrix.get((own, other), 0), found.matrix.get((other, own), 0))
+            for other in _counterparts(found, user)
+            if other != own
+        ]
+    )
+    return page(
+        request,
+        "settlement.html",
+        user=user,
+        first=first,
+        last=last,
+        settlement=found,
+        matrix=found.matrix,
+        stores=found.store_ids,
+        names=names,
+        shared=shared,
+        lines=lines,
+        own_store=own,
+    )
 
 
 @router.get("/export/{name}")
@@ -123,8 +158,9 @@ def export(request: Request, name: str, user: User) -> Response:
         if user.is_hq:
             table = exports.settlement_table(found, names, tr)
         else:
-            table = exports.settlement_lines_table(found, names, own=user.store_id or "",
-                                                   others=_counterparts(found, user))
+            table = exports.settlement_lines_table(
+                found, names, own=user.store_id or "", others=_counterparts(found, user)
+            )
         stem = f"settlement-{first.isoformat()}-{last.isoformat()}"
     elif kind == "history":
         svc = services(request)
@@ -135,12 +171,16 @@ def export(request: Request, name: str, user: User) -> Response:
     elif kind == "members":
         svc = services(request)
         with svc.db.connect() as conn:
-            table = exports.members_table(conn, store_id=None if user.is_hq else user.store_id,
-                                          mask=hist.phone_mask(user))
+            table = exports.members_table(
+                conn, store_id=None if user.is_hq else user.store_id, mask=hist.phone_mask(user)
+            )
         stem = "members" if user.is_hq else f"members-{user.store_id}"
     else:
         raise Denied(404, "not_found")
     body, media = exports.render(table, fmt, tr)
     stem = re.sub(r"[^A-Za-z0-9_.-]", "_", stem)  # a file name in a header: nothing a browser could misread
-    return Response(body, media_type=media, headers={
-        "Content-Disposition": f'attachment; filename="{stem}.{fmt}"', "Cache-Control": "no-store"})
+    return Response(
+        body,
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{stem}.{fmt}"', "Cache-Control": "no-store"},
+    )

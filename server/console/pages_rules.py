@@ -43,19 +43,34 @@ def _previews(conn: Connection, base: BaseSettings, store_ids: list[str]) -> lis
     return [chains_view.preview(base, sid, names.get(sid, ""), stores[sid], levels) for sid in store_ids]
 
 
-def _rules_page(request: Request, user: ConsoleUser, *, parsed: forms.Parsed | None = None,
-                status: int = 200) -> Response:
+def _rules_page(
+    request: Request, user: ConsoleUser, *, parsed: forms.Parsed | None = None, status: int = 200
+) -> Response:
     svc = services(request)
     with svc.db.connect() as conn:
         base = base_settings(conn, svc.db)
         names = store_names(conn, user.scope)
         previews = _previews(conn, base, list(names))
         enabled = {sid: store_settings(conn, sid).enabled for sid in names}
-    fields = forms.views(forms.BASE_FIELDS, base.model_dump(mode="json"),
-                         parsed.errors if parsed else None, parsed.raw if parsed else None)
-    return page(request, "rules.html", user=user, status=status, fields=fields, names=names, enabled=enabled,
-                previews=previews, general=parsed.errors.get(forms.GENERAL) if parsed else None,
-                saved=request.query_params.get("saved", ""), zone=base.timezone)
+    fields = forms.views(
+        forms.BASE_FIELDS,
+        base.model_dump(mode="json"),
+        parsed.errors if parsed else None,
+        parsed.raw if parsed else None,
+    )
+    return page(
+        request,
+        "rules.html",
+        user=user,
+        status=status,
+        fields=fields,
+        names=names,
+        enabled=enabled,
+        previews=previews,
+        general=parsed.errors.get(forms.GENERAL) if parsed else None,
+        saved=request.query_params.get("saved", ""),
+        zone=base.timezone,
+    )
 
 
 @router.get("/rules")
@@ -94,8 +109,9 @@ def _text(form: FormData) -> dict[str, str]:
     return {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf"}
 
 
-def _store_page(request: Request, user: ConsoleUser, store_id: str, *, parsed: forms.Parsed | None = None,
-                status: int = 200) -> Response:
+def _store_page(
+    request: Request, user: ConsoleUser, store_id: str, *, parsed: forms.Parsed | None = None, status: int = 200
+) -> Response:
     svc = services(request)
     with svc.db.connect() as conn:
         names = store_names(conn, [store_id])
@@ -104,11 +120,25 @@ def _store_page(request: Request, user: ConsoleUser, store_id: str, *, parsed: f
         base = base_settings(conn, svc.db)
         settings = store_settings(conn, store_id)
         preview = _previews(conn, base, [store_id])[0]
-    fields = forms.views(forms.STORE_FIELDS, settings.model_dump(mode="json"),
-                         parsed.errors if parsed else None, parsed.raw if parsed else None)
-    return page(request, "rules_store.html", user=user, status=status, store_id=store_id, name=names[store_id],
-                fields=fields, preview=preview, general=parsed.errors.get(forms.GENERAL) if parsed else None,
-                saved=request.query_params.get("saved", ""), zone=base.timezone)
+    fields = forms.views(
+        forms.STORE_FIELDS,
+        settings.model_dump(mode="json"),
+        parsed.errors if parsed else None,
+        parsed.raw if parsed else None,
+    )
+    return page(
+        request,
+        "rules_store.html",
+        user=user,
+        status=status,
+        store_id=store_id,
+        name=names[store_id],
+        fields=fields,
+        preview=preview,
+        general=parsed.errors.get(forms.GENERAL) if parsed else None,
+        saved=request.query_params.get("saved", ""),
+        zone=base.timezone,
+    )
 
 
 @router.get("/rules/store/{store_id}")
@@ -117,8 +147,7 @@ def store_rules(request: Request, store_id: str, user: User) -> Response:
 
 
 @router.post("/rules/store/{store_id}")
-def save_store(request: Request, store_id: str, form: Form,
-               user: HqPosted) -> Response:
+def save_store(request: Request, store_id: str, form: Form, user: HqPosted) -> Response:
     svc = services(request)
     message = functools.partial(translate, language(request))
     with svc.db.connect() as conn:
@@ -147,9 +176,15 @@ def history(request: Request, user: User) -> Response:
         base = base_settings(conn, svc.db)
         found = hist.rows(conn, user, limit=50, before_id=before)
     records: list[dict[str, Any]] = [
-        {"id": r.id, "at": r.at, "actor": r.actor, "scope": r.scope, "version": r.version,
-         "changes": [(k, hist.readable(k, a), hist.readable(k, b)) for k, a, b in hist.changes(r)],
-         "first": r.before_json is None}
+        {
+            "id": r.id,
+            "at": r.at,
+            "actor": r.actor,
+            "scope": r.scope,
+            "version": r.version,
+            "changes": [(k, hist.readable(k, a), hist.readable(k, b)) for k, a, b in hist.changes(r)],
+            "first": r.before_json is None,
+        }
         for r in found
     ]
     older = found[-1].id if len(found) == 50 else None

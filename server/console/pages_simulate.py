@@ -18,8 +18,15 @@ router = APIRouter(route_class=ConsoleRoute)
 MAX_DAYS = 366
 
 
-def _form(request: Request, user: ConsoleUser, *, typed: dict[str, str], error: str | None = None,
-          result: simulate.Comparison | None = None, status: int = 200) -> Response:
+def _form(
+    request: Request,
+    user: ConsoleUser,
+    *,
+    typed: dict[str, str],
+    error: str | None = None,
+    result: simulate.Comparison | None = None,
+    status: int = 200,
+) -> Response:
     return page(request, "simulate.html", user=user, typed=typed, error=error, result=result, status=status)
 
 
@@ -45,8 +52,7 @@ def _object(text: str, what: str) -> dict[str, Any]:
 
 
 @router.post("/simulate")
-def run_simulation(request: Request, form: Form,
-                   user: HqPosted) -> Response:
+def run_simulation(request: Request, form: Form, user: HqPosted) -> Response:
     typed = {k: field(form, k) for k in ("from", "to", "base", "stores")}
     svc = services(request)
     try:
@@ -64,8 +70,9 @@ def run_simulation(request: Request, form: Form,
             return _form(request, user, typed=typed, error="simulate.bad_period", status=422)
         since, until = day_bounds(first, last, base.timezone)
         try:
-            result = simulate.compare(conn, since=since, until=until, base=base, base_patch=base_patch,
-                                      store_patches=store_patches)
+            result = simulate.compare(
+                conn, since=since, until=until, base=base, base_patch=base_patch, store_patches=store_patches
+            )
         except RuleError as exc:
             return _form(request, user, typed=typed, error=f"{exc.code.value}: {exc.detail}", status=422)
     return _form(request, user, typed=typed, result=result)

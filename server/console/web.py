@@ -73,15 +73,19 @@ def page(
     def when(value: dt.datetime | None) -> str:
         return "—" if value is None else value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
-    html = _environment().get_template(template).render(
-        request=request,
-        user=user,
-        lang=lang,
-        t=functools.partial(translate, lang),
-        when=when,
-        path=request.url.path,
-        query=quote(str(request.url.path) + ("?" + request.url.query if request.url.query else ""), safe=""),
-        **context,
+    html = (
+        _environment()
+        .get_template(template)
+        .render(
+            request=request,
+            user=user,
+            lang=lang,
+            t=functools.partial(translate, lang),
+            when=when,
+            path=request.url.path,
+            query=quote(str(request.url.path) + ("?" + request.url.query if request.url.query else ""), safe=""),
+            **context,
+        )
     )
     return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
 

@@ -131,9 +131,7 @@ def _eligible_statement(all_cashiers: bool, tier: bool | None) -> Any:
     return select(E).where(and_(*conditions)).order_by(E.c.seq).limit(bindparam("lim"))
 
 
-_DAILY_COLUMNS = [
-    c.name for c in t.DailyStats.__table__.columns if c.name not in ("store_id", "day")
-]
+_DAILY_COLUMNS = [c.name for c in t.DailyStats.__table__.columns if c.name not in ("store_id", "day")]
 
 
 def _adding_upserts(dialect: Any) -> tuple[Any, Any]:
@@ -231,7 +229,9 @@ class SqlRepository:
             cashiers[store_id].append(cashier_id)
         stores = {
             row.store_id: StoreInfo(
-                row.store_id, row.timezone, tuple(sorted(cashiers[row.store_id])),
+                row.store_id,
+                row.timezone,
+                tuple(sorted(cashiers[row.store_id])),
                 parse_store(json.loads(row.settings_json or "{}")),
             )
             for row in self.conn.execute(select(t.Store.store_id, t.Store.timezone, t.Store.settings_json))
@@ -287,9 +287,9 @@ class SqlRepository:
         self.conn.execute(insert(t.MemberLevel).values(member_id=member_id, level=level, effective_at=at))
         latest = self.member_level_at(member_id, dt.datetime.max.replace(tzinfo=dt.UTC))
         self.conn.execute(
-            update(t.Member).where(t.Member.member_id == member_id).values(
-                level=latest, change_version=self.next_member_version()
-            )
+            update(t.Member)
+            .where(t.Member.member_id == member_id)
+            .values(level=latest, change_version=self.next_member_version())
         )
 
     def next_member_version(self) -> int:
@@ -525,8 +525,16 @@ class SqlRepository:
         from_order, from_store = source.order_id, source.store_id
         self.conn.execute(
             _INSERT_ALLOCATION,
-            {"from_order": from_order, "from_store_id": from_store, "entry_seq": entry.seq, "to_order": entry.order_id,
-             "to_store_id": entry.store_id, "member_id": entry.member_id, "amount_fen": amount_fen, "at": at},
+            {
+                "from_order": from_order,
+                "from_store_id": from_store,
+                "entry_seq": entry.seq,
+                "to_order": entry.order_id,
+                "to_store_id": entry.store_id,
+                "member_id": entry.member_id,
+                "amount_fen": amount_fen,
+                "at": at,
+            },
         )
         self._day(entry.store_id, at)["payouts_fen"] += amount_fen
         chain_day = at.astimezone(ZoneInfo(self.base_settings().timezone)).date()
@@ -642,14 +650,21 @@ class SqlRepository:
             store_id = next((s.store_id for s in self._stores().values() if cashier_id in s.cashier_ids), "")
             self.conn.execute(
                 upsert_cashier,
-                {"cashier_id": cashier_id, "store_id": store_id, "waiting_count": d_count, "outstanding_fen": d_fen,
-                 "eligible_count": d_eligible, "version": 1},
+                {
+                    "cashier_id": cashier_id,
+                    "store_id": store_id,
+                    "waiting_count": d_count,
+                    "outstanding_fen": d_fen,
+                    "eligible_count": d_eligible,
+                    "version": 1,
+                },
             )
         self._cashier_delta.clear()
         for (store_id, day), values in sorted(self._daily.items()):
             if any(values.values()):
-                self.conn.execute(upsert_daily, {"store_id": store_id, "day": day, **{k: values.get(k, 0) for k in
-                                                                                        _DAILY_COLUMNS}})
+                self.conn.execute(
+                    upsert_daily, {"store_id": store_id, "day": day, **{k: values.get(k, 0) for k in _DAILY_COLUMNS}}
+                )
         self._daily.clear()
         upsert_settlement = _SETTLEMENT_UPSERTS["sqlite" if self.db.is_sqlite else "postgresql"]
         for (day, src, dst), amount in sorted(self._settlement.items()):

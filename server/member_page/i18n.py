@@ -117,11 +117,11 @@ MESSAGES: Mapping[Lang, Mapping[str, str]] = {
         "exchange_points": "{points} points",
         "exchange_voucher": "a ¥{amount} voucher",
         "exchange_title": "Confirm: {name}",
-        "exchange_explain": "This entry still waits for ¥{remaining}. After \"{name}\" it leaves the queue and "
+        "exchange_explain": 'This entry still waits for ¥{remaining}. After "{name}" it leaves the queue and '
         "receives no more rebates.",
         "exchange_into_points": "{name}: {points} points",
         "exchange_into_voucher": "{name}: a ¥{amount} voucher",
-        "exchange_nothing": "This entry cannot be used for \"{name}\" now.",
+        "exchange_nothing": 'This entry cannot be used for "{name}" now.',
         "back": "Back",
         "member_code": "My member code",
         "member_code_note": "Show this code to the cashier when you pay.",

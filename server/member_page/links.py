@@ -58,15 +58,19 @@ def resolve(conn: Connection, *, ring: KeyRing, token: str, now: dt.datetime, pa
             raise _refusal(exc) from None
     if parsed.purpose != Purpose.ORDER_PAGE or not parsed.kid.startswith(TERMINAL_KID):
         raise LinkRefused("invalid", "not a page link")
-    terminal_id = parsed.kid[len(TERMINAL_KID):]
+    terminal_id = parsed.kid[len(TERMINAL_KID) :]
     row = conn.execute(
         select(t.Terminal.public_key, t.Terminal.revoked_at).where(t.Terminal.terminal_id == terminal_id)
     ).first()
     if row is None:
         raise LinkRefused("invalid", "token_unknown_key")
     try:
-        checked = verify(token, keys={parsed.kid: public_key_from_text(row.public_key)}, purpose=Purpose.ORDER_PAGE,
-                         now=now.timestamp())
+        checked = verify(
+            token,
+            keys={parsed.kid: public_key_from_text(row.public_key)},
+            purpose=Purpose.ORDER_PAGE,
+            now=now.timestamp(),
+        )
     except TokenError as exc:
         raise _refusal(exc) from None
     if row.revoked_at is not None:

@@ -35,10 +35,17 @@ from .i18n import Lang, Words, negotiate
 
 STATIC = Path(__file__).resolve().parent / "static"
 STATIC_FILES = {"member.css": "text/css", "member.js": "text/javascript"}
-CSP = ("default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; connect-src 'self'; "
-       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-HEADERS = {"Content-Security-Policy": CSP, "Referrer-Policy": "same-origin", "X-Frame-Options": "DENY",
-           "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
+CSP = (
+    "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
 TOKEN = Annotated[str, Form(max_length=200)]
 ORDER = Annotated[str, Form(min_length=1, max_length=64)]
 LANG_FORM = Annotated[str | None, Form(max_length=5)]
@@ -48,7 +55,9 @@ PAGE_ERRORS: dict[int | str, dict[str, Any]] = {
     429: {"description": "too many requests; see Retry-After (HTML)"},
 }
 ACTION_ERRORS: dict[int | str, dict[str, Any]] = {
-    **PAGE_ERRORS, 303: {"description": "done: back to the page"}, 409: {"description": "refused by the rules (HTML)"},
+    **PAGE_ERRORS,
+    303: {"description": "done: back to the page"},
+    409: {"description": "refused by the rules (HTML)"},
 }
 
 router = APIRouter(prefix="/m", tags=["member page"])
@@ -70,22 +79,40 @@ def _limits(request: Request) -> Limits:
     with _limits_lock:
         if getattr(state, "member_page_limits", None) is None:
             settings = state.settings
-            state.member_page_limits = Limits(page_per_minute=settings.rate_member_page_per_minute,
-                                              action_per_minute=settings.rate_draw_per_minute)
+            state.member_page_limits = Limits(
+                page_per_minute=settings.rate_member_page_per_minute, action_per_minute=settings.rate_draw_per_minute
+            )
         limits: Limits = state.member_page_limits
         return limits
 
 
-def _html(template: str, words: Words, status: int = 200, headers: dict[str, str] | None = None,
-          **context: Any) -> HTMLResponse:
+def _html(
+    template: str, words: Words, status: int = 200, headers: dict[str, str] | None = None, **context: Any
+) -> HTMLResponse:
     body = _env.get_template(template).render(t=words, lang=words.lang, **context)
     return HTMLResponse(body, status_code=status, headers={**HEADERS, **(headers or {})})
 
 
-def _message(words: Words, status: int, key: str, *, headers: dict[str, str] | None = None, back: str | None = None,
-             refresh: bool = False, **values: Any) -> HTMLResponse:
-    return _html("message.html", words, status, headers, title=words("error_title") if status >= 400 else "",
-                 message=words(key, **values), back=back, refresh=refresh)
+def _message(
+    words: Words,
+    status: int,
+    key: str,
+    *,
+    headers: dict[str, str] | None = None,
+    back: str | None = None,
+    refresh: bool = False,
+    **values: Any,
+) -> HTMLResponse:
+    return _html(
+        "message.html",
+        words,
+        status,
+        headers,
+        title=words("error_title") if status >= 400 else "",
+        message=words(key, **values),
+        back=back,
+        refresh=refresh,
+    )
 
 
 def _limited(words: Words, decision: Decision) -> HTMLResponse:
@@ -115,8 +142,13 @@ def _same_site(request: Request) -> bool:
 def _resolve(request: Request, token: str) -> links.Link:
     state = request.app.state
     with state.db.connect() as conn:
-        return links.resolve(conn, ring=state.keys, token=token, now=state.clock.now(),
-                             page_ttl=dt.timedelta(days=state.settings.member_page_days))
+        return links.resolve(
+            conn,
+            ring=state.keys,
+            token=token,
+            now=state.clock.now(),
+            page_ttl=dt.timedelta(days=state.settings.member_page_days),
+        )
 
 
 def _subject(link: links.Link) -> str:
@@ -139,8 +171,11 @@ def _member_code(request: Request, member_id: str, words: Words, timezone: str) 
 def static(name: str) -> Response:
     if name not in STATIC_FILES:
         return Response(status_code=404)
-    return FileResponse(STATIC / name, media_type=STATIC_FILES[name],
-                        headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"})
+    return FileResponse(
+        STATIC / name,
+        media_type=STATIC_FILES[name],
+        headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
+    )
 
 
 @router.get("/{token}", response_class=HTMLResponse, responses=PAGE_ERRORS)
@@ -165,15 +200,27 @@ def page(
         notice = _notice(conn, member, words, done, o)
     code_svg, code_valid = _member_code(request, link.member_id, words, member.base.timezone)
     draw_forms = {
-        e.order_id: forms.issue(state.keys, action="draw", member_id=link.member_id, order_id=e.order_id,
-                                now=state.clock.now())
-        for e in member.waiting if e.lottery_available
+        e.order_id: forms.issue(
+            state.keys, action="draw", member_id=link.member_id, order_id=e.order_id, now=state.clock.now()
+        )
+        for e in member.waiting
+        if e.lottery_available
     }
-    return _html("page.html", words, member=member, display=member.base.display, token=token, notice=notice,
-                 code_svg=code_svg, code_valid=code_valid, draw_forms=draw_forms,
-                 code_refresh_ms=max(30, state.settings.member_code_seconds - 60) * 1000,
-                 code_url=f"/m/{token}/code?lang={words.lang}", self_url=_page_url(token, words.lang),
-                 other_lang_url=_page_url(token, "en" if words.lang == "zh" else "zh"))
+    return _html(
+        "page.html",
+        words,
+        member=member,
+        display=member.base.display,
+        token=token,
+        notice=notice,
+        code_svg=code_svg,
+        code_valid=code_valid,
+        draw_forms=draw_forms,
+        code_refresh_ms=max(30, state.settings.member_code_seconds - 60) * 1000,
+        code_url=f"/m/{token}/code?lang={words.lang}",
+        self_url=_page_url(token, words.lang),
+        other_lang_url=_page_url(token, "en" if words.lang == "zh" else "zh"),
+    )
 
 
 def _notice(conn: Any, member: view.MemberView, words: Words, done: str | None, order_id: str | None) -> str | None:
@@ -197,8 +244,14 @@ def _notice(conn: Any, member: view.MemberView, words: Words, done: str | None, 
     return None
 
 
-@router.get("/{token}/code", responses={403: {"description": "invalid link"}, 410: {"description": "expired link"},
-                                         429: {"description": "too many requests"}})
+@router.get(
+    "/{token}/code",
+    responses={
+        403: {"description": "invalid link"},
+        410: {"description": "expired link"},
+        429: {"description": "too many requests"},
+    },
+)
 def member_code(request: Request, token: str, lang: Annotated[str | None, Query(max_length=5)] = None) -> Response:
     """A fresh member code (QR as SVG) for the page's refresh button."""
     words = Words(negotiate(lang, request.headers.get("accept-language")))
@@ -206,17 +259,21 @@ def member_code(request: Request, token: str, lang: Annotated[str | None, Query(
     decision = limits.page_by_address.hit(client_address(request))
     headers = {"Cache-Control": "no-store"}
     if not decision.allowed:
-        return JSONResponse({"code": "rate_limited", "detail": words("rate_limited",
-                             seconds=decision.retry_after_seconds)}, status_code=429,
-                            headers={**headers, "Retry-After": str(decision.retry_after_seconds)})
+        return JSONResponse(
+            {"code": "rate_limited", "detail": words("rate_limited", seconds=decision.retry_after_seconds)},
+            status_code=429,
+            headers={**headers, "Retry-After": str(decision.retry_after_seconds)},
+        )
     try:
         link = _resolve(request, token)
     except links.LinkRefused as exc:
-        return JSONResponse({"code": f"link_{exc.reason}", "detail": words(f"link_{exc.reason}")},
-                            status_code=exc.status, headers=headers)
+        return JSONResponse(
+            {"code": f"link_{exc.reason}", "detail": words(f"link_{exc.reason}")},
+            status_code=exc.status,
+            headers=headers,
+        )
     if link.member_id is None:
-        return JSONResponse({"code": "not_found", "detail": words("order_no_member")}, status_code=404,
-                            headers=headers)
+        return JSONResponse({"code": "not_found", "detail": words("order_no_member")}, status_code=404, headers=headers)
     with request.app.state.db.connect() as conn:
         timezone = view.base_settings(request.app.state.db, conn).timezone
     svg, valid = _member_code(request, link.member_id, words, timezone)
@@ -265,8 +322,13 @@ def _refusal(words: Words, exc: RuleError, back: str) -> HTMLResponse:
     return _message(words, 409, "refused", back=back, reason=reason)
 
 
-_KNOWN_REFUSALS = {"refused_lottery_not_available", "refused_entry_not_waiting", "refused_exchange_disabled",
-                   "refused_exchange_amount_zero", "refused_not_your_entry"}
+_KNOWN_REFUSALS = {
+    "refused_lottery_not_available",
+    "refused_entry_not_waiting",
+    "refused_exchange_disabled",
+    "refused_exchange_amount_zero",
+    "refused_not_your_entry",
+}
 
 
 @router.post("/{token}/draw", response_class=HTMLResponse, responses=ACTION_ERRORS)
@@ -280,21 +342,24 @@ def draw(request: Request, token: str, order_id: ORDER, form_token: TOKEN, lang:
     now = state.clock.now()
     assert checked.member_id is not None
     back = _page_url(token, words.lang)
-    if not forms.valid(state.keys, form_token, action="draw", member_id=checked.member_id, order_id=order_id,
-                       now=now):
+    if not forms.valid(state.keys, form_token, action="draw", member_id=checked.member_id, order_id=order_id, now=now):
         return _message(words, 403, "form_invalid", back=back)
     try:
         state.ingest.apply(DrawLottery(order_id=order_id, at=now, member_id=checked.member_id))
     except RuleError as exc:
         return _refusal(words, exc, back)
-    return RedirectResponse(_page_url(token, words.lang, done="draw", o=order_id) + "#result", status_code=303,
-                            headers=HEADERS)
+    return RedirectResponse(
+        _page_url(token, words.lang, done="draw", o=order_id) + "#result", status_code=303, headers=HEADERS
+    )
 
 
 @router.get("/{token}/exchange", response_class=HTMLResponse, responses=PAGE_ERRORS)
 def exchange_form(
-    request: Request, token: str, o: Annotated[str, Query(min_length=1, max_length=64)],
-    lang: Annotated[str | None, Query(max_length=5)] = None, changed: Annotated[int, Query(ge=0, le=1)] = 0,
+    request: Request,
+    token: str,
+    o: Annotated[str, Query(min_length=1, max_length=64)],
+    lang: Annotated[str | None, Query(max_length=5)] = None,
+    changed: Annotated[int, Query(ge=0, le=1)] = 0,
 ) -> Response:
     """What an exchange of this entry would give now, and the buttons to confirm it."""
     words = Words(negotiate(lang, request.headers.get("accept-language")))
@@ -315,16 +380,29 @@ def exchange_form(
     options = []
     for into, amount in (("points", entry.exchange_points), ("voucher", entry.exchange_voucher_fen)):
         if amount:
-            options.append({"into": into, "amount": amount, "form_token": forms.issue(
-                state.keys, action=f"exchange:{into}", member_id=link.member_id, order_id=o, now=now)})
-    return _html("exchange.html", words, entry=entry, options=options, name=name, back=back, token=token,
-                 changed=bool(changed))
+            options.append(
+                {
+                    "into": into,
+                    "amount": amount,
+                    "form_token": forms.issue(
+                        state.keys, action=f"exchange:{into}", member_id=link.member_id, order_id=o, now=now
+                    ),
+                }
+            )
+    return _html(
+        "exchange.html", words, entry=entry, options=options, name=name, back=back, token=token, changed=bool(changed)
+    )
 
 
 @router.post("/{token}/exchange", response_class=HTMLResponse, responses=ACTION_ERRORS)
 def exchange(
-    request: Request, token: str, order_id: ORDER, into: Annotated[str, Form(pattern="^(points|voucher)$")],
-    amount: Annotated[int, Form(ge=1, le=10**15)], form_token: TOKEN, lang: LANG_FORM = None,
+    request: Request,
+    token: str,
+    order_id: ORDER,
+    into: Annotated[str, Form(pattern="^(points|voucher)$")],
+    amount: Annotated[int, Form(ge=1, le=10**15)],
+    form_token: TOKEN,
+    lang: LANG_FORM = None,
 ) -> Response:
     """Exchange a waiting entry into points or a voucher, for exactly the amount the member confirmed."""
     words = Words(negotiate(lang, request.headers.get("accept-language")))
@@ -335,8 +413,9 @@ def exchange(
     now = state.clock.now()
     assert checked.member_id is not None
     back = _page_url(token, words.lang)
-    if not forms.valid(state.keys, form_token, action=f"exchange:{into}", member_id=checked.member_id,
-                       order_id=order_id, now=now):
+    if not forms.valid(
+        state.keys, form_token, action=f"exchange:{into}", member_id=checked.member_id, order_id=order_id, now=now
+    ):
         return _message(words, 403, "form_invalid", back=back)
 
     def same_amount(_: UnitOfWork, outcome: Outcome) -> None:
@@ -344,12 +423,14 @@ def exchange(
             raise ExchangeChanged()
 
     try:
-        state.ingest.apply(Exchange(order_id=order_id, into=into, at=now, member_id=checked.member_id),
-                           within=same_amount)
+        state.ingest.apply(
+            Exchange(order_id=order_id, into=into, at=now, member_id=checked.member_id), within=same_amount
+        )
     except ExchangeChanged:
         confirm = f"/m/{token}/exchange?{urlencode({'o': order_id, 'lang': words.lang, 'changed': 1})}"
         return RedirectResponse(confirm, status_code=303, headers=HEADERS)
     except RuleError as exc:
         return _refusal(words, exc, back)
-    return RedirectResponse(_page_url(token, words.lang, done="exchange", o=order_id) + "#result", status_code=303,
-                            headers=HEADERS)
+    return RedirectResponse(
+        _page_url(token, words.lang, done="exchange", o=order_id) + "#result", status_code=303, headers=HEADERS
+    )

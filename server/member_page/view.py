@@ -82,8 +82,10 @@ class Waiting:
 def _interval(whole_chain: bool, tiered: bool) -> Any:
     """Count and Σ remaining of eligible entries with lo <= seq < hi (of a cashier, of a tier)."""
     conditions: list[Any] = [
-        E.c.status == "waiting", E.c.entitlement_fen > E.c.paid_fen,
-        E.c.seq >= bindparam("lo"), E.c.seq < bindparam("hi"),
+        E.c.status == "waiting",
+        E.c.entitlement_fen > E.c.paid_fen,
+        E.c.seq >= bindparam("lo"),
+        E.c.seq < bindparam("hi"),
     ]
     if not whole_chain:
         conditions.append(E.c.cashier_id == bindparam("cashier"))
@@ -108,8 +110,10 @@ def _count(conn: Connection, key: str, lo: int, hi: int, tier: bool | None) -> t
 
 
 _MAX_SEQ = select(func.max(E.c.seq))
-_LINE = select(func.coalesce(func.sum(t.CashierStats.eligible_count), 0),
-               func.coalesce(func.sum(t.CashierStats.outstanding_fen), 0))
+_LINE = select(
+    func.coalesce(func.sum(t.CashierStats.eligible_count), 0),
+    func.coalesce(func.sum(t.CashierStats.outstanding_fen), 0),
+)
 _LINE_ONE = _LINE.where(t.CashierStats.cashier_id == bindparam("cashier"))
 
 
@@ -205,29 +209,40 @@ def base_settings(db: Database, conn: Connection) -> BaseSettings:
     return SqlRepository(conn, db).base_settings()
 
 
-def load(
-    db: Database, conn: Connection, *, member_id: str, highlight: str | None, now: dt.datetime
-) -> MemberView:
+def load(db: Database, conn: Connection, *, member_id: str, highlight: str | None, now: dt.datetime) -> MemberView:
     base = SqlRepository(conn, db).base_settings()
     zone = ZoneInfo(base.timezone)
     names = dict(conn.execute(select(t.Cashier.cashier_id, t.Cashier.name)).all())
-    waiting_rows: list[Any] = list(conn.execute(
-        select(E).where(E.c.member_id == member_id, E.c.status == "waiting").order_by(E.c.seq).limit(WAITING_SHOWN)
-    ))
-    closed_rows: list[Any] = list(conn.execute(
-        select(E).where(E.c.member_id == member_id, E.c.status != "waiting").order_by(E.c.seq.desc())
-        .limit(CLOSED_SHOWN)
-    ))
+    waiting_rows: list[Any] = list(
+        conn.execute(
+            select(E).where(E.c.member_id == member_id, E.c.status == "waiting").order_by(E.c.seq).limit(WAITING_SHOWN)
+        )
+    )
+    closed_rows: list[Any] = list(
+        conn.execute(
+            select(E)
+            .where(E.c.member_id == member_id, E.c.status != "waiting")
+            .order_by(E.c.seq.desc())
+            .limit(CLOSED_SHOWN)
+        )
+    )
     if highlight is not None and not any(r.order_id == highlight for r in [*waiting_rows, *closed_rows]):
         closed_rows += conn.execute(select(E).where(E.c.member_id == member_id, E.c.order_id == highlight)).all()
     shown = [r.order_id for r in [*waiting_rows, *closed_rows]]
-    paid_at = dict(conn.execute(
-        select(t.OrderRow.order_id, t.OrderRow.paid_at).where(t.OrderRow.order_id.in_(shown))
-    ).all()) if shown else {}
-    where = ahead(conn, base, [
-        Waiting(r.seq, r.cashier_id, bool(r.order_completed), r.entitlement_fen - r.paid_fen)
-        for r in waiting_rows if r.entitlement_fen > r.paid_fen
-    ])
+    paid_at = (
+        dict(conn.execute(select(t.OrderRow.order_id, t.OrderRow.paid_at).where(t.OrderRow.order_id.in_(shown))).all())
+        if shown
+        else {}
+    )
+    where = ahead(
+        conn,
+        base,
+        [
+            Waiting(r.seq, r.cashier_id, bool(r.order_completed), r.entitlement_fen - r.paid_fen)
+            for r in waiting_rows
+            if r.entitlement_fen > r.paid_fen
+        ],
+    )
     recent: dict[str, tuple[int, int] | None] = {}
     today = now.astimezone(zone).date()
 
@@ -246,18 +261,34 @@ def load(
                 estimate, average = estimate_orders(amount, flow), flow[0] // flow[1]
         points, voucher = exchange_amounts(base, remaining) if waiting and remaining > 0 else (None, None)
         return EntryView(
-            seq=row.seq, order_id=row.order_id, cashier_name=names.get(row.cashier_id, row.cashier_id),
-            status=row.status, paid_at_local=paid_at.get(row.order_id, row.created_at).astimezone(zone),
-            base_fen=row.base_fen, ratio_bp=row.ratio_bp, entitlement_fen=row.entitlement_fen,
-            paid_fen=row.paid_fen, remaining_fen=remaining, position=position, ahead_count=count, ahead_fen=amount,
-            estimate_orders=estimate, average_fen=average,
+            seq=row.seq,
+            order_id=row.order_id,
+            cashier_name=names.get(row.cashier_id, row.cashier_id),
+            status=row.status,
+            paid_at_local=paid_at.get(row.order_id, row.created_at).astimezone(zone),
+            base_fen=row.base_fen,
+            ratio_bp=row.ratio_bp,
+            entitlement_fen=row.entitlement_fen,
+            paid_fen=row.paid_fen,
+            remaining_fen=remaining,
+            position=position,
+            ahead_count=count,
+            ahead_fen=amount,
+            estimate_orders=estimate,
+            average_fen=average,
             lottery_available=waiting and row.lottery_state == "available",
-            exchange_points=points, exchange_voucher_fen=voucher, highlighted=row.order_id == highlight,
+            exchange_points=points,
+            exchange_voucher_fen=voucher,
+            highlighted=row.order_id == highlight,
         )
 
     waiting = sorted((view(r) for r in waiting_rows), key=lambda v: (not v.highlighted, v.seq))
     closed = sorted((view(r) for r in closed_rows), key=lambda v: (not v.highlighted, -v.seq))
     return MemberView(
-        member_id=member_id, base=base, waiting=waiting, closed=closed,
-        cumulative_fen=cumulative(conn, member_id), pending_fen=pending(conn, member_id),
+        member_id=member_id,
+        base=base,
+        waiting=waiting,
+        closed=closed,
+        cumulative_fen=cumulative(conn, member_id),
+        pending_fen=pending(conn, member_id),
     )

@@ -89,7 +89,9 @@ def read_key_file(path: Path) -> list[ServerKey]:
             private = private_key_from_bytes(b64d(raw["private_key"]))
             keys.append(
                 ServerKey(
-                    str(raw["kid"]), private, _dt(raw["created_at"], "created_at"),
+                    str(raw["kid"]),
+                    private,
+                    _dt(raw["created_at"], "created_at"),
                     _dt(raw["activates_at"], "activates_at"),
                     _dt(raw["retired_at"], "retired_at") if raw.get("retired_at") else None,
                 )
@@ -142,7 +144,10 @@ def publish(conn: Connection, keys: list[ServerKey]) -> None:
         if row is None:
             conn.execute(
                 insert(t.SigningKeyRow).values(
-                    kid=key.kid, public_key=key.public_text, created_at=key.created_at, retired_at=key.retired_at,
+                    kid=key.kid,
+                    public_key=key.public_text,
+                    created_at=key.created_at,
+                    retired_at=key.retired_at,
                     activates_at=key.activates_at,
                 )
             )
@@ -150,9 +155,9 @@ def publish(conn: Connection, keys: list[ServerKey]) -> None:
             raise KeyFileError(f"key {key.kid} in the key file does not match the database")
         elif row.retired_at != key.retired_at or row.activates_at != key.activates_at:
             conn.execute(
-                update(t.SigningKeyRow).where(t.SigningKeyRow.kid == key.kid).values(
-                    retired_at=key.retired_at, activates_at=key.activates_at
-                )
+                update(t.SigningKeyRow)
+                .where(t.SigningKeyRow.kid == key.kid)
+                .values(retired_at=key.retired_at, activates_at=key.activates_at)
             )
 
 

@@ -21,8 +21,9 @@ MEMBER_PAGE_TTL = dt.timedelta(days=30)
 
 def _issue(ring: KeyRing, purpose: Purpose, member_id: str, now: dt.datetime, ttl: dt.timedelta) -> str:
     key = ring.signing_key(now)
-    return sign(key=key.private, kid=key.kid, purpose=purpose, expires=int((now + ttl).timestamp()),
-                claims={"m": member_id})
+    return sign(
+        key=key.private, kid=key.kid, purpose=purpose, expires=int((now + ttl).timestamp()), claims={"m": member_id}
+    )
 
 
 def _member(ring: KeyRing, token: str, purpose: Purpose, now: dt.datetime, ttl: dt.timedelta) -> str:

@@ -49,8 +49,9 @@ def add_store(
     BaseSettings(timezone=timezone)  # validates the zone name
     settings_json = (settings or StoreSettings()).model_dump_json()
     conn.execute(
-        insert(t.Store).values(store_id=store_id, name=name, timezone=timezone, settings_json=settings_json,
-                               created_at=at)
+        insert(t.Store).values(
+            store_id=store_id, name=name, timezone=timezone, settings_json=settings_json, created_at=at
+        )
     )
     _bump(conn)
 
@@ -76,13 +77,15 @@ def next_member_version(conn: Connection) -> int:
     visible in the order they were taken and a pull cursor never skips a member committed late."""
     dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
     conn.execute(
-        dialect.insert(t.Counter.__table__).values(name="member_version", value=0).on_conflict_do_nothing(
-            index_elements=["name"]
-        )
+        dialect.insert(t.Counter.__table__)
+        .values(name="member_version", value=0)
+        .on_conflict_do_nothing(index_elements=["name"])
     )
     return int(
         conn.execute(
-            update(t.Counter).where(t.Counter.name == "member_version").values(value=t.Counter.value + 1)
+            update(t.Counter)
+            .where(t.Counter.name == "member_version")
+            .values(value=t.Counter.value + 1)
             .returning(t.Counter.value)
         ).scalar_one()
     )
@@ -101,7 +104,12 @@ def add_member(
     """A member with an initial level in force from the beginning of time (scenario `members`)."""
     conn.execute(
         insert(t.Member).values(
-            member_id=member_id, phone=phone, name=name, level=level, created_at=at, registered_store_id=store_id,
+            member_id=member_id,
+            phone=phone,
+            name=name,
+            level=level,
+            created_at=at,
+            registered_store_id=store_id,
             change_version=next_member_version(conn),
         )
     )

@@ -85,8 +85,10 @@ def to_csv(table: Table, title: Title = _identity) -> bytes:
     writer.writerow(_headers(table, title))
     for row in table.rows:
         writer.writerow(
-            ["'" + v if text and isinstance(v, str) and v.startswith(FORMULA_START) else v
-             for v, text in _cells(table, row)]
+            [
+                "'" + v if text and isinstance(v, str) and v.startswith(FORMULA_START) else v
+                for v, text in _cells(table, row)
+            ]
         )
     return buf.getvalue().encode("utf-8-sig")
 
@@ -122,25 +124,52 @@ def render(table: Table, fmt: str, title: Title = _identity) -> tuple[bytes, str
 
 def liability_table(figures: Liability) -> Table:
     """The daily series behind the liability page."""
-    table = Table("liability", [
-        Column("col.day", "date"), Column("col.orders", "int"), Column("col.sales", "fen"),
-        Column("col.contributions", "fen"), Column("col.payouts", "fen"), Column("col.kept", "fen"),
-        Column("col.entries_created", "int"), Column("col.entries_completed", "int"),
-    ])
+    table = Table(
+        "liability",
+        [
+            Column("col.day", "date"),
+            Column("col.orders", "int"),
+            Column("col.sales", "fen"),
+            Column("col.contributions", "fen"),
+            Column("col.payouts", "fen"),
+            Column("col.kept", "fen"),
+            Column("col.entries_created", "int"),
+            Column("col.entries_completed", "int"),
+        ],
+    )
     for d in figures.series:
-        table.rows.append([d.day, d.orders, d.sales_fen, d.contributions_fen, d.payouts_fen, d.kept_fen,
-                           d.entries_created, d.entries_completed])
+        table.rows.append(
+            [
+                d.day,
+                d.orders,
+                d.sales_fen,
+                d.contributions_fen,
+                d.payouts_fen,
+                d.kept_fen,
+                d.entries_created,
+                d.entries_completed,
+            ]
+        )
     return table
 
 
 def settlement_table(settlement: Settlement, names: dict[str, str], title: Title = _identity) -> Table:
     """The matrix: a line per paying store, a column per receiving store, totals, and each store's net."""
     labels = {s: f"{s} {names.get(s, '')}".strip() for s in settlement.store_ids}
-    table = Table("settlement", [Column("col.paying_store")]
-                  + [Column(labels[s], "fen") for s in settlement.store_ids] + [Column("col.paid_by", "fen")])
+    table = Table(
+        "settlement",
+        [Column("col.paying_store")]
+        + [Column(labels[s], "fen") for s in settlement.store_ids]
+        + [Column("col.paid_by", "fen")],
+    )
     for src in settlement.store_ids:
-        table.rows.append([labels[src], *(settlement.matrix.get((src, dst), 0) for dst in settlement.store_ids),
-                           settlement.paid_by(src)])
+        table.rows.append(
+            [
+                labels[src],
+                *(settlement.matrix.get((src, dst), 0) for dst in settlement.store_ids),
+                settlement.paid_by(src),
+            ]
+        )
     total = sum(settlement.matrix.get((a, b), 0) for a in settlement.store_ids for b in settlement.store_ids)
     table.rows.append([title("col.received_by"), *(settlement.received_by(s) for s in settlement.store_ids), total])
     table.rows.append([title("col.net"), *(settlement.net(s) for s in settlement.store_ids), None])
@@ -149,10 +178,15 @@ def settlement_table(settlement: Settlement, names: dict[str, str], title: Title
 
 def settlement_lines_table(settlement: Settlement, names: dict[str, str], *, own: str, others: list[str]) -> Table:
     """One store's side of the matrix: per other store, what each paid the other's members, and the net."""
-    table = Table("settlement", [
-        Column("col.other_store"), Column("col.we_paid", "fen"), Column("col.they_paid", "fen"),
-        Column("col.net", "fen"),
-    ])
+    table = Table(
+        "settlement",
+        [
+            Column("col.other_store"),
+            Column("col.we_paid", "fen"),
+            Column("col.they_paid", "fen"),
+            Column("col.net", "fen"),
+        ],
+    )
     for other in others:
         if other == own:
             continue
@@ -162,10 +196,18 @@ def settlement_lines_table(settlement: Settlement, names: dict[str, str], *, own
 
 
 def history_table(rows: Iterable[Any], diff: Callable[[Any], list[tuple[str, Any, Any]]]) -> Table:
-    table = Table("history", [
-        Column("col.at", "datetime"), Column("col.actor"), Column("col.scope"), Column("col.version", "int"),
-        Column("col.key"), Column("col.before"), Column("col.after"),
-    ])
+    table = Table(
+        "history",
+        [
+            Column("col.at", "datetime"),
+            Column("col.actor"),
+            Column("col.scope"),
+            Column("col.version", "int"),
+            Column("col.key"),
+            Column("col.before"),
+            Column("col.after"),
+        ],
+    )
     for r in rows:
         for key, before, after in diff(r):
             table.rows.append([r.at, r.actor, r.scope, r.version, key, _json(before), _json(after)])
@@ -179,23 +221,35 @@ def _json(value: Any) -> str:
 def of_store(store_id: str) -> Any:
     """A store's members: those who registered there or bought there."""
     m, o = t.Member, t.OrderRow
-    return or_(m.registered_store_id == store_id,
-               m.member_id.in_(select(o.member_id).where(o.store_id == store_id, o.member_id.is_not(None))))
+    return or_(
+        m.registered_store_id == store_id,
+        m.member_id.in_(select(o.member_id).where(o.store_id == store_id, o.member_id.is_not(None))),
+    )
 
 
 def members_table(conn: Connection, *, store_id: str | None, mask: Callable[[str | None], str]) -> Table:
     """Members (all, or one store's), their level, rebate balance and waiting entries (at that store)."""
     m, e, r = t.Member, t.EntryRow, t.RebateLedger
-    table = Table("members", [
-        Column("col.member"), Column("col.name"), Column("col.phone"), Column("col.level"), Column("col.store"),
-        Column("col.created", "datetime"), Column("col.rebate_balance", "fen"), Column("col.waiting", "int"),
-        Column("col.pending", "fen"),
-    ])
+    table = Table(
+        "members",
+        [
+            Column("col.member"),
+            Column("col.name"),
+            Column("col.phone"),
+            Column("col.level"),
+            Column("col.store"),
+            Column("col.created", "datetime"),
+            Column("col.rebate_balance", "fen"),
+            Column("col.waiting", "int"),
+            Column("col.pending", "fen"),
+        ],
+    )
     stmt = select(m.member_id, m.name, m.phone, m.level, m.registered_store_id, m.created_at).order_by(m.member_id)
     rebates = select(r.member_id, func.sum(r.amount_fen)).group_by(r.member_id)
     waiting = (
         select(e.member_id, func.count(), func.sum(e.entitlement_fen - e.paid_fen))
-        .where(e.status == "waiting").group_by(e.member_id)
+        .where(e.status == "waiting")
+        .group_by(e.member_id)
     )
     if store_id is not None:
         stmt = stmt.where(of_store(store_id))
@@ -205,6 +259,17 @@ def members_table(conn: Connection, *, store_id: str | None, mask: Callable[[str
     queued = {k: (int(c), int(s)) for k, c, s in conn.execute(waiting)}
     for row in conn.execute(stmt):
         count, pending = queued.get(row.member_id, (0, 0))
-        table.rows.append([row.member_id, row.name, mask(row.phone), row.level or "", row.registered_store_id or "",
-                           row.created_at, balance.get(row.member_id, 0), count, pending])
+        table.rows.append(
+            [
+                row.member_id,
+                row.name,
+                mask(row.phone),
+                row.level or "",
+                row.registered_store_id or "",
+                row.created_at,
+                balance.get(row.member_id, 0),
+                count,
+                pending,
+            ]
+        )
     return table

@@ -123,7 +123,12 @@ def _ceil_div(a: int, b: int) -> int:
 
 
 _SUMS = (
-    "orders_count", "sales_fen", "contributions_fen", "payouts_fen", "kept_fen", "entries_created",
+    "orders_count",
+    "sales_fen",
+    "contributions_fen",
+    "payouts_fen",
+    "kept_fen",
+    "entries_created",
     "entries_completed",
 )
 
@@ -158,8 +163,10 @@ def liability(
     cashier) and daily_stats (one row per store and day)."""
     cs = t.CashierStats
     cashier_rows = conn.execute(select(t.Cashier.cashier_id, t.Cashier.store_id).order_by(t.Cashier.cashier_id)).all()
-    stats = {r.cashier_id: (int(r.waiting_count), int(r.outstanding_fen))
-             for r in conn.execute(select(cs.cashier_id, cs.waiting_count, cs.outstanding_fen))}
+    stats = {
+        r.cashier_id: (int(r.waiting_count), int(r.outstanding_fen))
+        for r in conn.execute(select(cs.cashier_id, cs.waiting_count, cs.outstanding_fen))
+    }
     week = _per_store(conn, today - dt.timedelta(days=ESTIMATE_DAYS - 1), today)
     ever = _per_store(conn, None, today)
     groups: dict[str, list[tuple[str, str]]] = defaultdict(list)

@@ -64,16 +64,15 @@ class Registered:
     aliased: bool
 
 
-def register(
-    conn: Connection, *, member_id: str, phone: str, store_id: str, at: dt.datetime
-) -> Registered:
+def register(conn: Connection, *, member_id: str, phone: str, store_id: str, at: dt.datetime) -> Registered:
     """A member signed up at a till. An existing phone keeps its member; the till's id becomes an alias."""
     owner = conn.execute(select(M.member_id).where(M.phone == phone)).scalar()
     if owner is not None:
         if owner != member_id:
             dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
             conn.execute(
-                dialect.insert(t.MemberAlias.__table__).values(alias_id=member_id, member_id=owner)
+                dialect.insert(t.MemberAlias.__table__)
+                .values(alias_id=member_id, member_id=owner)
                 .on_conflict_do_nothing(index_elements=["alias_id"])
             )
             return Registered(str(owner), True)
@@ -83,14 +82,19 @@ def register(
         if row.phone is not None:  # the till reused an id of a member with another phone
             raise RuleError(Code.INVALID_EVENT, f"member id {member_id} belongs to another phone")
         conn.execute(
-            update(M).where(M.member_id == member_id).values(
-                phone=phone, registered_store_id=store_id, change_version=admin.next_member_version(conn)
-            )
+            update(M)
+            .where(M.member_id == member_id)
+            .values(phone=phone, registered_store_id=store_id, change_version=admin.next_member_version(conn))
         )
         return Registered(member_id, False)
     conn.execute(
         insert(M).values(
-            member_id=member_id, phone=phone, name="", level=None, created_at=at, registered_store_id=store_id,
+            member_id=member_id,
+            phone=phone,
+            name="",
+            level=None,
+            created_at=at,
+            registered_store_id=store_id,
             change_version=admin.next_member_version(conn),
         )
     )

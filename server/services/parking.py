@@ -45,7 +45,6 @@ def lock_order_id(conn: Connection, order_id: str) -> None:
     conn.execute(_ORDER_LOCK, {"ns": ORDER_LOCK_NAMESPACE, "key": key})
 
 
-
 class AlreadyDrained(Exception):
     """Another request applied this parked event first."""
 
@@ -60,8 +59,12 @@ def park_command(body: Any, received: dt.datetime) -> CompleteOrder | RefundOrde
     if isinstance(body, OrderCompleted):
         return CompleteOrder(order_id=str(body.order_id), at=server_time(body.completed_at, received))
     if isinstance(body, OrderRefunded):
-        return RefundOrder(order_id=str(body.order_id), refund_id=str(body.refund_id), amount_fen=body.amount_fen,
-                           at=server_time(body.refunded_at, received))
+        return RefundOrder(
+            order_id=str(body.order_id),
+            refund_id=str(body.refund_id),
+            amount_fen=body.amount_fen,
+            at=server_time(body.refunded_at, received),
+        )
     raise RuleError(Code.INVALID_EVENT, f"{body.type} is not parked")
 
 
@@ -76,8 +79,13 @@ class Parking:
         assert isinstance(body, OrderCompleted | OrderRefunded)
         lock_order_id(conn, str(body.order_id))
         conn.execute(
-            insert(P).values(event_id=str(event.event_id), terminal_id=terminal_id, order_id=str(body.order_id),
-                             body_json=event.model_dump_json(), parked_at=received)
+            insert(P).values(
+                event_id=str(event.event_id),
+                terminal_id=terminal_id,
+                order_id=str(body.order_id),
+                body_json=event.model_dump_json(),
+                parked_at=received,
+            )
         )
 
     def drain(self, order_id: str) -> int:
@@ -89,7 +97,8 @@ class Parking:
             rows = conn.execute(
                 select(P.id, P.event_id, P.body_json, P.parked_at, t.Terminal.store_id)
                 .join(t.Terminal, t.Terminal.terminal_id == P.terminal_id, isouter=True)
-                .where(P.order_id == order_id).order_by(P.id)
+                .where(P.order_id == order_id)
+                .order_by(P.id)
             ).all()
         applied = 0
         for row in rows:
@@ -99,13 +108,21 @@ class Parking:
                 continue
             holder: list[EventResult] = []
 
-            def within(uow: UnitOfWork, outcome: Outcome, row: Any = row, event: OutboxEvent = event,
-                       holder: list[EventResult] = holder) -> None:
+            def within(
+                uow: UnitOfWork,
+                outcome: Outcome,
+                row: Any = row,
+                event: OutboxEvent = event,
+                holder: list[EventResult] = holder,
+            ) -> None:
                 if uow.conn.execute(delete(P).where(P.id == row.id)).rowcount != 1:
                     raise AlreadyDrained()
                 result = self.answer(uow, event, outcome, None)
-                uow.conn.execute(update(EL).where(EL.event_id == row.event_id).values(
-                    status=result.status, response_json=result.model_dump_json()))
+                uow.conn.execute(
+                    update(EL)
+                    .where(EL.event_id == row.event_id)
+                    .values(status=result.status, response_json=result.model_dump_json())
+                )
                 holder.append(result)
 
             try:
@@ -118,12 +135,21 @@ class Parking:
         return applied
 
     def _finish_refused(self, parked_id: int, event: OutboxEvent, code: str, detail: str) -> None:
-        result = EventResult(event_id=event.event_id, seq=event.seq, status="refused", code=str(code), detail=detail,
-                             order_id=getattr(event.body, "order_id", None))
+        result = EventResult(
+            event_id=event.event_id,
+            seq=event.seq,
+            status="refused",
+            code=str(code),
+            detail=detail,
+            order_id=getattr(event.body, "order_id", None),
+        )
         with self.db.connect() as conn:
             if conn.execute(delete(P).where(P.id == parked_id)).rowcount == 1:
-                conn.execute(update(EL).where(EL.event_id == str(event.event_id)).values(
-                    status="refused", response_json=result.model_dump_json()))
+                conn.execute(
+                    update(EL)
+                    .where(EL.event_id == str(event.event_id))
+                    .values(status="refused", response_json=result.model_dump_json())
+                )
 
     @staticmethod
     def waiting(conn: Connection) -> int:

@@ -88,7 +88,7 @@ def _counts(conn: Connection, key: str, ranges: Sequence[tuple[int, int]], tier:
         return [_count(conn, key, *ranges[0], tier)]
     out: list[int] = []
     for start in range(0, len(ranges), BATCH):
-        chunk = list(ranges[start:start + BATCH])
+        chunk = list(ranges[start : start + BATCH])
         params: dict[str, Any] = {"cashier": cashier}
         for i in range(BATCH):
             lo, hi = chunk[i] if i < len(chunk) else (0, 0)
@@ -152,8 +152,10 @@ def positions(conn: Connection, base: BaseSettings, entries: Iterable[Placed]) -
             newest_first = behind[::-1]
             cursors = [TOP, *(e.seq for e in newest_first[:-1])]
             # nothing lies behind the newest entry of all: an empty range, not a count
-            ranges = [(e.seq + 1, hi) if e.seq < (max_seq or 0) else (0, 0)
-                      for e, hi in zip(newest_first, cursors, strict=True)]
+            ranges = [
+                (e.seq + 1, hi) if e.seq < (max_seq or 0) else (0, 0)
+                for e, hi in zip(newest_first, cursors, strict=True)
+            ]
             line, after = _line_length(conn, key), 0
             for e, gap in zip(newest_first, _counts(conn, key, ranges, None), strict=True):
                 after += gap

@@ -30,7 +30,7 @@ CURSOR_PREFIX = "v1."
 def parse_cursor(cursor: str | None) -> int:
     if not cursor:
         return 0
-    digits = cursor[len(CURSOR_PREFIX):]
+    digits = cursor[len(CURSOR_PREFIX) :]
     if not cursor.startswith(CURSOR_PREFIX) or not digits.isdigit() or len(digits) > 18:
         raise Refused(422, "invalid_request", "the cursor is the one the last pull gave; or pull without one")
     return int(digits)
@@ -58,15 +58,21 @@ def member_code_keys(conn: Connection, now: dt.datetime, lifetime: dt.timedelta)
         .order_by(sk.created_at)
     )
     return [
-        SigningKey(kid=r.kid, public_key=r.public_key,
-                   not_after=r.retired_at + lifetime if r.retired_at is not None else None)
+        SigningKey(
+            kid=r.kid, public_key=r.public_key, not_after=r.retired_at + lifetime if r.retired_at is not None else None
+        )
         for r in rows
     ]
 
 
 class PullService:
     def __init__(
-        self, *, db: Database, clock: Clock, snapshot_limit: int = 200, members_page: int = 1000,
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        snapshot_limit: int = 200,
+        members_page: int = 1000,
         member_code_ttl: dt.timedelta = MEMBER_CODE_TTL,
     ) -> None:
         self.db = db
@@ -90,9 +96,12 @@ class PullService:
             changed = changed[: self.members_page]
             infos = [
                 MemberInfo(
-                    member_id=m.member_id, display_name=members.display_name(m.name, m.phone),
+                    member_id=m.member_id,
+                    display_name=members.display_name(m.name, m.phone),
                     phone_hash=members.phone_hash(salt, m.phone) if m.phone else None,
-                    phone_tail=m.phone[-4:] if m.phone else None, level=m.level, updated_version=m.change_version,
+                    phone_tail=m.phone[-4:] if m.phone else None,
+                    level=m.level,
+                    updated_version=m.change_version,
                 )
                 for m in changed
             ]
@@ -104,9 +113,16 @@ class PullService:
                 settings_version=int(settings_row.version),
                 base_settings=base.model_dump(mode="json"),
                 store_settings=parse_store(json.loads(store.settings_json or "{}")).model_dump(mode="json"),
-                store=StoreView(store_id=store.store_id, name=store.name, timezone=store.timezone,
-                                cashier_ids=store_cashiers(conn, store.store_id)),
-                members=infos, members_complete=complete, snapshot=snapshot, member_code_keys=keys,
+                store=StoreView(
+                    store_id=store.store_id,
+                    name=store.name,
+                    timezone=store.timezone,
+                    cashier_ids=store_cashiers(conn, store.store_id),
+                ),
+                members=infos,
+                members_complete=complete,
+                snapshot=snapshot,
+                member_code_keys=keys,
                 phone_salt=salt,
             )
         with self.db.connect() as conn:

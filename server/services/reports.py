@@ -60,15 +60,14 @@ def stores(conn: Connection, store_ids: list[str] | None) -> list[StoreSummary]:
     for cashier_id, store_id in conn.execute(select(t.Cashier.cashier_id, t.Cashier.store_id)):
         cashiers.setdefault(store_id, []).append(cashier_id)
     return [
-        StoreSummary(store_id=r.store_id, name=r.name, timezone=r.timezone,
-                     cashier_ids=sorted(cashiers.get(r.store_id, [])))
+        StoreSummary(
+            store_id=r.store_id, name=r.name, timezone=r.timezone, cashier_ids=sorted(cashiers.get(r.store_id, []))
+        )
         for r in conn.execute(stmt)
     ]
 
 
-def store_report(
-    conn: Connection, *, store_id: str, date_from: dt.date | None, date_to: dt.date | None
-) -> StoreReport:
+def store_report(conn: Connection, *, store_id: str, date_from: dt.date | None, date_to: dt.date | None) -> StoreReport:
     store = conn.execute(select(t.Store.name).where(t.Store.store_id == store_id)).first()
     if store is None:
         raise not_found(f"no store {store_id}")
@@ -86,13 +85,22 @@ def store_report(
         totals = DayFigures(day=days[-1].day, **sums)
     cs = t.CashierStats
     cashiers = [
-        CashierFigures(cashier_id=r.cashier_id, waiting_count=int(r.waiting_count),
-                       outstanding_fen=int(r.outstanding_fen))
+        CashierFigures(
+            cashier_id=r.cashier_id, waiting_count=int(r.waiting_count), outstanding_fen=int(r.outstanding_fen)
+        )
         for r in conn.execute(
             select(cs.cashier_id, cs.waiting_count, cs.outstanding_fen)
             .join(t.Cashier, t.Cashier.cashier_id == cs.cashier_id)
-            .where(t.Cashier.store_id == store_id).order_by(cs.cashier_id)
+            .where(t.Cashier.store_id == store_id)
+            .order_by(cs.cashier_id)
         )
     ]
-    return StoreReport(store_id=store_id, name=store.name, date_from=date_from, date_to=date_to, days=days,
-                       totals=totals, cashiers=cashiers)
+    return StoreReport(
+        store_id=store_id,
+        name=store.name,
+        date_from=date_from,
+        date_to=date_to,
+        days=days,
+        totals=totals,
+        cashiers=cashiers,
+    )

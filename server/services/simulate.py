@@ -113,10 +113,17 @@ def _events(conn: Connection, since: dt.datetime, until: dt.datetime) -> tuple[l
             members.add(r.member_id)
         at_checkout = r.completed_at is not None and r.completed_at <= r.received_at
         doc = {
-            "type": "order_paid", "order_id": r.order_id, "store": r.store_id, "cashier": r.cashier_id,
-            "member": r.member_id, "paid_fen": int(r.paid_fen), "paid_at": _iso(r.paid_at),
-            "total_fen": int(r.total_fen), "discount_fen": int(r.discount_fen),
-            "deduction_points_fen": int(r.deduction_points_fen), "deduction_love_fen": int(r.deduction_love_fen),
+            "type": "order_paid",
+            "order_id": r.order_id,
+            "store": r.store_id,
+            "cashier": r.cashier_id,
+            "member": r.member_id,
+            "paid_fen": int(r.paid_fen),
+            "paid_at": _iso(r.paid_at),
+            "total_fen": int(r.total_fen),
+            "discount_fen": int(r.discount_fen),
+            "deduction_points_fen": int(r.deduction_points_fen),
+            "deduction_love_fen": int(r.deduction_love_fen),
             "completed": at_checkout,
         }
         # ingestion order: when the server received it; entries' seq breaks ties (it was given in that order)
@@ -132,21 +139,27 @@ def _events(conn: Connection, since: dt.datetime, until: dt.datetime) -> tuple[l
     )
     for refund_id, order_id, amount, at in refunds:
         if order_id in order_ids:
-            doc = {"type": "order_refunded", "order_id": order_id, "refund_id": refund_id,
-                   "amount_fen": int(amount), "at": _iso(at)}
+            doc = {
+                "type": "order_refunded",
+                "order_id": order_id,
+                "refund_id": refund_id,
+                "amount_fen": int(amount),
+                "at": _iso(at),
+            }
             events.append((at, 2, (0, refund_id), doc))
     return events, members
 
 
-def _levels(conn: Connection, members: set[str], since: dt.datetime, until: dt.datetime) -> tuple[
-    dict[str, str | None], list[tuple[Any, ...]]
-]:
+def _levels(
+    conn: Connection, members: set[str], since: dt.datetime, until: dt.datetime
+) -> tuple[dict[str, str | None], list[tuple[Any, ...]]]:
     """Each member's level at `since`, and the level changes within the period as events."""
     ml = t.MemberLevel
     start: dict[str, str | None] = {}
     changes: list[tuple[Any, ...]] = []
     rows = conn.execute(
-        select(ml.member_id, ml.level, ml.effective_at, ml.id).where(ml.effective_at < until)
+        select(ml.member_id, ml.level, ml.effective_at, ml.id)
+        .where(ml.effective_at < until)
         .order_by(ml.effective_at, ml.id)
     )
     for member_id, level, at, row_id in rows:
@@ -165,15 +178,29 @@ def _history(conn: Connection, members: set[str], since: dt.datetime, days: int)
     if days <= 0 or not members:
         return []
     rows = conn.execute(
-        select(O.order_id, O.store_id, O.cashier_id, O.member_id, O.paid_fen, O.refunded_fen, O.paid_at)
-        .where(and_(O.received_at < since, O.paid_at >= since - dt.timedelta(days=days), O.status == "completed",
-                    O.member_id.is_not(None), func.coalesce(O.imported, "") != "entry"))
+        select(O.order_id, O.store_id, O.cashier_id, O.member_id, O.paid_fen, O.refunded_fen, O.paid_at).where(
+            and_(
+                O.received_at < since,
+                O.paid_at >= since - dt.timedelta(days=days),
+                O.status == "completed",
+                O.member_id.is_not(None),
+                func.coalesce(O.imported, "") != "entry",
+            )
+        )
     )
     return [
-        {"order_id": r.order_id, "store": r.store_id, "cashier": r.cashier_id, "member": r.member_id,
-         "paid_fen": int(r.paid_fen), "paid_at": _iso(r.paid_at), "status": "completed",
-         "refunded_fen": int(r.refunded_fen)}
-        for r in rows if r.member_id in members
+        {
+            "order_id": r.order_id,
+            "store": r.store_id,
+            "cashier": r.cashier_id,
+            "member": r.member_id,
+            "paid_fen": int(r.paid_fen),
+            "paid_at": _iso(r.paid_at),
+            "status": "completed",
+            "refunded_fen": int(r.refunded_fen),
+        }
+        for r in rows
+        if r.member_id in members
     ]
 
 
@@ -182,8 +209,13 @@ def _lookback(settings: list[StoreSettings]) -> int:
 
 
 def scenario_document(
-    conn: Connection, *, since: dt.datetime, until: dt.datetime, base: BaseSettings,
-    stores: dict[str, StoreSettings], lookback_days: int,
+    conn: Connection,
+    *,
+    since: dt.datetime,
+    until: dt.datetime,
+    base: BaseSettings,
+    stores: dict[str, StoreSettings],
+    lookback_days: int,
 ) -> dict[str, Any]:
     """The period as a replayable scenario under the given settings (one document per set of settings)."""
     known = _stores(conn)
@@ -199,8 +231,12 @@ def scenario_document(
         "format": FORMAT,
         "settings": base.model_dump(mode="json"),
         "stores": [
-            {"id": store_id, "timezone": tz, "cashiers": cashiers,
-             "cashier_settings": stores.get(store_id, StoreSettings()).model_dump(mode="json")}
+            {
+                "id": store_id,
+                "timezone": tz,
+                "cashiers": cashiers,
+                "cashier_settings": stores.get(store_id, StoreSettings()).model_dump(mode="json"),
+            }
             for store_id, tz, cashiers in known.rows
         ],
         "members": [{"id": m, "level": start_levels.get(m)} for m in sorted(members)],
@@ -230,7 +266,10 @@ def figures(doc: dict[str, Any]) -> Figures:
 
 
 def proposed_settings(
-    base: BaseSettings, stores: dict[str, StoreSettings], *, base_patch: dict[str, Any] | None,
+    base: BaseSettings,
+    stores: dict[str, StoreSettings],
+    *,
+    base_patch: dict[str, Any] | None,
     store_patches: dict[str, dict[str, Any]],
 ) -> tuple[BaseSettings, dict[str, StoreSettings]]:
     """Today's settings with the proposed changes (top-level keys replace whole); RuleError when invalid."""
@@ -244,8 +283,13 @@ def proposed_settings(
 
 
 def compare(
-    conn: Connection, *, since: dt.datetime, until: dt.datetime, base: BaseSettings,
-    base_patch: dict[str, Any] | None = None, store_patches: dict[str, dict[str, Any]] | None = None,
+    conn: Connection,
+    *,
+    since: dt.datetime,
+    until: dt.datetime,
+    base: BaseSettings,
+    base_patch: dict[str, Any] | None = None,
+    store_patches: dict[str, dict[str, Any]] | None = None,
 ) -> Comparison:
     """The period under today's settings and under today's settings changed by the patches."""
     if until <= since:
@@ -267,6 +311,10 @@ def compare(
         if diff:
             store_changes[store_id] = diff
     return Comparison(
-        since=since, until=until, current=figures(docs[0]), proposed=figures(docs[1]),
-        base_changes={k: after[k] for k in after if after[k] != before.get(k)}, store_changes=store_changes,
+        since=since,
+        until=until,
+        current=figures(docs[0]),
+        proposed=figures(docs[1]),
+        base_changes={k: after[k] for k in after if after[k] != before.get(k)},
+        store_changes=store_changes,
     )

@@ -25,8 +25,9 @@ HEAD = 20  # entries of the queue's head shown whatever their store
 
 def store_cashiers(conn: Connection, store_id: str) -> list[str]:
     return list(
-        conn.execute(select(t.Cashier.cashier_id).where(t.Cashier.store_id == store_id).order_by(t.Cashier.cashier_id))
-        .scalars()
+        conn.execute(
+            select(t.Cashier.cashier_id).where(t.Cashier.store_id == store_id).order_by(t.Cashier.cashier_id)
+        ).scalars()
     )
 
 
@@ -63,11 +64,17 @@ def queue_snapshot(conn: Connection, base: BaseSettings, store_id: str, *, limit
         mine = row.store_id == store_id
         entries.append(
             SnapshotEntry(
-                seq=seq, order_id=row.order_id if mine else "", member_id=row.member_id if mine else "",
-                member_display=names.get(row.member_id, "会员") if mine else "***", position=where.get(seq),
-                entitlement_fen=row.entitlement_fen, paid_fen=row.paid_fen,
-                remaining_fen=row.entitlement_fen - row.paid_fen, status=row.status,
-                lottery_state=row.lottery_state, since=row.created_at,
+                seq=seq,
+                order_id=row.order_id if mine else "",
+                member_id=row.member_id if mine else "",
+                member_display=names.get(row.member_id, "会员") if mine else "***",
+                position=where.get(seq),
+                entitlement_fen=row.entitlement_fen,
+                paid_fen=row.paid_fen,
+                remaining_fen=row.entitlement_fen - row.paid_fen,
+                status=row.status,
+                lottery_state=row.lottery_state,
+                since=row.created_at,
             )
         )
     entries.sort(key=lambda e: (e.position is None, e.position or 0, e.seq))
@@ -77,8 +84,12 @@ def queue_snapshot(conn: Connection, base: BaseSettings, store_id: str, *, limit
         stats = stats.where(cs.cashier_id.in_(cashiers))
     waiting, outstanding = conn.execute(stats).one()
     return QueueSnapshot(
-        version=version, queue=keys[0] if len(keys) == 1 else (",".join(keys) or f"cashier:{ALL}"),
-        waiting_count=int(waiting), outstanding_fen=int(outstanding), entries=entries, truncated=truncated,
+        version=version,
+        queue=keys[0] if len(keys) == 1 else (",".join(keys) or f"cashier:{ALL}"),
+        waiting_count=int(waiting),
+        outstanding_fen=int(outstanding),
+        entries=entries,
+        truncated=truncated,
     )
 
 

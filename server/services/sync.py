@@ -100,9 +100,16 @@ def log_event(
     """The event and its answer, in the transaction that did what it asked (after `claim`)."""
     logged = conn.execute(
         _LOG[conn.dialect.name],
-        {"event_id": str(event.event_id), "terminal_id": terminal_id, "terminal_seq": event.seq,
-         "kind": event.body.type, "body_hash": digest, "status": answer.status,
-         "response_json": answer.model_dump_json(), "received_at": at},
+        {
+            "event_id": str(event.event_id),
+            "terminal_id": terminal_id,
+            "terminal_seq": event.seq,
+            "kind": event.body.type,
+            "body_hash": digest,
+            "status": answer.status,
+            "response_json": answer.model_dump_json(),
+            "received_at": at,
+        },
     ).first()
     if logged is None:  # another terminal sent the same event_id a moment ago
         raise AlreadyLogged()
@@ -111,9 +118,13 @@ def log_event(
 def entry_info(conn: Connection, base: BaseSettings, entry: Entry) -> EntryInfo:
     placed = Placed(entry.seq, entry.cashier_id, entry.order_completed, entry.eligible)
     return EntryInfo(
-        seq=entry.seq, queue=queue_key(entry.cashier_id, base.all_cashiers_queue),
-        position=positions(conn, base, [placed])[entry.seq], entitlement_fen=entry.entitlement_fen,
-        paid_fen=entry.paid_fen, status=entry.status.value, lottery_state=entry.lottery_state.value,
+        seq=entry.seq,
+        queue=queue_key(entry.cashier_id, base.all_cashiers_queue),
+        position=positions(conn, base, [placed])[entry.seq],
+        entitlement_fen=entry.entitlement_fen,
+        paid_fen=entry.paid_fen,
+        status=entry.status.value,
+        lottery_state=entry.lottery_state.value,
     )
 
 
@@ -134,21 +145,30 @@ def read_batch_view(conn: Connection, terminal_id: str, events: list[OutboxEvent
     wanted = sorted({e.body.member_id for e in events if isinstance(e.body, OrderPaid) and e.body.member_id})
     member_ids: dict[str, str | None] = {}
     if wanted:
-        alias = dict(conn.execute(select(t.MemberAlias.alias_id, t.MemberAlias.member_id)
-                                  .where(t.MemberAlias.alias_id.in_(wanted))).all())
+        alias = dict(
+            conn.execute(
+                select(t.MemberAlias.alias_id, t.MemberAlias.member_id).where(t.MemberAlias.alias_id.in_(wanted))
+            ).all()
+        )
         found = set(conn.execute(select(t.Member.member_id).where(t.Member.member_id.in_(wanted))).scalars())
         member_ids = {m: alias.get(m) or (m if m in found else None) for m in wanted}
     orders = sorted({str(e.body.order_id) for e in events if isinstance(e.body, OrderCompleted | OrderRefunded)})
     order_stores: dict[str, str] = {}
     if orders:
-        order_stores = dict(conn.execute(select(t.OrderRow.order_id, t.OrderRow.store_id)
-                                         .where(t.OrderRow.order_id.in_(orders))).all())
+        order_stores = dict(
+            conn.execute(select(t.OrderRow.order_id, t.OrderRow.store_id).where(t.OrderRow.order_id.in_(orders))).all()
+        )
     return BatchView(through, logged, member_ids, order_stores)
 
 
 class PushService:
     def __init__(
-        self, *, db: Database, ingest: Ingest, keys: KeyRing, clock: Clock,
+        self,
+        *,
+        db: Database,
+        ingest: Ingest,
+        keys: KeyRing,
+        clock: Clock,
         member_page_ttl: dt.timedelta = MEMBER_PAGE_TTL,
     ) -> None:
         self.db = db
@@ -207,8 +227,9 @@ class PushService:
 
     def _refusal(self, event: OutboxEvent, code: str, detail: str = "") -> EventResult:
         order_id = getattr(event.body, "order_id", None)
-        return EventResult(event_id=event.event_id, seq=event.seq, status="refused", code=str(code), detail=detail,
-                           order_id=order_id)
+        return EventResult(
+            event_id=event.event_id, seq=event.seq, status="refused", code=str(code), detail=detail, order_id=order_id
+        )
 
     def _repeat(
         self, terminal: terminals.TerminalPrincipal, event: OutboxEvent, digest: str, row: Any, view: BatchView
@@ -229,8 +250,11 @@ class PushService:
 
     def _skip(self, terminal: terminals.TerminalPrincipal, event: OutboxEvent) -> bool:
         with self.db.connect() as conn:
-            return bool(conn.execute(_ADVANCE, {"tid": terminal.terminal_id, "before": event.seq - 1,
-                                                "seq": event.seq}).rowcount)
+            return bool(
+                conn.execute(
+                    _ADVANCE, {"tid": terminal.terminal_id, "before": event.seq - 1, "seq": event.seq}
+                ).rowcount
+            )
 
     def _answer(self, uow: UnitOfWork, event: OutboxEvent, outcome: Outcome, member_id: str | None) -> EventResult:
         base = uow.repo.base_settings()
@@ -239,8 +263,13 @@ class PushService:
         if isinstance(event.body, OrderPaid) and member_id:
             token = issue_member_page_token(self.keys, member_id, self.clock.now(), ttl=self.member_page_ttl)
         return EventResult(
-            event_id=event.event_id, seq=event.seq, status=outcome.status,
-            order_id=getattr(event.body, "order_id", None), member_id=member_id, entry=entry, member_page_token=token,
+            event_id=event.event_id,
+            seq=event.seq,
+            status=outcome.status,
+            order_id=getattr(event.body, "order_id", None),
+            member_id=member_id,
+            entry=entry,
+            member_page_token=token,
         )
 
     # ------------------------------------------------------------------ applying
@@ -262,11 +291,20 @@ class PushService:
                 if member_id is None:
                     return self._refuse(terminal, event, digest, Code.UNKNOWN_MEMBER, f"no member {body.member_id}")
             command: Any = PayOrder(
-                order_id=str(body.order_id), store_id=terminal.store_id, cashier_id=body.cashier_id,
-                member_id=member_id, paid_fen=body.paid_fen, paid_at=body.paid_at, received_at=received,
-                terminal_id=terminal.terminal_id, total_fen=body.total_fen, discount_fen=body.discount_fen,
-                deduction_points_fen=body.deduction_points_fen, deduction_love_fen=body.deduction_love_fen,
-                completed=body.completed, tender=body.tender,
+                order_id=str(body.order_id),
+                store_id=terminal.store_id,
+                cashier_id=body.cashier_id,
+                member_id=member_id,
+                paid_fen=body.paid_fen,
+                paid_at=body.paid_at,
+                received_at=received,
+                terminal_id=terminal.terminal_id,
+                total_fen=body.total_fen,
+                discount_fen=body.discount_fen,
+                deduction_points_fen=body.deduction_points_fen,
+                deduction_love_fen=body.deduction_love_fen,
+                completed=body.completed,
+                tender=body.tender,
                 lines_json=json.dumps([x.model_dump() for x in body.lines], ensure_ascii=False) if body.lines else None,
             )
         else:
@@ -289,8 +327,7 @@ class PushService:
                 lock_order_id(conn, order_id)
                 parked_waiting.append(conn.execute(_PARKED_FOR, {"oid": order_id}).first() is not None)
             result = self._answer(uow, event, outcome, member_id)
-            log_event(conn, terminal_id=terminal.terminal_id, event=event, digest=digest, answer=result,
-                      at=received)
+            log_event(conn, terminal_id=terminal.terminal_id, event=event, digest=digest, answer=result, at=received)
             answer.append(result)
 
         try:
@@ -329,14 +366,19 @@ class PushService:
 
         def work(conn: Connection) -> EventResult:
             claim(conn, terminal_id=terminal.terminal_id, event=event)
-            log_event(conn, terminal_id=terminal.terminal_id, event=event, digest=digest, answer=result,
-                      at=self.clock.now())
+            log_event(
+                conn, terminal_id=terminal.terminal_id, event=event, digest=digest, answer=result, at=self.clock.now()
+            )
             return result
 
         return self._transaction(work)
 
     def _register(
-        self, terminal: terminals.TerminalPrincipal, event: OutboxEvent, digest: str, received: dt.datetime,
+        self,
+        terminal: terminals.TerminalPrincipal,
+        event: OutboxEvent,
+        digest: str,
+        received: dt.datetime,
         view: BatchView,
     ) -> EventResult:
         body = event.body
@@ -345,11 +387,15 @@ class PushService:
         def work(conn: Connection) -> EventResult:
             claim(conn, terminal_id=terminal.terminal_id, event=event)
             registered = members.register(
-                conn, member_id=body.member_id, phone=body.phone, store_id=terminal.store_id,
+                conn,
+                member_id=body.member_id,
+                phone=body.phone,
+                store_id=terminal.store_id,
                 at=server_time(body.registered_at, received),
             )
-            result = EventResult(event_id=event.event_id, seq=event.seq, status="accepted",
-                                 member_id=registered.member_id)
+            result = EventResult(
+                event_id=event.event_id, seq=event.seq, status="accepted", member_id=registered.member_id
+            )
             log_event(conn, terminal_id=terminal.terminal_id, event=event, digest=digest, answer=result, at=received)
             return result
 

@@ -67,9 +67,17 @@ def enroll(conn: Connection, *, code: str, name: str, public_key: str, now: dt.d
     credential = new_terminal_credential()
     conn.execute(
         insert(T).values(
-            terminal_id=terminal_id, store_id=row.store_id, name=name, public_key=public_key,
-            credential_hash=digest(credential), pending_credential_hash=None, enrolled_at=now,
-            revoked_at=None, last_seen_at=None, backlog=0, applied_through=0,
+            terminal_id=terminal_id,
+            store_id=row.store_id,
+            name=name,
+            public_key=public_key,
+            credential_hash=digest(credential),
+            pending_credential_hash=None,
+            enrolled_at=now,
+            revoked_at=None,
+            last_seen_at=None,
+            backlog=0,
+            applied_through=0,
         )
     )
     return Enrolled(terminal_id, row.store_id, credential)
@@ -89,9 +97,9 @@ def authenticate(conn: Connection, credential: str) -> TerminalPrincipal:
         raise Refused(401, "terminal_revoked", "this terminal was revoked; enrol it again")
     if row.pending_credential_hash == h:
         conn.execute(
-            update(T).where(T.terminal_id == row.terminal_id, T.pending_credential_hash == h).values(
-                credential_hash=h, pending_credential_hash=None
-            )
+            update(T)
+            .where(T.terminal_id == row.terminal_id, T.pending_credential_hash == h)
+            .values(credential_hash=h, pending_credential_hash=None)
         )
     return TerminalPrincipal(row.terminal_id, row.store_id)
 
@@ -109,9 +117,7 @@ def rotate(conn: Connection, *, terminal_id: str) -> str:
 
 def revoke(conn: Connection, *, terminal_id: str, now: dt.datetime) -> bool:
     """Revoke a terminal; False when it does not exist. Its credentials stop working at once."""
-    result = conn.execute(
-        update(T).where(T.terminal_id == terminal_id, T.revoked_at.is_(None)).values(revoked_at=now)
-    )
+    result = conn.execute(update(T).where(T.terminal_id == terminal_id, T.revoked_at.is_(None)).values(revoked_at=now))
     if result.rowcount:
         return True
     return conn.execute(select(T.terminal_id).where(T.terminal_id == terminal_id)).first() is not None

@@ -46,9 +46,9 @@ def add_user(
     if conn.execute(select(t.User.user_id).where(t.User.username == username)).first() is not None:
         raise Refused(409, "conflict", f"user {username} exists already")
     result = conn.execute(
-        insert(t.User).values(
-            username=username, password_hash=hash_password(password), role=role, store_id=store_id, created_at=now
-        ).returning(t.User.user_id)
+        insert(t.User)
+        .values(username=username, password_hash=hash_password(password), role=role, store_id=store_id, created_at=now)
+        .returning(t.User.user_id)
     )
     return int(result.scalar_one())
 
@@ -67,15 +67,15 @@ def login(conn: Connection, *, username: str, password: str, now: dt.datetime, t
         raise unauthorized("wrong user name or password")
     token = new_user_token()
     conn.execute(delete(t.ApiToken).where(t.ApiToken.user_id == row.user_id, t.ApiToken.expires_at <= now))
-    conn.execute(insert(t.ApiToken).values(token_hash=digest(token), user_id=row.user_id, created_at=now,
-                                           expires_at=now + ttl))
+    conn.execute(
+        insert(t.ApiToken).values(token_hash=digest(token), user_id=row.user_id, created_at=now, expires_at=now + ttl)
+    )
     return token
 
 
 def authenticate(conn: Connection, token: str, *, now: dt.datetime) -> UserPrincipal:
     row = conn.execute(
-        select(t.User.user_id, t.User.username, t.User.role, t.User.store_id, t.User.disabled_at,
-               t.ApiToken.expires_at)
+        select(t.User.user_id, t.User.username, t.User.role, t.User.store_id, t.User.disabled_at, t.ApiToken.expires_at)
         .join(t.ApiToken, t.ApiToken.user_id == t.User.user_id)
         .where(t.ApiToken.token_hash == digest(token))
     ).first()

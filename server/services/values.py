@@ -16,9 +16,9 @@ def get_or_create(conn: Connection, name: str, make: str) -> str:
     """The stored value, or `make` stored now; concurrent callers all get the one that won."""
     dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
     conn.execute(
-        dialect.insert(t.ServerValue.__table__).values(name=name, value=make).on_conflict_do_nothing(
-            index_elements=["name"]
-        )
+        dialect.insert(t.ServerValue.__table__)
+        .values(name=name, value=make)
+        .on_conflict_do_nothing(index_elements=["name"])
     )
     return str(conn.execute(select(t.ServerValue.value).where(t.ServerValue.name == name)).scalar_one())
 

@@ -455,8 +455,10 @@ class Engine:
             raise RuleError(Code.LOTTERY_NOT_AVAILABLE, cmd.order_id)
         lottery = Lottery.model_validate_json(entry.lottery_cfg)
         if cmd.result_bp is not None:
-            if isinstance(cmd.result_bp, bool) or not isinstance(cmd.result_bp, int) or not lottery.allows(
-                cmd.result_bp
+            if (
+                isinstance(cmd.result_bp, bool)
+                or not isinstance(cmd.result_bp, int)
+                or not lottery.allows(cmd.result_bp)
             ):
                 raise RuleError(Code.INVALID_LOTTERY_RESULT, f"{cmd.result_bp} is not an outcome of this lottery")
             result = cmd.result_bp

@@ -88,8 +88,15 @@ def till(engine: Engine, http: httpx.Client, toy: ToyServer, clock: FakeClock) -
     """An enrolled terminal that has pulled once; manager PIN 1234."""
     store = MemoryStore()
     client = SyncClient(http)
-    info = enroll(engine=engine, secrets_store=store, client=client, server_url="http://toy.test", code="ENROL-1",
-                  name="till 1", manager_pin="1234")
+    info = enroll(
+        engine=engine,
+        secrets_store=store,
+        client=client,
+        server_url="http://toy.test",
+        code="ENROL-1",
+        name="till 1",
+        manager_pin="1234",
+    )
     secrets = store.load()
     assert secrets is not None
     sync = SyncEngine(engine=engine, client=client, clock=clock)

@@ -60,8 +60,9 @@ print(json.dumps({"code": code, "imported": sorted(m for m in WATCHED if m in sy
 
 def self_test(data: Path) -> dict[str, object]:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    done = subprocess.run([sys.executable, "-c", SELF_TEST, str(data)], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", SELF_TEST, str(data)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
@@ -122,9 +123,25 @@ print(json.dumps({"code": code, "first_import": first_import, **seen}))
 def ordinary_start(data: Path, *args: str, sell: bool) -> dict[str, object]:
     # keyring's "no keyring" backend, named: the same on every machine, whatever keyring it has
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
-    done = subprocess.run([sys.executable, "-c", ORDINARY_START, "sell" if sell else "-", "--data-dir", str(data),
-                           "--lang", "en", "--no-customer-window", *args],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            ORDINARY_START,
+            "sell" if sell else "-",
+            "--data-dir",
+            str(data),
+            "--lang",
+            "en",
+            "--no-customer-window",
+            *args,
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     return {**json.loads(done.stdout.strip().splitlines()[-1]), "stderr": done.stderr}
 
@@ -172,15 +189,18 @@ def controller_for(till: Till, load_secrets: SecretsLoader) -> SyncController:
     worker = SyncWorker(
         db_path=Path(str(till.engine.url.database)),
         http_factory=lambda: httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://toy.test"),
-        load_secrets=load_secrets, clock=till.clock, interval_s=0.2,
+        load_secrets=load_secrets,
+        clock=till.clock,
+        interval_s=0.2,
         backoff=Backoff(base=0.05, cap=0.2, rng=random.Random(1)),
     )
     return SyncController(worker)
 
 
 def window_for(qtbot: QtBot, till: Till, controller: SyncController, tmp_path: Path) -> MainWindow:
-    ctx = AppContext(engine=till.engine, info=till.info, signer=None, clock=till.clock, options=Options(tmp_path),
-                     data_dir=tmp_path)
+    ctx = AppContext(
+        engine=till.engine, info=till.info, signer=None, clock=till.clock, options=Options(tmp_path), data_dir=tmp_path
+    )
     window = MainWindow(ctx, sync=controller)
     qtbot.addWidget(window)
     window.show()
@@ -223,7 +243,8 @@ def test_a_sale_confirmed_before_the_key_is_loaded_is_recorded_when_it_arrives(
         token = sale.order_link.rpartition("/m/")[2]
         keys = {f"t:{till.info.terminal_id}": public_key_from_text(till.toy.public_keys[till.info.terminal_id])}
         assert verify(token, keys=keys, purpose=Purpose.ORDER_PAGE, now=till.clock().timestamp()).claims == {
-            "o": str(sale.order_id)}
+            "o": str(sale.order_id)
+        }
         # the worker had the credential from the same load: the sale leaves the outbox
         qtbot.waitUntil(lambda: window.status.pending.text() == "Waiting to send: 0", timeout=10_000)
         assert till.toy.applied_orders == [str(sale.order_id)]
@@ -284,5 +305,6 @@ def test_a_keyring_that_cannot_be_read_is_reported_and_nothing_is_sent(
 def test_the_worker_takes_the_credential_or_a_way_to_load_it(till: Till, given: str) -> None:
     credential, load = ("c", lambda: till.secrets) if given == "both" else (None, None)
     with pytest.raises(TypeError):
-        SyncWorker(db_path=Path("x.db"), http_factory=httpx.Client, credential=credential, load_secrets=load,
-                   clock=till.clock)
+        SyncWorker(
+            db_path=Path("x.db"), http_factory=httpx.Client, credential=credential, load_secrets=load, clock=till.clock
+        )

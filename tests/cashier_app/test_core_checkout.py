@@ -18,8 +18,16 @@ from .conftest import Till
 
 def sell(till: Till, total: int, *, member: MemberRef | None = None, deduction: int = 0, tender: str = "cash"):
     with UnitOfWork(till.engine) as uow:
-        return record_checkout(uow=uow, cashier_id="C1", member=member, total_fen=total,
-                               deduction_points_fen=deduction, tender=tender, signer=till.signer, clock=till.clock)
+        return record_checkout(
+            uow=uow,
+            cashier_id="C1",
+            member=member,
+            total_fen=total,
+            deduction_points_fen=deduction,
+            tender=tender,
+            signer=till.signer,
+            clock=till.clock,
+        )
 
 
 def test_checkout_writes_order_and_outbox_event_together(till: Till) -> None:
@@ -57,8 +65,11 @@ def test_order_link_is_signed_by_the_terminal_key(till: Till) -> None:
 
 @pytest.mark.parametrize(
     ("total", "deduction", "member", "code"),
-    [(0, 0, None, "invalid_amount"), (100, 101, MemberRef("M1", "x"), "deduction_exceeds_total"),
-     (100, 10, None, "deduction_needs_member")],
+    [
+        (0, 0, None, "invalid_amount"),
+        (100, 101, MemberRef("M1", "x"), "deduction_exceeds_total"),
+        (100, 10, None, "deduction_needs_member"),
+    ],
 )
 def test_bad_sales_are_refused_and_nothing_written(till: Till, total, deduction, member, code) -> None:
     with pytest.raises(CheckoutError) as exc:

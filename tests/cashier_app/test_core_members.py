@@ -24,8 +24,13 @@ def test_scanned_member_code_is_verified_offline(till: Till) -> None:
 
 
 def test_forged_code_is_refused(till: Till) -> None:
-    forged = sign(key=new_private_key(), kid="mk1", purpose=Purpose.MEMBER_CODE,
-                  expires=int(till.clock().timestamp()) + 300, claims={"m": "M1"})
+    forged = sign(
+        key=new_private_key(),
+        kid="mk1",
+        purpose=Purpose.MEMBER_CODE,
+        expires=int(till.clock().timestamp()) + 300,
+        claims={"m": "M1"},
+    )
     with pytest.raises(IdentifyError) as exc:
         ident(till, forged)
     assert exc.value.code == "token_bad_signature"
@@ -36,8 +41,13 @@ def test_expired_and_wrong_purpose_codes_are_refused(till: Till) -> None:
     with pytest.raises(IdentifyError) as exc:
         ident(till, old)
     assert exc.value.code == "token_expired"
-    page = sign(key=till.toy.member_key, kid="mk1", purpose=Purpose.MEMBER_PAGE,
-                expires=int(till.clock().timestamp()) + 60, claims={"m": "M1"})
+    page = sign(
+        key=till.toy.member_key,
+        kid="mk1",
+        purpose=Purpose.MEMBER_PAGE,
+        expires=int(till.clock().timestamp()) + 60,
+        claims={"m": "M1"},
+    )
     with pytest.raises(IdentifyError) as exc:
         ident(till, page)
     assert exc.value.code == "token_wrong_purpose"

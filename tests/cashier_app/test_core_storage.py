@@ -29,8 +29,10 @@ def test_upgrade_of_an_older_database_keeps_its_sales(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     upgrade_to(path, "0001")
     con = sqlite3.connect(path)
-    con.execute("INSERT INTO orders VALUES ('o1', 1, 1, 'C1', NULL, NULL, 100, 0, 100, 'cash', "
-                "'2026-03-01T10:00:00+08:00', 0, 'x', 1, NULL)")
+    con.execute(
+        "INSERT INTO orders VALUES ('o1', 1, 1, 'C1', NULL, NULL, 100, 0, 100, 'cash', "
+        "'2026-03-01T10:00:00+08:00', 0, 'x', 1, NULL)"
+    )
     con.commit()
     con.close()
     result = migrate(path)
@@ -47,8 +49,10 @@ def test_migration_refused_while_outbox_holds_unsent_events(tmp_path: Path) -> N
     path = tmp_path / "old.db"
     upgrade_to(path, "0001")
     con = sqlite3.connect(path)
-    con.execute("INSERT INTO outbox VALUES (1, 'e1', '2026-03-01T10:00:00+08:00', 'order_paid', '{}', 'pending', "
-                "NULL, NULL, NULL)")
+    con.execute(
+        "INSERT INTO outbox VALUES (1, 'e1', '2026-03-01T10:00:00+08:00', 'order_paid', '{}', 'pending', "
+        "NULL, NULL, NULL)"
+    )
     con.commit()
     con.close()
     with pytest.raises(MigrationRefused) as exc:
@@ -69,8 +73,11 @@ def test_no_keyring_is_said_plainly(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 def test_no_platform_backend_is_said_plainly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # no keyringrc.cfg
-    monkeypatch.setattr(credentials, "FREEDESKTOP_BACKENDS", ("keyring.backends.fail.NoSuchKeyring",
-                                                              "keyring.backends.no_such_module.Keyring"))
+    monkeypatch.setattr(
+        credentials,
+        "FREEDESKTOP_BACKENDS",
+        ("keyring.backends.fail.NoSuchKeyring", "keyring.backends.no_such_module.Keyring"),
+    )
     with pytest.raises(credentials.CredentialStoreUnavailable, match=r"NoSuchKeyring.*no_such_module"):
         credentials.os_keyring("linux")
     assert not (tmp_path / "config").exists()
@@ -111,13 +118,14 @@ print(json.dumps({"started": started, "backends": backends, "found": found}))
 """
     env = {k: v for k, v in os.environ.items() if k != "PYTHON_KEYRING_BACKEND"}
     env["XDG_CONFIG_HOME"] = str(tmp_path)  # no keyringrc.cfg naming a backend
-    done = subprocess.run([sys.executable, "-c", child], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run([sys.executable, "-c", child], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout)
     assert seen["started"] == [], seen
-    allowed = {name.rpartition(".")[0] for name in credentials.PLATFORM_BACKENDS.get(
-        sys.platform, credentials.FREEDESKTOP_BACKENDS)} | {"keyring.backends.fail"}
+    allowed = {
+        name.rpartition(".")[0]
+        for name in credentials.PLATFORM_BACKENDS.get(sys.platform, credentials.FREEDESKTOP_BACKENDS)
+    } | {"keyring.backends.fail"}
     assert set(seen["backends"]) <= allowed, seen
     if sys.platform != "darwin":
         assert "keyring.backends.macOS" not in seen["backends"]

@@ -37,18 +37,41 @@ from shared.wire import SaleLine
 from .tcp_printer import TcpPrinterStub
 
 LINK = "https://paidui.example.cn/m/PD1." + "A" * 150 + ".sig-" + "b" * 86
-ZH = ReceiptWords(receipt_no="小票号", time="时间", till="收银台", cashier="收银员", member="会员", walk_in="散客",
-                  amount="金额", points="积分抵扣", tender="支付方式", paid="实付", position_pending="排队位置待同步",
-                  position="排队位置：第 %1 位", scan_member="扫码查看订单和排队返利", order="订单", thanks="谢谢惠顾")
+ZH = ReceiptWords(
+    receipt_no="小票号",
+    time="时间",
+    till="收银台",
+    cashier="收银员",
+    member="会员",
+    walk_in="散客",
+    amount="金额",
+    points="积分抵扣",
+    tender="支付方式",
+    paid="实付",
+    position_pending="排队位置待同步",
+    position="排队位置：第 %1 位",
+    scan_member="扫码查看订单和排队返利",
+    order="订单",
+    thanks="谢谢惠顾",
+)
 
 
 def receipt(**kw: object) -> ReceiptData:
     base: dict[str, object] = dict(
-        store_name="排队示范店（人民路店）", receipt_no=12, paid_at=dt.datetime(2026, 3, 2, 10, 5, 9),
-        till_name="收银台 1", cashier_id="C1", member_display="138****1234", total_fen=10_000,
-        deduction_points_fen=2_000, paid_fen=8_000, tender_text="微信支付",
+        store_name="排队示范店（人民路店）",
+        receipt_no=12,
+        paid_at=dt.datetime(2026, 3, 2, 10, 5, 9),
+        till_name="收银台 1",
+        cashier_id="C1",
+        member_display="138****1234",
+        total_fen=10_000,
+        deduction_points_fen=2_000,
+        paid_fen=8_000,
+        tender_text="微信支付",
         order_id="6f1c1c52-8d3e-4f51-9a39-3f7e0c0c2a11",
-        order_link=LINK, lines=[SaleLine(name="珍珠奶茶（大杯）", quantity=2, unit_price_fen=1_550, amount_fen=3_100)])
+        order_link=LINK,
+        lines=[SaleLine(name="珍珠奶茶（大杯）", quantity=2, unit_price_fen=1_550, amount_fen=3_100)],
+    )
     base.update(kw)
     return ReceiptData(**base)  # type: ignore[arg-type]
 
@@ -124,14 +147,19 @@ def test_wrapped_lines_fit_and_lose_only_spaces(text: str, width: int) -> None:
 
 def test_qr_commands_are_gs_k_model_2_size_ec_m_store_print() -> None:
     assert qr_commands("abc", module=4) == (
-        b"\x1d(k\x04\x00" + b"1A2\x00"  # fn 65: model 2
-        + b"\x1d(k\x03\x00" + b"1C\x04"  # fn 67: module 4 dots
-        + b"\x1d(k\x03\x00" + b"1E1"  # fn 69: error correction M (49)
-        + b"\x1d(k\x06\x00" + b"1P0abc"  # fn 80: store 3 bytes (pL = 3 + 3)
-        + b"\x1d(k\x03\x00" + b"1Q0"  # fn 81: print
+        b"\x1d(k\x04\x00"
+        + b"1A2\x00"  # fn 65: model 2
+        + b"\x1d(k\x03\x00"
+        + b"1C\x04"  # fn 67: module 4 dots
+        + b"\x1d(k\x03\x00"
+        + b"1E1"  # fn 69: error correction M (49)
+        + b"\x1d(k\x06\x00"
+        + b"1P0abc"  # fn 80: store 3 bytes (pL = 3 + 3)
+        + b"\x1d(k\x03\x00"
+        + b"1Q0"  # fn 81: print
     )
     long = "x" * 300
-    store = qr_commands(long, module=4)[9 + 8 + 8:]  # after model, size and level
+    store = qr_commands(long, module=4)[9 + 8 + 8 :]  # after model, size and level
     assert store[:8] == b"\x1d(k" + bytes((303 % 256, 303 // 256)) + b"1P0"
     with pytest.raises(ValueError):
         qr_commands("abc", module=17)
@@ -173,8 +201,9 @@ def test_receipt_job(columns: int) -> None:
 
 
 def test_walk_in_known_position_and_no_deduction() -> None:
-    lines = printed_lines(render_receipt(receipt(member_display=None, deduction_points_fen=0, paid_fen=10_000),
-                                         words=ZH, columns=32))
+    lines = printed_lines(
+        render_receipt(receipt(member_display=None, deduction_points_fen=0, paid_fen=10_000), words=ZH, columns=32)
+    )
     assert row("会员", "散客", 32)[0] in lines
     assert not any("积分抵扣" in ln or "排队位置" in ln for ln in lines)
     lines = printed_lines(render_receipt(receipt(position=3), words=ZH, columns=32))
@@ -293,18 +322,23 @@ def test_a_device_gets_the_job(tmp_path: Path) -> None:
     assert got == [job]
 
 
-@pytest.mark.parametrize(("target", "expected"), [
-    ("tcp://192.168.1.50", TcpPrinter("192.168.1.50", 9100, 5.0)),
-    ("tcp://printer.local:9101", TcpPrinter("printer.local", 9101, 5.0)),
-    (" /dev/usb/lp0 ", FilePrinter(Path("/dev/usb/lp0"))),
-    ("file:///tmp/r%20x.bin", FilePrinter(Path("/tmp/r x.bin"), create=True)),
-])
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("tcp://192.168.1.50", TcpPrinter("192.168.1.50", 9100, 5.0)),
+        ("tcp://printer.local:9101", TcpPrinter("printer.local", 9101, 5.0)),
+        (" /dev/usb/lp0 ", FilePrinter(Path("/dev/usb/lp0"))),
+        ("file:///tmp/r%20x.bin", FilePrinter(Path("/tmp/r x.bin"), create=True)),
+    ],
+)
 def test_printer_addresses(target: str, expected: object) -> None:
     assert open_printer(target) == expected
 
 
-@pytest.mark.parametrize("target", ["", "http://printer", "tcp://", "tcp://host:99999", "tcp://host/queue",
-                                    "file://otherhost/x", "usb://04b8:0202"])
+@pytest.mark.parametrize(
+    "target",
+    ["", "http://printer", "tcp://", "tcp://host:99999", "tcp://host/queue", "file://otherhost/x", "usb://04b8:0202"],
+)
 def test_bad_printer_addresses(target: str) -> None:
     with pytest.raises(PrinterError) as caught:
         open_printer(target)

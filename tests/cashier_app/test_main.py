@@ -12,8 +12,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_self_test_starts_and_exits_zero(tmp_path: Path) -> None:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    done = subprocess.run([sys.executable, "-m", "cashier_app.main", "--self-test", "--data-dir", str(tmp_path)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "cashier_app.main", "--self-test", "--data-dir", str(tmp_path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert "self-test ok" in done.stdout and "language zh_CN" in done.stdout
     assert (tmp_path / "paidui-cashier.db").exists()
@@ -22,4 +28,8 @@ def test_self_test_starts_and_exits_zero(tmp_path: Path) -> None:
 def test_options() -> None:
     args = parse_args(["--server", "http://127.0.0.1:8000", "--lang", "en", "--enroll-code", "ABCD-EFGH"])
     assert (args.server, args.lang, args.enroll_code, args.insecure_credential_file) == (
-        "http://127.0.0.1:8000", "en", "ABCD-EFGH", False)
+        "http://127.0.0.1:8000",
+        "en",
+        "ABCD-EFGH",
+        False,
+    )

@@ -26,7 +26,9 @@ def controller(till: Till) -> SyncController:
     worker = SyncWorker(
         db_path=Path(str(till.engine.url.database)),
         http_factory=lambda: httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://toy.test"),
-        credential=till.secrets.credential, clock=till.clock, interval_s=0.2,
+        credential=till.secrets.credential,
+        clock=till.clock,
+        interval_s=0.2,
         backoff=Backoff(base=0.05, cap=0.2, rng=random.Random(1)),
     )
     c = SyncController(worker)
@@ -37,8 +39,14 @@ def controller(till: Till) -> SyncController:
 def test_worker_sends_sales_and_the_customer_window_shows_the_position(
     qtbot: QtBot, till: Till, controller: SyncController, tmp_path: Path
 ) -> None:
-    ctx = AppContext(engine=till.engine, info=till.info, signer=till.signer, clock=till.clock,
-                     options=Options(tmp_path), data_dir=tmp_path)
+    ctx = AppContext(
+        engine=till.engine,
+        info=till.info,
+        signer=till.signer,
+        clock=till.clock,
+        options=Options(tmp_path),
+        data_dir=tmp_path,
+    )
     customer = CustomerWindow()
     qtbot.addWidget(customer)
     window = MainWindow(ctx, customer=customer, sync=controller)
@@ -56,8 +64,10 @@ def test_worker_sends_sales_and_the_customer_window_shows_the_position(
     assert window.status.pending.text() == "Waiting to send: 1"
     till.toy.down = False  # the server comes back: the backoff retries on its own
     qtbot.waitUntil(lambda: customer.position.text() == "Your queue position: No. 1", timeout=10_000)
-    qtbot.waitUntil(lambda: window.status.online.text() == "● online"
-                    and window.status.pending.text() == "Waiting to send: 0", timeout=5000)
+    qtbot.waitUntil(
+        lambda: window.status.online.text() == "● online" and window.status.pending.text() == "Waiting to send: 0",
+        timeout=5000,
+    )
     assert window.status.last.text() != "Last sync: never" and len(till.toy.applied_orders) == 1
 
 

@@ -22,8 +22,14 @@ from .conftest import Till
 
 @pytest.fixture
 def ctx(till: Till, tmp_path: Path) -> AppContext:
-    return AppContext(engine=till.engine, info=till.info, signer=till.signer, clock=till.clock,
-                      options=Options(tmp_path), data_dir=tmp_path)
+    return AppContext(
+        engine=till.engine,
+        info=till.info,
+        signer=till.signer,
+        clock=till.clock,
+        options=Options(tmp_path),
+        data_dir=tmp_path,
+    )
 
 
 @pytest.fixture
@@ -81,8 +87,13 @@ def test_walk_in_sale_with_tender_shortcut(qtbot: QtBot, window: MainWindow, til
 
 def test_forged_member_code_is_refused_and_not_attributed(qtbot: QtBot, window: MainWindow, till: Till) -> None:
     panel = window.checkout
-    forged = sign(key=new_private_key(), kid="mk1", purpose=Purpose.MEMBER_CODE,
-                  expires=int(till.clock().timestamp()) + 300, claims={"m": "M1"})
+    forged = sign(
+        key=new_private_key(),
+        kid="mk1",
+        purpose=Purpose.MEMBER_CODE,
+        expires=int(till.clock().timestamp()) + 300,
+        claims={"m": "M1"},
+    )
     type_enter(qtbot, panel.scan, forged)
     assert panel.member is None
     assert "not genuine" in panel.message.text()

@@ -35,8 +35,9 @@ def ctx(till: Till, tmp_path: Path) -> AppContext:
     options = Options(tmp_path)
     options.set(ESCPOS_COLUMNS, 32)
     options.set(ESCPOS_TIMEOUT_MS, 400)
-    return AppContext(engine=till.engine, info=till.info, signer=till.signer, clock=till.clock, options=options,
-                      data_dir=tmp_path)
+    return AppContext(
+        engine=till.engine, info=till.info, signer=till.signer, clock=till.clock, options=options, data_dir=tmp_path
+    )
 
 
 @pytest.fixture
@@ -70,14 +71,13 @@ def stored_qr_data(job: bytes) -> list[bytes]:
     found, i = [], job.find(b"\x1d(k")
     while i >= 0:
         size = job[i + 3] + 256 * job[i + 4]
-        if job[i + 5:i + 8] == b"1P0":
-            found.append(job[i + 8:i + 5 + size])
+        if job[i + 5 : i + 8] == b"1P0":
+            found.append(job[i + 8 : i + 5 + size])
         i = job.find(b"\x1d(k", i + 5 + size)
     return found
 
 
-def test_a_member_sale_prints_one_receipt(qtbot: QtBot, ctx: AppContext, till: Till,
-                                         printer: TcpPrinterStub) -> None:
+def test_a_member_sale_prints_one_receipt(qtbot: QtBot, ctx: AppContext, till: Till, printer: TcpPrinterStub) -> None:
     printer.go_online()
     window = open_window(qtbot, ctx, printer.url)
     assert window.receipt_printer is not None
@@ -98,8 +98,9 @@ def test_a_member_sale_prints_one_receipt(qtbot: QtBot, ctx: AppContext, till: T
     assert printer.jobs == [job]  # one job for one sale
 
 
-def test_reprint_shows_the_queue_position_once_known(qtbot: QtBot, ctx: AppContext, till: Till,
-                                                    printer: TcpPrinterStub) -> None:
+def test_reprint_shows_the_queue_position_once_known(
+    qtbot: QtBot, ctx: AppContext, till: Till, printer: TcpPrinterStub
+) -> None:
     printer.go_online()
     window = open_window(qtbot, ctx, printer.url)
     assert window.receipt_printer is not None
@@ -113,8 +114,9 @@ def test_reprint_shows_the_queue_position_once_known(qtbot: QtBot, ctx: AppConte
     assert b"Queue position: No. 1" in second and b"pending" not in second
 
 
-def test_an_offline_printer_loses_no_sale_and_is_reported(qtbot: QtBot, ctx: AppContext, till: Till,
-                                                          printer: TcpPrinterStub) -> None:
+def test_an_offline_printer_loses_no_sale_and_is_reported(
+    qtbot: QtBot, ctx: AppContext, till: Till, printer: TcpPrinterStub
+) -> None:
     window = open_window(qtbot, ctx, printer.url)  # the port refuses: the printer is off
     assert window.receipt_printer is not None
     with qtbot.waitSignal(window.receipt_printer.failed, timeout=5000) as failed:
@@ -133,8 +135,9 @@ def test_an_offline_printer_loses_no_sale_and_is_reported(qtbot: QtBot, ctx: App
     assert window.status.printer.text() == ""
 
 
-def test_a_hung_printer_does_not_block_the_till(qtbot: QtBot, ctx: AppContext, till: Till,
-                                                printer: TcpPrinterStub) -> None:
+def test_a_hung_printer_does_not_block_the_till(
+    qtbot: QtBot, ctx: AppContext, till: Till, printer: TcpPrinterStub
+) -> None:
     printer.hang()  # connects are never answered: each job waits out the timeout
     ctx.options.set(ESCPOS_TIMEOUT_MS, 700)  # a margin over two sales typed on a busy machine
     window = open_window(qtbot, ctx, printer.url)
@@ -185,8 +188,9 @@ def test_a_file_printer_from_the_setting(qtbot: QtBot, ctx: AppContext, tmp_path
     assert job.startswith(b"\x1b@") and STORE.encode("gb18030") in job and b"9.99" in job
 
 
-def test_the_chinese_receipt_in_gb18030(qtbot: QtBot, qapp, ctx: AppContext, till: Till,
-                                        printer: TcpPrinterStub) -> None:
+def test_the_chinese_receipt_in_gb18030(
+    qtbot: QtBot, qapp, ctx: AppContext, till: Till, printer: TcpPrinterStub
+) -> None:
     from cashier_app.ui.i18n import install_translators
 
     printer.go_online()
@@ -202,7 +206,16 @@ def test_the_chinese_receipt_in_gb18030(qtbot: QtBot, qapp, ctx: AppContext, til
         install_translators(qapp, "en")  # the source language again for the other tests
     [job] = printer.wait_jobs(1)
     assert job.startswith(b"\x1b@\x1c&")
-    for words in ("小票号", "收银点", "会员", "张*", "现金", "实付", "排队位置待同步", "扫码查看订单和排队返利",
-                  "谢谢惠顾"):
+    for words in (
+        "小票号",
+        "收银点",
+        "会员",
+        "张*",
+        "现金",
+        "实付",
+        "排队位置待同步",
+        "扫码查看订单和排队返利",
+        "谢谢惠顾",
+    ):
         assert words.encode("gb18030") in job, words
     assert b"Queue" not in job

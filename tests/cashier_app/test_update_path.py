@@ -24,11 +24,15 @@ def old_database(path: Path, states: list[str]) -> Path:
     """A database of revision 0001 with one sale and one outbox event in each of `states`."""
     upgrade_to(path, "0001")
     con = sqlite3.connect(path)
-    con.execute("INSERT INTO orders VALUES ('o1', 1, 1, 'C1', NULL, NULL, 100, 0, 100, 'cash', "
-                "'2026-03-01T10:00:00+08:00', 0, 'x', 1, NULL)")
+    con.execute(
+        "INSERT INTO orders VALUES ('o1', 1, 1, 'C1', NULL, NULL, 100, 0, 100, 'cash', "
+        "'2026-03-01T10:00:00+08:00', 0, 'x', 1, NULL)"
+    )
     for seq, state in enumerate(states, start=1):
-        con.execute("INSERT INTO outbox VALUES (?, ?, '2026-03-01T10:00:00+08:00', 'order_paid', '{}', ?, "
-                    "NULL, NULL, NULL)", (seq, f"e{seq}", state))
+        con.execute(
+            "INSERT INTO outbox VALUES (?, ?, '2026-03-01T10:00:00+08:00', 'order_paid', '{}', ?, NULL, NULL, NULL)",
+            (seq, f"e{seq}", state),
+        )
     con.commit()
     con.close()
     return path
@@ -157,8 +161,14 @@ def test_a_database_from_a_newer_app_is_left_alone(tmp_path: Path) -> None:
 
 def run_app(data: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    return subprocess.run([sys.executable, "-m", "cashier_app.main", "--self-test", "--data-dir", str(data), *extra],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+    return subprocess.run(
+        [sys.executable, "-m", "cashier_app.main", "--self-test", "--data-dir", str(data), *extra],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
 
 
 def test_the_app_refuses_to_start_on_unsent_sales_and_migrates_when_forced(tmp_path: Path) -> None:

@@ -99,9 +99,12 @@ class ToyServer:
     def add_member(self, member_id: str, phone: str, name: str, level: str | None = "gold") -> None:
         self.version += 1
         self.members[member_id] = MemberInfo(
-            member_id=member_id, display_name=name,
-            phone_hash=hashlib.sha256((self.phone_salt + phone).encode()).hexdigest(), phone_tail=phone[-4:],
-            level=level, updated_version=self.version,
+            member_id=member_id,
+            display_name=name,
+            phone_hash=hashlib.sha256((self.phone_salt + phone).encode()).hexdigest(),
+            phone_tail=phone[-4:],
+            level=level,
+            updated_version=self.version,
         )
 
     # ------------------------------------------------------------------ protocol
@@ -137,9 +140,15 @@ class ToyServer:
                 e = Entry(len(self.entries) + 1, oid, body.member_id, body.paid_fen, body.paid_at)
                 self.entries.append(e)
                 waiting = [x for x in self.entries if x.status == "waiting"]
-                entry = EntryInfo(seq=e.seq, queue="cashier:C1", position=waiting.index(e) + 1,
-                                  entitlement_fen=e.entitlement_fen, paid_fen=0, status="waiting",
-                                  lottery_state="none")
+                entry = EntryInfo(
+                    seq=e.seq,
+                    queue="cashier:C1",
+                    position=waiting.index(e) + 1,
+                    entitlement_fen=e.entitlement_fen,
+                    paid_fen=0,
+                    status="waiting",
+                    lottery_state="none",
+                )
             self.version += 1
             for key, refund in list(self.parked):
                 if key == oid:
@@ -181,16 +190,20 @@ class ToyServer:
             results: list[EventResult] = []
             if req.events and req.events[0].seq > through + 1:
                 results = [EventResult(event_id=e.event_id, seq=e.seq, status="not_applied") for e in req.events]
-                return 200, PushResponse(results=results, applied_through=through,
-                                         resend_from=through + 1).model_dump(mode="json")
+                return 200, PushResponse(results=results, applied_through=through, resend_from=through + 1).model_dump(
+                    mode="json"
+                )
             for event in req.events:
                 key = str(event.event_id)
                 text = event.body.model_dump_json()
                 if key in self.seen:
                     old_text, old = self.seen[key]
                     if old_text != text:
-                        results.append(EventResult(event_id=event.event_id, seq=event.seq, status="refused",
-                                                   code="conflicting_duplicate"))
+                        results.append(
+                            EventResult(
+                                event_id=event.event_id, seq=event.seq, status="refused", code="conflicting_duplicate"
+                            )
+                        )
                     else:
                         results.append(old.model_copy(update={"status": "duplicate"}))
                     continue
@@ -208,26 +221,47 @@ class ToyServer:
         if self._terminal(request) is None:
             return 401, {"code": "unauthorized"}
         cursor = int(request.query.get("cursor") or 0)
-        changed = sorted((m for m in self.members.values() if m.updated_version > cursor),
-                         key=lambda m: m.updated_version)
+        changed = sorted(
+            (m for m in self.members.values() if m.updated_version > cursor), key=lambda m: m.updated_version
+        )
         page, complete = changed[:1000], len(changed) <= 1000
         new_cursor = page[-1].updated_version if (page and not complete) else self.version
         waiting = [e for e in self.entries if e.status == "waiting"]
         entries = [
-            SnapshotEntry(seq=e.seq, order_id=e.order_id, member_id=e.member_id,
-                          member_display=self.members[e.member_id].display_name if e.member_id in self.members
-                          else "***", position=i + 1, entitlement_fen=e.entitlement_fen, paid_fen=e.paid_fen,
-                          remaining_fen=e.entitlement_fen - e.paid_fen, status=e.status, lottery_state="none",
-                          since=e.since)
+            SnapshotEntry(
+                seq=e.seq,
+                order_id=e.order_id,
+                member_id=e.member_id,
+                member_display=self.members[e.member_id].display_name if e.member_id in self.members else "***",
+                position=i + 1,
+                entitlement_fen=e.entitlement_fen,
+                paid_fen=e.paid_fen,
+                remaining_fen=e.entitlement_fen - e.paid_fen,
+                status=e.status,
+                lottery_state="none",
+                since=e.since,
+            )
             for i, e in enumerate(waiting)
         ]
-        snap = QueueSnapshot(version=self.version, queue="cashier:C1", waiting_count=len(waiting),
-                             outstanding_fen=sum(e.entitlement_fen - e.paid_fen for e in waiting), entries=entries)
+        snap = QueueSnapshot(
+            version=self.version,
+            queue="cashier:C1",
+            waiting_count=len(waiting),
+            outstanding_fen=sum(e.entitlement_fen - e.paid_fen for e in waiting),
+            entries=entries,
+        )
         answer = PullResponse(
-            server_time=dt.datetime.now(dt.UTC), cursor=str(new_cursor), settings_version=1, base_settings=BASE,
-            store_settings=STORE, store=StoreView(store_id=self.store_id, name=self.store_name,
-                                                  timezone="Asia/Shanghai", cashier_ids=self.cashier_ids),
-            members=page, members_complete=complete, snapshot=snap,
+            server_time=dt.datetime.now(dt.UTC),
+            cursor=str(new_cursor),
+            settings_version=1,
+            base_settings=BASE,
+            store_settings=STORE,
+            store=StoreView(
+                store_id=self.store_id, name=self.store_name, timezone="Asia/Shanghai", cashier_ids=self.cashier_ids
+            ),
+            members=page,
+            members_complete=complete,
+            snapshot=snap,
             member_code_keys=[SigningKey(kid="mk1", public_key=public_key_text(self.member_key))],
             phone_salt=self.phone_salt,
         )
@@ -251,7 +285,8 @@ class ToyServer:
             length = int(str(environ.get("CONTENT_LENGTH") or 0))
             stream = environ["wsgi.input"]
             request = Request(
-                str(environ["REQUEST_METHOD"]), str(environ["PATH_INFO"]),
+                str(environ["REQUEST_METHOD"]),
+                str(environ["PATH_INFO"]),
                 {k[5:].replace("_", "-").lower(): str(v) for k, v in environ.items() if k.startswith("HTTP_")},
                 {k: v[0] for k, v in parse_qs(str(environ.get("QUERY_STRING", ""))).items()},
                 stream.read(length) if length else b"",  # type: ignore[attr-defined]

@@ -23,8 +23,9 @@ from cashier_app.core.terminal import cashier_id, load_terminal, signer_for
 
 def sync_loop(engine, server: str, credential: str) -> None:  # type: ignore[no-untyped-def]
     with httpx.Client(base_url=server, timeout=5) as http:
-        sync = SyncEngine(engine=engine, client=SyncClient(http, credential=credential), clock=system_clock,
-                          batch_size=7)
+        sync = SyncEngine(
+            engine=engine, client=SyncClient(http, credential=credential), clock=system_clock, batch_size=7
+        )
         while True:
             try:
                 sync.push_all(SyncOutcome())
@@ -52,9 +53,15 @@ def main() -> int:
     print("ready", flush=True)
     while True:
         with UnitOfWork(engine) as uow:
-            sale = record_checkout(uow=uow, cashier_id=cashier, member=None, total_fen=rng.randint(1, 99_999),
-                                   tender=rng.choice(["cash", "wechat", "alipay", "card"]), signer=signer,
-                                   clock=system_clock)
+            sale = record_checkout(
+                uow=uow,
+                cashier_id=cashier,
+                member=None,
+                total_fen=rng.randint(1, 99_999),
+                tender=rng.choice(["cash", "wechat", "alipay", "card"]),
+                signer=signer,
+                clock=system_clock,
+            )
         print(f"done {sale.order_id}", flush=True)
 
 

@@ -32,12 +32,17 @@ class PaiduiServer:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
-        self.env = {**os.environ, "PAIDUI_DATA_DIR": str(data_dir), "PAIDUI_PUBLIC_URL": self.url,
-                    "PAIDUI_LOG_LEVEL": "warning"}
+        self.env = {
+            **os.environ,
+            "PAIDUI_DATA_DIR": str(data_dir),
+            "PAIDUI_PUBLIC_URL": self.url,
+            "PAIDUI_LOG_LEVEL": "warning",
+        }
 
     def cli(self, *args: str) -> str:
-        done = subprocess.run([str(BIN / "paidui-server"), *args], env=self.env, capture_output=True, text=True,
-                              timeout=120)
+        done = subprocess.run(
+            [str(BIN / "paidui-server"), *args], env=self.env, capture_output=True, text=True, timeout=120
+        )
         if done.returncode != 0:
             raise RuntimeError(f"paidui-server {' '.join(args)} failed: {done.stderr}")
         return done.stdout + done.stderr
@@ -60,8 +65,12 @@ class PaiduiServer:
 
     def start(self) -> None:
         with (self.data_dir / "serve.log").open("ab") as log:  # the child keeps its own copy of the descriptor
-            self.proc = subprocess.Popen([str(BIN / "paidui-server"), "serve", "--port", str(self.port)],
-                                         env=self.env, stdout=log, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(
+                [str(BIN / "paidui-server"), "serve", "--port", str(self.port)],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         wait_healthy(self.proc, self.url, self.data_dir / "serve.log", timeout=30)
 
     def stop(self) -> None:

@@ -42,7 +42,11 @@ class ServerProcess:
         """Run `paidui-server --config <this server's config> ARGS...` as an operator would."""
         return subprocess.run(
             [sys.executable, "-m", "server.cli", "--config", str(self.config), *args],
-            cwd=ROOT, capture_output=True, text=True, timeout=120, env=_env(),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=_env(),
         )
 
     def client(self, **kwargs: object) -> httpx.Client:
@@ -58,8 +62,13 @@ def _env() -> dict[str, str]:
 def start_server(tmp_path: Path, url: str, schema: str | None, *, workers: int = 1) -> Iterator[ServerProcess]:
     port = free_port()
     config = tmp_path / "paidui.toml"
-    lines = [f'data_dir = "{tmp_path / "var"}"', f'database_url = "{url}"', f"port = {port}",
-             'log_level = "warning"', "pool_size = 4"]
+    lines = [
+        f'data_dir = "{tmp_path / "var"}"',
+        f'database_url = "{url}"',
+        f"port = {port}",
+        'log_level = "warning"',
+        "pool_size = 4",
+    ]
     if schema:
         lines.append(f'database_schema = "{schema}"')
     config.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -69,7 +78,11 @@ def start_server(tmp_path: Path, url: str, schema: str | None, *, workers: int =
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "server.cli", "--config", str(config), "serve", "--workers", str(workers)],
-            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=_env(), start_new_session=True,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=_env(),
+            start_new_session=True,
         )
     base = f"http://127.0.0.1:{port}"
     try:

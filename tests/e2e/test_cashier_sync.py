@@ -53,8 +53,15 @@ def enrol(server: PaiduiServer, data: Path, store) -> tuple:  # type: ignore[no-
     engine = make_engine(db)
     with httpx.Client(base_url=server.url, timeout=10) as http:
         client = SyncClient(http)
-        info = enroll(engine=engine, secrets_store=store, client=client, server_url=server.url,
-                      code=server.enrolment_code(), name="till e2e", manager_pin="1234")
+        info = enroll(
+            engine=engine,
+            secrets_store=store,
+            client=client,
+            server_url=server.url,
+            code=server.enrolment_code(),
+            name="till e2e",
+            manager_pin="1234",
+        )
         SyncEngine(engine=engine, client=client, clock=system_clock).pull_all()
     return db, engine, info, store.load()
 
@@ -66,12 +73,23 @@ def test_sales_made_while_the_server_is_down_are_applied_once_and_the_position_a
     data.mkdir()
     db, engine, info, secrets = enrol(server, data, MemoryStore())
     server.stop()  # the store loses its connection
-    worker = SyncWorker(db_path=db, http_factory=lambda: httpx.Client(base_url=server.url, timeout=5),
-                        credential=secrets.credential, clock=system_clock, interval_s=0.5,
-                        backoff=Backoff(base=0.2, cap=1.0, rng=random.Random(3)))
+    worker = SyncWorker(
+        db_path=db,
+        http_factory=lambda: httpx.Client(base_url=server.url, timeout=5),
+        credential=secrets.credential,
+        clock=system_clock,
+        interval_s=0.5,
+        backoff=Backoff(base=0.2, cap=1.0, rng=random.Random(3)),
+    )
     controller = SyncController(worker)
-    ctx = AppContext(engine=engine, info=info, signer=signer_for(info, secrets, system_clock), clock=system_clock,
-                     options=Options(data), data_dir=data)
+    ctx = AppContext(
+        engine=engine,
+        info=info,
+        signer=signer_for(info, secrets, system_clock),
+        clock=system_clock,
+        options=Options(data),
+        data_dir=data,
+    )
     customer = CustomerWindow()
     qtbot.addWidget(customer)
     window = MainWindow(ctx, customer=customer, sync=controller)
@@ -92,8 +110,10 @@ def test_sales_made_while_the_server_is_down_are_applied_once_and_the_position_a
         assert window.status.pending.text() == "Waiting to send: 12"
         server.start()  # back: the worker's backoff finds it
         qtbot.waitUntil(lambda: customer.position.text().startswith("Your queue position: No. "), timeout=30_000)
-        qtbot.waitUntil(lambda: window.status.online.text() == "● online"
-                        and window.status.pending.text() == "Waiting to send: 0", timeout=30_000)
+        qtbot.waitUntil(
+            lambda: window.status.online.text() == "● online" and window.status.pending.text() == "Waiting to send: 0",
+            timeout=30_000,
+        )
     finally:
         controller.stop()
     page = httpx.get(customer.qr.text, timeout=10)  # the QR code, signed offline by the till, opens the page
@@ -133,9 +153,16 @@ def test_sigkill_during_checkouts_loses_no_reported_sale_and_applies_each_once(
     for round_no in range(55):
         with_sync = round_no % 2 == 0  # half the rounds also push concurrently, so kills land mid-sync too
         child = subprocess.Popen(
-            [sys.executable, str(ROOT / "tests" / "e2e" / "cashier_crash_child.py"), str(data),
-             server.url if with_sync else ""],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            [
+                sys.executable,
+                str(ROOT / "tests" / "e2e" / "cashier_crash_child.py"),
+                str(data),
+                server.url if with_sync else "",
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
         )
         assert child.stdout is not None
         assert child.stdout.readline().strip() == "ready"
@@ -154,12 +181,12 @@ def test_sigkill_during_checkouts_loses_no_reported_sale_and_applies_each_once(
     assert set(reported) <= local  # every sale reported done survived the kills
     assert seqs == list(range(1, len(seqs) + 1))  # the outbox has no gap and no duplicate
     with httpx.Client(base_url=server.url, timeout=30) as http:
-        SyncEngine(engine=engine, client=SyncClient(http, credential=secrets.credential),
-                   clock=system_clock).run_once()
+        SyncEngine(engine=engine, client=SyncClient(http, credential=secrets.credential), clock=system_clock).run_once()
     on_server = server.query("SELECT order_id FROM orders WHERE terminal_id = ?", info.terminal_id)
     assert sorted(r[0] for r in on_server) == sorted(local)  # each exactly once (order_id is the key)
-    applied = server.query("SELECT COUNT(*), COUNT(DISTINCT terminal_seq) FROM event_log WHERE terminal_id = ?",
-                           info.terminal_id)
+    applied = server.query(
+        "SELECT COUNT(*), COUNT(DISTINCT terminal_seq) FROM event_log WHERE terminal_id = ?", info.terminal_id
+    )
     assert applied == [(len(seqs), len(seqs))]
     engine.dispose()
 
@@ -184,9 +211,18 @@ def test_ui_thread_stalls_under_100ms_p99_while_the_server_is_slow_or_down(
         proxy = SlowProxy(server.port, blackhole=True)
     url = proxy.url if proxy else f"http://127.0.0.1:{free_port()}"
     try:
-        result = ui_stall.measure(mode=mode, db=db, engine=engine, info=info, secrets=secrets,
-                                  signer=signer_for(info, secrets, system_clock), sync_url=url, data_dir=data,
-                                  sales=30, timeout_s=4.0)
+        result = ui_stall.measure(
+            mode=mode,
+            db=db,
+            engine=engine,
+            info=info,
+            secrets=secrets,
+            signer=signer_for(info, secrets, system_clock),
+            sync_url=url,
+            data_dir=data,
+            sales=30,
+            timeout_s=4.0,
+        )
     finally:
         if proxy is not None:
             proxy.close()

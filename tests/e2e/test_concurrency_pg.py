@@ -39,8 +39,7 @@ def _drive(till: Till, cashier: str, rng: random.Random, sent: list[dict[str, An
     events = []
     for _ in range(EVENTS_PER_TERMINAL):
         member = f"m{rng.randrange(MEMBERS)}" if rng.random() < 0.8 else None
-        events.append(till.event(paid(cashier, rng.randrange(100, 50_000), member=member,
-                                      at=dt.datetime.now(dt.UTC))))
+        events.append(till.event(paid(cashier, rng.randrange(100, 50_000), member=member, at=dt.datetime.now(dt.UTC))))
     sent.extend(events)
     i = 0
     batches = 0
@@ -119,8 +118,10 @@ def test_twenty_terminals_four_processes_one_queue(served_pg_workers: ServerProc
         http.close()
     assert not errors, errors[:5]
     total = sum(len(s) for s in sent)
-    print(f"\n{total} events from {TERMINALS} terminals through 4 processes in {elapsed:.1f} s "
-          f"({total / elapsed:.0f} events/s, resends included)")
+    print(
+        f"\n{total} events from {TERMINALS} terminals through 4 processes in {elapsed:.1f} s "
+        f"({total / elapsed:.0f} events/s, resends included)"
+    )
     with served.db.connect() as conn:
         _check_exactly_once(conn, sent, tills)
         _check_money(conn)
@@ -145,8 +146,9 @@ def _check_money(conn: Connection) -> None:
     alloc_from: dict[str, int] = defaultdict(int)
     alloc_to_entry: dict[int, int] = defaultdict(int)
     alloc_to_member: dict[str, int] = defaultdict(int)
-    for a in conn.execute(select(t.Allocation.from_order, t.Allocation.entry_seq, t.Allocation.member_id,
-                                 t.Allocation.amount_fen)):
+    for a in conn.execute(
+        select(t.Allocation.from_order, t.Allocation.entry_seq, t.Allocation.member_id, t.Allocation.amount_fen)
+    ):
         alloc_from[a.from_order] += a.amount_fen
         alloc_to_entry[a.entry_seq] += a.amount_fen
         alloc_to_member[a.member_id] += a.amount_fen
@@ -159,14 +161,18 @@ def _check_money(conn: Connection) -> None:
         assert alloc_from[o.order_id] + kept[o.order_id] == o.contribution_fen, o.order_id
     # INV-6: conservation
     assert sum(o.contribution_fen for o in orders) == sum(alloc_from.values()) + sum(kept.values()) + carry
-    entries = conn.execute(select(t.EntryRow.seq, t.EntryRow.member_id, t.EntryRow.entitlement_fen,
-                                  t.EntryRow.paid_fen, t.EntryRow.status)).all()
+    entries = conn.execute(
+        select(t.EntryRow.seq, t.EntryRow.member_id, t.EntryRow.entitlement_fen, t.EntryRow.paid_fen, t.EntryRow.status)
+    ).all()
     for e in entries:  # INV-1, INV-2, INV-4
         assert 0 <= e.paid_fen <= e.entitlement_fen
         assert (e.status == "completed") == (e.paid_fen == e.entitlement_fen), e.seq
         assert alloc_to_entry[e.seq] == e.paid_fen, e.seq
-    ledger = dict(conn.execute(select(t.RebateLedger.member_id, func.sum(t.RebateLedger.amount_fen))
-                               .group_by(t.RebateLedger.member_id)).all())
+    ledger = dict(
+        conn.execute(
+            select(t.RebateLedger.member_id, func.sum(t.RebateLedger.amount_fen)).group_by(t.RebateLedger.member_id)
+        ).all()
+    )
     assert {m: int(v) for m, v in ledger.items() if v} == {m: v for m, v in alloc_to_member.items() if v}  # INV-7
     waiting = [e for e in entries if e.status == "waiting"]
     stats = conn.execute(select(func.sum(t.CashierStats.waiting_count), func.sum(t.CashierStats.outstanding_fen))).one()
@@ -180,8 +186,9 @@ def _check_fifo(conn: Connection) -> None:
     entitlement = dict(conn.execute(select(t.EntryRow.seq, t.EntryRow.entitlement_fen)).all())
     received: dict[int, int] = defaultdict(int)
     last_seq = 0
-    lines = conn.execute(select(t.Allocation.from_order, t.Allocation.entry_seq, t.Allocation.amount_fen)
-                         .order_by(t.Allocation.id)).all()
+    lines = conn.execute(
+        select(t.Allocation.from_order, t.Allocation.entry_seq, t.Allocation.amount_fen).order_by(t.Allocation.id)
+    ).all()
     for line in lines:
         if line.entry_seq != last_seq and last_seq:
             assert line.entry_seq > last_seq, f"entry {line.entry_seq} paid after {last_seq}"

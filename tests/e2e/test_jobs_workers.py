@@ -32,8 +32,11 @@ def test_four_workers_catch_up_once(tmp_path: Path) -> None:
     with database_location("postgresql", tmp_path) as (url, schema):
         # the database as the server left it two days ago: a daily reset in force, one waiting entry
         config = tmp_path / "seed.toml"
-        config.write_text(f'data_dir = "{tmp_path / "var"}"\ndatabase_url = "{url}"\ndatabase_schema = "{schema}"\n'
-                          f"port = {free_port()}\n", encoding="utf-8")
+        config.write_text(
+            f'data_dir = "{tmp_path / "var"}"\ndatabase_url = "{url}"\ndatabase_schema = "{schema}"\n'
+            f"port = {free_port()}\n",
+            encoding="utf-8",
+        )
         settings = load_settings(config)
         init_server(settings, now=long_ago)
         db = open_db(settings)
@@ -41,8 +44,11 @@ def test_four_workers_catch_up_once(tmp_path: Path) -> None:
             seed(db, stores={"S1": ["C1"]}, base={"reset": {"kind": "daily", "time": "00:00"}}, at=long_ago)
             with db.connect() as conn:
                 admin.add_member(conn, member_id="m1", at=long_ago)
-            Ingest(db).apply(PayOrder(order_id="o-1", store_id="S1", cashier_id="C1", member_id="m1",
-                                      paid_fen=10_000, paid_at=long_ago))
+            Ingest(db).apply(
+                PayOrder(
+                    order_id="o-1", store_id="S1", cashier_id="C1", member_id="m1", paid_fen=10_000, paid_at=long_ago
+                )
+            )
         finally:
             db.dispose()
 

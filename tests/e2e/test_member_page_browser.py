@@ -25,8 +25,16 @@ from tests.server.member_support import Shop, open_shop_on, queue_of_four
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 LOTTERY = {"lottery": {"mode": "fixed", "options": [{"ratio_bp": 5000}, {"ratio_bp": 20000}]}}
 
 
@@ -47,8 +55,14 @@ def page(browser: Browser) -> Iterator[Page]:
     errors: list[str] = []
     # HTTP refusals are asserted by the tests themselves; anything else (a script error, a resource the
     # Content-Security-Policy refused) fails the test
-    pg.on("console", lambda m: errors.append(m.text)
-          if m.type == "error" and not m.text.startswith("Failed to load resource: the server responded") else None)
+    pg.on(
+        "console",
+        lambda m: (
+            errors.append(m.text)
+            if m.type == "error" and not m.text.startswith("Failed to load resource: the server responded")
+            else None
+        ),
+    )
     pg.on("pageerror", lambda e: errors.append(str(e)))
     yield pg
     context.close()

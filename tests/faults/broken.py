@@ -20,15 +20,25 @@ from shared.wire import EventResult, OrderPaid, OutboxEvent
 class AppliesResendsAgain(PushService):
     """BROKEN: a resent sale is applied once more, as a new order, instead of being answered from the log."""
 
-    def _repeat(self, terminal: terminals.TerminalPrincipal, event: OutboxEvent, digest: str, row: Any,
-                view: Any) -> EventResult:
+    def _repeat(
+        self, terminal: terminals.TerminalPrincipal, event: OutboxEvent, digest: str, row: Any, view: Any
+    ) -> EventResult:
         body = event.body
         if isinstance(body, OrderPaid) and row is not None:
-            self.ingest.apply(PayOrder(
-                order_id=str(uuid.uuid4()), store_id=terminal.store_id, cashier_id=body.cashier_id,
-                member_id=body.member_id, paid_fen=body.paid_fen, paid_at=body.paid_at,
-                received_at=self.clock.now(), terminal_id=terminal.terminal_id, total_fen=body.total_fen,
-                completed=body.completed))
+            self.ingest.apply(
+                PayOrder(
+                    order_id=str(uuid.uuid4()),
+                    store_id=terminal.store_id,
+                    cashier_id=body.cashier_id,
+                    member_id=body.member_id,
+                    paid_fen=body.paid_fen,
+                    paid_at=body.paid_at,
+                    received_at=self.clock.now(),
+                    terminal_id=terminal.terminal_id,
+                    total_fen=body.total_fen,
+                    completed=body.completed,
+                )
+            )
         return super()._repeat(terminal, event, digest, row, view)
 
 

@@ -53,8 +53,10 @@ def exactly_once(conn: Connection, tills: Iterable[LocalTill]) -> list[str]:
     problems: list[str] = []
     for till in tills:
         tid = till.terminal_id
-        server = {r[0]: int(r[1]) for r in conn.execute(
-            text("SELECT order_id, paid_fen FROM orders WHERE terminal_id = :t"), {"t": tid})}
+        server = {
+            r[0]: int(r[1])
+            for r in conn.execute(text("SELECT order_id, paid_fen FROM orders WHERE terminal_id = :t"), {"t": tid})
+        }
         lost = [o for o in till.orders if o not in server]
         extra = [o for o in server if o not in till.orders]
         changed = [o for o in till.orders if o in server and server[o] != till.orders[o]]
@@ -67,13 +69,20 @@ def exactly_once(conn: Connection, tills: Iterable[LocalTill]) -> list[str]:
         local_sum, server_sum = sum(till.orders.values()), sum(server.values())
         if local_sum != server_sum:
             problems.append(f"{tid}: the till took {local_sum} fen, the server counts {server_sum} fen")
-        seqs = [int(r[0]) for r in conn.execute(
-            text("SELECT terminal_seq FROM event_log WHERE terminal_id = :t ORDER BY terminal_seq"), {"t": tid})]
+        seqs = [
+            int(r[0])
+            for r in conn.execute(
+                text("SELECT terminal_seq FROM event_log WHERE terminal_id = :t ORDER BY terminal_seq"), {"t": tid}
+            )
+        ]
         if seqs != till.outbox_seqs:
-            problems.append(f"{tid}: event_log holds {len(seqs)} events ({len(set(seqs))} seqs) for an outbox of "
-                            f"{len(till.outbox_seqs)}")
-        through = conn.execute(text("SELECT applied_through FROM terminals WHERE terminal_id = :t"),
-                               {"t": tid}).scalar_one()
+            problems.append(
+                f"{tid}: event_log holds {len(seqs)} events ({len(set(seqs))} seqs) for an outbox of "
+                f"{len(till.outbox_seqs)}"
+            )
+        through = conn.execute(
+            text("SELECT applied_through FROM terminals WHERE terminal_id = :t"), {"t": tid}
+        ).scalar_one()
         if int(through) != len(till.outbox_seqs):
             problems.append(f"{tid}: applied_through {through} for an outbox of {len(till.outbox_seqs)}")
         unanswered = {s: n for s, n in till.outbox_states.items() if s != "done"}
@@ -87,8 +96,12 @@ def exactly_once(conn: Connection, tills: Iterable[LocalTill]) -> list[str]:
 
 def money(conn: Connection) -> list[str]:
     problems: list[str] = []
-    orders = conn.execute(text("SELECT order_id, paid_fen, refunded_fen, extraction_bp, contribution, "
-                               "contribution_fen, settled FROM orders")).all()
+    orders = conn.execute(
+        text(
+            "SELECT order_id, paid_fen, refunded_fen, extraction_bp, contribution, "
+            "contribution_fen, settled FROM orders"
+        )
+    ).all()
     alloc_from: dict[str, int] = defaultdict(int)
     alloc_to_entry: dict[int, int] = defaultdict(int)
     alloc_to_member: dict[str, int] = defaultdict(int)
@@ -108,12 +121,16 @@ def money(conn: Connection) -> list[str]:
         ):
             problems.append(f"INV-5: order {o.order_id} contributed {o.contribution_fen}")
         if alloc_from[o.order_id] + kept[o.order_id] != int(o.contribution_fen):
-            problems.append(f"INV-5: order {o.order_id}: {alloc_from[o.order_id]} allocated + {kept[o.order_id]} "
-                            f"kept != contribution {o.contribution_fen}")
+            problems.append(
+                f"INV-5: order {o.order_id}: {alloc_from[o.order_id]} allocated + {kept[o.order_id]} "
+                f"kept != contribution {o.contribution_fen}"
+            )
     contributed = sum(int(o.contribution_fen) for o in orders)
     if contributed != sum(alloc_from.values()) + sum(kept.values()) + carry:  # INV-6
-        problems.append(f"INV-6: contributions {contributed} != allocated {sum(alloc_from.values())} + kept "
-                        f"{sum(kept.values())} + carry {carry}")
+        problems.append(
+            f"INV-6: contributions {contributed} != allocated {sum(alloc_from.values())} + kept "
+            f"{sum(kept.values())} + carry {carry}"
+        )
     entries = conn.execute(text("SELECT seq, entitlement_fen, paid_fen, status FROM entries")).all()
     for e in entries:  # INV-1, INV-2, INV-4
         if not 0 <= e.paid_fen <= e.entitlement_fen:
@@ -125,8 +142,13 @@ def money(conn: Connection) -> list[str]:
     seqs = [int(e.seq) for e in entries]
     if len(seqs) != len(set(seqs)):  # INV-9
         problems.append("INV-9: entry seqs repeat")
-    ledger = {m: int(v) for m, v in conn.execute(
-        text("SELECT member_id, sum(amount_fen) FROM rebate_ledger WHERE kind = 'rebate' GROUP BY member_id")) if v}
+    ledger = {
+        m: int(v)
+        for m, v in conn.execute(
+            text("SELECT member_id, sum(amount_fen) FROM rebate_ledger WHERE kind = 'rebate' GROUP BY member_id")
+        )
+        if v
+    }
     if ledger != {m: v for m, v in alloc_to_member.items() if v}:  # INV-7
         problems.append("INV-7: the rebate ledger differs from the allocations per member")
     problems += [f"running totals: {d}" for d in running_totals_differences(conn)]
@@ -149,8 +171,10 @@ def fifo(conn: Connection, *, all_cashiers_queue: bool = True) -> list[str]:
             if seq < before:
                 problems.append(f"FIFO: entry {seq} paid after entry {before} of queue {queue}")
             elif received[before] != entitlement[before]:
-                problems.append(f"FIFO: entry {before} left at {received[before]} of {entitlement[before]} before "
-                                f"entry {seq} was paid")
+                problems.append(
+                    f"FIFO: entry {before} left at {received[before]} of {entitlement[before]} before "
+                    f"entry {seq} was paid"
+                )
         received[seq] += int(amount)
         last[queue] = seq
     for queue in set(queue_of.values()):
@@ -187,9 +211,12 @@ def ingestion_order(conn: Connection, pushed: Sequence[tuple[str, dt.datetime]])
         paid_at, received_at = _aware(row.paid_at), _aware(row.received_at)
         ahead = till_paid_at > received_at + SKEW
         if ahead and (paid_at != received_at or not row.clock_skew):
-            problems.append(f"order {order_id}: stamped {till_paid_at} > arrival {received_at} + 5 min, kept as "
-                            f"{paid_at} (clock_skew={row.clock_skew})")
+            problems.append(
+                f"order {order_id}: stamped {till_paid_at} > arrival {received_at} + 5 min, kept as "
+                f"{paid_at} (clock_skew={row.clock_skew})"
+            )
         if not ahead and (paid_at != till_paid_at or row.clock_skew):
-            problems.append(f"order {order_id}: the till's time {till_paid_at} became {paid_at} "
-                            f"(clock_skew={row.clock_skew})")
+            problems.append(
+                f"order {order_id}: the till's time {till_paid_at} became {paid_at} (clock_skew={row.clock_skew})"
+            )
     return problems

@@ -26,9 +26,20 @@ def report(request: pytest.FixtureRequest) -> Callable[..., None]:
         path = os.environ.get("PAIDUI_FAULTS_REPORT")
         if path:
             with open(path, "a", encoding="utf-8") as out:
-                out.write(json.dumps({"test": request.node.nodeid, "size": "long" if LONG else "ci", "line": line,
-                                      "at": time.strftime("%Y-%m-%d %H:%M:%S"),
-                                      "load": os.getloadavg()[0], **figures}, default=str) + "\n")
+                out.write(
+                    json.dumps(
+                        {
+                            "test": request.node.nodeid,
+                            "size": "long" if LONG else "ci",
+                            "line": line,
+                            "at": time.strftime("%Y-%m-%d %H:%M:%S"),
+                            "load": os.getloadavg()[0],
+                            **figures,
+                        },
+                        default=str,
+                    )
+                    + "\n"
+                )
 
     return emit
 

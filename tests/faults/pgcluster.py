@@ -48,15 +48,39 @@ class PrivateCluster:
             raise RuntimeError(f"{' '.join(args)} failed: {done.stdout}\n{done.stderr}")
 
     def init(self) -> PrivateCluster:
-        self._run(str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync",
-                  "-E", "UTF8", "--locale", "C")
+        self._run(
+            str(self.bin / "initdb"),
+            "-D",
+            str(self.data),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--locale",
+            "C",
+        )
         return self
 
     def start(self) -> None:
-        options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.dir} -c max_connections=100 "
-                   "-c shared_buffers=32MB")
-        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.dir / "log"), "-o", options,
-                  "-w", "-t", "60", "start")
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.dir} -c max_connections=100 -c shared_buffers=32MB"
+        )
+        self._run(
+            str(self.bin / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.dir / "log"),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
 
     def crash(self) -> None:
         """Stop at once, like a crash: every backend killed, no checkpoint."""
@@ -87,8 +111,12 @@ class SharedCluster:
         self.restarts = 0
 
     def _ctl(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", self.version, "main", *args],
-                              capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            ["pg_ctlcluster", "--skip-systemctl-redirect", self.version, "main", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     def restart_after_crash(self) -> None:
         self._ctl("stop", "-m", "immediate")

@@ -39,8 +39,10 @@ class PowercutResult:
     synchronous: str = ""
 
     def line(self) -> str:
-        return (f"synchronous={self.mode.upper()}: {self.cuts} power cuts, {self.reported} sales reported done, "
-                f"{self.lost} lost ({self.cuts_with_loss} cuts lost some), other problems: {len(self.problems)}")
+        return (
+            f"synchronous={self.mode.upper()}: {self.cuts} power cuts, {self.reported} sales reported done, "
+            f"{self.lost} lost ({self.cuts_with_loss} cuts lost some), other problems: {len(self.problems)}"
+        )
 
 
 def make_till(data: Path, secrets_file: Path) -> None:
@@ -71,8 +73,9 @@ def check_after_cut(db: Path, reported: list[str]) -> tuple[int, list[str]]:
         seqs = [r[0] for r in con.execute("SELECT seq FROM outbox ORDER BY seq")]
         if seqs != list(range(1, len(seqs) + 1)):
             problems.append("the outbox has a gap")
-        paid_events = {r[0] for r in con.execute("SELECT json_extract(body, '$.order_id') FROM outbox "
-                                                 "WHERE kind = 'order_paid'")}
+        paid_events = {
+            r[0] for r in con.execute("SELECT json_extract(body, '$.order_id') FROM outbox WHERE kind = 'order_paid'")
+        }
         if paid_events != present:
             problems.append(f"{len(paid_events ^ present)} orders without their outbox event or the reverse")
     finally:
@@ -80,8 +83,9 @@ def check_after_cut(db: Path, reported: list[str]) -> tuple[int, list[str]]:
     return sum(1 for order_id in reported if order_id not in present), problems
 
 
-def run_cuts(*, mode: str, cuts: int, work: Path, rng: random.Random, hold: tuple[float, float] = (0.02, 0.5)
-             ) -> PowercutResult:
+def run_cuts(
+    *, mode: str, cuts: int, work: Path, rng: random.Random, hold: tuple[float, float] = (0.02, 0.5)
+) -> PowercutResult:
     """`cuts` power cuts of a till recording checkouts with synchronous=`mode` (full as shipped, or normal)."""
     work.mkdir(parents=True, exist_ok=True)
     lib = build(work)
@@ -91,8 +95,14 @@ def run_cuts(*, mode: str, cuts: int, work: Path, rng: random.Random, hold: tupl
     env = preload_env(lib, data) | {"PYTHONPATH": str(ROOT)}
     for _ in range(cuts):
         everything_synced(data)
-        child = subprocess.Popen([sys.executable, str(CHILD), str(data), str(secrets_file), mode], cwd=ROOT,
-                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        child = subprocess.Popen(
+            [sys.executable, str(CHILD), str(data), str(secrets_file), mode],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         assert child.stdout is not None
         ready = child.stdout.readline().strip()
         if not ready.startswith("ready"):

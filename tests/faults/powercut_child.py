@@ -44,9 +44,15 @@ def main() -> int:
     print(f"ready synchronous={level} journal_mode={journal}", flush=True)
     while True:
         with UnitOfWork(engine) as uow:
-            sale = record_checkout(uow=uow, cashier_id=cashier, member=None, total_fen=rng.randint(1, 99_999),
-                                   tender=rng.choice(["cash", "wechat", "alipay", "card"]), signer=signer,
-                                   clock=system_clock)
+            sale = record_checkout(
+                uow=uow,
+                cashier_id=cashier,
+                member=None,
+                total_fen=rng.randint(1, 99_999),
+                tender=rng.choice(["cash", "wechat", "alipay", "card"]),
+                signer=signer,
+                clock=system_clock,
+            )
         print(f"done {sale.order_id}", flush=True)
 
 

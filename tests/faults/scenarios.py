@@ -36,14 +36,30 @@ class RunResult:
 
 def make_tills(count: int, *, tmp: Path, server_url: str, db: object, now: dt.datetime) -> list[AppTill]:
     stores = sorted(STORES)
-    return [enrol_till(data=tmp / f"till{i}", server_url=server_url, db=db, store=stores[i % len(stores)],  # type: ignore[arg-type]
-                       cashier=STORES[stores[i % len(stores)]][0], now=now, name=f"till {i}") for i in range(count)]
+    return [
+        enrol_till(
+            data=tmp / f"till{i}",
+            server_url=server_url,
+            db=db,
+            store=stores[i % len(stores)],  # type: ignore[arg-type]
+            cashier=STORES[stores[i % len(stores)]][0],
+            now=now,
+            name=f"till {i}",
+        )
+        for i in range(count)
+    ]
 
 
 def selling_and_syncing(
-    tills: Sequence[AppTill], *, events: int, server_url: str, seed: int,
+    tills: Sequence[AppTill],
+    *,
+    events: int,
+    server_url: str,
+    seed: int,
     transport_for: Callable[[int], httpx.BaseTransport],
-    batches: Sequence[int] = (7, 50, 100, 500), drain_deadline_s: float = 600.0, burst: int = 15,
+    batches: Sequence[int] = (7, 50, 100, 500),
+    drain_deadline_s: float = 600.0,
+    burst: int = 15,
 ) -> RunResult:
     """Each till in its own thread sells in bursts and runs a sync round after each burst through its own
     transport, until it has made its share of `events`; then it syncs until its outbox is empty."""
@@ -91,19 +107,24 @@ def check_all(db: object, tills: Sequence[AppTill], result: RunResult | None = N
     if result is not None:
         result.recorded = sum(len(t.orders) for t in locals_)
     with db.connect() as conn:  # type: ignore[attr-defined]
-        return {"exactly_once": checks.exactly_once(conn, locals_), "money": checks.money(conn),
-                "fifo": checks.fifo(conn)}
+        return {
+            "exactly_once": checks.exactly_once(conn, locals_),
+            "money": checks.money(conn),
+            "fifo": checks.fifo(conn),
+        }
 
 
-def transport_faults(*, tmp: Path, server_url: str, db: object, events: int, tills: int, seed: int,
-                     rates: FaultRates | None = None) -> RunResult:
+def transport_faults(
+    *, tmp: Path, server_url: str, db: object, events: int, tills: int, seed: int, rates: FaultRates | None = None
+) -> RunResult:
     """Tills selling while their sync goes through a transport that loses, duplicates and fails requests."""
     now = dt.datetime.now(dt.UTC)
     made = make_tills(tills, tmp=tmp, server_url=server_url, db=db, now=now)
     transports = [FaultyTransport(rng=random.Random(seed + i), rates=rates or FaultRates()) for i in range(tills)]
     try:
-        result = selling_and_syncing(made, events=events, server_url=server_url, seed=seed,
-                                     transport_for=transports.__getitem__)
+        result = selling_and_syncing(
+            made, events=events, server_url=server_url, seed=seed, transport_for=transports.__getitem__
+        )
         for t in transports:
             result.injected.update(t.injected)
         result.problems = check_all(db, made, result)
@@ -122,8 +143,9 @@ def acks_never_sent(*, tmp: Path, server_url: str, db: object, events: int, seed
     made = make_tills(2, tmp=tmp, server_url=server_url, db=db, now=now)
     transports = [AckWithoutSending() for _ in made]
     try:
-        result = selling_and_syncing(made, events=events, server_url=server_url, seed=seed,
-                                     transport_for=transports.__getitem__)
+        result = selling_and_syncing(
+            made, events=events, server_url=server_url, seed=seed, transport_for=transports.__getitem__
+        )
         rng = random.Random(seed)
         for till, transport in zip(made, transports, strict=True):
             transport.active = True
@@ -152,9 +174,15 @@ def concurrent_pushes(*, tmp: Path, events: int, tills: int, seed: int, lock: bo
     with nullcontext() if lock else without_queue_lock(), in_process(tmp / "server", "postgresql") as (url, db):
         made = make_tills(tills, tmp=tmp, server_url=url, db=db, now=now)
         try:
-            result = selling_and_syncing(made, events=events, server_url=url, seed=seed,
-                                         transport_for=lambda _: httpx.HTTPTransport(), batches=(5, 10, 20),
-                                         burst=5)
+            result = selling_and_syncing(
+                made,
+                events=events,
+                server_url=url,
+                seed=seed,
+                transport_for=lambda _: httpx.HTTPTransport(),
+                batches=(5, 10, 20),
+                burst=5,
+            )
             result.problems = check_all(db, made, result)
         finally:
             for till in made:
@@ -199,9 +227,18 @@ class Chaos:
     log: list[str] = field(default_factory=list)
 
 
-def crashes(*, tmp: Path, server: object, events: int, tills: int, seed: int, server_kills: int,
-            pg_crashes: int = 0, cluster: object | None = None, pause_s: tuple[float, float] = (0.5, 2.0)) -> tuple[
-                RunResult, Chaos]:
+def crashes(
+    *,
+    tmp: Path,
+    server: object,
+    events: int,
+    tills: int,
+    seed: int,
+    server_kills: int,
+    pg_crashes: int = 0,
+    cluster: object | None = None,
+    pause_s: tuple[float, float] = (0.5, 2.0),
+) -> tuple[RunResult, Chaos]:
     """Tills sell and sync while `paidui-server serve` is SIGKILLed in the middle of pushes (`server_kills` times)
     and, with a private `cluster`, PostgreSQL is crashed (`pg_ctl stop -m immediate`) and started again."""
     from .server import ServeProcess
@@ -247,8 +284,15 @@ def crashes(*, tmp: Path, server: object, events: int, tills: int, seed: int, se
     wrecker = threading.Thread(target=wreck)
     wrecker.start()
     try:
-        result = selling_and_syncing(made, events=events, server_url=server.url, seed=seed,
-                                     transport_for=transports.__getitem__, batches=(20, 100, 500), burst=30)
+        result = selling_and_syncing(
+            made,
+            events=events,
+            server_url=server.url,
+            seed=seed,
+            transport_for=transports.__getitem__,
+            batches=(20, 100, 500),
+            burst=30,
+        )
     finally:
         stop.set()
         wrecker.join()

@@ -40,8 +40,13 @@ class ServeProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.workers = workers
         self.config = tmp / "paidui.toml"
-        lines = [f'data_dir = "{tmp / "var"}"', f'database_url = "{url}"', f"port = {self.port}",
-                 'log_level = "warning"', "pool_size = 4"]
+        lines = [
+            f'data_dir = "{tmp / "var"}"',
+            f'database_url = "{url}"',
+            f"port = {self.port}",
+            'log_level = "warning"',
+            "pool_size = 4",
+        ]
         if schema:
             lines.append(f'database_schema = "{schema}"')
         self.config.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -56,8 +61,22 @@ class ServeProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PAIDUI_")} | {"PYTHONPATH": str(ROOT)}
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "server.cli", "--config", str(self.config), "serve", "--workers",
-                 str(self.workers)], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+                [
+                    sys.executable,
+                    "-m",
+                    "server.cli",
+                    "--config",
+                    str(self.config),
+                    "serve",
+                    "--workers",
+                    str(self.workers),
+                ],
+                cwd=ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
+            )
         try:
             wait_healthy(self.proc, self.url, self.log, timeout=timeout)
         except ServerNotReady:

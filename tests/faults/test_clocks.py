@@ -17,14 +17,14 @@ from .server import in_process, serving
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
-def test_queue_order_is_arrival_order_whatever_the_till_clocks_say(tmp_path: Path,
-                                                                   report: Callable[..., None]) -> None:
+def test_queue_order_is_arrival_order_whatever_the_till_clocks_say(tmp_path: Path, report: Callable[..., None]) -> None:
     with serving(tmp_path / "server", "sqlite") as server:
-        result = scenarios.clock_skew(tmp=tmp_path, server_url=server.url, db=server.db, rounds=scale(40, 400),
-                                      seed=21)
-    report(f"{result.sales} sales ({result.member_sales} members'), {result.behind} stamped before sales already "
-           f"queued, {result.clamped} stamped hours ahead; problems: {len(result.problems)}",
-           problems=result.problems)
+        result = scenarios.clock_skew(tmp=tmp_path, server_url=server.url, db=server.db, rounds=scale(40, 400), seed=21)
+    report(
+        f"{result.sales} sales ({result.member_sales} members'), {result.behind} stamped before sales already "
+        f"queued, {result.clamped} stamped hours ahead; problems: {len(result.problems)}",
+        problems=result.problems,
+    )
     assert result.behind > 0 and result.clamped > 0
     assert result.problems == []
 

@@ -23,17 +23,22 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def _report(report: Callable[..., None], result: scenarios.RunResult, chaos: scenarios.Chaos, what: str) -> None:
-    report(f"{what}: {result.events} sales in {result.elapsed_s:.0f} s, {chaos.server_kills} server SIGKILLs "
-           f"({chaos.kills_mid_push} mid-push), {chaos.pg_crashes} PostgreSQL crashes ({chaos.crashes_mid_push} "
-           f"mid-push), {result.failed_rounds} failed sync rounds; problems: {len(result.found)}",
-           events=result.events, server_kills=chaos.server_kills, pg_crashes=chaos.pg_crashes,
-           problems=result.found)
+    report(
+        f"{what}: {result.events} sales in {result.elapsed_s:.0f} s, {chaos.server_kills} server SIGKILLs "
+        f"({chaos.kills_mid_push} mid-push), {chaos.pg_crashes} PostgreSQL crashes ({chaos.crashes_mid_push} "
+        f"mid-push), {result.failed_rounds} failed sync rounds; problems: {len(result.found)}",
+        events=result.events,
+        server_kills=chaos.server_kills,
+        pg_crashes=chaos.pg_crashes,
+        problems=result.found,
+    )
 
 
 def test_server_killed_in_the_middle_of_batches_sqlite(tmp_path: Path, report: Callable[..., None]) -> None:
     with serving(tmp_path / "server", "sqlite") as server:
-        result, chaos = scenarios.crashes(tmp=tmp_path, server=server, events=scale(450, 4000), tills=3, seed=11,
-                                          server_kills=scale(3, 15))
+        result, chaos = scenarios.crashes(
+            tmp=tmp_path, server=server, events=scale(450, 4000), tills=3, seed=11, server_kills=scale(3, 15)
+        )
     _report(report, result, chaos, "SQLite, 1 process")
     assert result.recorded == result.events
     assert chaos.server_kills == scale(3, 15) and chaos.kills_mid_push >= 1
@@ -41,8 +46,9 @@ def test_server_killed_in_the_middle_of_batches_sqlite(tmp_path: Path, report: C
 
 
 @pytest.mark.postgres
-def test_server_killed_and_postgres_crashed_under_load_four_processes(tmp_path: Path,
-                                                                      report: Callable[..., None]) -> None:
+def test_server_killed_and_postgres_crashed_under_load_four_processes(
+    tmp_path: Path, report: Callable[..., None]
+) -> None:
     try:
         cluster = PrivateCluster().init()
     except ClusterUnavailable as exc:
@@ -50,9 +56,16 @@ def test_server_killed_and_postgres_crashed_under_load_four_processes(tmp_path: 
     try:
         cluster.start()
         with serving(tmp_path / "server", "postgresql", workers=4, url=cluster.url) as server:
-            result, chaos = scenarios.crashes(tmp=tmp_path, server=server, events=scale(500, 5000), tills=4,
-                                              seed=13, server_kills=scale(1, 10), pg_crashes=scale(2, 10),
-                                              cluster=cluster)
+            result, chaos = scenarios.crashes(
+                tmp=tmp_path,
+                server=server,
+                events=scale(500, 5000),
+                tills=4,
+                seed=13,
+                server_kills=scale(1, 10),
+                pg_crashes=scale(2, 10),
+                cluster=cluster,
+            )
     finally:
         cluster.destroy()
     _report(report, result, chaos, "PostgreSQL (private instance), 4 processes")
@@ -61,8 +74,10 @@ def test_server_killed_and_postgres_crashed_under_load_four_processes(tmp_path: 
 
 
 @pytest.mark.postgres
-@pytest.mark.skipif(os.environ.get("PAIDUI_FAULTS_SHARED_PG") != "1",
-                    reason="restarts the machine's shared PostgreSQL cluster: only with PAIDUI_FAULTS_SHARED_PG=1")
+@pytest.mark.skipif(
+    os.environ.get("PAIDUI_FAULTS_SHARED_PG") != "1",
+    reason="restarts the machine's shared PostgreSQL cluster: only with PAIDUI_FAULTS_SHARED_PG=1",
+)
 def test_shared_postgres_cluster_restarted_under_load(tmp_path: Path, report: Callable[..., None]) -> None:
     try:
         cluster = SharedCluster()
@@ -70,8 +85,16 @@ def test_shared_postgres_cluster_restarted_under_load(tmp_path: Path, report: Ca
         pytest.skip(str(exc))
     try:
         with serving(tmp_path / "server", "postgresql", workers=4) as server:
-            result, chaos = scenarios.crashes(tmp=tmp_path, server=server, events=scale(400, 2000), tills=4,
-                                              seed=17, server_kills=0, pg_crashes=scale(1, 3), cluster=cluster)
+            result, chaos = scenarios.crashes(
+                tmp=tmp_path,
+                server=server,
+                events=scale(400, 2000),
+                tills=4,
+                seed=17,
+                server_kills=0,
+                pg_crashes=scale(1, 3),
+                cluster=cluster,
+            )
     finally:
         cluster.ensure_running()  # whatever happened: others need it
     _report(report, result, chaos, "PostgreSQL (the machine's cluster, pg_ctlcluster), 4 processes")

@@ -31,8 +31,7 @@ def _cuts(mode: str, cuts: int, tmp: Path, seed: int, report: Callable[..., None
     return result
 
 
-def test_no_sale_seen_as_done_is_lost_in_a_power_cut_with_wal_full(tmp_path: Path,
-                                                                    report: Callable[..., None]) -> None:
+def test_no_sale_seen_as_done_is_lost_in_a_power_cut_with_wal_full(tmp_path: Path, report: Callable[..., None]) -> None:
     result = _cuts("full", scale(12, 100), tmp_path, 1, report)
     assert result.synchronous == "ready synchronous=2 journal_mode=wal"  # FULL, as shipped
     assert result.reported > result.cuts  # the cuts landed while sales were being made

@@ -19,8 +19,12 @@ pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.slow]
 def test_concurrent_pushes_into_one_queue(tmp_path: Path, report: Callable[..., None], lock: bool) -> None:
     result = scenarios.concurrent_pushes(tmp=tmp_path, events=scale(160, 2000), tills=4, seed=31, lock=lock)
     fifo, money = result.problems["fifo"], result.problems["money"]
-    report(f"{result.events} sales from 4 tills in {result.elapsed_s:.0f} s; FIFO violations {len(fifo)}, money "
-           f"problems {len(money)}, e.g. {(fifo + money)[:1]}", fifo=len(fifo), money=len(money))
+    report(
+        f"{result.events} sales from 4 tills in {result.elapsed_s:.0f} s; FIFO violations {len(fifo)}, money "
+        f"problems {len(money)}, e.g. {(fifo + money)[:1]}",
+        fifo=len(fifo),
+        money=len(money),
+    )
     assert result.problems["exactly_once"] == []
     if lock:
         assert fifo == [] and money == []

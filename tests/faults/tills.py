@@ -57,13 +57,23 @@ class AppTill:
     def sell(self, rng: random.Random, *, member_share: float = 0.8, clock: Clock = system_clock) -> Sale:
         member = MemberRef(f"m{rng.randrange(MEMBERS)}", "会员") if rng.random() < member_share else None
         with UnitOfWork(self.engine) as uow:
-            return record_checkout(uow=uow, cashier_id=self.cashier, member=member,
-                                   total_fen=rng.randint(100, 50_000), tender=rng.choice(["cash", "wechat"]),
-                                   signer=self.signer, clock=clock)
+            return record_checkout(
+                uow=uow,
+                cashier_id=self.cashier,
+                member=member,
+                total_fen=rng.randint(100, 50_000),
+                tender=rng.choice(["cash", "wechat"]),
+                signer=self.signer,
+                clock=clock,
+            )
 
     def sync(self, http: httpx.Client, *, batch: int = 100) -> SyncEngine:
-        return SyncEngine(engine=self.engine, client=SyncClient(http, credential=self.secrets.credential),
-                          clock=system_clock, batch_size=batch)
+        return SyncEngine(
+            engine=self.engine,
+            client=SyncClient(http, credential=self.secrets.credential),
+            clock=system_clock,
+            batch_size=batch,
+        )
 
     def pending(self) -> int:
         with reading(self.engine) as conn:
@@ -76,8 +86,9 @@ class AppTill:
         self.engine.dispose()
 
 
-def enrol_till(*, data: Path, server_url: str, db: Database, store: str, cashier: str, now: dt.datetime,
-               name: str = "till") -> AppTill:
+def enrol_till(
+    *, data: Path, server_url: str, db: Database, store: str, cashier: str, now: dt.datetime, name: str = "till"
+) -> AppTill:
     """Enrol through the real endpoint with the app's own enrol(), then pull (members, settings, keys)."""
     data.mkdir(parents=True, exist_ok=True)
     db_path = data / "paidui-cashier.db"
@@ -86,8 +97,15 @@ def enrol_till(*, data: Path, server_url: str, db: Database, store: str, cashier
     store_secrets = MemoryStore()
     with httpx.Client(base_url=server_url, timeout=30) as http:
         client = SyncClient(http)
-        info = enroll(engine=engine, secrets_store=store_secrets, client=client, server_url=server_url,
-                      code=enrolment_code(db, store, now=now), name=name, manager_pin="1234")
+        info = enroll(
+            engine=engine,
+            secrets_store=store_secrets,
+            client=client,
+            server_url=server_url,
+            code=enrolment_code(db, store, now=now),
+            name=name,
+            manager_pin="1234",
+        )
         SyncEngine(engine=engine, client=client, clock=system_clock).pull_all()
     with UnitOfWork(engine) as uow:
         kv_set(uow.conn, "cashier_id", cashier)

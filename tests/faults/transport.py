@@ -35,8 +35,9 @@ def _copy(request: httpx.Request) -> httpx.Request:
 
 
 class FaultyTransport(httpx.BaseTransport):
-    def __init__(self, *, rng: random.Random, rates: FaultRates = FaultRates(),
-                 inner: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self, *, rng: random.Random, rates: FaultRates = FaultRates(), inner: httpx.BaseTransport | None = None
+    ) -> None:
         self._rng = rng
         self._rates = rates
         self._inner = inner if inner is not None else httpx.HTTPTransport()
@@ -48,9 +49,13 @@ class FaultyTransport(httpx.BaseTransport):
         with self._lock:
             roll = self._rng.random()
         r = self._rates
-        for name, rate in (("lose_request", r.lose_request), ("error_before", r.error_before),
-                           ("duplicate", r.duplicate), ("lose_response", r.lose_response),
-                           ("error_after", r.error_after)):
+        for name, rate in (
+            ("lose_request", r.lose_request),
+            ("error_before", r.error_before),
+            ("duplicate", r.duplicate),
+            ("lose_response", r.lose_response),
+            ("error_after", r.error_after),
+        ):
             if roll < rate:
                 return name
             roll -= rate

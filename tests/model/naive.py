@@ -70,8 +70,16 @@ class NaiveModel(MemberActions):
         paid = o["paid_fen"]
         status = o.get("status", "completed")
         self.orders[o["order_id"]] = self._order(
-            o["order_id"], o["store"], o["cashier"], o.get("member"), paid, _ts(o["paid_at"]),
-            kind="history", status=status, refunded=min(o.get("refunded_fen", 0), paid), participating=False,
+            o["order_id"],
+            o["store"],
+            o["cashier"],
+            o.get("member"),
+            paid,
+            _ts(o["paid_at"]),
+            kind="history",
+            status=status,
+            refunded=min(o.get("refunded_fen", 0), paid),
+            participating=False,
         )
 
     def _import_entry(self, e: dict[str, Any]) -> None:
@@ -81,24 +89,67 @@ class NaiveModel(MemberActions):
         amount = entitlement * 10_000 // ratio if ratio else entitlement
         paid_at = _ts(e["paid_at"])
         order = self._order(
-            e["order_id"], e["store"], e["cashier"], e["member"], amount, paid_at,
-            kind="imported_entry", status="completed", participating=False,
+            e["order_id"],
+            e["store"],
+            e["cashier"],
+            e["member"],
+            amount,
+            paid_at,
+            kind="imported_entry",
+            status="completed",
+            participating=False,
         )
         self.orders[order["id"]] = order
-        self.entries.append({
-            "seq": len(self.entries) + 1, "order": order["id"], "member": e["member"], "store": e["store"],
-            "cashier": e["cashier"], "base": amount, "ratio": ratio, "ent": entitlement, "paid": paid,
-            "status": "completed" if paid == entitlement else "waiting", "lottery": "none", "lottery_cfg": None,
-            "label": "cash", "local_date": self._local(e["store"], paid_at).date(), "clawed": False,
-        })
+        self.entries.append(
+            {
+                "seq": len(self.entries) + 1,
+                "order": order["id"],
+                "member": e["member"],
+                "store": e["store"],
+                "cashier": e["cashier"],
+                "base": amount,
+                "ratio": ratio,
+                "ent": entitlement,
+                "paid": paid,
+                "status": "completed" if paid == entitlement else "waiting",
+                "lottery": "none",
+                "lottery_cfg": None,
+                "label": "cash",
+                "local_date": self._local(e["store"], paid_at).date(),
+                "clawed": False,
+            }
+        )
 
     @staticmethod
-    def _order(oid: str, store: str, cashier: str, member: str | None, paid: int, paid_at: dt.datetime, *,
-               kind: str, status: str, refunded: int = 0, participating: bool = True) -> dict[str, Any]:
+    def _order(
+        oid: str,
+        store: str,
+        cashier: str,
+        member: str | None,
+        paid: int,
+        paid_at: dt.datetime,
+        *,
+        kind: str,
+        status: str,
+        refunded: int = 0,
+        participating: bool = True,
+    ) -> dict[str, Any]:
         return {
-            "id": oid, "store": store, "cashier": cashier, "member": member, "paid": paid, "refunded": refunded,
-            "paid_at": paid_at, "status": status, "ever_completed": status == "completed", "kind": kind,
-            "participating": participating, "extraction": 0, "level": None, "cstate": "none", "contribution": 0,
+            "id": oid,
+            "store": store,
+            "cashier": cashier,
+            "member": member,
+            "paid": paid,
+            "refunded": refunded,
+            "paid_at": paid_at,
+            "status": status,
+            "ever_completed": status == "completed",
+            "kind": kind,
+            "participating": participating,
+            "extraction": 0,
+            "level": None,
+            "cstate": "none",
+            "contribution": 0,
         }
 
     # ------------------------------------------------------------------------------------------- helpers
@@ -195,8 +246,16 @@ class NaiveModel(MemberActions):
             return  # a duplicate delivery: acknowledged, ignored
         member = ev.get("member") or None
         paid_at = ev["paid_at"]
-        order = self._order(ev["order_id"], ev["store"], ev["cashier"], member, ev["paid_fen"], paid_at,
-                            kind="live", status="completed" if ev.get("completed") else "paid")
+        order = self._order(
+            ev["order_id"],
+            ev["store"],
+            ev["cashier"],
+            member,
+            ev["paid_fen"],
+            paid_at,
+            kind="live",
+            status="completed" if ev.get("completed") else "paid",
+        )
         self.orders[order["id"]] = order
         settings: StoreSettings = store["settings"]
         order["participating"] = self.base.enabled and settings.enabled
@@ -233,10 +292,21 @@ class NaiveModel(MemberActions):
         if entitlement == 0 and lottery is None:
             return None
         return {
-            "seq": len(self.entries) + 1, "order": order["id"], "member": member, "store": order["store"],
-            "cashier": order["cashier"], "base": paid, "ratio": ratio, "ent": entitlement, "paid": 0,
-            "status": "waiting", "lottery": "available" if lottery is not None else "none", "lottery_cfg": lottery,
-            "label": "cash", "local_date": local.date(), "clawed": False,
+            "seq": len(self.entries) + 1,
+            "order": order["id"],
+            "member": member,
+            "store": order["store"],
+            "cashier": order["cashier"],
+            "base": paid,
+            "ratio": ratio,
+            "ent": entitlement,
+            "paid": 0,
+            "status": "waiting",
+            "lottery": "available" if lottery is not None else "none",
+            "lottery_cfg": lottery,
+            "label": "cash",
+            "local_date": local.date(),
+            "clawed": False,
         }
 
     def _ratio(self, order: dict[str, Any], s: StoreSettings) -> tuple[int, Any]:
@@ -395,9 +465,18 @@ class NaiveModel(MemberActions):
                 bal(v["member"])["voucher_fen"] += v["value"]
         return {
             "entries": [
-                {"order_id": e["order"], "member": e["member"], "queue": self._key(e["cashier"]), "seq": e["seq"],
-                 "ratio_bp": e["ratio"], "entitlement_fen": e["ent"], "paid_fen": e["paid"], "status": e["status"],
-                 "lottery_state": e["lottery"], "label": e["label"]}
+                {
+                    "order_id": e["order"],
+                    "member": e["member"],
+                    "queue": self._key(e["cashier"]),
+                    "seq": e["seq"],
+                    "ratio_bp": e["ratio"],
+                    "entitlement_fen": e["ent"],
+                    "paid_fen": e["paid"],
+                    "status": e["status"],
+                    "lottery_state": e["lottery"],
+                    "label": e["label"],
+                }
                 for e in self.entries
             ],
             "allocations": [dict(a) for a in self.allocations],

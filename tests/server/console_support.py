@@ -35,8 +35,10 @@ def sign_in(client: httpx.Client, username: str, password: str) -> str:
     """Sign in through the form as a browser does; returns the session's CSRF token."""
     form = client.get("/console/login")
     assert form.status_code == 200, form.text
-    r = client.post("/console/login", data={"csrf": csrf_of(form.text), "username": username,
-                                            "password": password, "next": "/console/rules"})
+    r = client.post(
+        "/console/login",
+        data={"csrf": csrf_of(form.text), "username": username, "password": password, "next": "/console/rules"},
+    )
     assert r.status_code == 303, r.text
     page = client.get("/console/rules")
     assert page.status_code == 200, page.text
@@ -45,8 +47,9 @@ def sign_in(client: httpx.Client, username: str, password: str) -> str:
 
 def add_manager(db: Database, username: str, store_id: str) -> None:
     with db.connect() as conn:
-        users.add_user(conn, username=username, password=MANAGER_PASSWORD, role=users.STORE_MANAGER,
-                       store_id=store_id, now=T0)
+        users.add_user(
+            conn, username=username, password=MANAGER_PASSWORD, role=users.STORE_MANAGER, store_id=store_id, now=T0
+        )
 
 
 @dataclass(frozen=True)
@@ -68,20 +71,48 @@ def history(days: int = 3, per_day: int = 8) -> list[Sale]:
         for i in range(per_day):
             n += 1
             store = "S1" if n % 2 else "S2"
-            sales.append(Sale(f"O{n}", store, f"{store.lower()}m{n % 3}", 10_000 + 100 * n,
-                              day_start + dt.timedelta(minutes=5 * i)))
+            sales.append(
+                Sale(
+                    f"O{n}",
+                    store,
+                    f"{store.lower()}m{n % 3}",
+                    10_000 + 100 * n,
+                    day_start + dt.timedelta(minutes=5 * i),
+                )
+            )
     return sales
 
 
-def seed_history(db: Database, sales: list[Sale], *, shared: bool = True,
-                 refunds: list[tuple[str, int, dt.datetime]] | None = None, **base: Any) -> None:
+def seed_history(
+    db: Database,
+    sales: list[Sale],
+    *,
+    shared: bool = True,
+    refunds: list[tuple[str, int, dt.datetime]] | None = None,
+    **base: Any,
+) -> None:
     """Stores S1 (C1) and S2 (C2), 100% / 10%, settled at checkout, and the sales through Ingest."""
-    seed(db, stores={"S1": ["C1"], "S2": ["C2"]}, base={"all_cashiers_queue": shared, **base},
-         at=sales[0].at - dt.timedelta(hours=1))
+    seed(
+        db,
+        stores={"S1": ["C1"], "S2": ["C2"]},
+        base={"all_cashiers_queue": shared, **base},
+        at=sales[0].at - dt.timedelta(hours=1),
+    )
     ingest = Ingest(db)
     events: list[tuple[dt.datetime, Any]] = [
-        (s.at, PayOrder(order_id=s.order_id, store_id=s.store, cashier_id="C1" if s.store == "S1" else "C2",
-                        member_id=s.member, paid_fen=s.paid_fen, paid_at=s.at, received_at=s.at, completed=True))
+        (
+            s.at,
+            PayOrder(
+                order_id=s.order_id,
+                store_id=s.store,
+                cashier_id="C1" if s.store == "S1" else "C2",
+                member_id=s.member,
+                paid_fen=s.paid_fen,
+                paid_at=s.at,
+                received_at=s.at,
+                completed=True,
+            ),
+        )
         for s in sales
     ]
     events += [(at, RefundOrder(order_id, f"R-{order_id}", amount, at)) for order_id, amount, at in refunds or []]
@@ -109,12 +140,19 @@ def fifo_model(sales: list[Sale], *, extraction_bp: int = 1000) -> dict[str, Any
                 queue.pop(0)
                 completed += 1
         kept += money
-    return {"matrix": dict(matrix), "kept": kept, "waiting": len(queue), "outstanding": sum(e[1] for e in queue),
-            "completed": completed, "entries": sum(1 for s in sales if s.member)}
+    return {
+        "matrix": dict(matrix),
+        "kept": kept,
+        "waiting": len(queue),
+        "outstanding": sum(e[1] for e in queue),
+        "completed": completed,
+        "entries": sum(1 for s in sales if s.member),
+    }
 
 
 def ledger(conn: Connection) -> dict[str, Any]:
     """The liability and settlement figures summed straight from the ledger tables (no running totals)."""
+
     def one(sql: str) -> int:
         return int(conn.execute(text(sql)).scalar_one() or 0)
 
@@ -131,12 +169,25 @@ def ledger(conn: Connection) -> dict[str, Any]:
     kept_by_day: dict[dt.date, int] = defaultdict(int)
     for amount, at in conn.execute(text("SELECT amount_fen, at FROM unallocated")):
         kept_by_day[day(at)] += int(amount)
-    matrix = {(a, b): int(v) for a, b, v in conn.execute(text(
-        "SELECT from_store_id, to_store_id, sum(amount_fen) FROM allocations GROUP BY from_store_id, to_store_id"))
-        if int(v)}
-    waiting_by_store = {s: (int(c), int(f)) for s, c, f in conn.execute(text(
-        "SELECT store_id, count(*), sum(entitlement_fen - paid_fen) FROM entries WHERE status = 'waiting' "
-        "GROUP BY store_id"))}
+    matrix = {
+        (a, b): int(v)
+        for a, b, v in conn.execute(
+            text(
+                "SELECT from_store_id, to_store_id, sum(amount_fen) FROM allocations"
+                " GROUP BY from_store_id, to_store_id"
+            )
+        )
+        if int(v)
+    }
+    waiting_by_store = {
+        s: (int(c), int(f))
+        for s, c, f in conn.execute(
+            text(
+                "SELECT store_id, count(*), sum(entitlement_fen - paid_fen) FROM entries WHERE status = 'waiting' "
+                "GROUP BY store_id"
+            )
+        )
+    }
     return {
         "waiting": one("SELECT count(*) FROM entries WHERE status = 'waiting'"),
         "outstanding": one("SELECT sum(entitlement_fen - paid_fen) FROM entries WHERE status = 'waiting'"),

@@ -34,21 +34,41 @@ class Shop:
     def sell(self, name: str, member: str | None, fen: int, *, minutes: int = 0, terminal: str | None = None) -> str:
         order_id = str(uuid.uuid4())
         at = self.t0 + dt.timedelta(minutes=minutes)
-        self.ingest.apply(PayOrder(
-            order_id=order_id, store_id="S1", cashier_id="C1", member_id=member, paid_fen=fen, paid_at=at,
-            received_at=at, terminal_id=terminal or self.terminal_id, completed=True,
-        ))
+        self.ingest.apply(
+            PayOrder(
+                order_id=order_id,
+                store_id="S1",
+                cashier_id="C1",
+                member_id=member,
+                paid_fen=fen,
+                paid_at=at,
+                received_at=at,
+                terminal_id=terminal or self.terminal_id,
+                completed=True,
+            )
+        )
         self.orders[name] = order_id
         return order_id
 
     def member_link(self, member_id: str, *, now: dt.datetime | None = None, days: int = 30) -> str:
         return issue_member_page_token(self.keys, member_id, now or self.t0, ttl=dt.timedelta(days=days))
 
-    def order_link(self, order_id: str, *, expires: dt.datetime | None = None, key: Ed25519PrivateKey | None = None,
-                   terminal_id: str | None = None) -> str:
+    def order_link(
+        self,
+        order_id: str,
+        *,
+        expires: dt.datetime | None = None,
+        key: Ed25519PrivateKey | None = None,
+        terminal_id: str | None = None,
+    ) -> str:
         when = expires or self.t0 + dt.timedelta(days=30)
-        return sign(key=key or self.terminal_key, kid=f"t:{terminal_id or self.terminal_id}",
-                    purpose=Purpose.ORDER_PAGE, expires=int(when.timestamp()), claims={"o": order_id})
+        return sign(
+            key=key or self.terminal_key,
+            kid=f"t:{terminal_id or self.terminal_id}",
+            purpose=Purpose.ORDER_PAGE,
+            expires=int(when.timestamp()),
+            claims={"o": order_id},
+        )
 
 
 def enrol(db: Database | FastAPI, name: str = "till", *, now: dt.datetime = T0) -> tuple[str, Ed25519PrivateKey]:
@@ -60,9 +80,16 @@ def enrol(db: Database | FastAPI, name: str = "till", *, now: dt.datetime = T0) 
     return done.terminal_id, key
 
 
-def open_shop_on(db: Database, ingest: Ingest, keys: KeyRing, *, base: dict[str, Any] | None = None,
-                 store: dict[str, Any] | None = None, members: tuple[str, ...] = ("m1", "m2"),
-                 t0: dt.datetime = T0) -> Shop:
+def open_shop_on(
+    db: Database,
+    ingest: Ingest,
+    keys: KeyRing,
+    *,
+    base: dict[str, Any] | None = None,
+    store: dict[str, Any] | None = None,
+    members: tuple[str, ...] = ("m1", "m2"),
+    t0: dt.datetime = T0,
+) -> Shop:
     """Extraction 10%, entitlement 100%, settled on pay (support.seed), unless `base` says otherwise."""
     seed(db, stores={"S1": ["C1"]}, base={"extraction_bp": 1000, **(base or {})}, store_settings=store, at=t0)
     with db.connect() as conn:

@@ -76,7 +76,11 @@ def open_db(settings: ServerSettings) -> Database:
 
 
 def seed(
-    db: Database, *, stores: dict[str, list[str]], base: dict[str, Any] | None = None, at: dt.datetime = T0,
+    db: Database,
+    *,
+    stores: dict[str, list[str]],
+    base: dict[str, Any] | None = None,
+    at: dt.datetime = T0,
     store_settings: dict[str, Any] | None = None,
 ) -> None:
     """Stores with their cashiers, all taking part, and base settings (enabled, settled on pay by default)."""
@@ -138,8 +142,9 @@ class Till:
         self.seq = 0
 
     def enroll(self, code: str) -> httpx.Response:
-        r = self.http.post("/api/v1/terminals/enroll",
-                           json={"code": code, "name": self.name, "public_key": public_key_text(self.key)})
+        r = self.http.post(
+            "/api/v1/terminals/enroll", json={"code": code, "name": self.name, "public_key": public_key_text(self.key)}
+        )
         if r.status_code == 200:
             body = r.json()
             self.credential, self.terminal_id, self.store_id = body["credential"], body["terminal_id"], body["store_id"]
@@ -162,17 +167,35 @@ class Till:
         return self.http.get("/api/v1/sync/pull", params={"cursor": cursor} if cursor else None, headers=self.auth)
 
 
-def paid(cashier: str, fen: int, *, member: str | None = None, at: dt.datetime = T0, order_id: str | None = None,
-         completed: bool = True) -> dict[str, Any]:
+def paid(
+    cashier: str,
+    fen: int,
+    *,
+    member: str | None = None,
+    at: dt.datetime = T0,
+    order_id: str | None = None,
+    completed: bool = True,
+) -> dict[str, Any]:
     return {
-        "type": "order_paid", "order_id": order_id or str(uuid.uuid4()), "cashier_id": cashier, "member_id": member,
-        "total_fen": fen, "paid_fen": fen, "paid_at": at.isoformat(), "completed": completed,
+        "type": "order_paid",
+        "order_id": order_id or str(uuid.uuid4()),
+        "cashier_id": cashier,
+        "member_id": member,
+        "total_fen": fen,
+        "paid_fen": fen,
+        "paid_at": at.isoformat(),
+        "completed": completed,
     }
 
 
 def refunded(order_id: str, fen: int, *, at: dt.datetime = T0, refund_id: str | None = None) -> dict[str, Any]:
-    return {"type": "order_refunded", "order_id": order_id, "refund_id": refund_id or str(uuid.uuid4()),
-            "amount_fen": fen, "refunded_at": at.isoformat()}
+    return {
+        "type": "order_refunded",
+        "order_id": order_id,
+        "refund_id": refund_id or str(uuid.uuid4()),
+        "amount_fen": fen,
+        "refunded_at": at.isoformat(),
+    }
 
 
 def completed(order_id: str, *, at: dt.datetime = T0) -> dict[str, Any]:
@@ -180,8 +203,12 @@ def completed(order_id: str, *, at: dt.datetime = T0) -> dict[str, Any]:
 
 
 def registered(phone: str, *, member_id: str | None = None, at: dt.datetime = T0) -> dict[str, Any]:
-    return {"type": "member_registered", "member_id": member_id or str(uuid.uuid4()), "phone": phone,
-            "registered_at": at.isoformat()}
+    return {
+        "type": "member_registered",
+        "member_id": member_id or str(uuid.uuid4()),
+        "phone": phone,
+        "registered_at": at.isoformat(),
+    }
 
 
 def check_event(raw: dict[str, Any]) -> OutboxEvent:

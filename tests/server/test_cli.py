@@ -54,8 +54,9 @@ def test_serve_refuses_several_workers_on_sqlite(data_dir: Path, capsys: pytest.
     assert "needs PostgreSQL" in capsys.readouterr().err
 
 
-def test_commands_need_an_initialised_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_commands_need_an_initialised_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("PAIDUI_DATA_DIR", str(tmp_path / "empty"))
     (tmp_path / "empty").mkdir()
     assert main(["store", "add", "S1", "--name", "x"]) == 2
@@ -75,8 +76,9 @@ def test_reference_data_terminals_and_members(
     from shared.tokens import new_private_key, public_key_text
 
     with db.connect() as conn:
-        done = terminals.enroll(conn, code=code, name="till", public_key=public_key_text(new_private_key()),
-                                now=dt.datetime.now(dt.UTC))
+        done = terminals.enroll(
+            conn, code=code, name="till", public_key=public_key_text(new_private_key()), now=dt.datetime.now(dt.UTC)
+        )
     assert main(["terminal", "list", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
     assert [(x["terminal_id"], x["revoked_at"]) for x in listed] == [(done.terminal_id, None)]
@@ -103,8 +105,9 @@ def test_reference_data_terminals_and_members(
     db.dispose()
 
 
-def test_settings_are_validated_recorded_and_act_when_set(data_dir: Path, tmp_path: Path,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_settings_are_validated_recorded_and_act_when_set(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["store", "add", "S1", "--name", "x"]) == 0
     assert main(["cashier", "add", "C1", "--store", "S1"]) == 0
     toml = tmp_path / "base.toml"
@@ -124,8 +127,17 @@ def test_settings_are_validated_recorded_and_act_when_set(data_dir: Path, tmp_pa
     assert history[1]["changed"] == {"enabled": True, "extraction_bp": 2000, "settlement_event": "on_pay"}
     assert main(["settings", "set", "--inline", "paused = true"]) == 0
     db = _db(data_dir)
-    Ingest(db).apply(PayOrder(order_id="o1", store_id="S1", cashier_id="C1", member_id=None, paid_fen=10_000,
-                              paid_at=dt.datetime.now(dt.UTC), completed=True))
+    Ingest(db).apply(
+        PayOrder(
+            order_id="o1",
+            store_id="S1",
+            cashier_id="C1",
+            member_id=None,
+            paid_fen=10_000,
+            paid_at=dt.datetime.now(dt.UTC),
+            completed=True,
+        )
+    )
     with db.connect() as conn:  # the pause acts from the moment it was set
         assert conn.execute(select(t.Unallocated.reason, t.Unallocated.amount_fen)).one() == ("paused", 2_000)
     assert main(["settings", "set", "--replace", "--inline", '{"enabled": true}']) == 0
@@ -150,12 +162,16 @@ def test_keys_rotate_and_backup(data_dir: Path, tmp_path: Path, capsys: pytest.C
 
 
 @pytest.mark.postgres
-def test_config_file_and_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_config_file_and_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     with database_location("postgresql", tmp_path) as (_url, schema):
         config = tmp_path / "paidui.toml"
-        config.write_text(f'data_dir = "{tmp_path / "pgvar"}"\ndatabase_url = "{PG_URL}"\n'
-                          f'database_schema = "{schema}"\nport = 9100\n', encoding="utf-8")
+        config.write_text(
+            f'data_dir = "{tmp_path / "pgvar"}"\ndatabase_url = "{PG_URL}"\n'
+            f'database_schema = "{schema}"\nport = 9100\n',
+            encoding="utf-8",
+        )
         monkeypatch.setenv("PAIDUI_PORT", "9200")
         settings = load_settings(config)
         assert (settings.port, settings.database_schema, settings.is_sqlite) == (9200, schema, False)

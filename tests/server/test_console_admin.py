@@ -20,15 +20,20 @@ from .support import ADMIN_PASSWORD, seed
 
 def test_stores_and_cashiers_are_added_with_their_ids_checked(http: httpx.Client, app: FastAPI) -> None:
     csrf = sign_in(http, "admin", ADMIN_PASSWORD)
-    r = http.post("/console/stores", data={"csrf": csrf, "store_id": "S7", "name": "七号店",
-                                           "timezone": "Asia/Shanghai", "cashier_id": "S7-1"})
+    r = http.post(
+        "/console/stores",
+        data={"csrf": csrf, "store_id": "S7", "name": "七号店", "timezone": "Asia/Shanghai", "cashier_id": "S7-1"},
+    )
     assert r.status_code == 303 and r.headers["location"] == "/console/stores/S7"
     page = http.get("/console/stores/S7").text
     assert "七号店" in page and "S7-1" in page
     r = http.post("/console/stores/S7/cashiers", data={"csrf": csrf, "cashier_id": "S7-2", "name": "二号台"})
     assert r.status_code == 303
-    for bad, words in ({"store_id": "bad id!", "name": "x"}, "字母"), ({"store_id": "S7", "name": "again"}, "exists"), \
-            ({"store_id": "S8", "name": "x", "timezone": "Mars/Base"}, "时区"):
+    for bad, words in (
+        ({"store_id": "bad id!", "name": "x"}, "字母"),
+        ({"store_id": "S7", "name": "again"}, "exists"),
+        ({"store_id": "S8", "name": "x", "timezone": "Mars/Base"}, "时区"),
+    ):
         r = http.post("/console/stores", data={"csrf": csrf, **bad})
         assert r.status_code == 422 and words in r.text, bad
     with app.state.db.connect() as conn:
@@ -47,8 +52,10 @@ def test_terminals_are_enrolled_with_a_code_shown_once_and_revoked(
     code = re.search(r'id="enrolment-code">([A-Z2-9-]+)<', r.text)
     assert code
     assert code.group(1) not in http.get("/console/stores/S1").text  # shown on that answer only
-    enrolled = http.post("/api/v1/terminals/enroll", json={"code": code.group(1), "name": "till 1",
-                                                           "public_key": public_key_text(new_private_key())})
+    enrolled = http.post(
+        "/api/v1/terminals/enroll",
+        json={"code": code.group(1), "name": "till 1", "public_key": public_key_text(new_private_key())},
+    )
     assert enrolled.status_code == 200, enrolled.text
     terminal_id = enrolled.json()["terminal_id"]
     with app.state.db.connect() as conn:
@@ -80,8 +87,11 @@ def test_members_are_added_and_their_level_changes_through_the_engine(
     r = http.post(f"/console/members/{member_id}/level", data={"csrf": csrf, "level": "gold"})
     assert r.status_code == 303 and r.headers["location"] == f"/console/members?q={member_id}"
     with app.state.db.connect() as conn:
-        levels = conn.execute(select(t.MemberLevel.level, t.MemberLevel.effective_at)
-                              .where(t.MemberLevel.member_id == member_id).order_by(t.MemberLevel.id)).all()
+        levels = conn.execute(
+            select(t.MemberLevel.level, t.MemberLevel.effective_at)
+            .where(t.MemberLevel.member_id == member_id)
+            .order_by(t.MemberLevel.id)
+        ).all()
         current = conn.execute(select(t.Member.level).where(t.Member.member_id == member_id)).scalar_one()
     assert [lv for lv, _ in levels] == ["silver", "gold"] and levels[-1][1] == clock.now() and current == "gold"
     assert http.post("/console/members/nobody/level", data={"csrf": csrf, "level": "gold"}).status_code == 404

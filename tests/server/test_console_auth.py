@@ -24,8 +24,17 @@ def _count(app: FastAPI, table: type) -> int:
 
 
 def test_every_page_sends_a_stranger_to_the_sign_in_page(http: httpx.Client) -> None:
-    for path in ("/console/", "/console/liability", "/console/settlement", "/console/rules", "/console/history",
-                 "/console/stores", "/console/members", "/console/simulate", "/console/export/members.csv"):
+    for path in (
+        "/console/",
+        "/console/liability",
+        "/console/settlement",
+        "/console/rules",
+        "/console/history",
+        "/console/stores",
+        "/console/members",
+        "/console/simulate",
+        "/console/export/members.csv",
+    ):
         r = http.get(path)
         assert r.status_code == 303, path
         assert r.headers["location"].startswith("/console/login?next="), path
@@ -39,8 +48,10 @@ def test_sign_in_sets_an_http_only_same_site_cookie_and_wrong_passwords_get_noth
     assert wrong.status_code == 401 and "用户名或密码错误" in wrong.text
     assert COOKIE not in wrong.headers.get("set-cookie", "")
     form = http.get("/console/login")
-    ok = http.post("/console/login", data={"csrf": csrf_of(form.text), "username": "admin",
-                                           "password": ADMIN_PASSWORD, "next": "/console/members"})
+    ok = http.post(
+        "/console/login",
+        data={"csrf": csrf_of(form.text), "username": "admin", "password": ADMIN_PASSWORD, "next": "/console/members"},
+    )
     assert ok.status_code == 303 and ok.headers["location"] == "/console/members"
     cookie = next(c for c in ok.headers.get_list("set-cookie") if c.startswith(COOKIE + "="))
     flags = {part.strip().lower() for part in cookie.split(";")}
@@ -78,8 +89,10 @@ def test_after_sign_in_only_console_paths_are_followed(http: httpx.Client) -> No
     for target in ("https://evil.example/", "//evil.example/x", "/api/v1/me", "/console\\..\\x"):
         http.cookies.clear()
         form = http.get("/console/login")
-        r = http.post("/console/login", data={"csrf": csrf_of(form.text), "username": "admin",
-                                              "password": ADMIN_PASSWORD, "next": target})
+        r = http.post(
+            "/console/login",
+            data={"csrf": csrf_of(form.text), "username": "admin", "password": ADMIN_PASSWORD, "next": target},
+        )
         assert r.status_code == 303 and r.headers["location"] == "/console/", target
 
 

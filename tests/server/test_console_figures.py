@@ -56,7 +56,11 @@ def test_liability_and_settlement_equal_the_ledgers_and_the_hand_model(http: htt
         assert running_totals_differences(conn) == []
         sums = ledger(conn)
     assert (sums["waiting"], sums["outstanding"], sums["kept"], sums["matrix"]) == (
-        model["waiting"], model["outstanding"], model["kept"], model["matrix"])
+        model["waiting"],
+        model["outstanding"],
+        model["kept"],
+        model["matrix"],
+    )
     assert model["kept"] == 500 and sums["completed"] == model["completed"] > 0  # the test can see something
     sign_in(http, "admin", ADMIN_PASSWORD)
     page = http.get("/console/liability?days=7").text
@@ -67,17 +71,17 @@ def test_liability_and_settlement_equal_the_ledgers_and_the_hand_model(http: htt
     assert _value(page, "total-contributions", "fen") == sums["contributions"] == sums["paid"] + sums["kept"]
     assert _value(page, "total-completion", "bp") == sums["completed"] * 10_000 // sums["entries"]
     series = _series(page)
-    assert {d: v["payouts"] for d, v in series.items()} == {d.isoformat(): v for d, v in
-                                                             sums["payouts_by_day"].items()}
-    assert {d: v["kept"] for d, v in series.items() if v["kept"]} == {d.isoformat(): v for d, v in
-                                                                       sums["kept_by_day"].items()}
+    assert {d: v["payouts"] for d, v in series.items()} == {d.isoformat(): v for d, v in sums["payouts_by_day"].items()}
+    assert {d: v["kept"] for d, v in series.items() if v["kept"]} == {
+        d.isoformat(): v for d, v in sums["kept_by_day"].items()
+    }
     # one shared queue; the estimate at the last 7 days' pace (everything happened within them), labelled
     queue = re.search(r'<tr data-queue="cashier:ALL">(.*?)</tr>', page, re.S)
     assert queue and "S1, S2" in queue.group(1)
     orders = sums["orders"]
     expected = -(-sums["outstanding"] * orders // sums["contributions"])
     assert _value(page, "chain-estimate", "orders") == expected
-    assert "估算" in queue.group(1) and "估算" in page[page.index('id="chain-estimate"') - 300:]
+    assert "估算" in queue.group(1) and "估算" in page[page.index('id="chain-estimate"') - 300 :]
     assert '<svg xmlns="http://www.w3.org/2000/svg" id="chart-money"' in page
     assert page.count('<rect class="bar s0"') == 2 * (7 + 1)  # two charts: a bar a day and a legend
 
@@ -99,15 +103,21 @@ def test_liability_and_settlement_equal_the_ledgers_and_the_hand_model(http: htt
 
 def _matrix_between(conn: Connection, since: dt.datetime, until: dt.datetime) -> dict[tuple[str, str], int]:
     rows = conn.execute(
-        text("SELECT from_store_id, to_store_id, sum(amount_fen) FROM allocations WHERE at >= :a AND at < :b "
-             "GROUP BY from_store_id, to_store_id"), {"a": since, "b": until})
+        text(
+            "SELECT from_store_id, to_store_id, sum(amount_fen) FROM allocations WHERE at >= :a AND at < :b "
+            "GROUP BY from_store_id, to_store_id"
+        ),
+        {"a": since, "b": until},
+    )
     return {(a, b): int(v) for a, b, v in rows if int(v)}
 
 
 def test_refunds_appear_as_reversals_in_both_pages(http: httpx.Client, app: FastAPI) -> None:
     sales = history(days=2, per_day=12)
-    refunds = [("O1", sales[1].paid_fen, T0 - dt.timedelta(minutes=30)),  # the head: it had received money
-               ("O5", 3_000, T0 - dt.timedelta(minutes=20))]
+    refunds = [
+        ("O1", sales[1].paid_fen, T0 - dt.timedelta(minutes=30)),  # the head: it had received money
+        ("O5", 3_000, T0 - dt.timedelta(minutes=20)),
+    ]
     seed_history(app.state.db, sales, refunds=refunds, refund_clawback="all")  # settled money is taken back too
     with app.state.db.connect() as conn:
         assert running_totals_differences(conn) == []
@@ -153,8 +163,9 @@ def test_exports_hold_the_page_figures_in_whole_fen(http: httpx.Client, app: Fas
     payouts = header.index("返还 (分)")
     assert header[payouts + 1] == "返还 (元)"
     assert sum(int(row[payouts]) for row in rows[1:]) == sums["paid"]
-    book = load_workbook(io.BytesIO(http.get("/console/export/settlement.xlsx",
-                                             params={"from": FIRST_DAY, "to": LAST_DAY}).content))
+    book = load_workbook(
+        io.BytesIO(http.get("/console/export/settlement.xlsx", params={"from": FIRST_DAY, "to": LAST_DAY}).content)
+    )
     sheet = book.active
     assert sheet is not None
     values = list(sheet.iter_rows(values_only=True))
@@ -165,8 +176,12 @@ def test_exports_hold_the_page_figures_in_whole_fen(http: httpx.Client, app: Fas
             assert not isinstance(cell, float), row  # money never as a float
     lines = {row[0]: row for row in values[1:3]}
     s1, s2 = lines["S1 Store S1"], lines["S2 Store S2"]
-    assert (s1[1], s1[3], s2[1], s2[3]) == (sums["matrix"].get(("S1", "S1"), 0), sums["matrix"].get(("S1", "S2"), 0),
-                                            sums["matrix"].get(("S2", "S1"), 0), sums["matrix"].get(("S2", "S2"), 0))
+    assert (s1[1], s1[3], s2[1], s2[3]) == (
+        sums["matrix"].get(("S1", "S1"), 0),
+        sums["matrix"].get(("S1", "S2"), 0),
+        sums["matrix"].get(("S2", "S1"), 0),
+        sums["matrix"].get(("S2", "S2"), 0),
+    )
     history_csv = http.get("/console/export/history.csv").content.decode("utf-8-sig")
     assert "all_cashiers_queue" in history_csv and "test" in history_csv
     members = list(csv.reader(io.StringIO(http.get("/console/export/members.csv").content.decode("utf-8-sig"))))
@@ -206,13 +221,30 @@ def test_a_store_manager_reaches_only_its_own_store(http: httpx.Client, app: Fas
     # exports are scoped the same way
     members = http.get("/console/export/members.csv").content.decode("utf-8-sig")
     assert "s1m" in members and "s2m" not in members
-    settlement = list(csv.reader(io.StringIO(http.get(
-        "/console/export/settlement.csv", params={"from": FIRST_DAY, "to": LAST_DAY}).content.decode("utf-8-sig"))))
+    settlement = list(
+        csv.reader(
+            io.StringIO(
+                http.get("/console/export/settlement.csv", params={"from": FIRST_DAY, "to": LAST_DAY}).content.decode(
+                    "utf-8-sig"
+                )
+            )
+        )
+    )
     ours, theirs = sums["matrix"][("S1", "S2")], sums["matrix"][("S2", "S1")]
-    assert settlement[1:] == [["S2 Store S2", str(ours), format_fen(ours), str(theirs), format_fen(theirs),
-                               str(theirs - ours), format_fen(theirs - ours)]]
-    liability = list(csv.reader(io.StringIO(http.get("/console/export/liability.csv?days=7").content
-                                            .decode("utf-8-sig"))))
+    assert settlement[1:] == [
+        [
+            "S2 Store S2",
+            str(ours),
+            format_fen(ours),
+            str(theirs),
+            format_fen(theirs),
+            str(theirs - ours),
+            format_fen(theirs - ours),
+        ]
+    ]
+    liability = list(
+        csv.reader(io.StringIO(http.get("/console/export/liability.csv?days=7").content.decode("utf-8-sig")))
+    )
     column = liability[0].index("返还 (分)")
     assert sum(int(row[column]) for row in liability[1:]) == s1_payouts
     history_csv = http.get("/console/export/history.csv").content.decode("utf-8-sig")

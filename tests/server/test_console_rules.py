@@ -20,8 +20,9 @@ from .console_support import MANAGER_PASSWORD, add_manager, sign_in
 from .support import ADMIN_PASSWORD, seed
 
 
-def form_of(specs: tuple[forms.Spec, ...], settings: BaseSettings | StoreSettings, csrf: str,
-            **typed: Any) -> dict[str, str]:
+def form_of(
+    specs: tuple[forms.Spec, ...], settings: BaseSettings | StoreSettings, csrf: str, **typed: Any
+) -> dict[str, str]:
     """What the settings form posts when the user changed `typed` (checkboxes: only the ticked ones)."""
     doc = settings.model_dump(mode="json")
     data = {"csrf": csrf}
@@ -46,8 +47,15 @@ def test_a_valid_change_goes_through_the_engine_and_into_the_history(http: httpx
     seed(app.state.db, stores={"S1": ["C1"], "S2": ["C2"]})
     csrf = sign_in(http, "admin", ADMIN_PASSWORD)
     base, version, _ = _base(app)
-    data = form_of(forms.BASE_FIELDS, base, csrf, extraction_bp="12.5", paused=True, display__member_info=True,
-                   reset='{"kind": "daily", "time": "03:00"}')
+    data = form_of(
+        forms.BASE_FIELDS,
+        base,
+        csrf,
+        extraction_bp="12.5",
+        paused=True,
+        display__member_info=True,
+        reset='{"kind": "daily", "time": "03:00"}',
+    )
     r = http.post("/console/rules/base", data=data)
     assert r.status_code == 303 and r.headers["location"] == "/console/rules?saved=base"
     after, new_version, _ = _base(app)
@@ -96,8 +104,10 @@ def test_invalid_changes_are_refused_with_the_reason_next_to_the_field_and_nothi
         assert 'id="refused"' in r.text
         assert f'value="{typed[name]}"' in r.text or typed[name].replace('"', "&#34;") in r.text  # kept as typed
     # a combination the rules refuse (A25) is shown on top of the form
-    r = http.post("/console/rules/base", data=form_of(forms.BASE_FIELDS, base, csrf, refund_clawback="all",
-                                                      leftover_policy="carry_forward"))
+    r = http.post(
+        "/console/rules/base",
+        data=form_of(forms.BASE_FIELDS, base, csrf, refund_clawback="all", leftover_policy="carry_forward"),
+    )
     assert r.status_code == 422 and "A25" in r.text
     assert _base(app) == (base, version, history)
 
@@ -107,20 +117,27 @@ def test_store_settings_and_their_chain_preview_with_warnings(http: httpx.Client
     csrf = sign_in(http, "admin", ADMIN_PASSWORD)
     with app.state.db.connect() as conn:
         current = store_settings(conn, "S1")
-    data = form_of(forms.STORE_FIELDS, current, csrf, daily_limit="2", level_entitlement_bp='{"gold": 3000}',
-                   cumulative_tiers='[{"days": 30, "threshold_fen": 200000, "ratio_bp": 5000}]',
-                   default_entitlement_bp="")
+    data = form_of(
+        forms.STORE_FIELDS,
+        current,
+        csrf,
+        daily_limit="2",
+        level_entitlement_bp='{"gold": 3000}',
+        cumulative_tiers='[{"days": 30, "threshold_fen": 200000, "ratio_bp": 5000}]',
+        default_entitlement_bp="",
+    )
     r = http.post("/console/rules/store/S1", data=data)
     assert r.status_code == 303, r.text
     with app.state.db.connect() as conn:
         saved = store_settings(conn, "S1")
-        scope = conn.execute(select(t.SettingsHistory.scope, t.SettingsHistory.actor)
-                             .order_by(t.SettingsHistory.id.desc()).limit(1)).one()
+        scope = conn.execute(
+            select(t.SettingsHistory.scope, t.SettingsHistory.actor).order_by(t.SettingsHistory.id.desc()).limit(1)
+        ).one()
     assert saved.daily_limit == 2 and saved.level_entitlement_bp == {"gold": 3000}
     assert saved.cumulative_tiers[0].ratio_bp == 5000 and tuple(scope) == ("store:S1", "admin")
     page = http.get("/console/rules/store/S1").text
     assert 'data-warning="warn.tier_below"' in page and 'data-warning="warn.level_below"' in page
-    preview = page[page.index('class="preview"'):]
+    preview = page[page.index('class="preview"') :]
     gold = re.search(r'<tr data-level="gold">(.*?)</tr>', preview, re.S)
     none = re.search(r'<tr data-level="">(.*?)</tr>', preview, re.S)
     assert gold and none
@@ -130,7 +147,7 @@ def test_store_settings_and_their_chain_preview_with_warnings(http: httpx.Client
     assert re.findall(r'data-bp="(\d+)" data-wins="(\d)"', none.group(1)) == [("10000", "7"), ("5000", "3")]
     # S2 has no warning; the overview shows both stores' chains
     overview = http.get("/console/rules").text
-    s2 = overview[overview.index('<section class="preview" data-store="S2"'):]
+    s2 = overview[overview.index('<section class="preview" data-store="S2"') :]
     assert "data-warning" not in s2
 
 
@@ -140,8 +157,9 @@ def test_a_refused_store_change_keeps_what_was_typed(http: httpx.Client, app: Fa
     with app.state.db.connect() as conn:
         current = store_settings(conn, "S1")
     bad = '[{"start": "25:00", "end": "14:00"}]'
-    r = http.post("/console/rules/store/S1", data=form_of(forms.STORE_FIELDS, current, csrf, time_windows=bad,
-                                                          daily_limit="5"))
+    r = http.post(
+        "/console/rules/store/S1", data=form_of(forms.STORE_FIELDS, current, csrf, time_windows=bad, daily_limit="5")
+    )
     assert r.status_code == 422 and 'id="error-time_windows"' in r.text
     with app.state.db.connect() as conn:
         assert store_settings(conn, "S1") == current

@@ -56,45 +56,82 @@ def test_todays_rules_replay_the_period_as_it_happened_and_proposed_ones_as_the_
     result = _compare(db, base_patch={"extraction_bp": 2000})
     now = result.current
     assert (now.orders, now.entries, now.entries_completed, now.waiting) == (
-        len(sales), sums["entries"], sums["completed"], sums["waiting"])
+        len(sales),
+        sums["entries"],
+        sums["completed"],
+        sums["waiting"],
+    )
     assert (now.payouts_fen, now.kept_fen, now.outstanding_fen, now.rejected) == (
-        sums["paid"], sums["kept"], sums["outstanding"], 0)
+        sums["paid"],
+        sums["kept"],
+        sums["outstanding"],
+        0,
+    )
     model = fifo_model(sales, extraction_bp=2000)
     new = result.proposed
     assert new.payouts_fen == sum(model["matrix"].values()) > now.payouts_fen
     assert (new.kept_fen, new.waiting, new.outstanding_fen, new.entries_completed) == (
-        model["kept"], model["waiting"], model["outstanding"], model["completed"])
+        model["kept"],
+        model["waiting"],
+        model["outstanding"],
+        model["completed"],
+    )
     assert new.completion_rate_bp == model["completed"] * 10_000 // model["entries"]
     assert result.base_changes == {"extraction_bp": 2000} and result.store_changes == {}
 
 
 def test_completions_and_refunds_are_replayed_in_the_order_they_were_received(db: Database) -> None:
-    seed(db, stores={"S1": ["C1"], "S2": ["C2"]}, base={"all_cashiers_queue": True, "settlement_event": "on_complete"},
-         at=T0 - dt.timedelta(days=3))
+    seed(
+        db,
+        stores={"S1": ["C1"], "S2": ["C2"]},
+        base={"all_cashiers_queue": True, "settlement_event": "on_complete"},
+        at=T0 - dt.timedelta(days=3),
+    )
     ingest = Ingest(db)
     start = _period()[0] + dt.timedelta(hours=9)
     events: list[tuple[dt.datetime, object]] = []
     for i in range(30):
         at = start + dt.timedelta(hours=i)
         store, cashier = ("S1", "C1") if i % 3 else ("S2", "C2")
-        events.append((at, PayOrder(order_id=f"P{i}", store_id=store, cashier_id=cashier,
-                                    member_id=None if i % 7 == 0 else f"m{i % 4}", paid_fen=8_000 + 300 * i,
-                                    paid_at=at, received_at=at)))
+        events.append(
+            (
+                at,
+                PayOrder(
+                    order_id=f"P{i}",
+                    store_id=store,
+                    cashier_id=cashier,
+                    member_id=None if i % 7 == 0 else f"m{i % 4}",
+                    paid_fen=8_000 + 300 * i,
+                    paid_at=at,
+                    received_at=at,
+                ),
+            )
+        )
         if i % 5 != 4 and i != 8:  # some orders are never completed within the period; P8 is refunded first
             events.append((at + dt.timedelta(minutes=90), CompleteOrder(f"P{i}", at + dt.timedelta(minutes=90))))
         if i in (3, 11):
             later = at + dt.timedelta(hours=5)
             events.append((later, RefundOrder(f"P{i}", f"R{i}", 2_000, later)))
         if i == 8:
-            events.append((at + dt.timedelta(minutes=30), RefundOrder(f"P{i}", f"R{i}", 8_000 + 300 * i,
-                                                                      at + dt.timedelta(minutes=30))))
+            events.append(
+                (
+                    at + dt.timedelta(minutes=30),
+                    RefundOrder(f"P{i}", f"R{i}", 8_000 + 300 * i, at + dt.timedelta(minutes=30)),
+                )
+            )
     for _, command in sorted(events, key=lambda e: e[0]):
         ingest.apply(command)  # type: ignore[arg-type]
     with db.connect() as conn:
         sums = ledger(conn)
     now = _compare(db).current
     assert (now.payouts_fen, now.kept_fen, now.outstanding_fen, now.waiting, now.entries, now.entries_completed) == (
-        sums["paid"], sums["kept"], sums["outstanding"], sums["waiting"], sums["entries"], sums["completed"])
+        sums["paid"],
+        sums["kept"],
+        sums["outstanding"],
+        sums["waiting"],
+        sums["entries"],
+        sums["completed"],
+    )
     assert now.rejected == 0 and sums["paid"] > 0
 
 
@@ -116,8 +153,18 @@ def test_earlier_sales_count_toward_the_proposed_tiers(db: Database) -> None:
     sales = history()
     seed_history(db, sales)
     before = T0 - dt.timedelta(days=10)
-    Ingest(db).apply(PayOrder(order_id="OLD", store_id="S1", cashier_id="C1", member_id="s1m1", paid_fen=500_000,
-                              paid_at=before, received_at=before, completed=True))
+    Ingest(db).apply(
+        PayOrder(
+            order_id="OLD",
+            store_id="S1",
+            cashier_id="C1",
+            member_id="s1m1",
+            paid_fen=500_000,
+            paid_at=before,
+            received_at=before,
+            completed=True,
+        )
+    )
     tiers = {"S1": {"cumulative_tiers": [{"days": 30, "threshold_fen": 400_000, "ratio_bp": 20_000}]}}
     since, until = _period()
     with db.connect() as conn:
@@ -166,8 +213,16 @@ def test_the_simulator_page(http: httpx.Client, app: FastAPI) -> None:
     first = (T0 - dt.timedelta(days=2)).date().isoformat()
     form = http.get("/console/simulate")
     assert form.status_code == 200 and "空队列" in form.text
-    r = http.post("/console/simulate", data={"csrf": csrf, "from": first, "to": T0.date().isoformat(),
-                                             "base": '{"extraction_bp": 2000}', "stores": ""})
+    r = http.post(
+        "/console/simulate",
+        data={
+            "csrf": csrf,
+            "from": first,
+            "to": T0.date().isoformat(),
+            "base": '{"extraction_bp": 2000}',
+            "stores": "",
+        },
+    )
     assert r.status_code == 200, r.text
     with app.state.db.connect() as conn:
         sums = ledger(conn)
@@ -176,11 +231,18 @@ def test_the_simulator_page(http: httpx.Client, app: FastAPI) -> None:
     assert _cell(r.text, "payouts", "proposed") == sum(model["matrix"].values())
     assert _cell(r.text, "outstanding", "proposed") == model["outstanding"]
     assert _cell(r.text, "orders", "current") == len(sales)
-    bad = http.post("/console/simulate", data={"csrf": csrf, "from": first, "to": T0.date().isoformat(),
-                                               "base": '{"extraction_bp": 20000}', "stores": ""})
+    bad = http.post(
+        "/console/simulate",
+        data={
+            "csrf": csrf,
+            "from": first,
+            "to": T0.date().isoformat(),
+            "base": '{"extraction_bp": 20000}',
+            "stores": "",
+        },
+    )
     assert bad.status_code == 422 and "invalid_settings" in bad.text and "20000" in bad.text  # kept as typed
-    broken = http.post("/console/simulate", data={"csrf": csrf, "from": first, "to": first, "base": "{",
-                                                  "stores": ""})
+    broken = http.post("/console/simulate", data={"csrf": csrf, "from": first, "to": first, "base": "{", "stores": ""})
     assert broken.status_code == 422 and 'id="form-error"' in broken.text
     backwards = http.post("/console/simulate", data={"csrf": csrf, "from": T0.date().isoformat(), "to": first})
     assert backwards.status_code == 422
@@ -191,5 +253,6 @@ def test_store_managers_do_not_simulate(http: httpx.Client, app: FastAPI) -> Non
     add_manager(app.state.db, "boss1", "S1")
     csrf = sign_in(http, "boss1", MANAGER_PASSWORD)
     assert http.get("/console/simulate").status_code == 403
-    assert http.post("/console/simulate", data={"csrf": csrf, "from": "2026-03-01", "to": "2026-03-02"}
-                     ).status_code == 403
+    assert (
+        http.post("/console/simulate", data={"csrf": csrf, "from": "2026-03-01", "to": "2026-03-02"}).status_code == 403
+    )

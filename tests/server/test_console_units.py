@@ -31,10 +31,29 @@ def test_every_word_the_console_uses_is_in_the_table_in_both_languages() -> None
     used -= {"error.html", "liability.html", "login.html", "simulate.html"}  # template names
     dynamic = {f"base.{s.name}" for s in forms.BASE_FIELDS} | {f"store.{s.name}" for s in forms.STORE_FIELDS}
     dynamic |= {f"choice.{c}" for s in (*forms.BASE_FIELDS, *forms.STORE_FIELDS) for c in s.choices}
-    dynamic |= {f"link.{n}" for n in ("cashier.level", "base.level", "cashier.tiers", "cashier.lottery",
-                                      "base.lottery", "cashier.default", "base.default")}
-    dynamic |= {"role.hq_admin", "role.store_manager", "error.not_found", "error.csrf", "error.hq_only",
-                "error.role", "error.bad_request", "error.bad_date", "error.bad_period"}
+    dynamic |= {
+        f"link.{n}"
+        for n in (
+            "cashier.level",
+            "base.level",
+            "cashier.tiers",
+            "cashier.lottery",
+            "base.lottery",
+            "cashier.default",
+            "base.default",
+        )
+    }
+    dynamic |= {
+        "role.hq_admin",
+        "role.store_manager",
+        "error.not_found",
+        "error.csrf",
+        "error.hq_only",
+        "error.role",
+        "error.bad_request",
+        "error.bad_date",
+        "error.bad_period",
+    }
     missing = sorted(k for k in used | dynamic if k not in TEXT)
     assert missing == []
     assert len(used) > 100
@@ -55,8 +74,9 @@ def test_translate_falls_back_and_fills_in() -> None:
     assert translate("en", "no.such.key", default="x") == "x"
 
 
-@pytest.mark.parametrize(("text", "bp"), [("10", 1000), ("12.5", 1250), ("0.01", 1), ("100%", 10_000), ("0", 0),
-                                          ("1000", 100_000)])
+@pytest.mark.parametrize(
+    ("text", "bp"), [("10", 1000), ("12.5", 1250), ("0.01", 1), ("100%", 10_000), ("0", 0), ("1000", 100_000)]
+)
 def test_percent_is_parsed_exactly_into_basis_points(text: str, bp: int) -> None:
     assert forms.parse_percent(text) == bp
 
@@ -69,19 +89,33 @@ def test_bad_percentages_are_refused(text: str) -> None:
 
 def test_a_form_reads_into_a_patch_of_what_changed() -> None:
     current = BaseSettings()
-    form = {spec.name: str(forms.show(spec, v)) for spec, v in
-            ((s, forms._get(current.model_dump(mode="json"), s.name)) for s in forms.BASE_FIELDS)
-            if spec.kind != "bool"}
-    form |= {s.name: "1" for s in forms.BASE_FIELDS if s.kind == "bool" and forms._get(
-        current.model_dump(mode="json"), s.name)}
+    form = {
+        spec.name: str(forms.show(spec, v))
+        for spec, v in ((s, forms._get(current.model_dump(mode="json"), s.name)) for s in forms.BASE_FIELDS)
+        if spec.kind != "bool"
+    }
+    form |= {
+        s.name: "1"
+        for s in forms.BASE_FIELDS
+        if s.kind == "bool" and forms._get(current.model_dump(mode="json"), s.name)
+    }
     same = forms.parse(forms.BASE_FIELDS, form, current, BaseSettings, lambda k, **p: k)
     assert same.patch == {} and same.errors == {}
-    changed = forms.parse(forms.BASE_FIELDS, {**form, "extraction_bp": "7.5", "enabled": "1",
-                                              "display.member_info": "1"}, current, BaseSettings, lambda k, **p: k)
-    assert changed.patch == {"extraction_bp": 750, "enabled": True,
-                             "display": {**current.display.model_dump(), "member_info": True}}
-    bad = forms.parse(forms.BASE_FIELDS, {**form, "voucher_ratio_bp": "101"}, current, BaseSettings,
-                      lambda k, **p: f"{k}:{p}")
+    changed = forms.parse(
+        forms.BASE_FIELDS,
+        {**form, "extraction_bp": "7.5", "enabled": "1", "display.member_info": "1"},
+        current,
+        BaseSettings,
+        lambda k, **p: k,
+    )
+    assert changed.patch == {
+        "extraction_bp": 750,
+        "enabled": True,
+        "display": {**current.display.model_dump(), "member_info": True},
+    }
+    bad = forms.parse(
+        forms.BASE_FIELDS, {**form, "voucher_ratio_bp": "101"}, current, BaseSettings, lambda k, **p: f"{k}:{p}"
+    )
     assert bad.patch == {} and bad.errors == {"voucher_ratio_bp": "form.le:{'value': '100%'}"}
 
 
@@ -100,7 +134,7 @@ def test_charts_are_svg_bars_of_whole_numbers() -> None:
 
 def test_exports_never_let_a_spreadsheet_run_a_formula() -> None:
     table = exports.Table("t", [exports.Column("col.name"), exports.Column("col.amount", "fen")])
-    table.rows.append(["=HYPERLINK(\"http://x\")", -150])
+    table.rows.append(['=HYPERLINK("http://x")', -150])
     table.rows.append(["@SUM(A1)", 12345])
     text = exports.to_csv(table).decode("utf-8-sig")
     assert "'=HYPERLINK" in text and "'@SUM" in text and "-150,-1.50" in text and "12345,123.45" in text
@@ -113,8 +147,12 @@ def test_exports_never_let_a_spreadsheet_run_a_formula() -> None:
 
 
 def test_settlement_export_totals() -> None:
-    found = Settlement(dt.datetime(2026, 3, 1, tzinfo=dt.UTC), dt.datetime(2026, 3, 2, tzinfo=dt.UTC),
-                       ["A", "B"], {("A", "A"): 100, ("A", "B"): 40, ("B", "A"): 10})
+    found = Settlement(
+        dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
+        dt.datetime(2026, 3, 2, tzinfo=dt.UTC),
+        ["A", "B"],
+        {("A", "A"): 100, ("A", "B"): 40, ("B", "A"): 10},
+    )
     rows = exports.settlement_table(found, {"A": "甲", "B": "乙"}).rows
     assert rows[0] == ["A 甲", 100, 40, 140] and rows[1] == ["B 乙", 10, 0, 10]
     assert rows[2] == ["col.received_by", 110, 40, 150] and rows[3] == ["col.net", -30, 30, None]
@@ -130,8 +168,9 @@ def test_the_estimate_is_rounded_up_and_absent_without_pace() -> None:
 
 def test_warnings_of_section_5_2() -> None:
     base = BaseSettings(default_entitlement_bp=10_000, level_entitlement_bp={"vip": 8_000, "gold": 12_000})
-    store = StoreSettings(level_entitlement_bp={"vip": 0},
-                          cumulative_tiers=[{"days": 30, "threshold_fen": 100, "ratio_bp": 9_000}])  # type: ignore
+    store = StoreSettings(
+        level_entitlement_bp={"vip": 0}, cumulative_tiers=[{"days": 30, "threshold_fen": 100, "ratio_bp": 9_000}]
+    )  # type: ignore
     keys = [w.key for w in warnings(base, store)]
     # the store's own vip ratio (0) hides the base one; gold is above the default
     assert keys == ["warn.level_zero", "warn.tier_below"]

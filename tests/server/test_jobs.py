@@ -43,11 +43,30 @@ class CountingIngest(Ingest):
         return outcome
 
 
-def pay(ingest: Ingest, member: str | None, fen: int, at: dt.datetime, *, completed: bool = True,
-        received: dt.datetime | None = None, cashier: str = "c1", store: str = "s1") -> str:
+def pay(
+    ingest: Ingest,
+    member: str | None,
+    fen: int,
+    at: dt.datetime,
+    *,
+    completed: bool = True,
+    received: dt.datetime | None = None,
+    cashier: str = "c1",
+    store: str = "s1",
+) -> str:
     order_id = str(uuid.uuid4())
-    ingest.apply(PayOrder(order_id=order_id, store_id=store, cashier_id=cashier, member_id=member, paid_fen=fen,
-                          paid_at=at, received_at=received or at, completed=completed))
+    ingest.apply(
+        PayOrder(
+            order_id=order_id,
+            store_id=store,
+            cashier_id=cashier,
+            member_id=member,
+            paid_fen=fen,
+            paid_at=at,
+            received_at=received or at,
+            completed=completed,
+        )
+    )
     return order_id
 
 
@@ -173,8 +192,9 @@ def test_weekly_and_once_schedules(db: Database, runner: JobRunner, clock: Fixed
     assert runner.tick().reset_at == once
     assert runner.tick().reset_at is None
     friday = dt.datetime(2026, 4, 10, 22, 30, tzinfo=SH)  # a Friday
-    runner.ingest.apply(ChangeSettings(at=clock.now(), base={"reset": {"kind": "weekly", "weekday": 5,
-                                                                       "time": "22:30"}}, actor="hq"))
+    runner.ingest.apply(
+        ChangeSettings(at=clock.now(), base={"reset": {"kind": "weekly", "weekday": 5, "time": "22:30"}}, actor="hq")
+    )
     clock.set(friday)
     assert runner.tick().reset_at == friday
 
@@ -203,8 +223,9 @@ def test_racing_schedulers_reset_exactly_once(db: Database, clock: FixedClock, p
     seed(db, stores={"s1": ["c1"]}, base=DAILY)
     pay(Ingest(db), "a", 10_000, T0)
     clock.set(MIDNIGHT + dt.timedelta(seconds=1))
-    dbs = [db] + [Database(str(db.url.render_as_string(hide_password=False)), schema=db.schema)
-                  for _ in range(processes - 1)]
+    dbs = [db] + [
+        Database(str(db.url.render_as_string(hide_password=False)), schema=db.schema) for _ in range(processes - 1)
+    ]
     ingests = [CountingIngest(d) for d in dbs]
     runners = [JobRunner(db=d, ingest=i, clock=clock) for d, i in zip(dbs, ingests, strict=True)]
     barrier = threading.Barrier(processes)
@@ -283,8 +304,7 @@ def test_refunded_and_completed_orders_are_left_alone(db: Database, runner: JobR
 
 def test_catch_up_completes_what_was_due_before_the_reset_first(db: Database, clock: FixedClock) -> None:
     """Down from 22:30 to 01:00: the 23:00 completion pays the old period's head before the 00:00 reset."""
-    seed(db, stores={"s1": ["c1"]},
-         base={**DAILY, "settlement_event": "on_complete", "cashier_auto_complete_hours": 1})
+    seed(db, stores={"s1": ["c1"]}, base={**DAILY, "settlement_event": "on_complete", "cashier_auto_complete_hours": 1})
     ingest = CountingIngest(db)
     head = pay(ingest, "a", 10_000, T0)  # completed at checkout: its own 10% settles at once
     late_evening = MIDNIGHT - dt.timedelta(hours=2)

@@ -36,8 +36,9 @@ def test_missed_reset_runs_before_the_app_serves(server_settings: ServerSettings
     db = open_db(server_settings)
     try:
         seed(db, stores={"S1": ["C1"]}, base=DAILY)
-        Ingest(db).apply(PayOrder(order_id="o-1", store_id="S1", cashier_id="C1", member_id="m1", paid_fen=10_000,
-                                  paid_at=T0))
+        Ingest(db).apply(
+            PayOrder(order_id="o-1", store_id="S1", cashier_id="C1", member_id="m1", paid_fen=10_000, paid_at=T0)
+        )
     finally:
         db.dispose()
     clock = FixedClock(MIDNIGHT + dt.timedelta(days=2, hours=8))  # down for two nights

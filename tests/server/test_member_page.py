@@ -133,8 +133,17 @@ def test_display_switches_hide_each_field(app: FastAPI, client: httpx.Client) ->
     queue_of_four(shop)
     f = Fields(client.get(f"/m/{shop.member_link('m1')}").text).found
     names = {name for _, name in f}
-    assert not names & {"queue-id", "position", "progress", "ahead", "estimate", "at-head", "cumulative", "pending",
-                        "remaining"}
+    assert not names & {
+        "queue-id",
+        "position",
+        "progress",
+        "ahead",
+        "estimate",
+        "at-head",
+        "cumulative",
+        "pending",
+        "remaining",
+    }
     assert "status" in names and "member-code" in names  # the rest of the page is still there
 
 
@@ -228,7 +237,7 @@ def test_an_order_not_synced_yet_and_an_anonymous_order(app: FastAPI, client: ht
 
 
 def _form(html: str, order_id: str) -> dict[str, str]:
-    block = html[html.index(f'data-order="{order_id}"'):]
+    block = html[html.index(f'data-order="{order_id}"') :]
     block = block[: block.index("</form>")]
     return dict(re.findall(r'name="([a-z_]+)" value="([^"]*)"', block))
 
@@ -260,8 +269,9 @@ def test_draw_forms_are_checked(app: FastAPI, client: httpx.Client) -> None:
     theirs = shop.sell("b", "m2", 10_000)
     link = shop.member_link("m1")
     form = _form(client.get(f"/m/{link}").text, mine)
-    assert client.post(f"/m/{link}/draw", data={**form, "form_token": form["form_token"][:-3] + "abc"}).status_code \
-        == 403
+    assert (
+        client.post(f"/m/{link}/draw", data={**form, "form_token": form["form_token"][:-3] + "abc"}).status_code == 403
+    )
     assert client.post(f"/m/{link}/draw", data={**form, "order_id": theirs}).status_code == 403  # token is per order
     cross_site = {"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}
     assert client.post(f"/m/{link}/draw", data=form, headers=cross_site).status_code == 403
@@ -293,8 +303,15 @@ def test_form_tokens(tmp_path: Path) -> None:
 
 
 def test_exchange_shows_the_amount_and_asks_first(app: FastAPI, client: httpx.Client) -> None:
-    shop = open_shop(app, base={"points_exchange_enabled": True, "voucher_exchange_enabled": True,
-                                "voucher_ratio_bp": 8000, "exchange_button_name": "换积分"})
+    shop = open_shop(
+        app,
+        base={
+            "points_exchange_enabled": True,
+            "voucher_exchange_enabled": True,
+            "voucher_ratio_bp": 8000,
+            "exchange_button_name": "换积分",
+        },
+    )
     a = shop.sell("a", "m1", 10_000)
     shop.sell("b", "m2", 10_000)
     b = shop.orders["b"]
@@ -318,8 +335,10 @@ def test_exchange_shows_the_amount_and_asks_first(app: FastAPI, client: httpx.Cl
     assert notice == f"已兑换为 {remaining // 100} 积分。"
     with app.state.db.connect() as conn:
         assert conn.execute(select(t.EntryRow.status).where(t.EntryRow.order_id == b)).scalar() == "exchanged"
-        assert conn.execute(select(func.sum(t.PointsLedger.points)).where(t.PointsLedger.member_id == "m2")) \
-            .scalar() == remaining // 100
+        assert (
+            conn.execute(select(func.sum(t.PointsLedger.points)).where(t.PointsLedger.member_id == "m2")).scalar()
+            == remaining // 100
+        )
     assert client.post(f"/m/{link}/exchange", data=points_form).status_code == 409  # not twice
     assert a  # m1's entry was never touched by m2's link
     assert client.get(f"/m/{link}/exchange?o={a}").status_code == 409
@@ -407,8 +426,17 @@ def test_positions_and_amounts_ahead_under_completed_first(app: FastAPI, client:
 
     ingest = app.state.ingest
     for i, member in enumerate(["m1", "m2", "m1"]):
-        ingest.apply(PayOrder(order_id=f"o{i}", store_id="S1", cashier_id="C1", member_id=member, paid_fen=10_000,
-                              paid_at=T0, terminal_id=shop.terminal_id))
+        ingest.apply(
+            PayOrder(
+                order_id=f"o{i}",
+                store_id="S1",
+                cashier_id="C1",
+                member_id=member,
+                paid_fen=10_000,
+                paid_at=T0,
+                terminal_id=shop.terminal_id,
+            )
+        )
     ingest.apply(CompleteOrder(order_id="o2", at=T0 + dt.timedelta(minutes=5)))  # o2 moves to the completed tier
     f = Fields(client.get(f"/m/{shop.member_link('m1')}").text).found
     assert f[("o2", "position")] == "当前排第 1 位"

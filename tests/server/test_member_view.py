@@ -35,31 +35,54 @@ def brute_force(rows: list[t.EntryRow], base: BaseSettings) -> dict[int, tuple[i
     return out
 
 
-@pytest.mark.parametrize(("ordering", "all_cashiers", "seed_"), [
-    ("queue_order", False, 1), ("queue_order", True, 2), ("completed_first", False, 3), ("completed_first", True, 4),
-])
+@pytest.mark.parametrize(
+    ("ordering", "all_cashiers", "seed_"),
+    [
+        ("queue_order", False, 1),
+        ("queue_order", True, 2),
+        ("completed_first", False, 3),
+        ("completed_first", True, 4),
+    ],
+)
 def test_places_match_a_brute_force_sort(db: Database, ordering: str, all_cashiers: bool, seed_: int) -> None:
     rng = random.Random(seed_)
-    seed(db, stores={"s1": ["c1", "c2"], "s2": ["c3"]},
-         base={"ordering_rule": ordering, "all_cashiers_queue": all_cashiers, "settlement_event": "on_complete",
-               "extraction_bp": 3000})
+    seed(
+        db,
+        stores={"s1": ["c1", "c2"], "s2": ["c3"]},
+        base={
+            "ordering_rule": ordering,
+            "all_cashiers_queue": all_cashiers,
+            "settlement_event": "on_complete",
+            "extraction_bp": 3000,
+        },
+    )
     ingest = Ingest(db)
     cashiers = {"c1": "s1", "c2": "s1", "c3": "s2"}
     orders = []
     for i in range(60):
         cashier = rng.choice(list(cashiers))
         order_id = f"o{i}"
-        ingest.apply(PayOrder(order_id=order_id, store_id=cashiers[cashier], cashier_id=cashier,
-                              member_id=rng.choice(["m1", "m2", "m3", None]), paid_fen=rng.randint(1, 500) * 100,
-                              paid_at=T0 + dt.timedelta(minutes=i)))
+        ingest.apply(
+            PayOrder(
+                order_id=order_id,
+                store_id=cashiers[cashier],
+                cashier_id=cashier,
+                member_id=rng.choice(["m1", "m2", "m3", None]),
+                paid_fen=rng.randint(1, 500) * 100,
+                paid_at=T0 + dt.timedelta(minutes=i),
+            )
+        )
         orders.append(order_id)
         if rng.random() < 0.6:
             ingest.apply(CompleteOrder(order_id=rng.choice(orders), at=T0 + dt.timedelta(minutes=i, seconds=30)))
     with db.connect() as conn:
         rows = list(conn.execute(select(t.EntryRow)).all())
         base = BaseSettings.model_validate_json(conn.execute(select(t.SettingsRow.base_json)).scalar_one())
-        waiting = [Waiting(r.seq, r.cashier_id, bool(r.order_completed), r.entitlement_fen - r.paid_fen)
-                   for r in rows if r.status == "waiting" and r.entitlement_fen > r.paid_fen]
+        waiting = [
+            Waiting(r.seq, r.cashier_id, bool(r.order_completed), r.entitlement_fen - r.paid_fen)
+            for r in rows
+            if r.status == "waiting" and r.entitlement_fen > r.paid_fen
+        ]
         got = ahead(conn, base, waiting)
         canonical = positions(conn, base, [Placed(w.seq, w.cashier_id, w.order_completed, True) for w in waiting])
     expected = brute_force(rows, base)  # type: ignore[arg-type]

@@ -25,8 +25,10 @@ def test_upgrade_from_0001_keeps_the_data(db: Database) -> None:
     assert not is_current(db)
     at = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     with db.connect() as conn:
-        conn.execute(text("INSERT INTO signing_keys (kid, public_key, created_at) VALUES ('k1', 'pub', :at)"),
-                     {"at": at.replace(tzinfo=None) if db.is_sqlite else at})
+        conn.execute(
+            text("INSERT INTO signing_keys (kid, public_key, created_at) VALUES ('k1', 'pub', :at)"),
+            {"at": at.replace(tzinfo=None) if db.is_sqlite else at},
+        )
     db.migrate()
     assert is_current(db) and head_revision() is not None
     with db.engine.connect() as conn:

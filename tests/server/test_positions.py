@@ -21,18 +21,38 @@ def long_line(ordering_rule: str, all_cashiers: bool, sales: int) -> dict[str, A
     queue order differ; contributions pay the head as it goes (some entries completed, one partly paid)."""
     events: list[dict[str, Any]] = []
     for i in range(sales):
-        events.append({
-            "type": "order_paid", "order_id": f"O{i}", "store": "S1", "cashier": f"K{i % 3}", "member": f"m{i}",
-            "paid_fen": 1000 + 37 * i, "paid_at": f"2024-07-01T{9 + i // 60:02d}:{i % 60:02d}:00+08:00",
-            "completed": i % 5 != 0,
-        })
+        events.append(
+            {
+                "type": "order_paid",
+                "order_id": f"O{i}",
+                "store": "S1",
+                "cashier": f"K{i % 3}",
+                "member": f"m{i}",
+                "paid_fen": 1000 + 37 * i,
+                "paid_at": f"2024-07-01T{9 + i // 60:02d}:{i % 60:02d}:00+08:00",
+                "completed": i % 5 != 0,
+            }
+        )
     return {
         "format": "paidui-scenario/1",
-        "settings": {"enabled": True, "extraction_bp": 1000, "default_entitlement_bp": 10000,
-                     "settlement_event": "on_pay", "ordering_rule": ordering_rule,
-                     "all_cashiers_queue": all_cashiers, "refund_clawback": "received", "leftover_policy": "retain"},
-        "stores": [{"id": "S1", "timezone": "Asia/Shanghai", "cashiers": ["K0", "K1", "K2"],
-                    "cashier_settings": {"enabled": True}}],
+        "settings": {
+            "enabled": True,
+            "extraction_bp": 1000,
+            "default_entitlement_bp": 10000,
+            "settlement_event": "on_pay",
+            "ordering_rule": ordering_rule,
+            "all_cashiers_queue": all_cashiers,
+            "refund_clawback": "received",
+            "leftover_policy": "retain",
+        },
+        "stores": [
+            {
+                "id": "S1",
+                "timezone": "Asia/Shanghai",
+                "cashiers": ["K0", "K1", "K2"],
+                "cashier_settings": {"enabled": True},
+            }
+        ],
         "members": [{"id": f"m{i}"} for i in range(sales)],
         "imported_orders": [],
         "imported_entries": [],
@@ -60,7 +80,7 @@ def test_positions_of_a_line_longer_than_a_batch(db: Database, ordering_rule: st
         # a sample asked on its own gets the same places as when asked with all the others
         base_rows = [placed(r) for r in rows]
         everything = positions(conn, _base(db, conn), base_rows)
-        for sample in (base_rows[:1], base_rows[BATCH - 1:BATCH + 2], base_rows[::7], base_rows[-3:]):
+        for sample in (base_rows[:1], base_rows[BATCH - 1 : BATCH + 2], base_rows[::7], base_rows[-3:]):
             assert positions(conn, _base(db, conn), sample) == {p.seq: everything[p.seq] for p in sample}
 
 

@@ -49,7 +49,9 @@ def test_replay_cli_on_postgresql_leaves_no_schema_behind() -> None:
 
     out = subprocess.run(
         [sys.executable, "-m", "server.cli", "replay", str(EXAMPLES / "EX9.json"), "--database-url", PG_URL],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert out.returncode == 0, out.stderr
     assert differences(json.loads(out.stdout), _expected(EXAMPLES / "EX9.json")) == []
@@ -69,8 +71,11 @@ def test_replay_cli_on_postgresql_leaves_no_schema_behind() -> None:
         ('{"format": "paidui-scenario/2"}', "unsupported format"),
         ('{"format": "paidui-scenario/1", "stores": [{"id": "S1"}]}', "cashiers"),
         ('{"format": "paidui-scenario/1", "settings": {"extraction_bp": 20000}}', "extraction_bp"),
-        ('{"format": "paidui-scenario/1", "settings": {"refund_clawback": "all", "leftover_policy": "carry_forward"}}',
-         "A25"),
+        (
+            '{"format": "paidui-scenario/1", "settings": '
+            '{"refund_clawback": "all", "leftover_policy": "carry_forward"}}',
+            "A25",
+        ),
         ("[]", "JSON object"),
     ],
 )
@@ -89,7 +94,9 @@ def test_malformed_scenario_exits_2_with_a_message(tmp_path: Path, content: str,
 def test_missing_file_exits_2(tmp_path: Path) -> None:
     out = subprocess.run(
         [sys.executable, "-m", "server.cli", "replay", str(tmp_path / "nope.json")],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert out.returncode == 2 and "cannot read" in out.stderr
 
@@ -97,8 +104,13 @@ def test_missing_file_exits_2(tmp_path: Path) -> None:
 def test_refused_events_are_listed_and_replay_goes_on() -> None:
     doc = json.loads((EXAMPLES / "EX2.json").read_text())
     doc["events"] = [
-        {"type": "order_refunded", "order_id": "nope", "refund_id": "R1", "amount_fen": 100,
-         "at": "2024-07-01T10:00:00+08:00"},
+        {
+            "type": "order_refunded",
+            "order_id": "nope",
+            "refund_id": "R1",
+            "amount_fen": 100,
+            "at": "2024-07-01T10:00:00+08:00",
+        },
         {"type": "no_such_event"},
         *doc["events"],
         {"type": "exchange", "order_id": doc["events"][0]["order_id"], "into": "points"},

@@ -70,8 +70,11 @@ def assert_positions_as_settlement_would_pay(conn: Connection, db: Database) -> 
         want.update({r.seq: i for i, r in enumerate(line, start=1)})
     assert got == want
     # the member page's (count, Σ remaining) ahead of each entry agrees with the same sort
-    waiting = [Waiting(r.seq, r.cashier_id, bool(r.order_completed), r.entitlement_fen - r.paid_fen)
-               for line in lines.values() for r in line]
+    waiting = [
+        Waiting(r.seq, r.cashier_id, bool(r.order_completed), r.entitlement_fen - r.paid_fen)
+        for line in lines.values()
+        for r in line
+    ]
     expected = {}
     for line in lines.values():
         fen = 0

@@ -134,9 +134,15 @@ def test_every_store_read_is_scoped_by_the_credential(app: FastAPI, http: httpx.
 @pytest.mark.parametrize("header", [None, "Bearer", "Bearer pdt_forged", "Bearer pdu_forged", "Basic YTpi"])
 def test_no_credential_no_data(app: FastAPI, http: httpx.Client, header: str | None) -> None:
     headers = {"Authorization": header} if header else {}
-    for method, path in [("GET", "/api/v1/sync/pull"), ("POST", "/api/v1/sync/push"), ("GET", "/api/v1/stores"),
-                         ("GET", "/api/v1/stores/S1/queue"), ("POST", "/api/v1/terminals/rotate"),
-                         ("GET", "/api/v1/me"), ("GET", "/api/v1/terminals")]:
+    for method, path in [
+        ("GET", "/api/v1/sync/pull"),
+        ("POST", "/api/v1/sync/push"),
+        ("GET", "/api/v1/stores"),
+        ("GET", "/api/v1/stores/S1/queue"),
+        ("POST", "/api/v1/terminals/rotate"),
+        ("GET", "/api/v1/me"),
+        ("GET", "/api/v1/terminals"),
+    ]:
         r = http.request(method, path, headers=headers, json={"events": []} if method == "POST" else None)
         assert (r.status_code, r.json()["code"]) == (401, "unauthorized"), (method, path)
 

@@ -41,8 +41,15 @@ def test_checkouts_are_applied_once_with_positions_and_a_member_page_link(app: F
     assert body["applied_through"] == 3 and body["resend_from"] is None
     first, second = body["results"][1], body["results"][2]
     # sale A pays 10% (10.00) to its own entry; sale B's 5.00 goes to the head (A) before B
-    assert first["entry"] == {"seq": 1, "queue": "cashier:C1", "position": 1, "entitlement_fen": 10_000,
-                              "paid_fen": 1_000, "status": "waiting", "lottery_state": "none"}
+    assert first["entry"] == {
+        "seq": 1,
+        "queue": "cashier:C1",
+        "position": 1,
+        "entitlement_fen": 10_000,
+        "paid_fen": 1_000,
+        "status": "waiting",
+        "lottery_state": "none",
+    }
     assert (second["entry"]["position"], second["entry"]["paid_fen"]) == (2, 0)
     assert verify_member_page_token(app.state.keys, second["member_page_token"], T0) == reg["body"]["member_id"]
 
@@ -89,7 +96,10 @@ def test_refused_events_are_final_and_do_not_block(app: FastAPI, http: httpx.Cli
     fine = till.event(paid("C1", 1_000))
     body = till.push([foreign, ghost, fine]).json()
     assert [(x["status"], x["code"]) for x in body["results"]] == [
-        ("refused", "unknown_cashier"), ("refused", "unknown_member"), ("accepted", None)]
+        ("refused", "unknown_cashier"),
+        ("refused", "unknown_member"),
+        ("accepted", None),
+    ]
     assert body["applied_through"] == 3
     again = till.push([foreign]).json()["results"][0]
     assert (again["status"], again["code"]) == ("refused", "unknown_cashier")
@@ -155,7 +165,9 @@ def test_an_order_id_of_another_store_is_not_revealed(app: FastAPI, http: httpx.
     refund = b.event(refunded(sale["body"]["order_id"], 100))
     results = b.push([copy, refund]).json()["results"]
     assert [(x["status"], x["code"], x["entry"]) for x in results] == [
-        ("refused", "conflicting_duplicate", None), ("refused", "unknown_order", None)]
+        ("refused", "conflicting_duplicate", None),
+        ("refused", "unknown_order", None),
+    ]
 
 
 def test_implausible_times_are_refused_per_event(app: FastAPI, http: httpx.Client) -> None:

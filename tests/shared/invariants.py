@@ -152,8 +152,14 @@ class InvariantChecker:
     # -------------------------------------------------------------------------------------- transitions
 
     def _transitions(
-        self, kind: str | None, event: Any, code: str | None, before: dict[str, Any], after: dict[str, Any],
-        new_lines: list[dict[str, Any]], repo: MemoryRepository,
+        self,
+        kind: str | None,
+        event: Any,
+        code: str | None,
+        before: dict[str, Any],
+        after: dict[str, Any],
+        new_lines: list[dict[str, Any]],
+        repo: MemoryRepository,
     ) -> None:
         old = {e["order_id"]: e for e in before["entries"]}
         reversed_to = {line["to_order"] for line in new_lines if line["amount_fen"] < 0}
@@ -266,7 +272,8 @@ class InvariantChecker:
                 state[e["order_id"]] = {**e, "paid_fen": 0, "status": status}
         completed = {x.order_id: x.order_completed for x in repo.entries()}
         eligible = [
-            e for e in sorted(state.values(), key=lambda e: e["seq"])
+            e
+            for e in sorted(state.values(), key=lambda e: e["seq"])
             if e["queue"] == key and e["status"] == "waiting" and e["entitlement_fen"] > e["paid_fen"]
         ]
         if base.ordering_rule == "completed_first":

@@ -47,11 +47,17 @@ def _ex22(case: str) -> tuple[BaseSettings, StoreSettings, ProductSettings]:
         return BaseSettings(), StoreSettings(cumulative_tiers=[store_tier]), ProductSettings(cumulative_tiers=[tier])
     if case == "e":
         unreached = Tier(days=30, threshold_fen=1_000_000, ratio_bp=6000)
-        return (BaseSettings(), StoreSettings(cumulative_tiers=[store_tier]),
-                ProductSettings(cumulative_tiers=[unreached]))
+        return (
+            BaseSettings(),
+            StoreSettings(cumulative_tiers=[store_tier]),
+            ProductSettings(cumulative_tiers=[unreached]),
+        )
     if case == "f":
-        return (BaseSettings(), StoreSettings(lottery=LOTTERY, default_entitlement_bp=7000),
-                ProductSettings(default_entitlement_bp=9000))
+        return (
+            BaseSettings(),
+            StoreSettings(lottery=LOTTERY, default_entitlement_bp=7000),
+            ProductSettings(default_entitlement_bp=9000),
+        )
     return BaseSettings(), StoreSettings(), ProductSettings()
 
 
@@ -78,19 +84,33 @@ def test_ex22_store_online_chain(case: str, level: int, source: str, ratio: int,
 def test_store_online_chain_has_eleven_levels_in_order() -> None:
     names = [link.name for link in store_online_chain(BaseSettings(), StoreSettings(), ProductSettings())]
     assert names == [
-        "store_product.level", "store.level", "base.level", "store_product.tiers", "store.tiers",
-        "store_product.lottery", "store.lottery", "base.lottery", "store_product.default", "store.default",
+        "store_product.level",
+        "store.level",
+        "base.level",
+        "store_product.tiers",
+        "store.tiers",
+        "store_product.lottery",
+        "store.lottery",
+        "base.lottery",
+        "store_product.default",
+        "store.default",
         "base.default",
     ]
 
 
 def test_store_online_lottery_precedence_and_provisional_fallbacks() -> None:
     product = ProductSettings(lottery=OTHER_LOTTERY)
-    res = resolve(store_online_chain(BaseSettings(lottery=LOTTERY), StoreSettings(lottery=LOTTERY), product), None,
-                  spend_of(0))
+    res = resolve(
+        store_online_chain(BaseSettings(lottery=LOTTERY), StoreSettings(lottery=LOTTERY), product), None, spend_of(0)
+    )
     assert (res.level, res.lottery, res.ratio_bp) == (6, OTHER_LOTTERY, 10_000)  # provisional: base default
-    res = resolve(store_online_chain(BaseSettings(lottery=LOTTERY), StoreSettings(default_entitlement_bp=7000),
-                                     ProductSettings()), None, spend_of(0))
+    res = resolve(
+        store_online_chain(
+            BaseSettings(lottery=LOTTERY), StoreSettings(default_entitlement_bp=7000), ProductSettings()
+        ),
+        None,
+        spend_of(0),
+    )
     assert (res.level, res.source, res.ratio_bp) == (8, "base.lottery", 7000)  # provisional: store default (10)
 
 
@@ -120,14 +140,26 @@ def test_ex7_cashier_chain(member: str, level_id: str | None, spend: int, level:
 
 
 def test_cashier_chain_lottery_levels_and_provisional_ratio() -> None:
-    both = resolve(cashier_chain(BaseSettings(lottery=OTHER_LOTTERY), StoreSettings(lottery=LOTTERY)), None,
-                   spend_of(0))
+    both = resolve(
+        cashier_chain(BaseSettings(lottery=OTHER_LOTTERY), StoreSettings(lottery=LOTTERY)), None, spend_of(0)
+    )
     assert (both.level, both.lottery, both.ratio_bp) == (4, LOTTERY, 10_000)
-    base_only = resolve(cashier_chain(BaseSettings(lottery=OTHER_LOTTERY, default_entitlement_bp=4000),
-                                      StoreSettings(default_entitlement_bp=3000)), None, spend_of(0))
+    base_only = resolve(
+        cashier_chain(
+            BaseSettings(lottery=OTHER_LOTTERY, default_entitlement_bp=4000), StoreSettings(default_entitlement_bp=3000)
+        ),
+        None,
+        spend_of(0),
+    )
     assert (base_only.level, base_only.lottery, base_only.ratio_bp) == (5, OTHER_LOTTERY, 3000)
-    tier_wins = resolve(cashier_chain(BaseSettings(), StoreSettings(
-        lottery=LOTTERY, cumulative_tiers=[Tier(days=1, threshold_fen=0, ratio_bp=2500)])), None, spend_of(0))
+    tier_wins = resolve(
+        cashier_chain(
+            BaseSettings(),
+            StoreSettings(lottery=LOTTERY, cumulative_tiers=[Tier(days=1, threshold_fen=0, ratio_bp=2500)]),
+        ),
+        None,
+        spend_of(0),
+    )
     assert (tier_wins.level, tier_wins.lottery) == (3, None)  # a higher level wins: no lottery
 
 
@@ -139,8 +171,11 @@ def test_null_is_not_set_but_zero_is() -> None:
 
 
 def test_tiers_take_the_maximum_qualifying_ratio_threshold_inclusive() -> None:
-    tiers = [Tier(days=30, threshold_fen=200_000, ratio_bp=5000), Tier(days=30, threshold_fen=500_000, ratio_bp=6000),
-             Tier(days=60, threshold_fen=1_000_000, ratio_bp=10_000)]
+    tiers = [
+        Tier(days=30, threshold_fen=200_000, ratio_bp=5000),
+        Tier(days=30, threshold_fen=500_000, ratio_bp=6000),
+        Tier(days=60, threshold_fen=1_000_000, ratio_bp=10_000),
+    ]
     spends = {30: 200_000, 60: 870_000}
     assert best_tier(tiers, lambda days: spends[days]) == 5000  # EX8 o1
     spends = {30: 460_000, 60: 1_180_000}
@@ -156,10 +191,18 @@ def test_tiers_take_the_maximum_qualifying_ratio_threshold_inclusive() -> None:
 
 def test_mall_product_chain() -> None:
     base = BaseSettings(level_entitlement_bp={"gold": 13_000}, lottery=LOTTERY, default_entitlement_bp=10_000)
-    product = ProductSettings(level_entitlement_bp={"gold": 15_000}, cumulative_tiers=[
-        Tier(days=30, threshold_fen=1000, ratio_bp=7000)], default_entitlement_bp=8000)
+    product = ProductSettings(
+        level_entitlement_bp={"gold": 15_000},
+        cumulative_tiers=[Tier(days=30, threshold_fen=1000, ratio_bp=7000)],
+        default_entitlement_bp=8000,
+    )
     assert [link.name for link in mall_product_chain(base, product)] == [
-        "product.level", "base.level", "product.tiers", "product.lottery", "base.lottery", "product.default",
+        "product.level",
+        "base.level",
+        "product.tiers",
+        "product.lottery",
+        "base.lottery",
+        "product.default",
         "base.default",
     ]
     assert resolve(mall_product_chain(base, product), "gold", spend_of(0)).ratio_bp == 15_000

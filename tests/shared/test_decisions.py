@@ -14,13 +14,26 @@ STORE = {"id": "S1", "timezone": "Asia/Shanghai", "cashiers": ["K1"], "cashier_s
 
 
 def pay(order: str, member: str | None, fen: int, minute: int) -> dict[str, Any]:
-    return {"type": "order_paid", "order_id": order, "store": "S1", "cashier": "K1", "member": member,
-            "paid_fen": fen, "paid_at": f"2024-07-01T10:{minute:02d}:00+08:00", "completed": True}
+    return {
+        "type": "order_paid",
+        "order_id": order,
+        "store": "S1",
+        "cashier": "K1",
+        "member": member,
+        "paid_fen": fen,
+        "paid_at": f"2024-07-01T10:{minute:02d}:00+08:00",
+        "completed": True,
+    }
 
 
 def refund(order: str, fen: int, minute: int) -> dict[str, Any]:
-    return {"type": "order_refunded", "order_id": order, "refund_id": f"R-{order}", "amount_fen": fen,
-            "at": f"2024-07-01T11:{minute:02d}:00+08:00"}
+    return {
+        "type": "order_refunded",
+        "order_id": order,
+        "refund_id": f"R-{order}",
+        "amount_fen": fen,
+        "at": f"2024-07-01T11:{minute:02d}:00+08:00",
+    }
 
 
 def scenario(settings: dict[str, Any], events: list[dict[str, Any]]) -> dict[str, Any]:
@@ -35,13 +48,16 @@ def conservation(result: dict[str, Any], backend: MemoryBackend) -> tuple[int, i
 
 
 def test_d15_reversal_under_all_takes_back_only_the_orders_own_money() -> None:
-    doc = scenario({"leftover_policy": "carry_forward"}, [
-        pay("W", None, 50_000, 0),  # walk-in into an empty queue: 50.00 carried
-        pay("Q", "q", 1_000, 1),  # Q's own 1.00 plus 9.00 of the carry complete Q's 10.00 entry; 41.00 carried
-        {"type": "settings", "base": {"leftover_policy": "retain"}},  # the 41.00 is released, kept
-        {"type": "settings", "base": {"refund_clawback": "all"}},
-        refund("Q", 1_000, 0),
-    ])
+    doc = scenario(
+        {"leftover_policy": "carry_forward"},
+        [
+            pay("W", None, 50_000, 0),  # walk-in into an empty queue: 50.00 carried
+            pay("Q", "q", 1_000, 1),  # Q's own 1.00 plus 9.00 of the carry complete Q's 10.00 entry; 41.00 carried
+            {"type": "settings", "base": {"leftover_policy": "retain"}},  # the 41.00 is released, kept
+            {"type": "settings", "base": {"refund_clawback": "all"}},
+            refund("Q", 1_000, 0),
+        ],
+    )
     backend = MemoryBackend()
     result = run(doc, backend)
     assert result["allocations"][-1] == {"from_order": "Q", "to_order": "Q", "amount_fen": -100}
@@ -53,13 +69,16 @@ def test_d15_reversal_under_all_takes_back_only_the_orders_own_money() -> None:
 
 
 def test_d16_a_reversal_does_not_reopen_the_entry_of_another_refunded_order() -> None:
-    doc = scenario({"refund_clawback": "none"}, [
-        pay("A", "a", 1_000, 0),  # A's 1.00 goes to A
-        pay("B", "b", 10_000, 1),  # B's 10.00: 9.00 completes A, 1.00 to B
-        refund("A", 1_000, 0),  # policy none: A stays completed, nothing clawed back
-        {"type": "settings", "base": {"refund_clawback": "all"}},
-        refund("B", 10_000, 1),  # B's 9.00 to A is not taken back: A's business was closed by its own refund
-    ])
+    doc = scenario(
+        {"refund_clawback": "none"},
+        [
+            pay("A", "a", 1_000, 0),  # A's 1.00 goes to A
+            pay("B", "b", 10_000, 1),  # B's 10.00: 9.00 completes A, 1.00 to B
+            refund("A", 1_000, 0),  # policy none: A stays completed, nothing clawed back
+            {"type": "settings", "base": {"refund_clawback": "all"}},
+            refund("B", 10_000, 1),  # B's 9.00 to A is not taken back: A's business was closed by its own refund
+        ],
+    )
     backend = MemoryBackend()
     result = run(doc, backend)
     by_order = {e["order_id"]: e for e in result["entries"]}
@@ -73,13 +92,16 @@ def test_d16_a_reversal_does_not_reopen_the_entry_of_another_refunded_order() ->
 
 
 def test_d17_group_numbers_go_on_after_a_settings_change_abandons_a_group() -> None:
-    doc = scenario({"random_return": {"group_size": 2, "cash_per_group": 1}}, [
-        pay("o1", "m1", 10_000, 0),
-        {"type": "settings", "base": {"points_per_yuan_x100": 200}},  # does not touch random return
-        pay("o2", "m2", 10_000, 1),
-        {"type": "settings", "base": {"random_return": {"group_size": 3, "cash_per_group": 1}}},
-        pay("o3", "m3", 10_000, 2),
-    ])
+    doc = scenario(
+        {"random_return": {"group_size": 2, "cash_per_group": 1}},
+        [
+            pay("o1", "m1", 10_000, 0),
+            {"type": "settings", "base": {"points_per_yuan_x100": 200}},  # does not touch random return
+            pay("o2", "m2", 10_000, 1),
+            {"type": "settings", "base": {"random_return": {"group_size": 3, "cash_per_group": 1}}},
+            pay("o3", "m3", 10_000, 2),
+        ],
+    )
     doc["random_return_arrangements"] = [["cash", "points"], ["cash", "points", "points"]]
     backend = MemoryBackend()
     run(doc, backend)

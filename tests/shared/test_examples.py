@@ -46,9 +46,36 @@ def _strict(actual: dict[str, Any], expected: dict[str, Any]) -> list[str]:
 
 def test_every_section_18_example_is_here() -> None:
     names = {p.stem for p in SCENARIOS}
-    for ex in ["EX1", "EX1b", "EX2", "EX3", "EX4a", "EX4b", "EX4c", "EX5", "EX6_per_cashier", "EX6_all_cashiers", "EX7",
-               "EX8", "EX9", "EX10", "EX11", "EX12", "EX13", "EX14", "EX15", "EX16", "EX17_points", "EX17_voucher",
-               "EX18", "EX19", "EX20_queue_order", "EX20_completed_first", "EX21", "EX23"]:
+    for ex in [
+        "EX1",
+        "EX1b",
+        "EX2",
+        "EX3",
+        "EX4a",
+        "EX4b",
+        "EX4c",
+        "EX5",
+        "EX6_per_cashier",
+        "EX6_all_cashiers",
+        "EX7",
+        "EX8",
+        "EX9",
+        "EX10",
+        "EX11",
+        "EX12",
+        "EX13",
+        "EX14",
+        "EX15",
+        "EX16",
+        "EX17_points",
+        "EX17_voucher",
+        "EX18",
+        "EX19",
+        "EX20_queue_order",
+        "EX20_completed_first",
+        "EX21",
+        "EX23",
+    ]:
         assert ex in names
 
 

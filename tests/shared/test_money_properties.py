@@ -37,8 +37,10 @@ def test_pct_is_monotonic_and_splitting_the_base_never_pays_more(a: int, b: int,
     assert pct(a, ratio) + pct(b, ratio) <= pct(a + b, ratio) <= pct(a, ratio) + pct(b, ratio) + 1
 
 
-@pytest.mark.parametrize(("amount", "ratio", "want"), [(3333, 11_500, 3832), (3333, 700, 233), (14, 700, 0),
-                                                         (1999, 700, 139), (9999, 3300, 3299), (10450, 8000, 8360)])
+@pytest.mark.parametrize(
+    ("amount", "ratio", "want"),
+    [(3333, 11_500, 3832), (3333, 700, 233), (14, 700, 0), (1999, 700, 139), (9999, 3300, 3299), (10450, 8000, 8360)],
+)
 def test_pct_pins_floor_not_half_up(amount: int, ratio: int, want: int) -> None:
     assert pct(amount, ratio) == want  # EX5, EX10, EX17
 
@@ -85,8 +87,16 @@ def test_parse_yuan_refuses_what_is_not_an_amount(bad: str) -> None:
 
 def _queue(remaining: list[int], paid_fen: int, extraction_bp: int, member: str | None) -> dict[str, Any]:
     entries = [
-        {"order_id": f"E{i}", "store": "S1", "cashier": "K1", "member": f"e{i}", "entitlement_fen": r + 7,
-         "paid_fen": 7, "ratio_bp": 10_000, "paid_at": "2024-06-30T09:00:00+08:00"}
+        {
+            "order_id": f"E{i}",
+            "store": "S1",
+            "cashier": "K1",
+            "member": f"e{i}",
+            "entitlement_fen": r + 7,
+            "paid_fen": 7,
+            "ratio_bp": 10_000,
+            "paid_at": "2024-06-30T09:00:00+08:00",
+        }
         for i, r in enumerate(remaining)
     ]
     return {
@@ -94,8 +104,18 @@ def _queue(remaining: list[int], paid_fen: int, extraction_bp: int, member: str 
         "settings": {"enabled": True, "extraction_bp": extraction_bp},
         "stores": [{"id": "S1", "cashiers": ["K1"], "cashier_settings": {"enabled": True}}],
         "imported_entries": entries,
-        "events": [{"type": "order_paid", "order_id": "O", "store": "S1", "cashier": "K1", "member": member,
-                    "paid_fen": paid_fen, "paid_at": "2024-07-01T10:00:00+08:00", "completed": True}],
+        "events": [
+            {
+                "type": "order_paid",
+                "order_id": "O",
+                "store": "S1",
+                "cashier": "K1",
+                "member": member,
+                "paid_fen": paid_fen,
+                "paid_at": "2024-07-01T10:00:00+08:00",
+                "completed": True,
+            }
+        ],
     }
 
 
@@ -117,8 +137,9 @@ def test_a_contribution_is_split_exactly_and_fifo(
     kept = sum(u["amount_fen"] for u in result["unallocated"] if u["order_id"] == "O")
     assert sum(line["amount_fen"] for line in lines) + kept == contribution  # exactly, no rounding in the split
     assert all(line["amount_fen"] > 0 for line in lines)
-    heads = [f"E{i}" for i in range(len(remaining))] + (["O"] if any(e["order_id"] == "O" for e in result["entries"])
-                                                       else [])
+    heads = [f"E{i}" for i in range(len(remaining))] + (
+        ["O"] if any(e["order_id"] == "O" for e in result["entries"]) else []
+    )
     targets = [line["to_order"] for line in lines]
     assert targets == heads[: len(targets)]  # a prefix of the queue, in seq order
     status = {e["order_id"]: e["status"] for e in result["entries"]}

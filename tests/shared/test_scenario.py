@@ -11,16 +11,25 @@ import pytest
 from shared.engine.memory_backend import MemoryBackend
 from shared.scenario import Replay, ScenarioError, parse_scenario, run
 
-PAY = {"type": "order_paid", "order_id": "O1", "store": "S1", "cashier": "K1", "member": "a", "paid_fen": 10_000,
-       "paid_at": "2024-07-01T10:00:00+08:00", "completed": True}
+PAY = {
+    "type": "order_paid",
+    "order_id": "O1",
+    "store": "S1",
+    "cashier": "K1",
+    "member": "a",
+    "paid_fen": 10_000,
+    "paid_at": "2024-07-01T10:00:00+08:00",
+    "completed": True,
+}
 
 
 def scenario(**changes: Any) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "format": "paidui-scenario/1",
         "settings": {"enabled": True},
-        "stores": [{"id": "S1", "timezone": "Asia/Shanghai", "cashiers": ["K1"],
-                    "cashier_settings": {"enabled": True}}],
+        "stores": [
+            {"id": "S1", "timezone": "Asia/Shanghai", "cashiers": ["K1"], "cashier_settings": {"enabled": True}}
+        ],
         "members": [{"id": "a"}],
         "events": [],
     }
@@ -28,10 +37,24 @@ def scenario(**changes: Any) -> dict[str, Any]:
     return doc
 
 
-ENTRY = {"order_id": "Z", "store": "S1", "cashier": "K1", "member": "z", "entitlement_fen": 5000, "paid_fen": 4000,
-         "ratio_bp": 10_000, "paid_at": "2024-06-30T09:00:00+08:00"}
-HISTORY = {"order_id": "H", "store": "S1", "cashier": "K1", "member": "a", "paid_fen": 100,
-           "paid_at": "2024-06-30T09:00:00+08:00"}
+ENTRY = {
+    "order_id": "Z",
+    "store": "S1",
+    "cashier": "K1",
+    "member": "z",
+    "entitlement_fen": 5000,
+    "paid_fen": 4000,
+    "ratio_bp": 10_000,
+    "paid_at": "2024-06-30T09:00:00+08:00",
+}
+HISTORY = {
+    "order_id": "H",
+    "store": "S1",
+    "cashier": "K1",
+    "member": "a",
+    "paid_fen": 100,
+    "paid_at": "2024-06-30T09:00:00+08:00",
+}
 
 
 @pytest.mark.parametrize(
@@ -45,8 +68,10 @@ HISTORY = {"order_id": "H", "store": "S1", "cashier": "K1", "member": "a", "paid
         (scenario(events={}), "events"),
         (scenario(settings={"extraction_bp": 10_001}), "settings: extraction_bp"),
         (scenario(settings={"refund_clawback": "all", "leftover_policy": "carry_forward"}), "A25"),
-        (scenario(stores=[{"id": "S1", "cashiers": ["K1"], "cashier_settings": {"daily_limit": -1}}]),
-         "store S1: daily_limit"),
+        (
+            scenario(stores=[{"id": "S1", "cashiers": ["K1"], "cashier_settings": {"daily_limit": -1}}]),
+            "store S1: daily_limit",
+        ),
         (scenario(stores=[{"id": "S1", "timezone": "Mars/Olympus", "cashiers": ["K1"]}]), "unknown time zone"),
         (scenario(stores=[{"id": "S1", "cashiers": []}]), "cashiers"),
         (scenario(stores=[{"id": "S1", "cashiers": ["K1"]}, {"id": "S1", "cashiers": ["K2"]}]), "duplicate store"),
@@ -115,10 +140,26 @@ def test_a_malformed_event_is_rejected_and_the_replay_goes_on(bad: Any) -> None:
         ({**PAY, "order_id": "N4", "store": "S9"}, "unknown_store"),
         ({**PAY, "order_id": "N5", "cashier": "K9"}, "unknown_cashier"),
         ({"type": "order_completed", "order_id": "nope", "at": "2024-07-01T11:00:00+08:00"}, "unknown_order"),
-        ({"type": "order_refunded", "order_id": "O1", "refund_id": "R1", "amount_fen": 0,
-          "at": "2024-07-01T11:00:00+08:00"}, "invalid_amount"),
-        ({"type": "order_refunded", "order_id": "O1", "refund_id": "R1", "amount_fen": 10_001,
-          "at": "2024-07-01T11:00:00+08:00"}, "refund_exceeds_paid"),
+        (
+            {
+                "type": "order_refunded",
+                "order_id": "O1",
+                "refund_id": "R1",
+                "amount_fen": 0,
+                "at": "2024-07-01T11:00:00+08:00",
+            },
+            "invalid_amount",
+        ),
+        (
+            {
+                "type": "order_refunded",
+                "order_id": "O1",
+                "refund_id": "R1",
+                "amount_fen": 10_001,
+                "at": "2024-07-01T11:00:00+08:00",
+            },
+            "refund_exceeds_paid",
+        ),
         ({"type": "lottery_draw", "order_id": "O1", "result_bp": 1000}, "lottery_not_available"),
         ({"type": "exchange", "order_id": "O1", "into": "gold"}, "invalid_target"),
         ({"type": "exchange", "order_id": "O1", "into": "points"}, "exchange_disabled"),
@@ -138,8 +179,13 @@ def test_a_refused_event_changes_nothing_and_the_replay_goes_on(event: dict[str,
 
 
 def test_duplicates_are_acknowledged_not_rejected() -> None:
-    refund = {"type": "order_refunded", "order_id": "O1", "refund_id": "R1", "amount_fen": 100,
-              "at": "2024-07-01T11:00:00+08:00"}
+    refund = {
+        "type": "order_refunded",
+        "order_id": "O1",
+        "refund_id": "R1",
+        "amount_fen": 100,
+        "at": "2024-07-01T11:00:00+08:00",
+    }
     result = run(scenario(events=[PAY, PAY, refund, refund, {**PAY, "paid_fen": 1}]), MemoryBackend())
     assert result["rejected"] == []
     assert [(e["order_id"], e["entitlement_fen"]) for e in result["entries"]] == [("O1", 9900)]
@@ -147,27 +193,40 @@ def test_duplicates_are_acknowledged_not_rejected() -> None:
 
 
 def test_events_without_a_time_happen_at_the_latest_time_seen() -> None:
-    parsed = parse_scenario(scenario(
-        imported_entries=[ENTRY],
-        events=[
-            {"type": "exchange", "order_id": "Z", "into": "points"},
-            {**PAY, "paid_at": "2024-07-02T10:00:00+08:00"},
-            {"type": "lottery_draw", "order_id": "O1", "result_bp": 1},
-            {"type": "order_completed", "order_id": "O1", "at": "2024-07-01T08:00:00+08:00"},  # earlier: clock stays
-            {"type": "settings", "base": {"paused": True}},
-        ],
-    ))
+    parsed = parse_scenario(
+        scenario(
+            imported_entries=[ENTRY],
+            events=[
+                {"type": "exchange", "order_id": "Z", "into": "points"},
+                {**PAY, "paid_at": "2024-07-02T10:00:00+08:00"},
+                {"type": "lottery_draw", "order_id": "O1", "result_bp": 1},
+                {
+                    "type": "order_completed",
+                    "order_id": "O1",
+                    "at": "2024-07-01T08:00:00+08:00",
+                },  # earlier: clock stays
+                {"type": "settings", "base": {"paused": True}},
+            ],
+        )
+    )
     times = [getattr(c, "at", None) or getattr(c, "paid_at", None) for c in parsed.events]
     assert [t.isoformat() for t in times if t is not None] == [
-        "2024-06-30T09:00:00+08:00", "2024-07-02T10:00:00+08:00", "2024-07-02T10:00:00+08:00",
-        "2024-07-01T08:00:00+08:00", "2024-07-02T10:00:00+08:00",
+        "2024-06-30T09:00:00+08:00",
+        "2024-07-02T10:00:00+08:00",
+        "2024-07-02T10:00:00+08:00",
+        "2024-07-01T08:00:00+08:00",
+        "2024-07-02T10:00:00+08:00",
     ]
 
 
 def test_result_lists_entries_by_seq_with_imported_ones_first() -> None:
-    result = run(scenario(imported_entries=[ENTRY, {**ENTRY, "order_id": "Y", "paid_fen": 5000}], events=[PAY]),
-                 MemoryBackend())
+    result = run(
+        scenario(imported_entries=[ENTRY, {**ENTRY, "order_id": "Y", "paid_fen": 5000}], events=[PAY]), MemoryBackend()
+    )
     assert [(e["order_id"], e["seq"], e["status"]) for e in result["entries"]] == [
-        ("Z", 1, "completed"), ("Y", 2, "completed"), ("O1", 3, "waiting")]
+        ("Z", 1, "completed"),
+        ("Y", 2, "completed"),
+        ("O1", 3, "waiting"),
+    ]
     assert result["allocations"][0] == {"from_order": "O1", "to_order": "Z", "amount_fen": 1000}
     assert "z" in result["members"] and result["members"]["z"]["rebate_fen"] == 1000  # imported paid not a balance

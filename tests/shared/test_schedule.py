@@ -42,7 +42,10 @@ def test_daily_at_a_time() -> None:
     assert next_instant(s, SH, sh(2026, 1, 1, 3, 29)) == sh(2026, 1, 1, 3, 30)
     assert next_instant(s, SH, sh(2026, 1, 1, 3, 30)) == sh(2026, 1, 2, 3, 30)
     assert instants_between(s, SH, sh(2026, 1, 1), sh(2026, 1, 4, 3, 30)) == [
-        sh(2026, 1, 1, 3, 30), sh(2026, 1, 2, 3, 30), sh(2026, 1, 3, 3, 30), sh(2026, 1, 4, 3, 30)
+        sh(2026, 1, 1, 3, 30),
+        sh(2026, 1, 2, 3, 30),
+        sh(2026, 1, 3, 3, 30),
+        sh(2026, 1, 4, 3, 30),
     ]
 
 
@@ -105,7 +108,9 @@ def test_dst_gap_and_overlap_fire_once_a_day() -> None:
     gap = ResetSchedule(kind="daily", time=dt.time(2, 30))
     got = instants_between(gap, NY, dt.datetime(2026, 3, 7, tzinfo=NY), dt.datetime(2026, 3, 10, tzinfo=NY))
     assert [i.astimezone(NY).replace(tzinfo=None) for i in got] == [
-        dt.datetime(2026, 3, 7, 2, 30), dt.datetime(2026, 3, 8, 3, 30), dt.datetime(2026, 3, 9, 2, 30)
+        dt.datetime(2026, 3, 7, 2, 30),
+        dt.datetime(2026, 3, 8, 3, 30),
+        dt.datetime(2026, 3, 9, 2, 30),
     ]
     overlap = ResetSchedule(kind="daily", time=dt.time(1, 30))
     got = instants_between(overlap, NY, dt.datetime(2026, 10, 31, tzinfo=NY), dt.datetime(2026, 11, 2, tzinfo=NY))
@@ -131,9 +136,7 @@ periodic = st.builds(
     weekday=st.integers(1, 7),
     day_of_month=st.integers(1, 31),
 )
-moments = st.datetimes(
-    min_value=dt.datetime(1990, 1, 1), max_value=dt.datetime(2100, 1, 1), timezones=st.just(UTC)
-)
+moments = st.datetimes(min_value=dt.datetime(1990, 1, 1), max_value=dt.datetime(2100, 1, 1), timezones=st.just(UTC))
 
 
 def _matches(schedule: ResetSchedule, day: dt.date) -> bool:

@@ -47,11 +47,21 @@ def test_defaults_are_the_spec_defaults() -> None:
 @pytest.mark.parametrize(
     ("key", "bad"),
     [
-        ("extraction_bp", 10_001), ("extraction_bp", -1), ("default_entitlement_bp", 100_001),
-        ("voucher_ratio_bp", 10_001), ("points_per_yuan_x100", -1), ("cashier_auto_complete_hours", -1),
-        ("extraction_bp", True), ("extraction_bp", "1000"), ("extraction_bp", 1000.0),
-        ("settlement_event", "on_ship"), ("ordering_rule", "random"), ("refund_clawback", "some"),
-        ("leftover_policy", "burn"), ("timezone", "Mars/Olympus"), ("display_name", ""),
+        ("extraction_bp", 10_001),
+        ("extraction_bp", -1),
+        ("default_entitlement_bp", 100_001),
+        ("voucher_ratio_bp", 10_001),
+        ("points_per_yuan_x100", -1),
+        ("cashier_auto_complete_hours", -1),
+        ("extraction_bp", True),
+        ("extraction_bp", "1000"),
+        ("extraction_bp", 1000.0),
+        ("settlement_event", "on_ship"),
+        ("ordering_rule", "random"),
+        ("refund_clawback", "some"),
+        ("leftover_policy", "burn"),
+        ("timezone", "Mars/Olympus"),
+        ("display_name", ""),
         ("level_entitlement_bp", {"gold": -5}),
     ],
 )
@@ -61,10 +71,16 @@ def test_base_ranges_and_types_are_enforced(key: str, bad: Any) -> None:
 
 @pytest.mark.parametrize(
     ("key", "bad"),
-    [("extraction_bp", 10_001), ("daily_limit", -1), ("total_limit", -1), ("default_entitlement_bp", -1),
-     ("random_return", "sometimes"), ("cumulative_tiers", [{"days": 0, "threshold_fen": 0, "ratio_bp": 1}]),
-     ("cumulative_tiers", [{"days": 3651, "threshold_fen": 0, "ratio_bp": 1}]),
-     ("cumulative_tiers", [{"days": 30, "threshold_fen": -1, "ratio_bp": 1}])],
+    [
+        ("extraction_bp", 10_001),
+        ("daily_limit", -1),
+        ("total_limit", -1),
+        ("default_entitlement_bp", -1),
+        ("random_return", "sometimes"),
+        ("cumulative_tiers", [{"days": 0, "threshold_fen": 0, "ratio_bp": 1}]),
+        ("cumulative_tiers", [{"days": 3651, "threshold_fen": 0, "ratio_bp": 1}]),
+        ("cumulative_tiers", [{"days": 30, "threshold_fen": -1, "ratio_bp": 1}]),
+    ],
 )
 def test_store_ranges_are_enforced(key: str, bad: Any) -> None:
     assert key in refused(parse_store, {key: bad})
@@ -89,8 +105,12 @@ def test_a25_clawback_all_with_carry_forward_is_refused() -> None:
 
 
 def test_a_settings_change_replaces_top_level_keys_whole() -> None:
-    base = parse_base({"level_entitlement_bp": {"gold": 15_000, "silver": 12_000},
-                       "lottery": {"mode": "fixed", "options": [{"ratio_bp": 1000}, {"ratio_bp": 2000}]}})
+    base = parse_base(
+        {
+            "level_entitlement_bp": {"gold": 15_000, "silver": 12_000},
+            "lottery": {"mode": "fixed", "options": [{"ratio_bp": 1000}, {"ratio_bp": 2000}]},
+        }
+    )
     merged = merge_base(base, {"level_entitlement_bp": {"gold": 9000}, "lottery": None})
     assert merged.level_entitlement_bp == {"gold": 9000} and merged.lottery is None
     assert merged.extraction_bp == base.extraction_bp
@@ -110,8 +130,12 @@ def at(day: int, hh: int, mm: int = 0, ss: int = 0) -> dt.datetime:
 
 def test_window_start_inclusive_end_exclusive() -> None:
     w = Window(start=dt.time(10), end=dt.time(14))
-    assert [w.contains(at(1, 9, 59, 59)), w.contains(at(1, 10)), w.contains(at(1, 13, 59, 59)),
-            w.contains(at(1, 14))] == [False, True, True, False]  # EX15
+    assert [
+        w.contains(at(1, 9, 59, 59)),
+        w.contains(at(1, 10)),
+        w.contains(at(1, 13, 59, 59)),
+        w.contains(at(1, 14)),
+    ] == [False, True, True, False]  # EX15
 
 
 def test_window_wrapping_past_midnight_belongs_to_the_day_it_opened() -> None:
@@ -133,8 +157,10 @@ def test_window_start_equal_to_end_is_the_whole_day() -> None:
 def test_window_dates_are_inclusive_and_checked() -> None:
     w = Window(start=dt.time(0), end=dt.time(0), date_from=dt.date(2024, 7, 2), date_to=dt.date(2024, 7, 3))
     assert [w.contains(at(d, 12)) for d in (1, 2, 3, 4)] == [False, True, True, False]
-    assert "date_from" in refused(parse_store, {"time_windows": [
-        {"start": "10:00", "end": "11:00", "date_from": "2024-07-03", "date_to": "2024-07-02"}]})
+    assert "date_from" in refused(
+        parse_store,
+        {"time_windows": [{"start": "10:00", "end": "11:00", "date_from": "2024-07-03", "date_to": "2024-07-02"}]},
+    )
     assert "weekdays" in refused(parse_store, {"time_windows": [{"start": "10:00", "end": "11:00", "weekdays": []}]})
     assert "weekdays" in refused(parse_store, {"time_windows": [{"start": "10:00", "end": "11:00", "weekdays": [8]}]})
 

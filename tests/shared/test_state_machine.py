@@ -73,7 +73,8 @@ class RulesMachine(RuleBasedStateMachine):
 
     def _waiting(self, lottery: bool = False) -> list[str]:
         return [
-            e["order_id"] for e in self.before["entries"]
+            e["order_id"]
+            for e in self.before["entries"]
             if e["status"] == "waiting" and (not lottery or e["lottery_state"] == "available")
         ]
 
@@ -120,8 +121,9 @@ class RulesMachine(RuleBasedStateMachine):
         self.knowledge.counter += 1
         refund_id = f"L{self.knowledge.counter}"
         at = self.knowledge.clock.isoformat()
-        self.step({"type": "order_refunded", "order_id": order["id"], "refund_id": refund_id, "amount_fen": amount,
-                   "at": at})
+        self.step(
+            {"type": "order_refunded", "order_id": order["id"], "refund_id": refund_id, "amount_fen": amount, "at": at}
+        )
 
     @rule(data=st.data())
     def draw_any(self, data: st.DataObject) -> None:
@@ -194,8 +196,11 @@ class RulesMachine(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def story_low_draw_after_payment(self, data: st.DataObject) -> None:
-        paid = [e["order_id"] for e in self.before["entries"]
-                if e["status"] == "waiting" and e["lottery_state"] == "available" and e["paid_fen"] > 0]
+        paid = [
+            e["order_id"]
+            for e in self.before["entries"]
+            if e["status"] == "waiting" and e["lottery_state"] == "available" and e["paid_fen"] > 0
+        ]
         if paid:
             order_id = data.draw(st.sampled_from(paid))
             lowest = self.model.lottery_outcomes(order_id)[0]
@@ -295,8 +300,15 @@ class RulesMachine(RuleBasedStateMachine):
 
     def refund_live_order(self, order_id: str, amount: int) -> None:
         self.knowledge.counter += 1
-        self.step({"type": "order_refunded", "order_id": order_id, "refund_id": f"S{self.knowledge.counter}",
-                   "amount_fen": amount, "at": self.knowledge.clock.isoformat()})
+        self.step(
+            {
+                "type": "order_refunded",
+                "order_id": order_id,
+                "refund_id": f"S{self.knowledge.counter}",
+                "amount_fen": amount,
+                "at": self.knowledge.clock.isoformat(),
+            }
+        )
 
     @invariant()
     def replay_and_model_agree_on_rejections(self) -> None:

@@ -30,8 +30,11 @@ def build(out_dir: Path) -> Path:
     if gcc is None:
         raise PowercutUnavailable("no gcc/cc on PATH: cannot build tools/powercut/powercut.c")
     lib = out_dir / "libpowercut.so"
-    done = subprocess.run([gcc, "-shared", "-fPIC", "-O2", "-Wall", "-Werror", "-o", str(lib), str(SOURCE), "-ldl",
-                           "-lpthread"], capture_output=True, text=True)
+    done = subprocess.run(
+        [gcc, "-shared", "-fPIC", "-O2", "-Wall", "-Werror", "-o", str(lib), str(SOURCE), "-ldl", "-lpthread"],
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
         raise PowercutUnavailable(f"building powercut.c failed:\n{done.stderr}")
     return lib

@@ -41,7 +41,10 @@ def upgrade() -> None:
             at = at.replace(tzinfo=dt.UTC)
         totals[(at.astimezone(zone).date(), src, dst)] += int(amount)
     table = sa.table(
-        "settlement_daily", sa.column("day"), sa.column("from_store_id"), sa.column("to_store_id"),
+        "settlement_daily",
+        sa.column("day"),
+        sa.column("from_store_id"),
+        sa.column("to_store_id"),
         sa.column("amount_fen"),
     )
     if totals:
