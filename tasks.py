@@ -2,7 +2,7 @@
 """Developer entry points that work on a fresh machine with only Python 3.11+.
 
     python3 tasks.py demo    install, start the server on SQLite with demo data, and the cashier app enrolled to it
-    python3 tasks.py test    install, then run the whole check: ruff (lint, format), mypy, pytest (SQLite, PostgreSQL, Qt, browser)
+    python3 tasks.py test    install, then run ruff (lint, format), mypy and pytest (SQLite, PostgreSQL, Qt, browser)
     python3 tasks.py package build the cashier app with PyInstaller into dist/paidui-cashier/ and smoke-test it
 
 Extra arguments go to the command: `test` passes them to pytest, `demo` takes --port, --reset, --no-app, --data-dir.
