@@ -60,12 +60,15 @@ def selling_and_syncing(
     batches: Sequence[int] = (7, 50, 100, 500),
     drain_deadline_s: float = 600.0,
     burst: int = 15,
+    sell_until: threading.Event | None = None,
 ) -> RunResult:
     """Each till in its own thread sells in bursts and runs a sync round after each burst through its own
-    transport, until it has made its share of `events`; then it syncs until its outbox is empty."""
+    transport, until it has made its share of `events` (and, with `sell_until`, until that event is set: the
+    faults then always strike while the tills are busy); then it syncs until its outbox is empty."""
     result = RunResult()
     errors: list[BaseException] = []
     lock = threading.Lock()
+    sold = [0] * len(tills)
 
     def drive(i: int, till: AppTill) -> None:
         share = events // len(tills) + (i < events % len(tills))  # exactly `events` in all
@@ -73,10 +76,11 @@ def selling_and_syncing(
         try:
             with httpx.Client(base_url=server_url, transport=transport_for(i), timeout=30) as http:
                 made = 0
-                while made < share:
-                    for _ in range(min(share - made, rng.randint(1, burst))):
+                while made < share or (sell_until is not None and not sell_until.is_set()):
+                    for _ in range(max(1, min(share - made, rng.randint(1, burst)))):
                         till.sell(rng)
                         made += 1
+                    sold[i] = made
                     try:
                         till.sync(http, batch=rng.choice(batches)).run_once()
                     except (ServerUnavailable, RequestRefused):
@@ -98,7 +102,7 @@ def selling_and_syncing(
     result.elapsed_s = time.perf_counter() - started
     if errors:
         raise errors[0]
-    result.events = events
+    result.events = sum(sold)
     return result
 
 
@@ -262,10 +266,12 @@ def crashes(
             for action in plan:
                 stop.wait(rng.uniform(*pause_s))
                 deadline = time.monotonic() + 10
-                while not in_flight() and time.monotonic() < deadline and not stop.is_set():
-                    time.sleep(0.001)
-                time.sleep(rng.uniform(0, 0.05))  # somewhere inside the batch
-                mid = in_flight()
+                mid = False
+                while not mid and time.monotonic() < deadline and not stop.is_set():
+                    while not in_flight() and time.monotonic() < deadline and not stop.is_set():
+                        time.sleep(0.001)
+                    time.sleep(rng.uniform(0, 0.05))  # somewhere inside the batch (if it is still going)
+                    mid = in_flight()
                 if action == "server":
                     server.kill()
                     chaos.server_kills += 1
@@ -280,7 +286,10 @@ def crashes(
                 chaos.log.append(f"{action}{' mid-push' if mid else ''}")
         except BaseException as exc:
             failure.append(exc)
+        finally:
+            wrecked.set()
 
+    wrecked = threading.Event()
     wrecker = threading.Thread(target=wreck)
     wrecker.start()
     try:
@@ -292,6 +301,7 @@ def crashes(
             transport_for=transports.__getitem__,
             batches=(20, 100, 500),
             burst=30,
+            sell_until=wrecked,
         )
     finally:
         stop.set()
