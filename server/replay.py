@@ -51,7 +51,8 @@ class ServerBackend:
             for member_id, level in scenario.members:
                 admin.add_member(conn, member_id=member_id, level=level, at=at)
         self.ingest = Ingest(self.db, ScriptedRandomSource(scenario.arrangements))
-        for command in [*scenario.imported_orders, *scenario.imported_entries]:
+        imported: list[Command] = [*scenario.imported_orders, *scenario.imported_entries]
+        for command in imported:
             self.ingest.apply(command)
 
     def apply(self, command: Command) -> None:

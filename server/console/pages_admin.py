@@ -38,8 +38,8 @@ def _stores(conn: Connection, scope: list[str] | None) -> list[dict[str, Any]]:
     s, c, cs = t.Store, t.Cashier, t.CashierStats
     cashiers: dict[str, list[Any]] = {}
     stats = {r.cashier_id: r for r in conn.execute(select(cs.cashier_id, cs.waiting_count, cs.outstanding_fen))}
-    for row in conn.execute(select(c.cashier_id, c.store_id, c.name).order_by(c.cashier_id)):
-        cashiers.setdefault(row.store_id, []).append(row)
+    for cashier in conn.execute(select(c.cashier_id, c.store_id, c.name).order_by(c.cashier_id)):
+        cashiers.setdefault(cashier.store_id, []).append(cashier)
     stmt = select(s.store_id, s.name, s.timezone, s.created_at).order_by(s.store_id)
     if scope is not None:
         stmt = stmt.where(s.store_id.in_(scope))

@@ -33,7 +33,7 @@ router = APIRouter(route_class=ConsoleRoute)
 
 def _member_levels(conn: Connection) -> list[str]:
     m = t.Member
-    return [lv for lv in conn.execute(select(m.level).where(m.level.is_not(None)).distinct().limit(50)).scalars()]
+    return [lv for lv in conn.execute(select(m.level).where(m.level.is_not(None)).distinct().limit(50)).scalars() if lv]
 
 
 def _previews(conn: Connection, base: BaseSettings, store_ids: list[str]) -> list[chains_view.StorePreview]:

@@ -12,10 +12,10 @@ import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import fields, replace
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Row, and_, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import Connection, Row, Table, and_, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.engine.model import (
@@ -39,9 +39,9 @@ from shared.settings import BaseSettings, StoreSettings, parse_base, parse_store
 from . import tables as t
 from .database import Database
 
-E = t.EntryRow.__table__
-O = t.OrderRow.__table__  # noqa: E741
-Q = t.Queue.__table__
+E = cast(Table, t.EntryRow.__table__)
+O = cast(Table, t.OrderRow.__table__)  # noqa: E741
+Q = cast(Table, t.Queue.__table__)
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 # The dataclasses and the tables have the same columns: one list each, derived, never typed twice.
