@@ -8,13 +8,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
 from shared.errors import RuleError
 from shared.wire import ErrorBody
 
 from ..errors import Refused
+from ..services.storage import UNSTORABLE
 
 log = logging.getLogger("paidui.api")
 
@@ -65,11 +65,12 @@ def install(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else ""
         return _body(exc.status_code, code, detail, getattr(exc, "headers", None))
 
-    @app.exception_handler(DataError)
-    async def _data(request: Request, exc: DataError) -> JSONResponse:
-        # SQLSTATE class 22 (and the driver's own refusals): a value no column can hold, e.g. a NUL character
-        log.info("refused data on %s %s: %s", request.method, request.url.path, exc.orig)
+    async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
+        log.info("refused data on %s %s: %s", request.method, request.url.path, exc)
         return _body(422, "invalid_request", "a value in the request cannot be stored (control character or size)")
+
+    for kind in UNSTORABLE:
+        app.add_exception_handler(kind, _unstorable)
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:

@@ -19,6 +19,7 @@ from shared.errors import RuleError
 
 from ..api.state import services
 from ..db import tables as t
+from ..db.settings import SettingsCache
 from ..services import admin, exports, members, terminals
 from . import history as hist
 from .session import ConsoleUser, Denied
@@ -34,7 +35,7 @@ def _zone(request: Request, conn: Connection) -> str:
     return base_settings(conn, services(request).db).timezone
 
 
-def _stores(conn: Connection, scope: list[str] | None) -> list[dict[str, Any]]:
+def _stores(conn: Connection, scope: list[str] | None, cache: SettingsCache) -> list[dict[str, Any]]:
     s, c, cs = t.Store, t.Cashier, t.CashierStats
     cashiers: dict[str, list[Any]] = {}
     stats = {r.cashier_id: r for r in conn.execute(select(cs.cashier_id, cs.waiting_count, cs.outstanding_fen))}
@@ -52,7 +53,7 @@ def _stores(conn: Connection, scope: list[str] | None) -> list[dict[str, Any]]:
                 "name": row.name,
                 "timezone": row.timezone,
                 "created_at": row.created_at,
-                "enabled": admin.store_settings(conn, row.store_id).enabled,
+                "enabled": admin.store_settings(conn, row.store_id, cache).enabled,
                 "cashiers": [
                     {
                         "cashier_id": k.cashier_id,
@@ -76,7 +77,7 @@ def _stores_page(
     typed: dict[str, str] | None = None,
 ) -> Response:
     with services(request).db.connect() as conn:
-        found = _stores(conn, user.scope)
+        found = _stores(conn, user.scope, services(request).db.settings_cache)
         zone = _zone(request, conn)
     return page(
         request, "stores.html", user=user, stores=found, error=error, status=status, typed=typed or {}, zone=zone
@@ -119,7 +120,7 @@ def _store_page(
     status: int = 200,
 ) -> Response:
     with services(request).db.connect() as conn:
-        found = _stores(conn, [store_id])
+        found = _stores(conn, [store_id], services(request).db.settings_cache)
         if not found:
             raise Denied(404, "not_found")
         tills = terminals.list_terminals(conn, store_id=store_id)

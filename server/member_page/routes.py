@@ -10,7 +10,6 @@ and per member; every change goes through `Ingest.apply` like any other event.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlparse
@@ -26,8 +25,10 @@ from shared.engine.engine import Outcome
 from shared.errors import RuleError
 from shared.money import format_bp, format_fen
 
+from ..api.state import services
+from ..db import settings
 from ..db import tables as t
-from ..db.database import UnitOfWork
+from ..db.unit_of_work import UnitOfWork
 from ..ratelimit import Decision, Limits, client_address
 from ..security.member_codes import issue_member_code
 from . import forms, links, qr, view
@@ -64,7 +65,6 @@ router = APIRouter(prefix="/m", tags=["member page"])
 _env = Environment(loader=PackageLoader("server.member_page", "templates"), autoescape=select_autoescape(["html"]))
 _env.filters["yuan"] = format_fen
 _env.filters["percent"] = format_bp
-_limits_lock = threading.Lock()
 
 
 class ExchangeChanged(Exception):
@@ -75,15 +75,7 @@ class ExchangeChanged(Exception):
 
 
 def _limits(request: Request) -> Limits:
-    state = request.app.state
-    with _limits_lock:
-        if getattr(state, "member_page_limits", None) is None:
-            settings = state.settings
-            state.member_page_limits = Limits(
-                page_per_minute=settings.rate_member_page_per_minute, action_per_minute=settings.rate_draw_per_minute
-            )
-        limits: Limits = state.member_page_limits
-        return limits
+    return services(request).member_limits
 
 
 def _html(
@@ -196,7 +188,9 @@ def page(
         return _message(words, 200, key, refresh=not link.order_known)
     state = request.app.state
     with state.db.connect() as conn:
-        member = view.load(state.db, conn, member_id=link.member_id, highlight=link.order_id, now=state.clock.now())
+        member = view.load(
+            conn, state.db.settings_cache, member_id=link.member_id, highlight=link.order_id, now=state.clock.now()
+        )
         notice = _notice(conn, member, words, done, o)
     code_svg, code_valid = _member_code(request, link.member_id, words, member.base.timezone)
     draw_forms = {
@@ -275,7 +269,7 @@ def member_code(request: Request, token: str, lang: Annotated[str | None, Query(
     if link.member_id is None:
         return JSONResponse({"code": "not_found", "detail": words("order_no_member")}, status_code=404, headers=headers)
     with request.app.state.db.connect() as conn:
-        timezone = view.base_settings(request.app.state.db, conn).timezone
+        timezone = settings.base_settings(conn, request.app.state.db.settings_cache).timezone
     svg, valid = _member_code(request, link.member_id, words, timezone)
     return JSONResponse({"svg": svg, "valid": valid}, headers=headers)
 
@@ -372,7 +366,7 @@ def exchange_form(
     state = request.app.state
     now = state.clock.now()
     with state.db.connect() as conn:
-        member = view.load(state.db, conn, member_id=link.member_id, highlight=o, now=now)
+        member = view.load(conn, state.db.settings_cache, member_id=link.member_id, highlight=o, now=now)
     entry = next((e for e in member.waiting if e.order_id == o), None)
     name = member.base.exchange_button_name
     if entry is None or not entry.exchangeable:
@@ -423,8 +417,8 @@ def exchange(
             raise ExchangeChanged()
 
     try:
-        state.ingest.apply(
-            Exchange(order_id=order_id, into=into, at=now, member_id=checked.member_id), within=same_amount
+        state.ingest.apply_within(
+            Exchange(order_id=order_id, into=into, at=now, member_id=checked.member_id), same_amount
         )
     except ExchangeChanged:
         confirm = f"/m/{token}/exchange?{urlencode({'o': order_id, 'lang': words.lang, 'changed': 1})}"

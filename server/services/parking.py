@@ -20,7 +20,8 @@ from shared.errors import Code, RuleError
 from shared.wire import EventResult, OrderCompleted, OrderRefunded, OutboxEvent
 
 from ..db import tables as t
-from ..db.database import Database, UnitOfWork
+from ..db.database import Database
+from ..db.unit_of_work import UnitOfWork
 from .ingest import Ingest
 
 P = t.ParkedEvent
@@ -106,15 +107,8 @@ class Parking:
             if row.store_id != order_store:
                 self._finish_refused(row.id, event, Code.UNKNOWN_ORDER, f"no order {order_id} in this store")
                 continue
-            holder: list[EventResult] = []
 
-            def within(
-                uow: UnitOfWork,
-                outcome: Outcome,
-                row: Any = row,
-                event: OutboxEvent = event,
-                holder: list[EventResult] = holder,
-            ) -> None:
+            def within(uow: UnitOfWork, outcome: Outcome, row: Any = row, event: OutboxEvent = event) -> None:
                 if uow.conn.execute(delete(P).where(P.id == row.id)).rowcount != 1:
                     raise AlreadyDrained()
                 result = self.answer(uow, event, outcome, None)
@@ -123,10 +117,9 @@ class Parking:
                     .where(EL.event_id == row.event_id)
                     .values(status=result.status, response_json=result.model_dump_json())
                 )
-                holder.append(result)
 
             try:
-                self.ingest.apply(park_command(event.body, row.parked_at), within=within)
+                self.ingest.apply_within(park_command(event.body, row.parked_at), within)
                 applied += 1
             except AlreadyDrained:
                 continue

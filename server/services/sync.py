@@ -1,6 +1,6 @@
 """Push of a terminal's outbox events (docs/sync-protocol.md): each exactly once, in one transaction with its effect.
 
-Every event is logged in `event_log` in the same transaction as what it did (through `Ingest.apply(within=...)`),
+Every event is logged in `event_log` in the same transaction as what it did (through `Ingest.apply_within`),
 together with the answer given, so a resend gets the original answer and a crash between the two cannot happen.
 The terminal row is locked in that transaction and `applied_through` advances by exactly one, so two concurrent
 pushes of one terminal cannot apply its events out of order or twice.
@@ -38,7 +38,8 @@ from shared.wire import (
 
 from ..clock import Clock
 from ..db import tables as t
-from ..db.database import Database, UnitOfWork
+from ..db.database import Database
+from ..db.unit_of_work import UnitOfWork
 from ..security.keys import KeyRing
 from ..security.member_codes import MEMBER_PAGE_TTL, issue_member_page_token
 from . import members, terminals
@@ -312,12 +313,12 @@ class PushService:
             if store is not None and store != terminal.store_id:
                 return self._refuse(terminal, event, digest, Code.UNKNOWN_ORDER, f"no order {body.order_id} here")
             command = park_command(body, received)
-        answer: list[EventResult] = []
-        parked_waiting: list[bool] = []
 
-        def within(uow: UnitOfWork, outcome: Outcome) -> None:
+        def within(uow: UnitOfWork, outcome: Outcome) -> tuple[EventResult, bool]:
+            """Claim the seq, check the order's store, log the answer; True when events wait parked for the order."""
             conn = uow.conn
             claim(conn, terminal_id=terminal.terminal_id, event=event)
+            parked_waiting = False
             if isinstance(body, OrderPaid):
                 order_id = str(body.order_id)
                 if outcome.status == "duplicate" and (
@@ -325,13 +326,13 @@ class PushService:
                 ):  # the same order id was sold in another store
                     raise RuleError(Code.CONFLICTING_DUPLICATE, f"order {body.order_id} exists in another store")
                 lock_order_id(conn, order_id)
-                parked_waiting.append(conn.execute(_PARKED_FOR, {"oid": order_id}).first() is not None)
+                parked_waiting = conn.execute(_PARKED_FOR, {"oid": order_id}).first() is not None
             result = self._answer(uow, event, outcome, member_id)
             log_event(conn, terminal_id=terminal.terminal_id, event=event, digest=digest, answer=result, at=received)
-            answer.append(result)
+            return result, parked_waiting
 
         try:
-            self.ingest.apply(command, within=within)
+            _, (answer, parked_waiting) = self.ingest.apply_within(command, within)
         except RuleError as exc:
             if (
                 exc.code == Code.UNKNOWN_ORDER
@@ -342,9 +343,9 @@ class PushService:
             return self._refuse(terminal, event, digest, exc.code, exc.detail)
         if isinstance(body, OrderPaid):
             view.order_stores[str(body.order_id)] = terminal.store_id
-            if parked_waiting and parked_waiting[-1]:
+            if parked_waiting:
                 self.parking.drain(str(body.order_id))
-        return answer[-1]
+        return answer
 
     def _transaction(self, work: Callable[[Connection], R]) -> R:
         """One short transaction, retried like Ingest when it loses a race."""
