@@ -43,10 +43,8 @@ def guarded(handler: Callable[[argparse.Namespace], int], args: argparse.Namespa
         return handler(args)
     except (CliError, keyfile.KeyFileError, FileNotFoundError) as exc:
         print(f"paidui-server: {exc}", file=sys.stderr)
-    except RuleError as exc:
+    except (RuleError, Refused) as exc:
         print(f"paidui-server: {exc.code.value}: {exc.detail}", file=sys.stderr)
-    except Refused as exc:
-        print(f"paidui-server: {exc.code}: {exc.detail}", file=sys.stderr)
     return 2
 
 

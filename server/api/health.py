@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from shared.errors import Code
 from shared.wire import PROTOCOL_VERSION, SUPPORTED_VERSIONS, ErrorBody
 
 from ..services import storage
@@ -39,7 +40,7 @@ class Version(BaseModel):
 def health(request: Request) -> Health | JSONResponse:
     svc = services(request)
     if not storage.database_answers(svc.db):
-        body = ErrorBody(code="unavailable", detail="the database does not answer")
+        body = ErrorBody(code=Code.UNAVAILABLE, detail="the database does not answer")
         return JSONResponse(body.model_dump(), status_code=503)
     return Health(status="ok", version=server_version(), database="sqlite" if svc.db.is_sqlite else "postgresql")
 

@@ -22,8 +22,9 @@ from ..db import tables as t
 from ..db.settings import SettingsCache
 from ..services import admin, exports, members, terminals
 from . import history as hist
+from .i18n import refusal
 from .session import ConsoleUser, Denied
-from .web import ConsoleRoute, Form, HqPosted, User, base_settings, field, page, visible_store
+from .web import ConsoleRoute, Form, HqPosted, User, base_settings, field, language, page, visible_store
 
 router = APIRouter(route_class=ConsoleRoute)
 ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
@@ -105,7 +106,7 @@ def add_store(request: Request, form: Form, user: HqPosted) -> Response:
             if cashier:  # the usual single cashier of a store (spec §2), made with it
                 admin.add_cashier(conn, cashier_id=cashier, store_id=store_id, name=name)
     except (RuleError, ValueError) as exc:
-        detail = f"{exc.code.value}: {exc.detail}" if isinstance(exc, RuleError) else "admin.bad_zone"
+        detail = refusal(language(request), exc.code, exc.detail) if isinstance(exc, RuleError) else "admin.bad_zone"
         return _stores_page(request, user, error=detail, status=422, typed=typed)
     return RedirectResponse(f"/console/stores/{store_id}", status_code=303)
 
@@ -154,7 +155,7 @@ def add_cashier(request: Request, store_id: str, form: Form, user: HqPosted) -> 
         with services(request).db.connect() as conn:
             admin.add_cashier(conn, cashier_id=cashier, store_id=store_id, name=name)
     except RuleError as exc:
-        return _store_page(request, user, store_id, error=f"{exc.code.value}: {exc.detail}", status=422)
+        return _store_page(request, user, store_id, error=refusal(language(request), exc.code, exc.detail), status=422)
     return RedirectResponse(f"/console/stores/{store_id}", status_code=303)
 
 
@@ -252,7 +253,9 @@ def add_member(request: Request, form: Form, user: HqPosted) -> Response:
                 conn, phone=phone or None, name=name[:100], level=level or None, now=svc.clock.now()
             )
     except RuleError as exc:
-        return _members_page(request, user, error=f"{exc.code.value}: {exc.detail}", status=422, typed=typed)
+        return _members_page(
+            request, user, error=refusal(language(request), exc.code, exc.detail), status=422, typed=typed
+        )
     return RedirectResponse(f"/console/members?q={member_id}", status_code=303)
 
 

@@ -25,7 +25,7 @@ from ..db.settings import SettingsCache
 from ..services.admin import store_settings
 from . import chains_view, forms
 from . import history as hist
-from .i18n import translate
+from .i18n import refusal, translate
 from .session import ConsoleUser, Denied
 from .web import ConsoleRoute, Form, HqPosted, User, base_settings, language, page, store_names, visible_store
 
@@ -86,7 +86,7 @@ def _apply(request: Request, user: ConsoleUser, command: ChangeSettings) -> str 
     try:
         services(request).ingest.apply(command)
     except RuleError as exc:
-        return f"{exc.code.value}: {exc.detail}"
+        return refusal(language(request), exc.code, exc.detail)
     return None
 
 

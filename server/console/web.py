@@ -25,12 +25,13 @@ from shared.errors import RuleError
 from shared.money import format_bp, format_fen
 from shared.settings import BaseSettings
 
+from ..api.errors import http_status
 from ..api.state import services
 from ..db import settings
 from ..db import tables as t
 from ..db.database import Database
 from ..errors import Refused
-from .i18n import LANGS, translate
+from .i18n import LANGS, refusal, translate
 from .session import ConsoleUser, Denied, NeedLogin, current_user, same
 
 HERE = Path(__file__).resolve().parent
@@ -111,10 +112,8 @@ class ConsoleRoute(APIRoute):
                 response = RedirectResponse(target, status_code=303)
             except Denied as exc:
                 response = error_page(request, exc.status, exc.reason)
-            except Refused as exc:
-                response = error_page(request, exc.status, exc.detail or exc.code)
-            except RuleError as exc:
-                response = error_page(request, 422, f"{exc.code.value}: {exc.detail}")
+            except (Refused, RuleError) as exc:
+                response = error_page(request, http_status(exc.code), refusal(language(request), exc.code, exc.detail))
             except RequestValidationError:
                 response = error_page(request, 400, "bad_request")
             for name, value in SECURITY_HEADERS.items():

@@ -15,6 +15,7 @@ from typing import Literal
 
 from sqlalchemy import Connection, select
 
+from shared.errors import Code
 from shared.tokens import Purpose, TokenError, peek, public_key_from_text, verify
 
 from ..db import tables as t
@@ -30,6 +31,7 @@ class LinkRefused(Exception):
     def __init__(self, reason: Literal["invalid", "expired", "revoked"], detail: str = "") -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
+        self.code = {"invalid": Code.LINK_INVALID, "expired": Code.LINK_EXPIRED, "revoked": Code.LINK_REVOKED}[reason]
         self.status = 410 if reason == "expired" else 403
 
 

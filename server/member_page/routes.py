@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from shared.engine.commands import DrawLottery, Exchange
 from shared.engine.engine import Outcome
-from shared.errors import RuleError
+from shared.errors import Code, RuleError
 from shared.money import format_bp, format_fen
 
 from ..api.state import services
@@ -113,7 +113,7 @@ def _limited(words: Words, decision: Decision) -> HTMLResponse:
 
 
 def _refused_link(words: Words, exc: links.LinkRefused) -> HTMLResponse:
-    return _message(words, exc.status, f"link_{exc.reason}")
+    return _message(words, exc.status, exc.code.value)
 
 
 def _page_url(token: str, lang: Lang, **extra: str) -> str:
@@ -254,7 +254,7 @@ def member_code(request: Request, token: str, lang: Annotated[str | None, Query(
     headers = {"Cache-Control": "no-store"}
     if not decision.allowed:
         return JSONResponse(
-            {"code": "rate_limited", "detail": words("rate_limited", seconds=decision.retry_after_seconds)},
+            {"code": Code.RATE_LIMITED, "detail": words("rate_limited", seconds=decision.retry_after_seconds)},
             status_code=429,
             headers={**headers, "Retry-After": str(decision.retry_after_seconds)},
         )
@@ -262,12 +262,13 @@ def member_code(request: Request, token: str, lang: Annotated[str | None, Query(
         link = _resolve(request, token)
     except links.LinkRefused as exc:
         return JSONResponse(
-            {"code": f"link_{exc.reason}", "detail": words(f"link_{exc.reason}")},
+            {"code": exc.code, "detail": words.code(exc.code)},
             status_code=exc.status,
             headers=headers,
         )
     if link.member_id is None:
-        return JSONResponse({"code": "not_found", "detail": words("order_no_member")}, status_code=404, headers=headers)
+        detail = words("order_no_member")
+        return JSONResponse({"code": Code.NOT_FOUND, "detail": detail}, status_code=404, headers=headers)
     with request.app.state.db.connect() as conn:
         timezone = settings.base_settings(conn, request.app.state.db.settings_cache).timezone
     svg, valid = _member_code(request, link.member_id, words, timezone)
@@ -303,7 +304,7 @@ def _action_checks(request: Request, token: str, words: Words) -> links.Link | R
     except links.LinkRefused as exc:
         return _refused_link(words, exc)
     if link.member_id is None:
-        return _message(words, 403, "link_invalid")
+        return _message(words, 403, Code.LINK_INVALID.value)
     decision = limits.action_by_member.hit(link.member_id)
     if not decision.allowed:
         return _limited(words, decision)
@@ -311,18 +312,7 @@ def _action_checks(request: Request, token: str, words: Words) -> links.Link | R
 
 
 def _refusal(words: Words, exc: RuleError, back: str) -> HTMLResponse:
-    key = f"refused_{exc.code.value}"
-    reason = words(key) if key in _KNOWN_REFUSALS else words("refused_other")
-    return _message(words, 409, "refused", back=back, reason=reason)
-
-
-_KNOWN_REFUSALS = {
-    "refused_lottery_not_available",
-    "refused_entry_not_waiting",
-    "refused_exchange_disabled",
-    "refused_exchange_amount_zero",
-    "refused_not_your_entry",
-}
+    return _message(words, 409, "refused", back=back, reason=words.code(exc.code))
 
 
 @router.post("/{token}/draw", response_class=HTMLResponse, responses=ACTION_ERRORS)
@@ -362,7 +352,7 @@ def exchange_form(
         return link
     back = _page_url(token, words.lang)
     if link.member_id is None:
-        return _message(words, 403, "link_invalid")
+        return _message(words, 403, Code.LINK_INVALID.value)
     state = request.app.state
     now = state.clock.now()
     with state.db.connect() as conn:

@@ -10,6 +10,7 @@ import datetime as dt
 
 from sqlalchemy import Connection, or_, select
 
+from shared.errors import Code
 from shared.wire import MemberInfo, PullResponse, SigningKey, StoreView
 
 from ..clock import Clock
@@ -29,7 +30,7 @@ def parse_cursor(cursor: str | None) -> int:
         return 0
     digits = cursor[len(CURSOR_PREFIX) :]
     if not cursor.startswith(CURSOR_PREFIX) or not digits.isdigit() or len(digits) > 18:
-        raise Refused(422, "invalid_request", "the cursor is the one the last pull gave; or pull without one")
+        raise Refused(Code.INVALID_REQUEST, "the cursor is the one the last pull gave; or pull without one")
     return int(digits)
 
 
