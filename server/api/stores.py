@@ -35,8 +35,9 @@ class TerminalView(BaseModel):
 @router.get("/stores", response_model=list[reports.StoreSummary], responses=ERRORS)
 def list_stores(request: Request, who: CallerDep) -> list[reports.StoreSummary]:
     """The stores the caller may read: all for headquarters, its own for anyone else."""
-    with services(request).db.connect() as conn:
-        return reports.stores(conn, None if who.role == "hq_admin" else [who.store_id or ""])
+    db = services(request).db
+    with db.connect() as conn:
+        return reports.stores(conn, None if who.role == "hq_admin" else [who.store_id or ""], db.settings_cache)
 
 
 @router.get("/stores/{store_id}/queue", response_model=QueueSnapshot, responses={**ERRORS, **NOT_FOUND})
