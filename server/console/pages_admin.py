@@ -16,6 +16,7 @@ from sqlalchemy import Connection, or_, select
 
 from shared.engine.commands import SetMemberLevel
 from shared.errors import RuleError
+from shared.ids import MemberId
 
 from ..api.state import services
 from ..db import tables as t
@@ -269,5 +270,5 @@ def set_level(request: Request, member_id: str, form: Form, user: HqPosted) -> R
         if not members.exists(conn, member_id):
             raise Denied(404, "not_found")
     # the level is in force from now on; orders paid before keep the level they had (spec §2 "with history")
-    svc.ingest.apply(SetMemberLevel(member_id=member_id, level=level or None, at=svc.clock.now()))
+    svc.ingest.apply(SetMemberLevel(member_id=MemberId(member_id), level=level or None, at=svc.clock.now()))
     return RedirectResponse(f"/console/members?q={member_id}", status_code=303)

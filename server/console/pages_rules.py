@@ -17,6 +17,7 @@ from starlette.datastructures import FormData
 
 from shared.engine.commands import ChangeSettings
 from shared.errors import RuleError
+from shared.ids import StoreId
 from shared.settings import BaseSettings, StoreSettings
 
 from ..api.state import services
@@ -162,7 +163,7 @@ def save_store(request: Request, store_id: str, form: Form, user: HqPosted) -> R
         return _store_page(request, user, store_id, parsed=parsed, status=422)
     if not parsed.patch:
         return RedirectResponse(f"/console/rules/store/{store_id}?saved=none", status_code=303)
-    command = ChangeSettings(at=svc.clock.now(), stores={store_id: parsed.patch}, actor=user.username)
+    command = ChangeSettings(at=svc.clock.now(), stores={StoreId(store_id): parsed.patch}, actor=user.username)
     refused = _apply(request, user, command)
     if refused is not None:
         parsed.errors[forms.GENERAL] = refused

@@ -33,6 +33,7 @@ from shared.engine.model import (
     StoreInfo,
     UnallocatedReason,
 )
+from shared.ids import MemberId, OrderId, StoreId
 from shared.settings import BaseSettings, StoreSettings
 
 from . import tables as t
@@ -157,10 +158,10 @@ class SqlRepository:
     def base_settings(self) -> BaseSettings:
         return self.configuration().base
 
-    def store(self, store_id: str) -> StoreInfo | None:
+    def store(self, store_id: StoreId) -> StoreInfo | None:
         return self.configuration().store(store_id)
 
-    def store_ids(self) -> list[str]:
+    def store_ids(self) -> list[StoreId]:
         return self.configuration().store_ids()
 
     def _changed_configuration(self) -> None:
@@ -172,18 +173,18 @@ class SqlRepository:
         save_base(self.conn, settings, actor=actor, at=at)
         self._changed_configuration()
 
-    def save_store_settings(self, store_id: str, settings: StoreSettings, *, at: dt.datetime, actor: str) -> None:
+    def save_store_settings(self, store_id: StoreId, settings: StoreSettings, *, at: dt.datetime, actor: str) -> None:
         save_store(self.conn, store_id, settings, actor=actor, at=at)
         self._changed_configuration()
 
-    def member_level_at(self, member_id: str, at: dt.datetime) -> str | None:
+    def member_level_at(self, member_id: MemberId, at: dt.datetime) -> str | None:
         row = self.conn.execute(_LEVEL_AT, {"mid": member_id, "at": at}).first()
         if row is None:
             return None
         self._known_members.add(member_id)  # a member with a level history has its member row
         return row[0]
 
-    def add_member_level(self, member_id: str, level: str | None, at: dt.datetime) -> None:
+    def add_member_level(self, member_id: MemberId, level: str | None, at: dt.datetime) -> None:
         self.ensure_member(member_id, at=at)
         self.conn.execute(insert(t.MemberLevel).values(member_id=member_id, level=level, effective_at=at))
         latest = self.member_level_at(member_id, dt.datetime.max.replace(tzinfo=dt.UTC))
@@ -196,7 +197,7 @@ class SqlRepository:
     def next_member_version(self) -> int:
         return self._next_counter("member_version")
 
-    def ensure_member(self, member_id: str, *, at: dt.datetime) -> None:
+    def ensure_member(self, member_id: MemberId, *, at: dt.datetime) -> None:
         values = {"member_id": member_id, "name": "", "created_at": at, "change_version": 0}
         self.conn.execute(_ENSURE_MEMBER["sqlite" if self._sqlite else "postgresql"], values)
         self._known_members.add(member_id)
@@ -234,7 +235,7 @@ class SqlRepository:
             self.conn.execute(_UPDATE_CARRY, {"b_key": queue.key, "carry": queue.carry_fen})
             self._carries[queue.key] = queue.carry_fen
 
-    def lock_member(self, member_id: str) -> None:
+    def lock_member(self, member_id: MemberId) -> None:
         if member_id in self._members_locked:
             return
         self.ensure_member(member_id, at=self.at)
@@ -244,7 +245,7 @@ class SqlRepository:
 
     # ------------------------------------------------------------ orders
 
-    def order(self, order_id: str) -> Order | None:
+    def order(self, order_id: OrderId) -> Order | None:
         row = self.conn.execute(_SELECT_ORDER, {"oid": order_id}).first()
         if row is None:
             return None
@@ -267,7 +268,7 @@ class SqlRepository:
     def refund_known(self, refund_id: str) -> bool:
         return self.conn.execute(select(t.Refund.refund_id).where(t.Refund.refund_id == refund_id)).first() is not None
 
-    def add_refund(self, refund_id: str, order_id: str, amount_fen: int, at: dt.datetime) -> None:
+    def add_refund(self, refund_id: str, order_id: OrderId, amount_fen: int, at: dt.datetime) -> None:
         self.conn.execute(insert(t.Refund).values(refund_id=refund_id, order_id=order_id, amount_fen=amount_fen, at=at))
         order = self.order(order_id)
         if order is not None:
@@ -309,7 +310,7 @@ class SqlRepository:
         self._entries[entry.seq] = entry
         self.totals.entry_saved(entry)
 
-    def entry_of_order(self, order_id: str) -> Entry | None:
+    def entry_of_order(self, order_id: OrderId) -> Entry | None:
         seq = self._entry_by_order.get(order_id)
         if seq is not None:
             return self._entries[seq]
@@ -344,13 +345,15 @@ class SqlRepository:
             if self._heads.get(key, 0) > entry.seq:
                 self._heads[key] = entry.seq
 
-    def count_entries(self, member_id: str, store_id: str, local_date: dt.date | None) -> int:
+    def count_entries(self, member_id: MemberId, store_id: StoreId, local_date: dt.date | None) -> int:
         conditions = [E.c.member_id == member_id, E.c.store_id == store_id, E.c.status != "cancelled"]
         if local_date is not None:
             conditions.append(E.c.local_date == local_date)
         return int(self.conn.execute(select(func.count()).select_from(E).where(*conditions)).scalar_one())
 
-    def spend(self, member_id: str, store_id: str, since: dt.datetime, until: dt.datetime, exclude: str) -> int:
+    def spend(
+        self, member_id: MemberId, store_id: StoreId, since: dt.datetime, until: dt.datetime, exclude: OrderId
+    ) -> int:
         total = self.conn.execute(
             select(func.coalesce(func.sum(O.c.paid_fen - O.c.refunded_fen), 0)).where(
                 O.c.member_id == member_id,
@@ -405,7 +408,7 @@ class SqlRepository:
         )
         self.totals.allocated(from_store=from_store, to_store=entry.store_id, amount_fen=amount_fen, at=at)
 
-    def allocations_from(self, order_id: str) -> list[tuple[int, int]]:
+    def allocations_from(self, order_id: OrderId) -> list[tuple[int, int]]:
         a = t.Allocation
         rows = self.conn.execute(
             select(a.entry_seq, func.sum(a.amount_fen), func.min(a.id))
@@ -428,7 +431,7 @@ class SqlRepository:
         if store_id is not None:
             self.totals.kept(store_id, amount_fen, at)
 
-    def remove_unallocated(self, order_id: str) -> None:
+    def remove_unallocated(self, order_id: OrderId) -> None:
         u = t.Unallocated
         rows = self.conn.execute(select(u.store_id, u.amount_fen, u.at).where(u.order_id == order_id))
         for store_id, amount, at in rows:
@@ -436,12 +439,12 @@ class SqlRepository:
                 self.totals.kept(store_id, -amount, at)
         self.conn.execute(delete(u).where(u.order_id == order_id))
 
-    def add_rebate(self, member_id: str, amount_fen: int, kind: RebateKind, ref: str, at: dt.datetime) -> None:
+    def add_rebate(self, member_id: MemberId, amount_fen: int, kind: RebateKind, ref: str, at: dt.datetime) -> None:
         self.conn.execute(
             _INSERT_REBATE, {"member_id": member_id, "amount_fen": amount_fen, "kind": kind.value, "ref": ref, "at": at}
         )
 
-    def add_points(self, member_id: str, points: int, kind: PointsKind, ref: str, at: dt.datetime) -> None:
+    def add_points(self, member_id: MemberId, points: int, kind: PointsKind, ref: str, at: dt.datetime) -> None:
         self.conn.execute(
             _INSERT_POINTS, {"member_id": member_id, "points": points, "kind": kind.value, "ref": ref, "at": at}
         )
@@ -457,7 +460,7 @@ class SqlRepository:
         ).scalar_one()
         return int(total)
 
-    def add_voucher(self, member_id: str, value_fen: int, source_seq: int, at: dt.datetime) -> None:
+    def add_voucher(self, member_id: MemberId, value_fen: int, source_seq: int, at: dt.datetime) -> None:
         self.conn.execute(
             insert(t.Voucher).values(
                 member_id=member_id, value_fen=value_fen, source_seq=source_seq, state="issued", issued_at=at

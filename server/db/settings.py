@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from shared.engine.model import StoreInfo
+from shared.ids import CashierId, StoreId
 from shared.settings import BaseSettings, StoreSettings, parse_base, parse_store
 
 from . import tables as t
@@ -38,16 +39,16 @@ class Configuration:
 
     version: int
     base: BaseSettings
-    stores: Mapping[str, StoreInfo]
-    names: Mapping[str, str]  # store id -> the store's name
+    stores: Mapping[StoreId, StoreInfo]
+    names: Mapping[StoreId, str]  # store id -> the store's name
 
     def store(self, store_id: str) -> StoreInfo | None:
-        return self.stores.get(store_id)
+        return self.stores.get(StoreId(store_id))
 
-    def store_ids(self) -> list[str]:
+    def store_ids(self) -> list[StoreId]:
         return sorted(self.stores)
 
-    def store_of_cashier(self, cashier_id: str) -> str | None:
+    def store_of_cashier(self, cashier_id: str) -> StoreId | None:
         return next((s.store_id for s in self.stores.values() if cashier_id in s.cashier_ids), None)
 
 
@@ -85,15 +86,16 @@ def read_configuration(conn: Connection, cache: SettingsCache | None) -> Configu
         if held is not None:
             return held
     raw = conn.execute(_BASE).scalar()
-    cashiers: dict[str, list[str]] = defaultdict(list)
+    cashiers: dict[StoreId, list[CashierId]] = defaultdict(list)
     for cashier_id, store_id in conn.execute(_CASHIERS):
-        cashiers[store_id].append(cashier_id)
-    stores: dict[str, StoreInfo] = {}
-    names: dict[str, str] = {}
+        cashiers[StoreId(store_id)].append(CashierId(cashier_id))
+    stores: dict[StoreId, StoreInfo] = {}
+    names: dict[StoreId, str] = {}
     for row in conn.execute(_STORES):
+        store_id = StoreId(row.store_id)
         settings = parse_store(json.loads(row.settings_json or "{}"))
-        stores[row.store_id] = StoreInfo(row.store_id, row.timezone, tuple(sorted(cashiers[row.store_id])), settings)
-        names[row.store_id] = row.name
+        stores[store_id] = StoreInfo(store_id, row.timezone, tuple(sorted(cashiers[store_id])), settings)
+        names[store_id] = row.name
     config = Configuration(current, parse_base(json.loads(raw)) if raw else BaseSettings(), stores, names)
     if cache is not None:
         cache.put(config)

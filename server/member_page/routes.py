@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from shared.engine.commands import DrawLottery, Exchange
 from shared.engine.engine import Outcome
 from shared.errors import Code, RuleError
+from shared.ids import OrderId
 from shared.money import format_bp, format_fen
 
 from ..api.state import services
@@ -329,7 +330,7 @@ def draw(request: Request, token: str, order_id: ORDER, form_token: TOKEN, lang:
     if not forms.valid(state.keys, form_token, action="draw", member_id=checked.member_id, order_id=order_id, now=now):
         return _message(words, 403, "form_invalid", back=back)
     try:
-        state.ingest.apply(DrawLottery(order_id=order_id, at=now, member_id=checked.member_id))
+        state.ingest.apply(DrawLottery(order_id=OrderId(order_id), at=now, member_id=checked.member_id))
     except RuleError as exc:
         return _refusal(words, exc, back)
     return RedirectResponse(
@@ -408,7 +409,7 @@ def exchange(
 
     try:
         state.ingest.apply_within(
-            Exchange(order_id=order_id, into=into, at=now, member_id=checked.member_id), same_amount
+            Exchange(order_id=OrderId(order_id), into=into, at=now, member_id=checked.member_id), same_amount
         )
     except ExchangeChanged:
         confirm = f"/m/{token}/exchange?{urlencode({'o': order_id, 'lang': words.lang, 'changed': 1})}"

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, upda
 from shared.engine.commands import CompleteOrder, RefundOrder
 from shared.engine.engine import CLOCK_SKEW_TOLERANCE, Outcome
 from shared.errors import Code, RuleError
+from shared.ids import OrderId
 from shared.wire import EventResult, OrderCompleted, OrderRefunded, OutboxEvent
 
 from ..db import tables as t
@@ -58,10 +59,10 @@ def server_time(at: dt.datetime, received: dt.datetime) -> dt.datetime:
 def park_command(body: Any, received: dt.datetime) -> CompleteOrder | RefundOrder:
     """The engine command of a completion or refund; a terminal time > 5 min ahead is replaced by the server's."""
     if isinstance(body, OrderCompleted):
-        return CompleteOrder(order_id=str(body.order_id), at=server_time(body.completed_at, received))
+        return CompleteOrder(order_id=OrderId(str(body.order_id)), at=server_time(body.completed_at, received))
     if isinstance(body, OrderRefunded):
         return RefundOrder(
-            order_id=str(body.order_id),
+            order_id=OrderId(str(body.order_id)),
             refund_id=str(body.refund_id),
             amount_fen=body.amount_fen,
             at=server_time(body.refunded_at, received),

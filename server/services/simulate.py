@@ -25,6 +25,7 @@ from sqlalchemy import Connection, and_, func, select
 from shared.engine.memory_backend import MemoryBackend
 from shared.engine.model import EntryStatus
 from shared.errors import Code, RuleError
+from shared.ids import CashierId, StoreId
 from shared.scenario import FORMAT, run
 from shared.schedule import instants_between
 from shared.settings import BaseSettings, StoreSettings, merge_base, merge_store
@@ -73,7 +74,7 @@ class Comparison:
 
 @dataclass(frozen=True, slots=True)
 class _Stores:
-    rows: list[tuple[str, str, list[str]]]  # store id, zone, cashier ids
+    rows: list[tuple[StoreId, str, list[CashierId]]]  # store id, zone, cashier ids
     settings: dict[str, StoreSettings]
 
 

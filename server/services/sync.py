@@ -24,6 +24,7 @@ from shared.engine.commands import PayOrder
 from shared.engine.engine import Outcome
 from shared.engine.model import Entry, queue_key
 from shared.errors import Code, RuleError
+from shared.ids import CashierId, MemberId, OrderId
 from shared.settings import BaseSettings
 from shared.wire import (
     EntryInfo,
@@ -135,7 +136,7 @@ class BatchView:
 
     through: int
     logged: dict[str, Any]  # event_id -> event_log row
-    member_ids: dict[str, str | None]  # a till's member id -> the server's (None: unknown)
+    member_ids: dict[str, MemberId | None]  # a till's member id -> the server's (None: unknown)
     order_stores: dict[str, str]  # order id -> store, for the orders that completions and refunds name
 
 
@@ -144,7 +145,7 @@ def read_batch_view(conn: Connection, terminal_id: str, events: list[OutboxEvent
     ids = [str(e.event_id) for e in events]
     logged = {r.event_id: r for r in conn.execute(select(EL).where(EL.event_id.in_(ids)))} if ids else {}
     wanted = sorted({e.body.member_id for e in events if isinstance(e.body, OrderPaid) and e.body.member_id})
-    member_ids: dict[str, str | None] = {}
+    member_ids: dict[str, MemberId | None] = {}
     if wanted:
         alias = dict(
             conn.execute(
@@ -152,7 +153,7 @@ def read_batch_view(conn: Connection, terminal_id: str, events: list[OutboxEvent
             ).all()
         )
         found = set(conn.execute(select(t.Member.member_id).where(t.Member.member_id.in_(wanted))).scalars())
-        member_ids = {m: alias.get(m) or (m if m in found else None) for m in wanted}
+        member_ids = {m: MemberId(alias.get(m) or m) if m in alias or m in found else None for m in wanted}
     orders = sorted({str(e.body.order_id) for e in events if isinstance(e.body, OrderCompleted | OrderRefunded)})
     order_stores: dict[str, str] = {}
     if orders:
@@ -285,16 +286,16 @@ class PushService:
             return self._refuse(terminal, event, digest, Code.INVALID_EVENT, f"{odd[0]} is not a plausible time")
         if body.type == "member_registered":
             return self._register(terminal, event, digest, received, view)
-        member_id: str | None = None
+        member_id: MemberId | None = None
         if isinstance(body, OrderPaid):
             if body.member_id:
                 member_id = view.member_ids.get(body.member_id)
                 if member_id is None:
                     return self._refuse(terminal, event, digest, Code.UNKNOWN_MEMBER, f"no member {body.member_id}")
             command: Any = PayOrder(
-                order_id=str(body.order_id),
+                order_id=OrderId(str(body.order_id)),
                 store_id=terminal.store_id,
-                cashier_id=body.cashier_id,
+                cashier_id=CashierId(body.cashier_id),
                 member_id=member_id,
                 paid_fen=body.paid_fen,
                 paid_at=body.paid_at,
@@ -404,7 +405,8 @@ class PushService:
             result = self._transaction(work)
         except RuleError as exc:
             return self._refuse(terminal, event, digest, exc.code, exc.detail)
-        view.member_ids[body.member_id] = result.member_id  # sales later in this batch may name it
+        # sales later in this batch may name it
+        view.member_ids[body.member_id] = MemberId(result.member_id) if result.member_id else None
         return result
 
     def _park(

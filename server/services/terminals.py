@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, or_, select, update
 
 from shared.errors import Code
+from shared.ids import StoreId, TerminalId
 from shared.tokens import TokenError, public_key_from_text
 
 from ..db import tables as t
@@ -21,8 +22,8 @@ T = t.Terminal
 
 @dataclass(frozen=True, slots=True)
 class TerminalPrincipal:
-    terminal_id: str
-    store_id: str
+    terminal_id: TerminalId
+    store_id: StoreId
     role: str = "terminal"
 
 
@@ -102,7 +103,7 @@ def authenticate(conn: Connection, credential: str) -> TerminalPrincipal:
             .where(T.terminal_id == row.terminal_id, T.pending_credential_hash == h)
             .values(credential_hash=h, pending_credential_hash=None)
         )
-    return TerminalPrincipal(row.terminal_id, row.store_id)
+    return TerminalPrincipal(TerminalId(row.terminal_id), StoreId(row.store_id))
 
 
 def rotate(conn: Connection, *, terminal_id: str) -> str:
