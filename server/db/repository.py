@@ -152,9 +152,6 @@ class SqlRepository:
             self._config = read_configuration(self.conn, self._cache)
         return self._config
 
-    def settings_version(self) -> int:
-        return self.configuration().version
-
     def base_settings(self) -> BaseSettings:
         return self.configuration().base
 
