@@ -1,74 +1,51 @@
 """The FastAPI application, composed by `create_app(settings)`; nothing is built at import time.
 
-To add a part: put its router in `ROUTERS` (or in `OPTIONAL_ROUTERS` when its module may be absent), and start
-background work from the module named in `JOBS` (its `lifespan(app)` is entered for the life of the app).
+Everything one process needs is built here, in sight: the database, the signing keys, the scheduled jobs and the
+Ingest whose `before` hook is their reset gate, the sync services, the rate limits, and the routers (the API, the
+member page, the console). To add a part, build it in `create_app` and include its router there.
 Stable names on `app.state`: `db` (Database), `ingest` (Ingest), `settings` (ServerSettings), `keys` (KeyRing),
-`clock` (Clock), `services` (everything, for the routes).
+`clock` (Clock), `jobs` (JobRunner), `services` (everything, for the routes).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-import logging
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any
+from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 
+from . import console, member_page
 from .api import auth, errors, health, stores, sync
-from .api.state import Services
 from .clock import Clock, SystemClock
 from .config import ServerSettings, load_settings
 from .db.database import Database
-from .ratelimit import Limiter, Rate
+from .jobs import JobRunner, running
+from .ratelimit import Limiter, Limits, Rate
 from .security.keys import KeyRing
+from .services.context import Services
 from .services.ingest import Ingest
 from .services.pull import PullService
 from .services.sync import PushService
 
-ROUTERS: list[APIRouter] = [health.router, auth.router, sync.router, stores.router]
-# "module:attribute" of routers whose part may be absent: skipped while the module (or its router) does not exist
-OPTIONAL_ROUTERS = ["server.member_page:router", "server.console:router"]
-JOBS = "server.jobs"  # a module with `lifespan(app)` -> async context manager, entered when the app starts
-
-log = logging.getLogger("paidui")
-
-
-def _optional(spec: str) -> Any | None:
-    module_name, _, attr = spec.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name is not None and module_name.startswith(exc.name):
-            return None  # the part is not there (yet)
-        raise
-    if attr and not hasattr(module, attr):
-        log.warning("%s has no %s yet: not mounted", module_name, attr)
-        return None
-    return getattr(module, attr) if attr else module
-
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    async with AsyncExitStack() as stack:
-        jobs = _optional(JOBS)
-        if jobs is not None and hasattr(jobs, "lifespan"):
-            await stack.enter_async_context(jobs.lifespan(app))
-        try:
+    try:
+        async with running(app.state.jobs):
             yield
-        finally:
-            app.state.db.dispose()
+    finally:
+        app.state.db.dispose()
 
 
 def create_app(settings: ServerSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
-    """The whole server for one process: database, keys, ingest, services and routes."""
+    """The whole server for one process: database, keys, jobs, ingest, services and routes."""
     settings = settings if settings is not None else load_settings()
     clock = clock if clock is not None else SystemClock()
     db = Database(settings.resolved_database_url, schema=settings.database_schema, pool_size=settings.pool_size)
     keys = KeyRing(settings.resolved_key_file)
-    ingest = Ingest(db)
+    jobs = JobRunner(db=db, ingest=Ingest(db, clock=clock), clock=clock)  # its own commands do not pass its gate
+    ingest = Ingest(db, clock=clock, before=jobs.gate)  # no event overtakes a reset that fell due (spec §11)
     svc = Services(
         settings=settings,
         db=db,
@@ -86,24 +63,22 @@ def create_app(settings: ServerSettings | None = None, *, clock: Clock | None = 
             member_code_ttl=dt.timedelta(seconds=settings.member_code_seconds),
         ),
         auth_limiter=Limiter(Rate.per_minute(settings.rate_auth_per_minute)),
+        member_limits=Limits(
+            page_per_minute=settings.rate_member_page_per_minute, action_per_minute=settings.rate_draw_per_minute
+        ),
     )
-    from .api.health import server_version
-
-    app = FastAPI(title="Paidui central server", version=server_version(), lifespan=_lifespan)
+    app = FastAPI(title="Paidui central server", version=health.server_version(), lifespan=_lifespan)
     app.state.settings = settings
     app.state.db = db
     app.state.ingest = ingest
     app.state.keys = keys
     app.state.clock = clock
+    app.state.jobs = jobs
     app.state.services = svc
     errors.install(app)
     errors.document_error_bodies(app)
-    for router in ROUTERS:
+    for router in (health.router, auth.router, sync.router, stores.router, member_page.router, console.router):
         app.include_router(router)
-    for spec in OPTIONAL_ROUTERS:
-        optional = _optional(spec)
-        if optional is not None:
-            app.include_router(optional)
     return app
 
 

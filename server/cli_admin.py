@@ -25,6 +25,7 @@ from shared.settings import parse_base, parse_store
 from .config import ServerSettings, load_settings
 from .db import tables as t
 from .db.database import Database
+from .db.settings import read_configuration
 from .errors import Refused
 from .security import keys as keyfile
 from .services import admin, members, terminals, users
@@ -42,10 +43,8 @@ def guarded(handler: Callable[[argparse.Namespace], int], args: argparse.Namespa
         return handler(args)
     except (CliError, keyfile.KeyFileError, FileNotFoundError) as exc:
         print(f"paidui-server: {exc}", file=sys.stderr)
-    except RuleError as exc:
+    except (RuleError, Refused) as exc:
         print(f"paidui-server: {exc.code.value}: {exc.detail}", file=sys.stderr)
-    except Refused as exc:
-        print(f"paidui-server: {exc.code}: {exc.detail}", file=sys.stderr)
     return 2
 
 
@@ -232,16 +231,12 @@ def user_add(args: argparse.Namespace) -> int:
 
 
 def _settings_doc(conn: Connection, store: str | None) -> dict[str, Any]:
-    row = conn.execute(select(t.SettingsRow).where(t.SettingsRow.id == 1)).one()
-    doc: dict[str, Any] = {
-        "version": int(row.version),
-        "base": parse_base(json.loads(row.base_json or "{}")).model_dump(mode="json"),
-    }
-    query = select(t.Store.store_id, t.Store.settings_json).order_by(t.Store.store_id)
-    if store is not None:
-        query = query.where(t.Store.store_id == store)
+    config = read_configuration(conn, None)
+    doc: dict[str, Any] = {"version": config.version, "base": config.base.model_dump(mode="json")}
     doc["stores"] = {
-        sid: parse_store(json.loads(raw or "{}")).model_dump(mode="json") for sid, raw in conn.execute(query)
+        sid: config.stores[sid].settings.model_dump(mode="json")
+        for sid in config.store_ids()
+        if store is None or sid == store
     }
     if store is not None and not doc["stores"]:
         raise CliError(f"no store {store}")

@@ -13,6 +13,8 @@ from typing import Any
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
+from .db.urls import normalise_url
+
 ENV_PREFIX = "PAIDUI_"
 CONFIG_ENV = "PAIDUI_CONFIG"
 
@@ -58,8 +60,6 @@ class ServerSettings(BaseSettings):
 
     @property
     def resolved_database_url(self) -> str:
-        from .replay import normalise_url
-
         if self.database_url:
             return normalise_url(self.database_url)
         return f"sqlite:///{(self.data_dir / 'paidui.db').resolve()}"

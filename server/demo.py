@@ -223,9 +223,9 @@ def enrolment_code(demo: Demo) -> str:
 def spawn(args: list[str], log: Path) -> subprocess.Popen[bytes]:
     """A child in its own process group: Ctrl-C reaches only this script, which then stops each child once
     (a second SIGINT would make uvicorn skip its graceful shutdown)."""
-    extra: dict[str, Any] = (
-        {"start_new_session": True} if POSIX else {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
-    )  # type: ignore[attr-defined]
+    extra: dict[str, Any] = {"start_new_session": True}
+    if sys.platform == "win32":
+        extra = {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with log.open("ab") as out:
         return subprocess.Popen(

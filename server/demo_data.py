@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from shared.engine.commands import ChangeSettings, Command, DrawLottery, Exchange, PayOrder, RefundOrder
 from shared.engine.randomness import SystemRandomSource
 from shared.errors import RuleError
+from shared.ids import CashierId, MemberId, OrderId, StoreId
 
 from .db.database import Database
 from .services import admin, members
@@ -74,16 +75,16 @@ BASE: dict[str, Any] = {
     "points_per_yuan_x100": 100,
     "all_cashiers_queue": False,  # one queue per checkout point (the default)
 }
-STORE_RULES: dict[str, dict[str, Any]] = {
-    "S1": {"enabled": True},
-    "S2": {  # cumulative-spend tiers: the more a member spent here in 30 days, the larger the entry
+STORE_RULES: dict[StoreId, dict[str, Any]] = {
+    StoreId("S1"): {"enabled": True},
+    StoreId("S2"): {  # cumulative-spend tiers: the more a member spent here in 30 days, the larger the entry
         "enabled": True,
         "cumulative_tiers": [
             {"days": 30, "threshold_fen": 50_000, "ratio_bp": 6000},
             {"days": 30, "threshold_fen": 150_000, "ratio_bp": 7000},
         ],
     },
-    "S3": {  # a lottery on the member page: draw once for 30%, 60% or 100% instead of the provisional 50%
+    StoreId("S3"): {  # a lottery on the member page: draw once for 30%, 60% or 100% instead of the provisional 50%
         "enabled": True,
         "extraction_bp": 1500,
         "lottery": {
@@ -100,7 +101,7 @@ STORE_RULES: dict[str, dict[str, Any]] = {
 
 @dataclass(frozen=True)
 class DemoMember:
-    member_id: str
+    member_id: MemberId
     phone: str
     name: str
     level: str | None
@@ -109,9 +110,9 @@ class DemoMember:
 
 # The members the tour names: typed at the till, or shown on the member page.
 TOUR_MEMBERS = [
-    DemoMember("demo-m001", "13900000001", "张伟", "gold", "S1"),
-    DemoMember("demo-m002", "13900000002", "王芳", None, "S3"),
-    DemoMember("demo-m003", "13900000003", "李娜", "silver", "S1"),
+    DemoMember(MemberId("demo-m001"), "13900000001", "张伟", "gold", "S1"),
+    DemoMember(MemberId("demo-m002"), "13900000002", "王芳", None, "S3"),
+    DemoMember(MemberId("demo-m003"), "13900000003", "李娜", "silver", "S1"),
 ]
 MEMBER_PAGE_MEMBER = TOUR_MEMBERS[1]  # buys in all three stores, one lottery still to draw
 
@@ -137,7 +138,7 @@ def make_members(rng: random.Random, count: int = 200) -> list[DemoMember]:
     for i in range(len(out) + 1, count + 1):
         level = rng.choices([None, "silver", "gold"], weights=[70, 22, 8])[0]
         name = rng.choice(SURNAMES) + rng.choice(GIVEN)
-        out.append(DemoMember(f"demo-m{i:03d}", f"139{i:08d}", name, level, rng.choice(stores)))
+        out.append(DemoMember(MemberId(f"demo-m{i:03d}"), f"139{i:08d}", name, level, rng.choice(stores)))
     return out
 
 
@@ -173,15 +174,15 @@ def timeline(rng: random.Random, people: list[DemoMember], *, end: dt.datetime) 
                 if rng.random() < 0.75:  # a quarter are walk-ins: they contribute, they do not queue
                     pool = by_home[store_id] if rng.random() < 0.8 else people
                     member = rng.choice(pool)
-                order_id = f"demo-o{n:05d}"
+                order_id = OrderId(f"demo-o{n:05d}")
                 paid = _amount_fen(rng)
                 events.append(
                     (
                         at,
                         PayOrder(
                             order_id=order_id,
-                            store_id=store_id,
-                            cashier_id=rng.choice(cashiers),
+                            store_id=StoreId(store_id),
+                            cashier_id=CashierId(rng.choice(cashiers)),
                             member_id=member.member_id if member else None,
                             paid_fen=paid,
                             paid_at=at,
@@ -199,7 +200,7 @@ def timeline(rng: random.Random, people: list[DemoMember], *, end: dt.datetime) 
 def _follow_ups(
     rng: random.Random,
     events: list[tuple[dt.datetime, Command]],
-    order_id: str,
+    order_id: OrderId,
     store_id: str,
     member: DemoMember | None,
     paid: int,
@@ -244,9 +245,9 @@ def _tour_sales(end: dt.datetime) -> list[tuple[dt.datetime, Command]]:
             (
                 at,
                 PayOrder(
-                    order_id=f"demo-tour-{i}",
-                    store_id=store,
-                    cashier_id=cashier,
+                    order_id=OrderId(f"demo-tour-{i}"),
+                    store_id=StoreId(store),
+                    cashier_id=CashierId(cashier),
                     member_id=who,
                     paid_fen=paid,
                     paid_at=at,
@@ -260,9 +261,9 @@ def _tour_sales(end: dt.datetime) -> list[tuple[dt.datetime, Command]]:
         (
             at,
             PayOrder(
-                order_id="demo-tour-lottery",
-                store_id="S3",
-                cashier_id="S3-C1",
+                order_id=OrderId("demo-tour-lottery"),
+                store_id=StoreId("S3"),
+                cashier_id=CashierId("S3-C1"),
                 member_id=who,
                 paid_fen=18_800,
                 paid_at=at,

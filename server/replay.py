@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import secrets
 import sys
@@ -19,17 +18,10 @@ from shared.engine.randomness import ScriptedRandomSource
 from shared.scenario import Scenario, ScenarioError, run
 
 from .db.database import Database
-from .db.repository import SqlRepository
+from .db.read_model import SqlReadModel
+from .db.urls import normalise_url
 from .services import admin
 from .services.ingest import Ingest
-
-
-def normalise_url(url: str) -> str:
-    """Accept `postgresql://` and `postgres://` and use the psycopg 3 driver for them."""
-    for prefix in ("postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    return url
 
 
 class ServerBackend:
@@ -51,16 +43,17 @@ class ServerBackend:
             for member_id, level in scenario.members:
                 admin.add_member(conn, member_id=member_id, level=level, at=at)
         self.ingest = Ingest(self.db, ScriptedRandomSource(scenario.arrangements))
-        for command in [*scenario.imported_orders, *scenario.imported_entries]:
+        imported: list[Command] = [*scenario.imported_orders, *scenario.imported_entries]
+        for command in imported:
             self.ingest.apply(command)
 
     def apply(self, command: Command) -> None:
         self.ingest.apply(command)
 
-    def read_model(self) -> SqlRepository:
+    def read_model(self) -> SqlReadModel:
         if self._conn is None:
             self._conn = self.db.engine.connect()
-        return SqlRepository(self._conn, self.db)
+        return SqlReadModel(self._conn, self.db.settings_cache)
 
     def close(self) -> None:
         if self._conn is not None:
@@ -134,7 +127,3 @@ def main(path: str, database_url: str | None) -> int:
     json.dump(result, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
     return 0
-
-
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)

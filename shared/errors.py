@@ -1,4 +1,6 @@
-"""Stable error codes. A refused event, request or setting carries one of these; words live at the edges."""
+"""Stable error codes: the one registry. A refused event, request or setting carries one of these; words live at the
+edges (the till's `ui/words.py`, the console's and the member page's i18n modules), and a test checks that every
+code has words in both languages in each. Codes never change once shipped: tills and scripts match on them."""
 
 from __future__ import annotations
 
@@ -26,6 +28,29 @@ class Code(StrEnum):
     CONFLICTING_DUPLICATE = "conflicting_duplicate"
     NOT_YOUR_ENTRY = "not_your_entry"
     UNKNOWN_MEMBER = "unknown_member"
+    # requests to the server (docs/sync-protocol.md "Errors"; the API maps each to its HTTP status)
+    BAD_REQUEST = "bad_request"
+    CONFLICT = "conflict"
+    ENROLMENT_CODE_EXPIRED = "enrolment_code_expired"
+    ENROLMENT_CODE_INVALID = "enrolment_code_invalid"
+    FORBIDDEN = "forbidden"
+    HTTP_ERROR = "http_error"
+    INTERNAL_ERROR = "internal_error"
+    INVALID_REQUEST = "invalid_request"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    NOT_ACCEPTABLE = "not_acceptable"
+    NOT_FOUND = "not_found"
+    RATE_LIMITED = "rate_limited"
+    TERMINAL_REVOKED = "terminal_revoked"
+    TOO_LARGE = "too_large"
+    UNAUTHORIZED = "unauthorized"
+    UNAVAILABLE = "unavailable"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    UNSUPPORTED_PROTOCOL = "unsupported_protocol"
+    # member-page links (`/m/<token>`)
+    LINK_EXPIRED = "link_expired"
+    LINK_INVALID = "link_invalid"
+    LINK_REVOKED = "link_revoked"
 
 
 class RuleError(Exception):

@@ -31,6 +31,7 @@ from .engine.model import Entry, queue_key
 from .engine.randomness import ArrangementError
 from .engine.views import AllocationLine, MemberBalance, UnallocatedLine
 from .errors import Code, RuleError
+from .ids import CashierId, MemberId, OrderId, StoreId, TerminalId
 from .settings import BaseSettings, StoreSettings, parse_base, parse_store
 
 FORMAT = "paidui-scenario/1"
@@ -56,22 +57,22 @@ class _Strict(BaseModel):
 
 
 class StoreDoc(_Strict):
-    id: Annotated[str, Field(min_length=1)]
+    id: Annotated[StoreId, Field(min_length=1)]
     timezone: str = "Asia/Shanghai"
-    cashiers: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
+    cashiers: Annotated[list[Annotated[CashierId, Field(min_length=1)]], Field(min_length=1)]
     cashier_settings: dict[str, Any] = {}
 
 
 class MemberDoc(_Strict):
-    id: Annotated[str, Field(min_length=1)]
+    id: Annotated[MemberId, Field(min_length=1)]
     level: str | None = None
 
 
 class ImportedOrderDoc(_Strict):
-    order_id: str
-    store: str
-    cashier: str
-    member: str | None = None
+    order_id: OrderId
+    store: StoreId
+    cashier: CashierId
+    member: MemberId | None = None
     paid_fen: Fen
     paid_at: Time
     status: Literal["paid", "completed", "refunded"] = "completed"
@@ -79,10 +80,10 @@ class ImportedOrderDoc(_Strict):
 
 
 class ImportedEntryDoc(_Strict):
-    order_id: str
-    store: str
-    cashier: str
-    member: str
+    order_id: OrderId
+    store: StoreId
+    cashier: CashierId
+    member: MemberId
     entitlement_fen: Fen
     paid_fen: Fen
     ratio_bp: Fen
@@ -106,10 +107,10 @@ class _Event(_Strict):
 
 class OrderPaidDoc(_Event):
     type: Literal["order_paid"]
-    order_id: Annotated[str, Field(min_length=1)]
-    store: str
-    cashier: str
-    member: str | None = None
+    order_id: Annotated[OrderId, Field(min_length=1)]
+    store: StoreId
+    cashier: CashierId
+    member: MemberId | None = None
     paid_fen: Fen
     paid_at: Time
     total_fen: Fen | None = None
@@ -117,18 +118,18 @@ class OrderPaidDoc(_Event):
     deduction_points_fen: Fen = 0
     deduction_love_fen: Fen = 0
     completed: bool = False
-    terminal: str | None = None
+    terminal: TerminalId | None = None
 
 
 class OrderCompletedDoc(_Event):
     type: Literal["order_completed"]
-    order_id: str
+    order_id: OrderId
     at: Time
 
 
 class OrderRefundedDoc(_Event):
     type: Literal["order_refunded"]
-    order_id: str
+    order_id: OrderId
     refund_id: Annotated[str, Field(min_length=1)]
     amount_fen: Fen
     at: Time
@@ -136,25 +137,25 @@ class OrderRefundedDoc(_Event):
 
 class LotteryDrawDoc(_Event):
     type: Literal["lottery_draw"]
-    order_id: str
+    order_id: OrderId
     result_bp: Fen
 
 
 class ExchangeDoc(_Event):
     type: Literal["exchange"]
-    order_id: str
+    order_id: OrderId
     into: str
 
 
 class SettingsDoc(_Event):
     type: Literal["settings"]
     base: dict[str, Any] | None = None
-    stores: dict[str, dict[str, Any]] = {}
+    stores: dict[StoreId, dict[str, Any]] = {}
 
 
 class MemberLevelDoc(_Event):
     type: Literal["member_level"]
-    member: str
+    member: MemberId
     level: str | None
     at: Time
 
@@ -179,8 +180,8 @@ EVENT_DOCS: dict[str, type[_Event]] = {
 @dataclass
 class Scenario:
     base: BaseSettings
-    stores: list[tuple[str, str, list[str], StoreSettings]]
-    members: list[tuple[str, str | None]]
+    stores: list[tuple[StoreId, str, list[CashierId], StoreSettings]]
+    members: list[tuple[MemberId, str | None]]
     imported_orders: list[ImportOrder]
     imported_entries: list[ImportEntry]
     arrangements: list[list[str]]
@@ -272,7 +273,7 @@ def parse_scenario(doc: object) -> Scenario:
     return scenario
 
 
-def _check_imports(header: HeaderDoc, cashiers: dict[str, list[str]]) -> None:
+def _check_imports(header: HeaderDoc, cashiers: dict[StoreId, list[CashierId]]) -> None:
     """Imported rows are part of the document: a bad one is a malformed scenario, not a refused event."""
     rows: list[tuple[str, ImportedOrderDoc | ImportedEntryDoc]] = [
         *(("imported_orders", o) for o in header.imported_orders),

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from shared.errors import Code
 from shared.wire import SUPPORTED_VERSIONS
 
 from ..errors import Refused, forbidden, not_found, unauthorized
@@ -51,7 +52,7 @@ def check_protocol(paidui_protocol: Annotated[str | None, Header()] = None) -> N
     if paidui_protocol is None:
         return
     if not paidui_protocol.strip().isdigit() or int(paidui_protocol) not in SUPPORTED_VERSIONS:
-        raise Refused(426, "unsupported_protocol", f"this server speaks {sorted(SUPPORTED_VERSIONS)}")
+        raise Refused(Code.UNSUPPORTED_PROTOCOL, f"this server speaks {sorted(SUPPORTED_VERSIONS)}")
 
 
 def limit_attempts(request: Request) -> None:
@@ -61,9 +62,7 @@ def limit_attempts(request: Request) -> None:
     decision = services(request).auth_limiter.hit(client_address(request))
     if not decision.allowed:
         seconds = decision.retry_after_seconds
-        raise Refused(
-            429, "rate_limited", f"too many attempts; try again in {seconds} s", headers={"Retry-After": str(seconds)}
-        )
+        raise Refused(Code.RATE_LIMITED, f"too many attempts; try again in {seconds} s", retry_after=seconds)
 
 
 def caller(request: Request, credentials: Bearer) -> Caller:

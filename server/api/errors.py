@@ -8,33 +8,70 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
-from shared.errors import RuleError
+from shared.errors import Code, RuleError
 from shared.wire import ErrorBody
 
 from ..errors import Refused
+from ..services.storage import UNSTORABLE
 
 log = logging.getLogger("paidui.api")
 
+# The one place where a code gets its HTTP status (docs/sync-protocol.md "Errors"); a rule's refusal is 422.
+STATUS: dict[Code, int] = {
+    Code.BAD_REQUEST: 400,
+    Code.ENROLMENT_CODE_EXPIRED: 400,
+    Code.ENROLMENT_CODE_INVALID: 400,
+    Code.UNAUTHORIZED: 401,
+    Code.TERMINAL_REVOKED: 401,
+    Code.FORBIDDEN: 403,
+    Code.LINK_INVALID: 403,
+    Code.LINK_REVOKED: 403,
+    Code.NOT_FOUND: 404,
+    Code.METHOD_NOT_ALLOWED: 405,
+    Code.NOT_ACCEPTABLE: 406,
+    Code.CONFLICT: 409,
+    Code.LINK_EXPIRED: 410,
+    Code.TOO_LARGE: 413,
+    Code.UNSUPPORTED_MEDIA_TYPE: 415,
+    Code.INVALID_REQUEST: 422,
+    Code.UNSUPPORTED_PROTOCOL: 426,
+    Code.RATE_LIMITED: 429,
+    Code.INTERNAL_ERROR: 500,
+    Code.UNAVAILABLE: 503,
+}
+# Starlette's own refusals (an unknown path, a wrong method) carry only a status: their code.
 HTTP_CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    406: "not_acceptable",
-    409: "conflict",
-    413: "too_large",
-    415: "unsupported_media_type",
-    422: "invalid_request",
-    426: "unsupported_protocol",
-    429: "rate_limited",
+    400: Code.BAD_REQUEST,
+    401: Code.UNAUTHORIZED,
+    403: Code.FORBIDDEN,
+    404: Code.NOT_FOUND,
+    405: Code.METHOD_NOT_ALLOWED,
+    406: Code.NOT_ACCEPTABLE,
+    409: Code.CONFLICT,
+    413: Code.TOO_LARGE,
+    415: Code.UNSUPPORTED_MEDIA_TYPE,
+    422: Code.INVALID_REQUEST,
+    426: Code.UNSUPPORTED_PROTOCOL,
+    429: Code.RATE_LIMITED,
 }
 
 
-def _body(status: int, code: str, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+def http_status(code: Code) -> int:
+    """The HTTP status of a refusal with this code."""
+    return STATUS.get(code, 422)
+
+
+def refusal_headers(exc: Refused) -> dict[str, str] | None:
+    if exc.code == Code.UNAUTHORIZED:
+        return {"WWW-Authenticate": "Bearer"}
+    if exc.retry_after is not None:
+        return {"Retry-After": str(exc.retry_after)}
+    return None
+
+
+def _body(status: int, code: Code, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(ErrorBody(code=code, detail=detail[:500]).model_dump(), status_code=status, headers=headers)
 
 
@@ -49,32 +86,33 @@ def _summary(errors: Any) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(Refused)
     async def _refused(_: Request, exc: Refused) -> JSONResponse:
-        return _body(exc.status, exc.code, exc.detail, exc.headers)
+        return _body(http_status(exc.code), exc.code, exc.detail, refusal_headers(exc))
 
     @app.exception_handler(RuleError)
     async def _rule(_: Request, exc: RuleError) -> JSONResponse:
-        return _body(422, exc.code.value, exc.detail)
+        return _body(http_status(exc.code), exc.code, exc.detail)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return _body(422, "invalid_request", _summary(exc.errors()))
+        return _body(422, Code.INVALID_REQUEST, _summary(exc.errors()))
 
     @app.exception_handler(HTTPException)
     async def _http(_: Request, exc: HTTPException) -> JSONResponse:
-        code = HTTP_CODES.get(exc.status_code, "http_error")
+        code = HTTP_CODES.get(exc.status_code, Code.HTTP_ERROR)
         detail = exc.detail if isinstance(exc.detail, str) else ""
         return _body(exc.status_code, code, detail, getattr(exc, "headers", None))
 
-    @app.exception_handler(DataError)
-    async def _data(request: Request, exc: DataError) -> JSONResponse:
-        # SQLSTATE class 22 (and the driver's own refusals): a value no column can hold, e.g. a NUL character
-        log.info("refused data on %s %s: %s", request.method, request.url.path, exc.orig)
-        return _body(422, "invalid_request", "a value in the request cannot be stored (control character or size)")
+    async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
+        log.info("refused data on %s %s: %s", request.method, request.url.path, exc)
+        return _body(422, Code.INVALID_REQUEST, "a value in the request cannot be stored (control character or size)")
+
+    for kind in UNSTORABLE:
+        app.add_exception_handler(kind, _unstorable)
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return _body(500, "internal_error", "the server failed; the request can be retried")
+        return _body(500, Code.INTERNAL_ERROR, "the server failed; the request can be retried")
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {

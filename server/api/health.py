@@ -7,10 +7,11 @@ from importlib import metadata
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import text
 
+from shared.errors import Code
 from shared.wire import PROTOCOL_VERSION, SUPPORTED_VERSIONS, ErrorBody
 
+from ..services import storage
 from .state import services
 
 router = APIRouter(prefix="/api/v1", tags=["health"])
@@ -38,11 +39,8 @@ class Version(BaseModel):
 @router.get("/health", response_model=Health, responses={503: {"model": ErrorBody}})
 def health(request: Request) -> Health | JSONResponse:
     svc = services(request)
-    try:
-        with svc.db.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception:  # any failure of the database is "unavailable", whatever the driver says
-        body = ErrorBody(code="unavailable", detail="the database does not answer")
+    if not storage.database_answers(svc.db):
+        body = ErrorBody(code=Code.UNAVAILABLE, detail="the database does not answer")
         return JSONResponse(body.model_dump(), status_code=503)
     return Health(status="ok", version=server_version(), database="sqlite" if svc.db.is_sqlite else "postgresql")
 

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel
 
-from shared.settings import parse_base
 from shared.wire import QueueSnapshot
 
-from ..db import tables as t
-from ..errors import forbidden, not_found
+from ..errors import forbidden
 from ..services import reports, terminals
-from ..services.pull import consistent_read
-from ..services.snapshots import queue_snapshot
+from ..services.snapshots import store_snapshot
 from .deps import CallerDep, HqDep, readable_store
 from .errors import ERRORS, NOT_FOUND
 from .state import services
@@ -39,8 +35,9 @@ class TerminalView(BaseModel):
 @router.get("/stores", response_model=list[reports.StoreSummary], responses=ERRORS)
 def list_stores(request: Request, who: CallerDep) -> list[reports.StoreSummary]:
     """The stores the caller may read: all for headquarters, its own for anyone else."""
-    with services(request).db.connect() as conn:
-        return reports.stores(conn, None if who.role == "hq_admin" else [who.store_id or ""])
+    db = services(request).db
+    with db.connect() as conn:
+        return reports.stores(conn, None if who.role == "hq_admin" else [who.store_id or ""], db.settings_cache)
 
 
 @router.get("/stores/{store_id}/queue", response_model=QueueSnapshot, responses={**ERRORS, **NOT_FOUND})
@@ -48,12 +45,7 @@ def store_queue(request: Request, who: CallerDep, store_id: StoreId) -> QueueSna
     """The store's queue snapshot (as a terminal of the store pulls it)."""
     readable_store(store_id, who)
     svc = services(request)
-    with consistent_read(svc.db) as conn:
-        if conn.execute(t.Store.__table__.select().where(t.Store.store_id == store_id)).first() is None:
-            raise not_found(f"no store {store_id}")
-        raw = conn.execute(t.SettingsRow.__table__.select().where(t.SettingsRow.id == 1)).one()
-        base = parse_base(json.loads(raw.base_json or "{}"))
-        return queue_snapshot(conn, base, store_id, limit=svc.settings.snapshot_limit)
+    return store_snapshot(svc.db, store_id, limit=svc.settings.snapshot_limit)
 
 
 @router.get("/stores/{store_id}/report", response_model=reports.StoreReport, responses={**ERRORS, **NOT_FOUND})

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from shared.errors import Code
 from shared.wire import (
     SUPPORTED_VERSIONS,
     EnrollRequest,
@@ -56,7 +57,7 @@ def rotate(request: Request, terminal: TerminalDep) -> RotateResponse:
 def push(request: Request, terminal: TerminalDep, body: PushRequest) -> PushResponse:
     """Apply a batch of outbox events, each exactly once; answer per event."""
     if body.protocol not in SUPPORTED_VERSIONS:
-        raise Refused(426, "unsupported_protocol", f"this server speaks {sorted(SUPPORTED_VERSIONS)}")
+        raise Refused(Code.UNSUPPORTED_PROTOCOL, f"this server speaks {sorted(SUPPORTED_VERSIONS)}")
     return services(request).push.push(terminal=terminal, request=body)
 
 

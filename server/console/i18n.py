@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.errors import Code
+
 LANGS = ("zh", "en")
 
 TEXT: dict[str, tuple[str, str]] = {
@@ -415,9 +417,61 @@ TEXT: dict[str, tuple[str, str]] = {
 }
 
 
+# Every stable code (shared/errors.py) in words: a refusal shown on a page reads as words, never as a code.
+CODES: dict[Code, tuple[str, str]] = {
+    Code.UNKNOWN_ORDER: ("没有这个订单", "Unknown order"),
+    Code.UNKNOWN_STORE: ("没有这个门店", "Unknown store"),
+    Code.UNKNOWN_CASHIER: ("没有这个收银台，或收银台编号已存在", "Unknown cashier, or the cashier id exists already"),
+    Code.INVALID_AMOUNT: ("金额无效", "Invalid amount"),
+    Code.REFUND_EXCEEDS_PAID: ("退款金额超过实付金额", "The refund exceeds what was paid"),
+    Code.NO_ENTRY: ("该订单没有排队条目", "The order has no queue entry"),
+    Code.ENTRY_NOT_WAITING: ("该条目已不在排队中", "The entry is no longer waiting"),
+    Code.LOTTERY_NOT_AVAILABLE: ("该条目没有可用的抽奖", "No draw is available for this entry"),
+    Code.INVALID_LOTTERY_RESULT: ("抽奖结果无效", "Invalid draw result"),
+    Code.INVALID_TARGET: ("兑换目标无效", "Invalid exchange target"),
+    Code.EXCHANGE_DISABLED: ("兑换未开启", "Exchange is switched off"),
+    Code.EXCHANGE_AMOUNT_ZERO: ("剩余金额太少，无法兑换", "Too little is left to exchange"),
+    Code.INVALID_SETTINGS: ("设置无效", "Invalid settings"),
+    Code.ORDER_REFUNDED: ("订单已退款", "The order was refunded"),
+    Code.INVALID_EVENT: ("数据无效", "Invalid data"),
+    Code.CONFLICTING_DUPLICATE: ("与已提交的内容冲突", "Conflicts with what was sent before"),
+    Code.NOT_YOUR_ENTRY: ("这不是该会员的条目", "Not this member's entry"),
+    Code.UNKNOWN_MEMBER: ("没有这个会员", "Unknown member"),
+    Code.BAD_REQUEST: ("请求无效", "Bad request"),
+    Code.CONFLICT: ("与已有数据冲突（已存在）", "Conflicts with existing data (exists already)"),
+    Code.ENROLMENT_CODE_EXPIRED: ("登记码已过期", "The enrolment code has expired"),
+    Code.ENROLMENT_CODE_INVALID: ("登记码无效或已使用", "Unknown or already used enrolment code"),
+    Code.FORBIDDEN: ("无权执行此操作", "Not allowed"),
+    Code.HTTP_ERROR: ("请求未能完成", "The request could not be completed"),
+    Code.INTERNAL_ERROR: ("服务器出错，请重试", "The server failed; please try again"),
+    Code.INVALID_REQUEST: ("请求内容无效", "Invalid request"),
+    Code.METHOD_NOT_ALLOWED: ("不支持此操作", "Not supported here"),
+    Code.NOT_ACCEPTABLE: ("无法提供所需的格式", "Not available in the format asked for"),
+    Code.NOT_FOUND: ("没有这个页面或数据", "No such page or data"),
+    Code.RATE_LIMITED: ("尝试次数太多，请稍后再试", "Too many attempts; please wait a moment"),
+    Code.TERMINAL_REVOKED: ("此终端已停用，请重新登记", "This terminal was withdrawn; enrol it again"),
+    Code.TOO_LARGE: ("请求内容太大", "The request is too large"),
+    Code.UNAUTHORIZED: ("需要登录", "Please sign in"),
+    Code.UNAVAILABLE: ("数据库暂时无法访问", "The database does not answer for now"),
+    Code.UNSUPPORTED_MEDIA_TYPE: ("不支持的内容格式", "Unsupported content type"),
+    Code.UNSUPPORTED_PROTOCOL: ("收银端版本过旧，请升级", "The till's version is too old; update it"),
+    Code.LINK_EXPIRED: ("链接已过期", "The link has expired"),
+    Code.LINK_INVALID: ("链接无效", "The link is not valid"),
+    Code.LINK_REVOKED: ("链接已失效（签发终端已停用）", "The link no longer works (its terminal was withdrawn)"),
+}
+# The error page shows `error.<reason>`: a code is a reason too.
+TEXT.update({f"error.{code.value}": words for code, words in CODES.items()})
+
+
 def translate(lang: str, key: str, default: str | None = None, **params: Any) -> str:
     pair = TEXT.get(key)
     if pair is None:
         return key if default is None else default
     text = pair[0] if lang == "zh" else pair[1]
     return text.format(**params) if params else text
+
+
+def refusal(lang: str, code: Code, detail: str = "") -> str:
+    """A refusal in words, with its detail (names and numbers) after them."""
+    words = translate(lang, f"error.{code.value}")
+    return f"{words}{'：' if lang == 'zh' else ': '}{detail}" if detail else words

@@ -16,13 +16,16 @@ from sqlalchemy import Connection, or_, select
 
 from shared.engine.commands import SetMemberLevel
 from shared.errors import RuleError
+from shared.ids import MemberId
 
 from ..api.state import services
 from ..db import tables as t
+from ..db.settings import SettingsCache
 from ..services import admin, exports, members, terminals
 from . import history as hist
+from .i18n import refusal
 from .session import ConsoleUser, Denied
-from .web import ConsoleRoute, Form, HqPosted, User, base_settings, field, page, visible_store
+from .web import ConsoleRoute, Form, HqPosted, User, base_settings, field, language, page, visible_store
 
 router = APIRouter(route_class=ConsoleRoute)
 ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
@@ -34,12 +37,12 @@ def _zone(request: Request, conn: Connection) -> str:
     return base_settings(conn, services(request).db).timezone
 
 
-def _stores(conn: Connection, scope: list[str] | None) -> list[dict[str, Any]]:
+def _stores(conn: Connection, scope: list[str] | None, cache: SettingsCache) -> list[dict[str, Any]]:
     s, c, cs = t.Store, t.Cashier, t.CashierStats
     cashiers: dict[str, list[Any]] = {}
     stats = {r.cashier_id: r for r in conn.execute(select(cs.cashier_id, cs.waiting_count, cs.outstanding_fen))}
-    for row in conn.execute(select(c.cashier_id, c.store_id, c.name).order_by(c.cashier_id)):
-        cashiers.setdefault(row.store_id, []).append(row)
+    for cashier in conn.execute(select(c.cashier_id, c.store_id, c.name).order_by(c.cashier_id)):
+        cashiers.setdefault(cashier.store_id, []).append(cashier)
     stmt = select(s.store_id, s.name, s.timezone, s.created_at).order_by(s.store_id)
     if scope is not None:
         stmt = stmt.where(s.store_id.in_(scope))
@@ -52,7 +55,7 @@ def _stores(conn: Connection, scope: list[str] | None) -> list[dict[str, Any]]:
                 "name": row.name,
                 "timezone": row.timezone,
                 "created_at": row.created_at,
-                "enabled": admin.store_settings(conn, row.store_id).enabled,
+                "enabled": admin.store_settings(conn, row.store_id, cache).enabled,
                 "cashiers": [
                     {
                         "cashier_id": k.cashier_id,
@@ -76,7 +79,7 @@ def _stores_page(
     typed: dict[str, str] | None = None,
 ) -> Response:
     with services(request).db.connect() as conn:
-        found = _stores(conn, user.scope)
+        found = _stores(conn, user.scope, services(request).db.settings_cache)
         zone = _zone(request, conn)
     return page(
         request, "stores.html", user=user, stores=found, error=error, status=status, typed=typed or {}, zone=zone
@@ -104,7 +107,7 @@ def add_store(request: Request, form: Form, user: HqPosted) -> Response:
             if cashier:  # the usual single cashier of a store (spec §2), made with it
                 admin.add_cashier(conn, cashier_id=cashier, store_id=store_id, name=name)
     except (RuleError, ValueError) as exc:
-        detail = f"{exc.code.value}: {exc.detail}" if isinstance(exc, RuleError) else "admin.bad_zone"
+        detail = refusal(language(request), exc.code, exc.detail) if isinstance(exc, RuleError) else "admin.bad_zone"
         return _stores_page(request, user, error=detail, status=422, typed=typed)
     return RedirectResponse(f"/console/stores/{store_id}", status_code=303)
 
@@ -119,7 +122,7 @@ def _store_page(
     status: int = 200,
 ) -> Response:
     with services(request).db.connect() as conn:
-        found = _stores(conn, [store_id])
+        found = _stores(conn, [store_id], services(request).db.settings_cache)
         if not found:
             raise Denied(404, "not_found")
         tills = terminals.list_terminals(conn, store_id=store_id)
@@ -153,7 +156,7 @@ def add_cashier(request: Request, store_id: str, form: Form, user: HqPosted) -> 
         with services(request).db.connect() as conn:
             admin.add_cashier(conn, cashier_id=cashier, store_id=store_id, name=name)
     except RuleError as exc:
-        return _store_page(request, user, store_id, error=f"{exc.code.value}: {exc.detail}", status=422)
+        return _store_page(request, user, store_id, error=refusal(language(request), exc.code, exc.detail), status=422)
     return RedirectResponse(f"/console/stores/{store_id}", status_code=303)
 
 
@@ -251,7 +254,9 @@ def add_member(request: Request, form: Form, user: HqPosted) -> Response:
                 conn, phone=phone or None, name=name[:100], level=level or None, now=svc.clock.now()
             )
     except RuleError as exc:
-        return _members_page(request, user, error=f"{exc.code.value}: {exc.detail}", status=422, typed=typed)
+        return _members_page(
+            request, user, error=refusal(language(request), exc.code, exc.detail), status=422, typed=typed
+        )
     return RedirectResponse(f"/console/members?q={member_id}", status_code=303)
 
 
@@ -265,5 +270,5 @@ def set_level(request: Request, member_id: str, form: Form, user: HqPosted) -> R
         if not members.exists(conn, member_id):
             raise Denied(404, "not_found")
     # the level is in force from now on; orders paid before keep the level they had (spec §2 "with history")
-    svc.ingest.apply(SetMemberLevel(member_id=member_id, level=level or None, at=svc.clock.now()))
+    svc.ingest.apply(SetMemberLevel(member_id=MemberId(member_id), level=level or None, at=svc.clock.now()))
     return RedirectResponse(f"/console/members?q={member_id}", status_code=303)

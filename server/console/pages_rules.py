@@ -17,14 +17,16 @@ from starlette.datastructures import FormData
 
 from shared.engine.commands import ChangeSettings
 from shared.errors import RuleError
+from shared.ids import StoreId
 from shared.settings import BaseSettings, StoreSettings
 
 from ..api.state import services
 from ..db import tables as t
+from ..db.settings import SettingsCache
 from ..services.admin import store_settings
 from . import chains_view, forms
 from . import history as hist
-from .i18n import translate
+from .i18n import refusal, translate
 from .session import ConsoleUser, Denied
 from .web import ConsoleRoute, Form, HqPosted, User, base_settings, language, page, store_names, visible_store
 
@@ -33,12 +35,14 @@ router = APIRouter(route_class=ConsoleRoute)
 
 def _member_levels(conn: Connection) -> list[str]:
     m = t.Member
-    return [lv for lv in conn.execute(select(m.level).where(m.level.is_not(None)).distinct().limit(50)).scalars()]
+    return [lv for lv in conn.execute(select(m.level).where(m.level.is_not(None)).distinct().limit(50)).scalars() if lv]
 
 
-def _previews(conn: Connection, base: BaseSettings, store_ids: list[str]) -> list[chains_view.StorePreview]:
+def _previews(
+    conn: Connection, base: BaseSettings, store_ids: list[str], cache: SettingsCache
+) -> list[chains_view.StorePreview]:
     names = store_names(conn, store_ids)
-    stores = {sid: store_settings(conn, sid) for sid in store_ids}
+    stores = {sid: store_settings(conn, sid, cache) for sid in store_ids}
     levels = chains_view.levels_of(base, list(stores.values()), _member_levels(conn))
     return [chains_view.preview(base, sid, names.get(sid, ""), stores[sid], levels) for sid in store_ids]
 
@@ -50,8 +54,8 @@ def _rules_page(
     with svc.db.connect() as conn:
         base = base_settings(conn, svc.db)
         names = store_names(conn, user.scope)
-        previews = _previews(conn, base, list(names))
-        enabled = {sid: store_settings(conn, sid).enabled for sid in names}
+        previews = _previews(conn, base, list(names), svc.db.settings_cache)
+        enabled = {sid: store_settings(conn, sid, svc.db.settings_cache).enabled for sid in names}
     fields = forms.views(
         forms.BASE_FIELDS,
         base.model_dump(mode="json"),
@@ -83,7 +87,7 @@ def _apply(request: Request, user: ConsoleUser, command: ChangeSettings) -> str 
     try:
         services(request).ingest.apply(command)
     except RuleError as exc:
-        return f"{exc.code.value}: {exc.detail}"
+        return refusal(language(request), exc.code, exc.detail)
     return None
 
 
@@ -118,8 +122,8 @@ def _store_page(
         if store_id not in names:
             raise Denied(404, "not_found")
         base = base_settings(conn, svc.db)
-        settings = store_settings(conn, store_id)
-        preview = _previews(conn, base, [store_id])[0]
+        settings = store_settings(conn, store_id, svc.db.settings_cache)
+        preview = _previews(conn, base, [store_id], svc.db.settings_cache)[0]
     fields = forms.views(
         forms.STORE_FIELDS,
         settings.model_dump(mode="json"),
@@ -153,13 +157,13 @@ def save_store(request: Request, store_id: str, form: Form, user: HqPosted) -> R
     with svc.db.connect() as conn:
         if not store_names(conn, [store_id]):
             raise Denied(404, "not_found")
-        current = store_settings(conn, store_id)
+        current = store_settings(conn, store_id, svc.db.settings_cache)
     parsed = forms.parse(forms.STORE_FIELDS, _text(form), current, StoreSettings, message)
     if parsed.errors:
         return _store_page(request, user, store_id, parsed=parsed, status=422)
     if not parsed.patch:
         return RedirectResponse(f"/console/rules/store/{store_id}?saved=none", status_code=303)
-    command = ChangeSettings(at=svc.clock.now(), stores={store_id: parsed.patch}, actor=user.username)
+    command = ChangeSettings(at=svc.clock.now(), stores={StoreId(store_id): parsed.patch}, actor=user.username)
     refused = _apply(request, user, command)
     if refused is not None:
         parsed.errors[forms.GENERAL] = refused

@@ -11,8 +11,21 @@ from shared.errors import RuleError
 
 from ..api.state import services
 from ..services import simulate
+from .i18n import refusal
 from .session import ConsoleUser
-from .web import ConsoleRoute, Form, HqPosted, HqUser, base_settings, day_bounds, field, page, parse_day, today
+from .web import (
+    ConsoleRoute,
+    Form,
+    HqPosted,
+    HqUser,
+    base_settings,
+    day_bounds,
+    field,
+    language,
+    page,
+    parse_day,
+    today,
+)
 
 router = APIRouter(route_class=ConsoleRoute)
 MAX_DAYS = 366
@@ -74,5 +87,5 @@ def run_simulation(request: Request, form: Form, user: HqPosted) -> Response:
                 conn, since=since, until=until, base=base, base_patch=base_patch, store_patches=store_patches
             )
         except RuleError as exc:
-            return _form(request, user, typed=typed, error=f"{exc.code.value}: {exc.detail}", status=422)
+            return _form(request, user, typed=typed, error=refusal(language(request), exc.code, exc.detail), status=422)
     return _form(request, user, typed=typed, result=result)

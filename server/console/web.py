@@ -23,13 +23,15 @@ from starlette.datastructures import FormData
 
 from shared.errors import RuleError
 from shared.money import format_bp, format_fen
-from shared.settings import BaseSettings, parse_base
+from shared.settings import BaseSettings
 
+from ..api.errors import http_status
 from ..api.state import services
+from ..db import settings
 from ..db import tables as t
 from ..db.database import Database
 from ..errors import Refused
-from .i18n import LANGS, translate
+from .i18n import LANGS, refusal, translate
 from .session import ConsoleUser, Denied, NeedLogin, current_user, same
 
 HERE = Path(__file__).resolve().parent
@@ -110,10 +112,8 @@ class ConsoleRoute(APIRoute):
                 response = RedirectResponse(target, status_code=303)
             except Denied as exc:
                 response = error_page(request, exc.status, exc.reason)
-            except Refused as exc:
-                response = error_page(request, exc.status, exc.detail or exc.code)
-            except RuleError as exc:
-                response = error_page(request, 422, f"{exc.code.value}: {exc.detail}")
+            except (Refused, RuleError) as exc:
+                response = error_page(request, http_status(exc.code), refusal(language(request), exc.code, exc.detail))
             except RequestValidationError:
                 response = error_page(request, 400, "bad_request")
             for name, value in SECURITY_HEADERS.items():
@@ -183,16 +183,8 @@ def field(form: FormData, name: str) -> str:
 
 
 def base_settings(conn: Connection, db: Database) -> BaseSettings:
-    """The base settings in force, through the database's cache keyed by the settings version."""
-    row = conn.execute(select(t.SettingsRow.version, t.SettingsRow.base_json).where(t.SettingsRow.id == 1)).first()
-    if row is None:
-        return BaseSettings()
-    cached = db.cached_settings(int(row.version))
-    if cached is not None:
-        return cached
-    settings = parse_base(json.loads(row.base_json)) if row.base_json else BaseSettings()
-    db.cache_settings(int(row.version), settings)
-    return settings
+    """The base settings in force, through the process's cache keyed by the settings version."""
+    return settings.base_settings(conn, db.settings_cache)
 
 
 def store_names(conn: Connection, scope: list[str] | None) -> dict[str, str]:

@@ -1,8 +1,10 @@
-"""Engine set-up for SQLite (one writer, WAL, synchronous=FULL) and PostgreSQL, migrations, units of work."""
+"""Engine set-up for SQLite (one writer, WAL, synchronous=FULL) and PostgreSQL, and migrations.
+
+A unit of work (one transaction of the rules) is `unit_of_work.UnitOfWork`; plain reads and admin writes use
+`Database.connect()`."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,27 +12,24 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from shared.settings import BaseSettings
+from .settings import SettingsCache
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
-SETTINGS_LOCK = 7_271_001  # advisory lock id: events share it, settings changes take it alone (PostgreSQL)
 
 
 class Database:
-    """One database: its engine, its migrations, and caches of the settings keyed by their version."""
+    """One database: its engine, its migrations, and the cache of its configuration keyed by the settings version."""
 
     def __init__(self, url: str, *, schema: str | None = None, pool_size: int = 5) -> None:
         self.url = make_url(url)
         self.schema = schema
         self.dialect = self.url.get_backend_name()
         self.engine = self._make_engine(pool_size)
-        self._cache_lock = threading.Lock()
-        self._settings_cache: tuple[int, BaseSettings] | None = None
-        self._stores_cache: tuple[int, dict[str, Any]] | None = None
+        self.settings_cache = SettingsCache()  # the configuration this process read last (server/db/settings.py)
 
     @property
     def is_sqlite(self) -> bool:
@@ -79,63 +78,21 @@ class Database:
         with self.engine.begin() as conn:
             yield conn
 
-    def unit_of_work(self, *, exclusive_settings: bool = False) -> UnitOfWork:
-        return UnitOfWork(self, exclusive_settings=exclusive_settings)
-
-    # settings caches: valid while the settings version is unchanged
-    def cached_settings(self, version: int) -> BaseSettings | None:
-        cache = self._settings_cache
-        return cache[1] if cache is not None and cache[0] == version else None
-
-    def cache_settings(self, version: int, settings: BaseSettings) -> None:
-        with self._cache_lock:
-            self._settings_cache = (version, settings)
-
-    def cached_stores(self, version: int) -> dict[str, Any] | None:
-        cache = self._stores_cache
-        return cache[1] if cache is not None and cache[0] == version else None
-
-    def cache_stores(self, version: int, stores: dict[str, Any]) -> None:
-        with self._cache_lock:
-            self._stores_cache = (version, stores)
+    @contextmanager
+    def consistent_read(self) -> Iterator[Connection]:
+        """One read that sees a single moment: REPEATABLE READ on PostgreSQL (SQLite's write lock gives that)."""
+        if self.is_sqlite:
+            with self.connect() as conn:
+                yield conn
+            return
+        with self.engine.connect() as raw:
+            conn = raw.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
 
     def forget_caches(self) -> None:
         """After the database was replaced underneath us (restore, test wipe): versions may repeat."""
-        with self._cache_lock:
-            self._settings_cache = None
-            self._stores_cache = None
+        self.settings_cache.forget()
 
     def dispose(self) -> None:
         self.engine.dispose()
-
-
-class UnitOfWork:
-    """One transaction: the engine runs one command through `repo`; nothing is kept unless commit() is called."""
-
-    def __init__(self, db: Database, *, exclusive_settings: bool) -> None:
-        self.db = db
-        self.exclusive_settings = exclusive_settings
-        self.committed = False
-
-    def __enter__(self) -> UnitOfWork:
-        from .repository import SqlRepository  # the repository imports this module's Database
-
-        self.conn = self.db.engine.connect()
-        self.tx = self.conn.begin()
-        if not self.db.is_sqlite:
-            lock = "pg_advisory_xact_lock" if self.exclusive_settings else "pg_advisory_xact_lock_shared"
-            self.conn.execute(text(f"SELECT {lock}(:k)"), {"k": SETTINGS_LOCK})
-        self.repo = SqlRepository(self.conn, self.db)
-        return self
-
-    def commit(self) -> None:
-        self.repo.flush()
-        self.tx.commit()
-        self.committed = True
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            if not self.committed and self.tx.is_active:
-                self.tx.rollback()
-        finally:
-            self.conn.close()

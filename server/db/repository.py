@@ -1,21 +1,21 @@
-"""The engine's Repository over SQLAlchemy Core (measured: the ORM costs 3–4× Core per payment).
+"""The engine's Repository (`shared.engine.repository.Repository`) over SQLAlchemy Core (measured: the ORM costs
+3–4× Core per payment).
 
-One instance lives for one unit of work. It keeps an identity map of the entries and queues it loaded, so the
-engine sees one object per row as it does in memory, and it keeps the running totals (cashier_stats,
-daily_stats) in step with every entry it saves, flushed in the same transaction.
+One instance lives for one unit of work, which gives it its connection and its instant (`at`: nothing here reads
+the wall clock). It keeps an identity map of the entries and queues it loaded, so the engine sees one object per
+row as it does in memory, and tells the running totals (`running_totals.py`) what it loaded and saved. The
+configuration comes from `settings.py`, read once per unit of work through the process's cache.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import fields, replace
-from typing import Any
-from zoneinfo import ZoneInfo
+from dataclasses import fields
+from typing import Any, cast
 
-from sqlalchemy import Connection, Row, and_, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import Connection, Row, Table, and_, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.engine.model import (
@@ -33,29 +33,21 @@ from shared.engine.model import (
     StoreInfo,
     UnallocatedReason,
 )
-from shared.engine.views import AllocationLine, MemberBalance, UnallocatedLine
-from shared.settings import BaseSettings, StoreSettings, parse_base, parse_store
+from shared.ids import MemberId, OrderId, StoreId
+from shared.settings import BaseSettings, StoreSettings
 
 from . import tables as t
-from .database import Database
+from .read_model import entry_from_row
+from .running_totals import RunningTotals
+from .settings import Configuration, SettingsCache, read_configuration, save_base, save_store
 
-E = t.EntryRow.__table__
-O = t.OrderRow.__table__  # noqa: E741
-Q = t.Queue.__table__
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+E = cast(Table, t.EntryRow.__table__)
+O = cast(Table, t.OrderRow.__table__)  # noqa: E741
+Q = cast(Table, t.Queue.__table__)
 
 # The dataclasses and the tables have the same columns: one list each, derived, never typed twice.
 _ENTRY_COLUMNS = [f.name for f in fields(Entry)]
 _ORDER_COLUMNS = [f.name for f in fields(Order)]
-
-
-def _entry_from_row(row: Row[Any]) -> Entry:
-    m = row._mapping
-    return Entry(
-        **{c: m[c] for c in _ENTRY_COLUMNS if c not in ("status", "lottery_state")},
-        status=EntryStatus(m["status"]),
-        lottery_state=LotteryState(m["lottery_state"]),
-    )
 
 
 def _entry_values(entry: Entry) -> dict[str, Any]:
@@ -90,7 +82,6 @@ _UPDATE_ORDER = update(O).where(O.c.order_id == bindparam("b_order_id"))
 _SELECT_ORDER = select(*[O.c[c] for c in [f.name for f in fields(Order)]]).where(O.c.order_id == bindparam("oid"))
 _SELECT_ENTRY_BY_ORDER = select(E).where(E.c.order_id == bindparam("oid"))
 _SELECT_ENTRY_BY_SEQ = select(E).where(E.c.seq == bindparam("seq"))
-_SELECT_VERSION = select(t.SettingsRow.version).where(t.SettingsRow.id == 1)
 _UPDATE_CARRY = update(Q).where(Q.c.key == bindparam("b_key")).values(carry_fen=bindparam("carry"))
 _UPDATE_HEAD = update(Q).where(Q.c.key == bindparam("b_key")).values(head_seq=bindparam("head"))
 _LEVEL_AT = (
@@ -131,158 +122,66 @@ def _eligible_statement(all_cashiers: bool, tier: bool | None) -> Any:
     return select(E).where(and_(*conditions)).order_by(E.c.seq).limit(bindparam("lim"))
 
 
-_DAILY_COLUMNS = [c.name for c in t.DailyStats.__table__.columns if c.name not in ("store_id", "day")]
-
-
-def _adding_upserts(dialect: Any) -> tuple[Any, Any]:
-    """INSERT ... ON CONFLICT DO UPDATE SET x = x + excluded.x: one statement per running total."""
-    cs = t.CashierStats.__table__
-    stmt = dialect.insert(cs)
-    cashier = stmt.on_conflict_do_update(
-        index_elements=["cashier_id"],
-        set_={c: cs.c[c] + stmt.excluded[c] for c in ("waiting_count", "outstanding_fen", "eligible_count", "version")},
-    )
-    ds = t.DailyStats.__table__
-    stmt = dialect.insert(ds)
-    daily = stmt.on_conflict_do_update(
-        index_elements=["store_id", "day"], set_={c: ds.c[c] + stmt.excluded[c] for c in _DAILY_COLUMNS}
-    )
-    return cashier, daily
-
-
-_UPSERTS = {"sqlite": _adding_upserts(sqlite), "postgresql": _adding_upserts(postgresql)}
-
-
-def _settlement_upsert(dialect: Any) -> Any:
-    table = t.SettlementDaily.__table__
-    stmt = dialect.insert(table)
-    return stmt.on_conflict_do_update(
-        index_elements=["day", "from_store_id", "to_store_id"],
-        set_={"amount_fen": table.c.amount_fen + stmt.excluded.amount_fen},
-    )
-
-
 _ENSURE_MEMBER = {
     name: dialect.insert(t.Member.__table__).on_conflict_do_nothing(index_elements=["member_id"])
     for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
 }
-_SETTLEMENT_UPSERTS = {"sqlite": _settlement_upsert(sqlite), "postgresql": _settlement_upsert(postgresql)}
 _ELIGIBLE = {(a, tier): _eligible_statement(a, tier) for a in (False, True) for tier in (None, True, False)}
 
 
-def _waiting_totals(entry: Entry) -> tuple[int, int, int]:
-    """(waiting, remaining, eligible) contributions of one entry to its cashier's running totals."""
-    if entry.status != EntryStatus.WAITING:
-        return (0, 0, 0)
-    remaining = entry.entitlement_fen - entry.paid_fen
-    return (1, remaining, 1 if remaining > 0 else 0)
-
-
 class SqlRepository:
-    def __init__(self, conn: Connection, db: Database) -> None:
+    def __init__(self, conn: Connection, *, cache: SettingsCache, at: dt.datetime) -> None:
         self.conn = conn
-        self.db = db
+        self.at = at  # the unit of work's instant: when a member row this command needs was first seen
+        self._sqlite = conn.dialect.name == "sqlite"
+        self._cache: SettingsCache | None = cache  # None once this transaction changed the configuration
+        self._config: Configuration | None = None
+        self.totals = RunningTotals(conn, self.configuration)
         self._entries: dict[int, Entry] = {}
-        self._loaded: dict[int, tuple[tuple[int, int, int], str]] = {}  # seq -> (totals, status) as last saved
         self._queues: dict[str, QueueState] = {}
         self._heads: dict[str, int] = {}
         self._members_locked: set[str] = set()
-        self._cashier_delta: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-        self._daily: dict[tuple[str, dt.date], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        self._settings_version: int | None = None
-        self._contributions: dict[str, int] = {}
-        self._order_stores: dict[str, str] = {}
         self._entry_by_order: dict[str, int] = {}
         self._carries: dict[str, int] = {}
-        self._store_map: dict[str, StoreInfo] | None = None
         self._known_members: set[str] = set()
-        self._settlement: dict[tuple[dt.date, str, str], int] = defaultdict(int)
 
     # ------------------------------------------------------------ settings and reference data
 
-    def settings_version(self) -> int:
-        if self._settings_version is None:
-            version = self.conn.execute(_SELECT_VERSION).scalar()
-            self._settings_version = int(version or 0)
-        return self._settings_version
+    def configuration(self) -> Configuration:
+        if self._config is None:
+            self._config = read_configuration(self.conn, self._cache)
+        return self._config
 
     def base_settings(self) -> BaseSettings:
-        version = self.settings_version()
-        cached = self.db.cached_settings(version)
-        if cached is not None:
-            return cached
-        raw = self.conn.execute(select(t.SettingsRow.base_json).where(t.SettingsRow.id == 1)).scalar()
-        settings = parse_base(json.loads(raw)) if raw else BaseSettings()
-        self.db.cache_settings(version, settings)
-        return settings
+        return self.configuration().base
 
-    def _stores(self) -> dict[str, StoreInfo]:
-        if self._store_map is not None:
-            return self._store_map
-        version = self.settings_version()
-        cached = self.db.cached_stores(version)
-        if cached is not None:
-            self._store_map = cached
-            return cached
-        cashiers: dict[str, list[str]] = defaultdict(list)
-        for cashier_id, store_id in self.conn.execute(select(t.Cashier.cashier_id, t.Cashier.store_id)):
-            cashiers[store_id].append(cashier_id)
-        stores = {
-            row.store_id: StoreInfo(
-                row.store_id,
-                row.timezone,
-                tuple(sorted(cashiers[row.store_id])),
-                parse_store(json.loads(row.settings_json or "{}")),
-            )
-            for row in self.conn.execute(select(t.Store.store_id, t.Store.timezone, t.Store.settings_json))
-        }
-        self.db.cache_stores(version, stores)
-        self._store_map = stores
-        return stores
+    def store(self, store_id: StoreId) -> StoreInfo | None:
+        return self.configuration().store(store_id)
 
-    def store(self, store_id: str) -> StoreInfo | None:
-        return self._stores().get(store_id)
+    def store_ids(self) -> list[StoreId]:
+        return self.configuration().store_ids()
 
-    def store_ids(self) -> list[str]:
-        return sorted(self._stores())
-
-    def _bump_settings_version(self) -> int:
-        version = self.settings_version() + 1
-        self.conn.execute(update(t.SettingsRow).where(t.SettingsRow.id == 1).values(version=version))
-        self._settings_version = version
-        self._store_map = None
-        return version
+    def _changed_configuration(self) -> None:
+        # What this transaction wrote is read back past the process's cache (it may still roll back).
+        self._cache = None
+        self._config = None
 
     def save_base_settings(self, settings: BaseSettings, *, at: dt.datetime, actor: str) -> None:
-        before = self.conn.execute(select(t.SettingsRow.base_json).where(t.SettingsRow.id == 1)).scalar()
-        after = settings.model_dump_json()
-        version = self._bump_settings_version()
-        self.conn.execute(update(t.SettingsRow).where(t.SettingsRow.id == 1).values(base_json=after))
-        self.conn.execute(
-            insert(t.SettingsHistory).values(
-                at=at, actor=actor, scope="base", before_json=before, after_json=after, version=version
-            )
-        )
+        save_base(self.conn, settings, actor=actor, at=at)
+        self._changed_configuration()
 
-    def save_store_settings(self, store_id: str, settings: StoreSettings, *, at: dt.datetime, actor: str) -> None:
-        before = self.conn.execute(select(t.Store.settings_json).where(t.Store.store_id == store_id)).scalar()
-        after = settings.model_dump_json()
-        version = self._bump_settings_version()
-        self.conn.execute(update(t.Store).where(t.Store.store_id == store_id).values(settings_json=after))
-        self.conn.execute(
-            insert(t.SettingsHistory).values(
-                at=at, actor=actor, scope=f"store:{store_id}", before_json=before, after_json=after, version=version
-            )
-        )
+    def save_store_settings(self, store_id: StoreId, settings: StoreSettings, *, at: dt.datetime, actor: str) -> None:
+        save_store(self.conn, store_id, settings, actor=actor, at=at)
+        self._changed_configuration()
 
-    def member_level_at(self, member_id: str, at: dt.datetime) -> str | None:
+    def member_level_at(self, member_id: MemberId, at: dt.datetime) -> str | None:
         row = self.conn.execute(_LEVEL_AT, {"mid": member_id, "at": at}).first()
         if row is None:
             return None
         self._known_members.add(member_id)  # a member with a level history has its member row
         return row[0]
 
-    def add_member_level(self, member_id: str, level: str | None, at: dt.datetime) -> None:
+    def add_member_level(self, member_id: MemberId, level: str | None, at: dt.datetime) -> None:
         self.ensure_member(member_id, at=at)
         self.conn.execute(insert(t.MemberLevel).values(member_id=member_id, level=level, effective_at=at))
         latest = self.member_level_at(member_id, dt.datetime.max.replace(tzinfo=dt.UTC))
@@ -295,13 +194,13 @@ class SqlRepository:
     def next_member_version(self) -> int:
         return self._next_counter("member_version")
 
-    def ensure_member(self, member_id: str, *, at: dt.datetime) -> None:
+    def ensure_member(self, member_id: MemberId, *, at: dt.datetime) -> None:
         values = {"member_id": member_id, "name": "", "created_at": at, "change_version": 0}
-        self.conn.execute(_ENSURE_MEMBER["sqlite" if self.db.is_sqlite else "postgresql"], values)
+        self.conn.execute(_ENSURE_MEMBER["sqlite" if self._sqlite else "postgresql"], values)
         self._known_members.add(member_id)
 
     def _insert_ignore(self, table: Any, values: dict[str, Any], keys: list[str]) -> Any:
-        dialect = sqlite if self.db.is_sqlite else postgresql
+        dialect = sqlite if self._sqlite else postgresql
         return dialect.insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
 
     # ------------------------------------------------------------ locks
@@ -322,7 +221,9 @@ class SqlRepository:
         return queue
 
     def lock_all_queues(self) -> list[QueueState]:
-        keys = {f"cashier:{ALL}"} | {f"cashier:{c}" for s in self._stores().values() for c in s.cashier_ids}
+        keys = {f"cashier:{ALL}"} | {
+            f"cashier:{c}" for s in self.configuration().stores.values() for c in s.cashier_ids
+        }
         keys |= set(self.conn.execute(select(Q.c.key)).scalars())
         return [self.lock_queue(k) for k in sorted(keys)]
 
@@ -331,65 +232,49 @@ class SqlRepository:
             self.conn.execute(_UPDATE_CARRY, {"b_key": queue.key, "carry": queue.carry_fen})
             self._carries[queue.key] = queue.carry_fen
 
-    def lock_member(self, member_id: str) -> None:
+    def lock_member(self, member_id: MemberId) -> None:
         if member_id in self._members_locked:
             return
-        self.ensure_member(member_id, at=dt.datetime.now(dt.UTC))
-        if not self.db.is_sqlite:
+        self.ensure_member(member_id, at=self.at)
+        if not self._sqlite:
             self.conn.execute(select(t.Member.member_id).where(t.Member.member_id == member_id).with_for_update())
         self._members_locked.add(member_id)
 
     # ------------------------------------------------------------ orders
 
-    def order(self, order_id: str) -> Order | None:
+    def order(self, order_id: OrderId) -> Order | None:
         row = self.conn.execute(_SELECT_ORDER, {"oid": order_id}).first()
         if row is None:
             return None
         order = _order_from_row(row)
-        self._contributions.setdefault(order.order_id, order.contribution_fen)
-        self._order_stores[order.order_id] = order.store_id
+        self.totals.order_loaded(order)
         return order
 
     def add_order(self, order: Order) -> None:
         if order.member_id is not None and order.member_id not in self._known_members:
             self.ensure_member(order.member_id, at=order.received_at)
         self.conn.execute(_INSERT_ORDER, _order_values(order))
-        self._contributions[order.order_id] = order.contribution_fen
-        self._order_stores[order.order_id] = order.store_id
-        if order.contribution_fen:  # settled before it was written (a checkout completed at the till)
-            self._day(order.store_id, order.completed_at or order.received_at)["contributions_fen"] += (
-                order.contribution_fen
-            )
-        if order.imported is None:
-            daily = self._day(order.store_id, order.received_at)
-            daily["orders_count"] += 1
-            daily["sales_fen"] += order.paid_fen
+        self.totals.order_added(order)
 
     def save_order(self, order: Order) -> None:
         values = _order_values(order)
         del values["order_id"]
         self.conn.execute(_UPDATE_ORDER, {**values, "b_order_id": order.order_id})
-        before = self._contributions.get(order.order_id, 0)
-        if order.contribution_fen != before:
-            # contributions are counted on the day they settle (or are reversed)
-            self._day(order.store_id, order.completed_at or order.received_at)["contributions_fen"] += (
-                order.contribution_fen - before
-            )
-            self._contributions[order.order_id] = order.contribution_fen
+        self.totals.order_saved(order)
 
     def refund_known(self, refund_id: str) -> bool:
         return self.conn.execute(select(t.Refund.refund_id).where(t.Refund.refund_id == refund_id)).first() is not None
 
-    def add_refund(self, refund_id: str, order_id: str, amount_fen: int, at: dt.datetime) -> None:
+    def add_refund(self, refund_id: str, order_id: OrderId, amount_fen: int, at: dt.datetime) -> None:
         self.conn.execute(insert(t.Refund).values(refund_id=refund_id, order_id=order_id, amount_fen=amount_fen, at=at))
         order = self.order(order_id)
         if order is not None:
-            self._day(order.store_id, at)["sales_fen"] -= amount_fen
+            self.totals.refunded(order.store_id, amount_fen, at)
 
     # ------------------------------------------------------------ entries
 
     def next_seq(self) -> int:
-        if self.db.is_sqlite:
+        if self._sqlite:
             return self._next_counter("entry_seq")
         return int(self.conn.execute(text("SELECT nextval('entry_seq')")).scalar_one())
 
@@ -406,54 +291,34 @@ class SqlRepository:
             return known
         self._entries[entry.seq] = entry
         self._entry_by_order[entry.order_id] = entry.seq
-        self._loaded[entry.seq] = (_waiting_totals(entry), entry.status.value)
+        self.totals.entry_loaded(entry)
         return entry
 
     def add_entry(self, entry: Entry) -> None:
         self.conn.execute(_INSERT_ENTRY, _entry_values(entry))
         self._entries[entry.seq] = entry
         self._entry_by_order[entry.order_id] = entry.seq
-        self._loaded[entry.seq] = ((0, 0, 0), "new")
-        daily = self._day(entry.store_id, entry.created_at)
-        daily["entries_created"] += 1
-        daily["entitlement_created_fen"] += entry.entitlement_fen
-        self._track(entry)
+        self.totals.entry_added(entry)
 
     def save_entry(self, entry: Entry) -> None:
         values = _entry_values(entry)
         del values["seq"]
         self.conn.execute(_UPDATE_ENTRY, {**values, "b_seq": entry.seq})
         self._entries[entry.seq] = entry
-        self._track(entry)
+        self.totals.entry_saved(entry)
 
-    def _track(self, entry: Entry) -> None:
-        """Keep cashier_stats and daily_stats in step with what this entry was when loaded or last saved."""
-        before, before_status = self._loaded[entry.seq]
-        now = _waiting_totals(entry)
-        if now != before:
-            delta = self._cashier_delta[entry.cashier_id]
-            for i in range(3):
-                delta[i] += now[i] - before[i]
-        if entry.status == EntryStatus.COMPLETED and before_status != EntryStatus.COMPLETED.value:
-            self._day(entry.store_id, entry.closed_at or entry.created_at)["entries_completed"] += 1
-        self._loaded[entry.seq] = (now, entry.status.value)
-
-    def entry_of_order(self, order_id: str) -> Entry | None:
+    def entry_of_order(self, order_id: OrderId) -> Entry | None:
         seq = self._entry_by_order.get(order_id)
         if seq is not None:
             return self._entries[seq]
         row = self.conn.execute(_SELECT_ENTRY_BY_ORDER, {"oid": order_id}).first()
-        return self._remember(_entry_from_row(row)) if row is not None else None
+        return self._remember(entry_from_row(row)) if row is not None else None
 
     def entry_by_seq(self, seq: int) -> Entry | None:
         if seq in self._entries:
             return self._entries[seq]
         row = self.conn.execute(_SELECT_ENTRY_BY_SEQ, {"seq": seq}).first()
-        return self._remember(_entry_from_row(row)) if row is not None else None
-
-    def _key_filter(self, key: str) -> list[Any]:
-        cashier = key.split(":", 1)[1]
-        return [] if cashier == ALL else [E.c.cashier_id == cashier]
+        return self._remember(entry_from_row(row)) if row is not None else None
 
     def eligible(self, key: str, *, completed_tier: bool | None, after_seq: int, limit: int) -> Sequence[Entry]:
         self.lock_queue(key)
@@ -463,7 +328,7 @@ class SqlRepository:
             _ELIGIBLE[(cashier == ALL, completed_tier)],
             {"from_seq": max(head, after_seq + 1), "cashier": cashier, "lim": limit},
         ).all()
-        found = [self._remember(_entry_from_row(r)) for r in rows]
+        found = [self._remember(entry_from_row(r)) for r in rows]
         if completed_tier is None and after_seq < 0 and found and found[0].seq > head:
             # Nothing is eligible in [head, first): move the hint so the next scan starts at the real head.
             self._heads[key] = found[0].seq
@@ -477,13 +342,15 @@ class SqlRepository:
             if self._heads.get(key, 0) > entry.seq:
                 self._heads[key] = entry.seq
 
-    def count_entries(self, member_id: str, store_id: str, local_date: dt.date | None) -> int:
+    def count_entries(self, member_id: MemberId, store_id: StoreId, local_date: dt.date | None) -> int:
         conditions = [E.c.member_id == member_id, E.c.store_id == store_id, E.c.status != "cancelled"]
         if local_date is not None:
             conditions.append(E.c.local_date == local_date)
         return int(self.conn.execute(select(func.count()).select_from(E).where(*conditions)).scalar_one())
 
-    def spend(self, member_id: str, store_id: str, since: dt.datetime, until: dt.datetime, exclude: str) -> int:
+    def spend(
+        self, member_id: MemberId, store_id: StoreId, since: dt.datetime, until: dt.datetime, exclude: OrderId
+    ) -> int:
         total = self.conn.execute(
             select(func.coalesce(func.sum(O.c.paid_fen - O.c.refunded_fen), 0)).where(
                 O.c.member_id == member_id,
@@ -509,14 +376,14 @@ class SqlRepository:
                 ),
             )
         )
+        expired = []
         for seq, entry in self._entries.items():  # keep loaded objects true to the rows
             if entry.status == EntryStatus.WAITING:
                 entry.status, entry.closed_at = EntryStatus.EXPIRED, at
                 if entry.lottery_state == LotteryState.AVAILABLE:
                     entry.lottery_state = LotteryState.LAPSED
-                self._loaded[seq] = ((0, 0, 0), EntryStatus.EXPIRED.value)
-        self._cashier_delta.clear()
-        self.conn.execute(update(t.CashierStats).values(waiting_count=0, outstanding_fen=0, eligible_count=0))
+                expired.append(seq)
+        self.totals.all_expired(expired)
         return int(result.rowcount or 0)
 
     # ------------------------------------------------------------ money
@@ -536,11 +403,9 @@ class SqlRepository:
                 "at": at,
             },
         )
-        self._day(entry.store_id, at)["payouts_fen"] += amount_fen
-        chain_day = at.astimezone(ZoneInfo(self.base_settings().timezone)).date()
-        self._settlement[(chain_day, from_store, entry.store_id)] += amount_fen
+        self.totals.allocated(from_store=from_store, to_store=entry.store_id, amount_fen=amount_fen, at=at)
 
-    def allocations_from(self, order_id: str) -> list[tuple[int, int]]:
+    def allocations_from(self, order_id: OrderId) -> list[tuple[int, int]]:
         a = t.Allocation
         rows = self.conn.execute(
             select(a.entry_seq, func.sum(a.amount_fen), func.min(a.id))
@@ -561,22 +426,22 @@ class SqlRepository:
             )
         )
         if store_id is not None:
-            self._day(store_id, at)["kept_fen"] += amount_fen
+            self.totals.kept(store_id, amount_fen, at)
 
-    def remove_unallocated(self, order_id: str) -> None:
+    def remove_unallocated(self, order_id: OrderId) -> None:
         u = t.Unallocated
         rows = self.conn.execute(select(u.store_id, u.amount_fen, u.at).where(u.order_id == order_id))
         for store_id, amount, at in rows:
             if store_id is not None:
-                self._day(store_id, at)["kept_fen"] -= amount
+                self.totals.kept(store_id, -amount, at)
         self.conn.execute(delete(u).where(u.order_id == order_id))
 
-    def add_rebate(self, member_id: str, amount_fen: int, kind: RebateKind, ref: str, at: dt.datetime) -> None:
+    def add_rebate(self, member_id: MemberId, amount_fen: int, kind: RebateKind, ref: str, at: dt.datetime) -> None:
         self.conn.execute(
             _INSERT_REBATE, {"member_id": member_id, "amount_fen": amount_fen, "kind": kind.value, "ref": ref, "at": at}
         )
 
-    def add_points(self, member_id: str, points: int, kind: PointsKind, ref: str, at: dt.datetime) -> None:
+    def add_points(self, member_id: MemberId, points: int, kind: PointsKind, ref: str, at: dt.datetime) -> None:
         self.conn.execute(
             _INSERT_POINTS, {"member_id": member_id, "points": points, "kind": kind.value, "ref": ref, "at": at}
         )
@@ -592,7 +457,7 @@ class SqlRepository:
         ).scalar_one()
         return int(total)
 
-    def add_voucher(self, member_id: str, value_fen: int, source_seq: int, at: dt.datetime) -> None:
+    def add_voucher(self, member_id: MemberId, value_fen: int, source_seq: int, at: dt.datetime) -> None:
         self.conn.execute(
             insert(t.Voucher).values(
                 member_id=member_id, value_fen=value_fen, source_seq=source_seq, state="issued", issued_at=at
@@ -636,76 +501,6 @@ class SqlRepository:
 
     # ------------------------------------------------------------ running totals
 
-    def _day(self, store_id: str, at: dt.datetime) -> dict[str, int]:
-        info = self.store(store_id)
-        tz = ZoneInfo(info.timezone if info is not None else "Asia/Shanghai")
-        return self._daily[(store_id, at.astimezone(tz).date())]
-
     def flush(self) -> None:
         """Write the running totals gathered in this unit of work (called by commit)."""
-        upsert_cashier, upsert_daily = _UPSERTS["sqlite" if self.db.is_sqlite else "postgresql"]
-        for cashier_id, (d_count, d_fen, d_eligible) in sorted(self._cashier_delta.items()):
-            if d_count == 0 and d_fen == 0 and d_eligible == 0:
-                continue
-            store_id = next((s.store_id for s in self._stores().values() if cashier_id in s.cashier_ids), "")
-            self.conn.execute(
-                upsert_cashier,
-                {
-                    "cashier_id": cashier_id,
-                    "store_id": store_id,
-                    "waiting_count": d_count,
-                    "outstanding_fen": d_fen,
-                    "eligible_count": d_eligible,
-                    "version": 1,
-                },
-            )
-        self._cashier_delta.clear()
-        for (store_id, day), values in sorted(self._daily.items()):
-            if any(values.values()):
-                self.conn.execute(
-                    upsert_daily, {"store_id": store_id, "day": day, **{k: values.get(k, 0) for k in _DAILY_COLUMNS}}
-                )
-        self._daily.clear()
-        upsert_settlement = _SETTLEMENT_UPSERTS["sqlite" if self.db.is_sqlite else "postgresql"]
-        for (day, src, dst), amount in sorted(self._settlement.items()):
-            if amount:
-                self.conn.execute(
-                    upsert_settlement, {"day": day, "from_store_id": src, "to_store_id": dst, "amount_fen": amount}
-                )
-        self._settlement.clear()
-
-    # ------------------------------------------------------------ read model (replay results, reports)
-
-    def entries(self) -> list[Entry]:
-        return [_entry_from_row(r) for r in self.conn.execute(select(E).order_by(E.c.seq))]
-
-    def allocation_lines(self) -> list[AllocationLine]:
-        a = t.Allocation
-        rows = self.conn.execute(
-            select(a.from_order, a.to_order, a.entry_seq, a.member_id, a.amount_fen, a.at).order_by(a.id)
-        )
-        return [AllocationLine(*row) for row in rows]
-
-    def unallocated_lines(self) -> list[UnallocatedLine]:
-        u = t.Unallocated
-        rows = self.conn.execute(select(u.order_id, u.amount_fen, u.reason, u.queue_key, u.at).order_by(u.id))
-        return [UnallocatedLine(o, amount, UnallocatedReason(r), key, at) for o, amount, r, key, at in rows]
-
-    def balances(self) -> dict[str, MemberBalance]:
-        out: dict[str, MemberBalance] = defaultdict(MemberBalance)
-        r, p, v = t.RebateLedger, t.PointsLedger, t.Voucher
-        for member, total in self.conn.execute(select(r.member_id, func.sum(r.amount_fen)).group_by(r.member_id)):
-            out[member].rebate_fen = int(total)
-        for member, total in self.conn.execute(select(p.member_id, func.sum(p.points)).group_by(p.member_id)):
-            out[member].points = int(total)
-        for member, total in self.conn.execute(
-            select(v.member_id, func.sum(v.value_fen)).where(v.state == "issued").group_by(v.member_id)
-        ):
-            out[member].voucher_fen = int(total)
-        return dict(out)
-
-    def carries(self) -> dict[str, int]:
-        return {k: int(c) for k, c in self.conn.execute(select(Q.c.key, Q.c.carry_fen).where(Q.c.carry_fen != 0))}
-
-    def copy_entry(self, entry: Entry) -> Entry:
-        return replace(entry)
+        self.totals.flush()

@@ -1,8 +1,9 @@
 """Scheduled jobs of the server: the reset schedule (spec §11) and automatic completion of orders.
 
-`lifespan(app)` is entered by `create_app`'s lifespan (server/app.py `JOBS`): it runs the start-up catch-up before
-the app serves any request (uvicorn accepts connections only after the lifespan started), hooks the reset gate in
-front of every ingested command, and runs the scheduler thread until the app stops.
+`create_app` builds the `JobRunner` (with an Ingest of its own) and gives its `gate` to the app's Ingest as the hook
+run before every command; `running(runner)` is entered by the app's lifespan: it runs the start-up catch-up before
+the app serves any request (uvicorn accepts connections only after the lifespan started), then the scheduler thread
+until the app stops.
 """
 
 from __future__ import annotations
@@ -11,23 +12,18 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
-from fastapi import FastAPI
 
 from .runner import JobRunner, TickReport
 
-__all__ = ["JobRunner", "TickReport", "lifespan"]
+__all__ = ["JobRunner", "TickReport", "running"]
 
 
 @asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[JobRunner]:
-    ingest = app.state.ingest
-    runner = JobRunner(db=app.state.db, ingest=ingest, clock=app.state.clock)
-    app.state.jobs = runner
-    ingest.before = runner.gate  # from now on no event can overtake a reset that fell due
+async def running(runner: JobRunner) -> AsyncIterator[JobRunner]:
+    """The catch-up, then the scheduler thread, for as long as the block runs."""
     try:
         await anyio.to_thread.run_sync(runner.catch_up)
         runner.start()
         yield runner
     finally:
         runner.stop()
-        ingest.before = None

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
+from shared.ids import OrderId
+
 from ..db import tables as t
 
 O = t.OrderRow.__table__  # noqa: E741
@@ -20,7 +22,7 @@ O = t.OrderRow.__table__  # noqa: E741
 
 @dataclass(frozen=True, slots=True)
 class Due:
-    order_id: str
+    order_id: OrderId
     at: dt.datetime  # when the timer fires for it
 
 
@@ -41,5 +43,5 @@ def due_orders(
     for order_id, paid_at, received_at in conn.execute(stmt):
         if order_id in skip:
             continue
-        out.append(Due(order_id, max(paid_at + delay, received_at)))
+        out.append(Due(OrderId(order_id), max(paid_at + delay, received_at)))
     return out[:limit]

@@ -16,9 +16,9 @@ from sqlalchemy import Connection, select
 from shared.schedule import latest_instant, next_instant
 from shared.settings import ResetSchedule
 
+from ..db import settings
 from ..db import tables as t
-from ..db.database import Database
-from ..db.repository import SqlRepository
+from ..db.settings import SettingsCache
 from . import runs
 
 JOB = "reset"
@@ -73,15 +73,11 @@ def schedule_since(conn: Connection) -> dt.datetime | None:
     return since
 
 
-def read_plan(db: Database, conn: Connection) -> ResetPlan:
-    repo = SqlRepository(conn, db)
-    base = repo.base_settings()
+def read_plan(conn: Connection, cache: SettingsCache) -> ResetPlan:
+    config = settings.read_configuration(conn, cache)
+    base = config.base
     since = schedule_since(conn) if base.reset is not None else None
-    return ResetPlan(base.reset, base.timezone, since, repo.settings_version())
-
-
-def settings_version(db: Database, conn: Connection) -> int:
-    return SqlRepository(conn, db).settings_version()
+    return ResetPlan(base.reset, base.timezone, since, config.version)
 
 
 def last_run(conn: Connection) -> dt.datetime | None:

@@ -5,8 +5,9 @@ instants collapse into the latest), then the completions due since. A reset hold
 a PostgreSQL advisory lock across processes): the other processes wait and then find it done (`job_runs`). Sweeps
 of due completions hold a lock of their own, so a long sweep never holds up a reset or an event; completing an
 order twice is a no-op in the engine. `catch_up()` is the tick run at start-up before the app serves.
-`gate(command)` is hooked into `Ingest.before`: an event arriving after a reset instant waits for that reset, so
-the event lands in the new period.
+`gate(command)` is the `before` hook of the app's Ingest (`create_app` passes it when it builds the Ingest): an
+event arriving after a reset instant waits for that reset, so the event lands in the new period. The jobs' own
+commands go through an Ingest of their own, without the gate.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from shared.engine.engine import Outcome
 from shared.errors import RuleError
 
 from ..clock import Clock
-from ..db.database import Database, UnitOfWork
-from ..db.repository import SqlRepository
+from ..db import settings
+from ..db.database import Database
+from ..db.unit_of_work import UnitOfWork
 from ..services.ingest import Ingest
 from . import autocomplete, reset, runs
 
@@ -56,7 +58,6 @@ class JobRunner:
         self.ready = False  # set once the start-up catch-up has run
         self._reset_lock = threading.RLock()
         self._sweep_lock = threading.Lock()
-        self._local = threading.local()  # `busy`: this thread is doing the jobs' own commands
         self._plan: reset.ResetPlan | None = None
         self._next_reset: dt.datetime | None = None
         self._recheck_at: dt.datetime | None = None
@@ -77,25 +78,21 @@ class JobRunner:
     def tick(self, now: dt.datetime | None = None) -> TickReport:
         """Do everything due at `now` (default: the clock)."""
         now = now if now is not None else self.clock.now()
-        self._local.busy = True
-        try:
-            report = self._reset_if_due(now)
-            with self._sweep_lock, runs.job_lock(self.db, SWEEP_LOCK):
-                report.completed += self._sweep(hours=self._hours(), until=now)
-            return report
-        finally:
-            self._local.busy = False
+        report = self._reset_if_due(now)
+        with self._sweep_lock, runs.job_lock(self.db, SWEEP_LOCK):
+            report.completed += self._sweep(hours=self._hours(), until=now)
+        return report
 
     def _read(self, conn: Connection) -> tuple[reset.ResetPlan, dt.datetime | None]:
-        version = reset.settings_version(self.db, conn)
+        version = settings.version(conn)
         plan = self._plan
         if plan is None or plan.version != version:
-            plan = self._plan = reset.read_plan(self.db, conn)
+            plan = self._plan = reset.read_plan(conn, self.db.settings_cache)
         return plan, reset.last_run(conn)
 
     def _hours(self) -> int:
         with self.db.connect() as conn:
-            return SqlRepository(conn, self.db).base_settings().cashier_auto_complete_hours
+            return settings.base_settings(conn, self.db.settings_cache).cashier_auto_complete_hours
 
     def _arm(self, plan: reset.ResetPlan, last: dt.datetime | None, now: dt.datetime) -> None:
         self._next_reset = plan.following(last_run=last, started=self.started, now=now)
@@ -127,7 +124,7 @@ class JobRunner:
                 raise runs.AlreadyRan(instant)
 
         try:
-            self.ingest.apply(Reset(at=instant), within=record)
+            self.ingest.apply_within(Reset(at=instant), record)
         except runs.AlreadyRan:
             return False
         log.info("reset at %s (run at %s)", instant.isoformat(), now.isoformat())
@@ -156,18 +153,14 @@ class JobRunner:
     # ------------------------------------------------------------------ the gate before every event
 
     def gate(self, command: Command) -> None:
-        """Before a command is applied: if a reset instant has passed, run it first (unless this is the job)."""
-        if isinstance(command, Reset) or getattr(self._local, "busy", False):
+        """Before a command is applied: if a reset instant has passed, run it first (unless this is a reset)."""
+        if isinstance(command, Reset):
             return
         now = self.clock.now()
         nxt, recheck = self._next_reset, self._recheck_at
         if recheck is not None and now < recheck and (nxt is None or now < nxt):
             return
-        self._local.busy = True
-        try:
-            self._reset_if_due(now)
-        finally:
-            self._local.busy = False
+        self._reset_if_due(now)
 
     # ------------------------------------------------------------------ the thread
 

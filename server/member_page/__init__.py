@@ -1,6 +1,6 @@
 """The member page (`/m/<token>`): a member's own queue entries, rewards, lottery and exchange, and member code.
 
-`router` is picked up by `server.app.create_app` (OPTIONAL_ROUTERS).
+`router` is what `server.app.create_app` includes.
 """
 
 from __future__ import annotations

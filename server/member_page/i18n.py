@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
+from shared.errors import Code
+
 Lang = Literal["zh", "en"]
 LANGS: tuple[Lang, ...] = ("zh", "en")
 DEFAULT: Lang = "zh"
@@ -65,18 +67,10 @@ MESSAGES: Mapping[Lang, Mapping[str, str]] = {
         "order_pending": "订单正在同步到总部，请稍后刷新本页。",
         "order_no_member": "这笔订单没有关联会员，没有排队条目。",
         "error_title": "无法打开",
-        "link_invalid": "此链接无效。请使用收银台出示的二维码，或向店员索取新的链接。",
-        "link_expired": "此链接已过期。请在下次消费时扫描新的二维码。",
-        "link_revoked": "此链接已失效（签发的收银终端已停用）。请向店员索取新的链接。",
         "form_invalid": "页面已过期，请返回刷新后再试。",
         "rate_limited": "操作太频繁，请 {seconds} 秒后再试。",
         "refused": "操作未完成：{reason}",
-        "refused_lottery_not_available": "本条已抽过奖或不能抽奖。",
-        "refused_entry_not_waiting": "本条已不在排队中。",
-        "refused_exchange_disabled": "兑换功能未开启。",
-        "refused_exchange_amount_zero": "剩余待奖励太少，无法兑换。",
         "refused_exchange_changed": "待奖励金额刚刚有变化，请重新确认。",
-        "refused_not_your_entry": "这不是您的条目。",
         "refused_other": "请稍后再试。",
         "footer": "数字为实时记录，仅供查询；排队返利不承诺每笔消费都能全部返还。",
     },
@@ -133,22 +127,102 @@ MESSAGES: Mapping[Lang, Mapping[str, str]] = {
         "order_pending": "The order is still on its way to headquarters. Please refresh this page in a moment.",
         "order_no_member": "This order has no member, so it has no queue entry.",
         "error_title": "Cannot open this page",
-        "link_invalid": "This link is not valid. Use the QR code shown at the till, or ask the staff for a new link.",
-        "link_expired": "This link has expired. Scan the new QR code at your next purchase.",
-        "link_revoked": "This link no longer works (the till that made it was withdrawn). Ask the staff for a new "
-        "link.",
         "form_invalid": "This page is out of date. Go back, refresh and try again.",
         "rate_limited": "Too many requests. Please try again in {seconds} seconds.",
         "refused": "Not done: {reason}",
-        "refused_lottery_not_available": "This entry has had its draw, or has none.",
-        "refused_entry_not_waiting": "This entry is no longer waiting.",
-        "refused_exchange_disabled": "Exchange is not available.",
-        "refused_exchange_amount_zero": "Too little is left to exchange.",
         "refused_exchange_changed": "The amount just changed; please confirm again.",
-        "refused_not_your_entry": "This is not your entry.",
         "refused_other": "Please try again later.",
         "footer": "Figures are live records, for your information; the queue rebate does not promise to return "
         "every purchase in full.",
+    },
+}
+
+
+# Every stable code (shared/errors.py) in words a member reads: a refusal never shows as a code.
+CODES: Mapping[Lang, Mapping[Code, str]] = {
+    "zh": {
+        Code.UNKNOWN_ORDER: "没有找到这笔订单。",
+        Code.UNKNOWN_STORE: "没有找到这家门店。",
+        Code.UNKNOWN_CASHIER: "没有找到这个收银台。",
+        Code.INVALID_AMOUNT: "金额无效。",
+        Code.REFUND_EXCEEDS_PAID: "退款金额超过了实付金额。",
+        Code.NO_ENTRY: "这笔订单没有排队条目。",
+        Code.ENTRY_NOT_WAITING: "本条已不在排队中。",
+        Code.LOTTERY_NOT_AVAILABLE: "本条已抽过奖或不能抽奖。",
+        Code.INVALID_LOTTERY_RESULT: "抽奖结果无效。",
+        Code.INVALID_TARGET: "不能兑换为这一项。",
+        Code.EXCHANGE_DISABLED: "兑换功能未开启。",
+        Code.EXCHANGE_AMOUNT_ZERO: "剩余待奖励太少，无法兑换。",
+        Code.INVALID_SETTINGS: "门店设置有误，请联系店员。",
+        Code.ORDER_REFUNDED: "这笔订单已退款。",
+        Code.INVALID_EVENT: "数据有误，请联系店员。",
+        Code.CONFLICTING_DUPLICATE: "与已提交的内容冲突。",
+        Code.NOT_YOUR_ENTRY: "这不是您的条目。",
+        Code.UNKNOWN_MEMBER: "没有找到这位会员。",
+        Code.BAD_REQUEST: "请求无效。",
+        Code.CONFLICT: "与已有记录冲突。",
+        Code.ENROLMENT_CODE_EXPIRED: "登记码已过期。",
+        Code.ENROLMENT_CODE_INVALID: "登记码无效或已使用。",
+        Code.FORBIDDEN: "无权执行此操作。",
+        Code.HTTP_ERROR: "请求未能完成，请稍后再试。",
+        Code.INTERNAL_ERROR: "服务器出错，请稍后再试。",
+        Code.INVALID_REQUEST: "请求内容无效。",
+        Code.METHOD_NOT_ALLOWED: "不支持此操作。",
+        Code.NOT_ACCEPTABLE: "无法以所需格式显示。",
+        Code.NOT_FOUND: "没有找到。",
+        Code.RATE_LIMITED: "操作太频繁，请稍后再试。",
+        Code.TERMINAL_REVOKED: "签发此链接的收银终端已停用。",
+        Code.TOO_LARGE: "请求内容太大。",
+        Code.UNAUTHORIZED: "需要有效的链接。",
+        Code.UNAVAILABLE: "系统暂时无法访问，请稍后再试。",
+        Code.UNSUPPORTED_MEDIA_TYPE: "不支持的内容格式。",
+        Code.UNSUPPORTED_PROTOCOL: "收银端版本过旧。",
+        Code.LINK_EXPIRED: "此链接已过期。请在下次消费时扫描新的二维码。",
+        Code.LINK_INVALID: "此链接无效。请使用收银台出示的二维码，或向店员索取新的链接。",
+        Code.LINK_REVOKED: "此链接已失效（签发的收银终端已停用）。请向店员索取新的链接。",
+    },
+    "en": {
+        Code.UNKNOWN_ORDER: "This order was not found.",
+        Code.UNKNOWN_STORE: "This store was not found.",
+        Code.UNKNOWN_CASHIER: "This checkout was not found.",
+        Code.INVALID_AMOUNT: "The amount is not valid.",
+        Code.REFUND_EXCEEDS_PAID: "The refund is more than was paid.",
+        Code.NO_ENTRY: "This order has no queue entry.",
+        Code.ENTRY_NOT_WAITING: "This entry is no longer waiting.",
+        Code.LOTTERY_NOT_AVAILABLE: "This entry has had its draw, or has none.",
+        Code.INVALID_LOTTERY_RESULT: "The draw result is not valid.",
+        Code.INVALID_TARGET: "This cannot be exchanged into that.",
+        Code.EXCHANGE_DISABLED: "Exchange is not available.",
+        Code.EXCHANGE_AMOUNT_ZERO: "Too little is left to exchange.",
+        Code.INVALID_SETTINGS: "The store's settings are wrong; please ask the staff.",
+        Code.ORDER_REFUNDED: "This order was refunded.",
+        Code.INVALID_EVENT: "Something in the data is wrong; please ask the staff.",
+        Code.CONFLICTING_DUPLICATE: "This conflicts with what was sent before.",
+        Code.NOT_YOUR_ENTRY: "This is not your entry.",
+        Code.UNKNOWN_MEMBER: "This member was not found.",
+        Code.BAD_REQUEST: "The request is not valid.",
+        Code.CONFLICT: "This conflicts with an existing record.",
+        Code.ENROLMENT_CODE_EXPIRED: "The enrolment code has expired.",
+        Code.ENROLMENT_CODE_INVALID: "The enrolment code is unknown or used already.",
+        Code.FORBIDDEN: "This is not allowed.",
+        Code.HTTP_ERROR: "The request could not be completed; please try again later.",
+        Code.INTERNAL_ERROR: "The server failed; please try again later.",
+        Code.INVALID_REQUEST: "The request is not valid.",
+        Code.METHOD_NOT_ALLOWED: "This is not supported.",
+        Code.NOT_ACCEPTABLE: "This cannot be shown in the format asked for.",
+        Code.NOT_FOUND: "Not found.",
+        Code.RATE_LIMITED: "Too many requests. Please try again later.",
+        Code.TERMINAL_REVOKED: "The till that made this link was withdrawn.",
+        Code.TOO_LARGE: "The request is too large.",
+        Code.UNAUTHORIZED: "A valid link is needed.",
+        Code.UNAVAILABLE: "The system cannot be reached just now; please try again later.",
+        Code.UNSUPPORTED_MEDIA_TYPE: "This content type is not supported.",
+        Code.UNSUPPORTED_PROTOCOL: "The till's version is too old.",
+        Code.LINK_EXPIRED: "This link has expired. Scan the new QR code at your next purchase.",
+        Code.LINK_INVALID: "This link is not valid. Use the QR code shown at the till, or ask the staff for a new "
+        "link.",
+        Code.LINK_REVOKED: "This link no longer works (the till that made it was withdrawn). Ask the staff for a new "
+        "link.",
     },
 }
 
@@ -174,6 +248,12 @@ class Words:
     def __init__(self, lang: Lang) -> None:
         self.lang = lang
         self._table = MESSAGES[lang]
+        self._codes = CODES[lang]
 
     def __call__(self, key: str, **values: object) -> str:
-        return self._table[key].format(**values) if values else self._table[key]
+        """The words of a key, or of a stable code named by its value (`words("link_expired")`)."""
+        text = self._table[key] if key in self._table else self._codes[Code(key)]
+        return text.format(**values) if values else text
+
+    def code(self, code: Code) -> str:
+        return self._codes[code]

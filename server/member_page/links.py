@@ -15,6 +15,8 @@ from typing import Literal
 
 from sqlalchemy import Connection, select
 
+from shared.errors import Code
+from shared.ids import MemberId, OrderId
 from shared.tokens import Purpose, TokenError, peek, public_key_from_text, verify
 
 from ..db import tables as t
@@ -30,14 +32,15 @@ class LinkRefused(Exception):
     def __init__(self, reason: Literal["invalid", "expired", "revoked"], detail: str = "") -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
+        self.code = {"invalid": Code.LINK_INVALID, "expired": Code.LINK_EXPIRED, "revoked": Code.LINK_REVOKED}[reason]
         self.status = 410 if reason == "expired" else 403
 
 
 @dataclass(frozen=True, slots=True)
 class Link:
     kind: Literal["member", "order"]
-    member_id: str | None  # None: an order link whose order has no member, or that the server has not seen yet
-    order_id: str | None = None
+    member_id: MemberId | None  # None: an order link whose order has no member, or that the server has not seen yet
+    order_id: OrderId | None = None
     order_known: bool = True
 
 
@@ -53,7 +56,7 @@ def resolve(conn: Connection, *, ring: KeyRing, token: str, now: dt.datetime, pa
         raise _refusal(exc) from None
     if parsed.purpose == Purpose.MEMBER_PAGE:
         try:
-            return Link("member", verify_member_page_token(ring, token, now, ttl=page_ttl))
+            return Link("member", MemberId(verify_member_page_token(ring, token, now, ttl=page_ttl)))
         except TokenError as exc:
             raise _refusal(exc) from None
     if parsed.purpose != Purpose.ORDER_PAGE or not parsed.kid.startswith(TERMINAL_KID):
@@ -82,7 +85,8 @@ def resolve(conn: Connection, *, ring: KeyRing, token: str, now: dt.datetime, pa
         select(t.OrderRow.member_id, t.OrderRow.terminal_id).where(t.OrderRow.order_id == order_id)
     ).first()
     if order is None:
-        return Link("order", None, order_id, order_known=False)  # signed at the till, not synced yet
+        return Link("order", None, OrderId(order_id), order_known=False)  # signed at the till, not synced yet
     if order.terminal_id != terminal_id:
         raise LinkRefused("invalid", "the order was not sold by the terminal that signed the link")
-    return Link("order", order.member_id, order_id)
+    member_id = MemberId(order.member_id) if order.member_id is not None else None
+    return Link("order", member_id, OrderId(order_id))

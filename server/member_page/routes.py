@@ -10,7 +10,6 @@ and per member; every change goes through `Ingest.apply` like any other event.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlparse
@@ -23,11 +22,14 @@ from sqlalchemy import func, select
 
 from shared.engine.commands import DrawLottery, Exchange
 from shared.engine.engine import Outcome
-from shared.errors import RuleError
+from shared.errors import Code, RuleError
+from shared.ids import OrderId
 from shared.money import format_bp, format_fen
 
+from ..api.state import services
+from ..db import settings
 from ..db import tables as t
-from ..db.database import UnitOfWork
+from ..db.unit_of_work import UnitOfWork
 from ..ratelimit import Decision, Limits, client_address
 from ..security.member_codes import issue_member_code
 from . import forms, links, qr, view
@@ -64,7 +66,6 @@ router = APIRouter(prefix="/m", tags=["member page"])
 _env = Environment(loader=PackageLoader("server.member_page", "templates"), autoescape=select_autoescape(["html"]))
 _env.filters["yuan"] = format_fen
 _env.filters["percent"] = format_bp
-_limits_lock = threading.Lock()
 
 
 class ExchangeChanged(Exception):
@@ -75,15 +76,7 @@ class ExchangeChanged(Exception):
 
 
 def _limits(request: Request) -> Limits:
-    state = request.app.state
-    with _limits_lock:
-        if getattr(state, "member_page_limits", None) is None:
-            settings = state.settings
-            state.member_page_limits = Limits(
-                page_per_minute=settings.rate_member_page_per_minute, action_per_minute=settings.rate_draw_per_minute
-            )
-        limits: Limits = state.member_page_limits
-        return limits
+    return services(request).member_limits
 
 
 def _html(
@@ -121,7 +114,7 @@ def _limited(words: Words, decision: Decision) -> HTMLResponse:
 
 
 def _refused_link(words: Words, exc: links.LinkRefused) -> HTMLResponse:
-    return _message(words, exc.status, f"link_{exc.reason}")
+    return _message(words, exc.status, exc.code.value)
 
 
 def _page_url(token: str, lang: Lang, **extra: str) -> str:
@@ -196,7 +189,9 @@ def page(
         return _message(words, 200, key, refresh=not link.order_known)
     state = request.app.state
     with state.db.connect() as conn:
-        member = view.load(state.db, conn, member_id=link.member_id, highlight=link.order_id, now=state.clock.now())
+        member = view.load(
+            conn, state.db.settings_cache, member_id=link.member_id, highlight=link.order_id, now=state.clock.now()
+        )
         notice = _notice(conn, member, words, done, o)
     code_svg, code_valid = _member_code(request, link.member_id, words, member.base.timezone)
     draw_forms = {
@@ -260,7 +255,7 @@ def member_code(request: Request, token: str, lang: Annotated[str | None, Query(
     headers = {"Cache-Control": "no-store"}
     if not decision.allowed:
         return JSONResponse(
-            {"code": "rate_limited", "detail": words("rate_limited", seconds=decision.retry_after_seconds)},
+            {"code": Code.RATE_LIMITED, "detail": words("rate_limited", seconds=decision.retry_after_seconds)},
             status_code=429,
             headers={**headers, "Retry-After": str(decision.retry_after_seconds)},
         )
@@ -268,14 +263,15 @@ def member_code(request: Request, token: str, lang: Annotated[str | None, Query(
         link = _resolve(request, token)
     except links.LinkRefused as exc:
         return JSONResponse(
-            {"code": f"link_{exc.reason}", "detail": words(f"link_{exc.reason}")},
+            {"code": exc.code, "detail": words.code(exc.code)},
             status_code=exc.status,
             headers=headers,
         )
     if link.member_id is None:
-        return JSONResponse({"code": "not_found", "detail": words("order_no_member")}, status_code=404, headers=headers)
+        detail = words("order_no_member")
+        return JSONResponse({"code": Code.NOT_FOUND, "detail": detail}, status_code=404, headers=headers)
     with request.app.state.db.connect() as conn:
-        timezone = view.base_settings(request.app.state.db, conn).timezone
+        timezone = settings.base_settings(conn, request.app.state.db.settings_cache).timezone
     svg, valid = _member_code(request, link.member_id, words, timezone)
     return JSONResponse({"svg": svg, "valid": valid}, headers=headers)
 
@@ -309,7 +305,7 @@ def _action_checks(request: Request, token: str, words: Words) -> links.Link | R
     except links.LinkRefused as exc:
         return _refused_link(words, exc)
     if link.member_id is None:
-        return _message(words, 403, "link_invalid")
+        return _message(words, 403, Code.LINK_INVALID.value)
     decision = limits.action_by_member.hit(link.member_id)
     if not decision.allowed:
         return _limited(words, decision)
@@ -317,18 +313,7 @@ def _action_checks(request: Request, token: str, words: Words) -> links.Link | R
 
 
 def _refusal(words: Words, exc: RuleError, back: str) -> HTMLResponse:
-    key = f"refused_{exc.code.value}"
-    reason = words(key) if key in _KNOWN_REFUSALS else words("refused_other")
-    return _message(words, 409, "refused", back=back, reason=reason)
-
-
-_KNOWN_REFUSALS = {
-    "refused_lottery_not_available",
-    "refused_entry_not_waiting",
-    "refused_exchange_disabled",
-    "refused_exchange_amount_zero",
-    "refused_not_your_entry",
-}
+    return _message(words, 409, "refused", back=back, reason=words.code(exc.code))
 
 
 @router.post("/{token}/draw", response_class=HTMLResponse, responses=ACTION_ERRORS)
@@ -345,7 +330,7 @@ def draw(request: Request, token: str, order_id: ORDER, form_token: TOKEN, lang:
     if not forms.valid(state.keys, form_token, action="draw", member_id=checked.member_id, order_id=order_id, now=now):
         return _message(words, 403, "form_invalid", back=back)
     try:
-        state.ingest.apply(DrawLottery(order_id=order_id, at=now, member_id=checked.member_id))
+        state.ingest.apply(DrawLottery(order_id=OrderId(order_id), at=now, member_id=checked.member_id))
     except RuleError as exc:
         return _refusal(words, exc, back)
     return RedirectResponse(
@@ -368,11 +353,11 @@ def exchange_form(
         return link
     back = _page_url(token, words.lang)
     if link.member_id is None:
-        return _message(words, 403, "link_invalid")
+        return _message(words, 403, Code.LINK_INVALID.value)
     state = request.app.state
     now = state.clock.now()
     with state.db.connect() as conn:
-        member = view.load(state.db, conn, member_id=link.member_id, highlight=o, now=now)
+        member = view.load(conn, state.db.settings_cache, member_id=link.member_id, highlight=o, now=now)
     entry = next((e for e in member.waiting if e.order_id == o), None)
     name = member.base.exchange_button_name
     if entry is None or not entry.exchangeable:
@@ -423,8 +408,8 @@ def exchange(
             raise ExchangeChanged()
 
     try:
-        state.ingest.apply(
-            Exchange(order_id=order_id, into=into, at=now, member_id=checked.member_id), within=same_amount
+        state.ingest.apply_within(
+            Exchange(order_id=OrderId(order_id), into=into, at=now, member_id=checked.member_id), same_amount
         )
     except ExchangeChanged:
         confirm = f"/m/{token}/exchange?{urlencode({'o': order_id, 'lang': words.lang, 'changed': 1})}"

@@ -18,8 +18,7 @@ from shared.money import pct, points_for
 from shared.settings import BaseSettings
 
 from ..db import tables as t
-from ..db.database import Database
-from ..db.repository import SqlRepository
+from ..db.settings import SettingsCache, base_settings
 
 E = t.EntryRow.__table__
 WAITING_SHOWN = 50  # waiting entries listed (a member rarely has more; the totals count them all)
@@ -205,12 +204,10 @@ def pending(conn: Connection, member_id: str) -> int:
     return int(total or 0)
 
 
-def base_settings(db: Database, conn: Connection) -> BaseSettings:
-    return SqlRepository(conn, db).base_settings()
-
-
-def load(db: Database, conn: Connection, *, member_id: str, highlight: str | None, now: dt.datetime) -> MemberView:
-    base = SqlRepository(conn, db).base_settings()
+def load(
+    conn: Connection, cache: SettingsCache, *, member_id: str, highlight: str | None, now: dt.datetime
+) -> MemberView:
+    base = base_settings(conn, cache)
     zone = ZoneInfo(base.timezone)
     names = dict(conn.execute(select(t.Cashier.cashier_id, t.Cashier.name)).all())
     waiting_rows: list[Any] = list(

@@ -3,36 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.errors import Code, RuleError
-from shared.settings import BaseSettings, StoreSettings, parse_store
+from shared.settings import BaseSettings, StoreSettings
 
 from ..db import tables as t
+from ..db.settings import SettingsCache, bump, read_configuration, save_base
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
-def _bump(conn: Connection) -> int:
-    """Stores and cashiers are part of the configuration: caches keyed by the settings version must see them."""
-    version = int(conn.execute(select(t.SettingsRow.version).where(t.SettingsRow.id == 1)).scalar_one()) + 1
-    conn.execute(update(t.SettingsRow).where(t.SettingsRow.id == 1).values(version=version))
-    return version
-
-
-def set_base_settings(conn: Connection, settings: BaseSettings, *, actor: str, at: dt.datetime) -> None:
-    before = conn.execute(select(t.SettingsRow.base_json).where(t.SettingsRow.id == 1)).scalar()
-    after = settings.model_dump_json()
-    version = _bump(conn)
-    conn.execute(update(t.SettingsRow).where(t.SettingsRow.id == 1).values(base_json=after))
-    conn.execute(
-        insert(t.SettingsHistory).values(
-            at=at, actor=actor, scope="base", before_json=before, after_json=after, version=version
-        )
-    )
+def set_base_settings(conn: Connection, base: BaseSettings, *, actor: str, at: dt.datetime) -> None:
+    """Put base settings in force outside the rules (set-up: replay, demo, benchmarks); events use ChangeSettings."""
+    save_base(conn, base, actor=actor, at=at)
 
 
 def add_store(
@@ -53,7 +39,7 @@ def add_store(
             store_id=store_id, name=name, timezone=timezone, settings_json=settings_json, created_at=at
         )
     )
-    _bump(conn)
+    bump(conn)  # stores and cashiers are part of the configuration: its readers must see them
 
 
 def add_cashier(conn: Connection, *, cashier_id: str, store_id: str, name: str) -> None:
@@ -62,14 +48,15 @@ def add_cashier(conn: Connection, *, cashier_id: str, store_id: str, name: str) 
     if conn.execute(select(t.Cashier.cashier_id).where(t.Cashier.cashier_id == cashier_id)).first() is not None:
         raise RuleError(Code.UNKNOWN_CASHIER, f"cashier {cashier_id} exists already")
     conn.execute(insert(t.Cashier).values(cashier_id=cashier_id, store_id=store_id, name=name))
-    _bump(conn)
+    bump(conn)
 
 
-def store_settings(conn: Connection, store_id: str) -> StoreSettings:
-    raw = conn.execute(select(t.Store.settings_json).where(t.Store.store_id == store_id)).scalar()
-    if raw is None:
+def store_settings(conn: Connection, store_id: str, cache: SettingsCache | None = None) -> StoreSettings:
+    """A store's settings in force (through the process's cache when given)."""
+    store = read_configuration(conn, cache).store(store_id)
+    if store is None:
         raise RuleError(Code.UNKNOWN_STORE, store_id)
-    return parse_store(json.loads(raw))
+    return store.settings
 
 
 def next_member_version(conn: Connection) -> int:

@@ -17,10 +17,12 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, upda
 from shared.engine.commands import CompleteOrder, RefundOrder
 from shared.engine.engine import CLOCK_SKEW_TOLERANCE, Outcome
 from shared.errors import Code, RuleError
+from shared.ids import OrderId
 from shared.wire import EventResult, OrderCompleted, OrderRefunded, OutboxEvent
 
 from ..db import tables as t
-from ..db.database import Database, UnitOfWork
+from ..db.database import Database
+from ..db.unit_of_work import UnitOfWork
 from .ingest import Ingest
 
 P = t.ParkedEvent
@@ -57,10 +59,10 @@ def server_time(at: dt.datetime, received: dt.datetime) -> dt.datetime:
 def park_command(body: Any, received: dt.datetime) -> CompleteOrder | RefundOrder:
     """The engine command of a completion or refund; a terminal time > 5 min ahead is replaced by the server's."""
     if isinstance(body, OrderCompleted):
-        return CompleteOrder(order_id=str(body.order_id), at=server_time(body.completed_at, received))
+        return CompleteOrder(order_id=OrderId(str(body.order_id)), at=server_time(body.completed_at, received))
     if isinstance(body, OrderRefunded):
         return RefundOrder(
-            order_id=str(body.order_id),
+            order_id=OrderId(str(body.order_id)),
             refund_id=str(body.refund_id),
             amount_fen=body.amount_fen,
             at=server_time(body.refunded_at, received),
@@ -106,15 +108,8 @@ class Parking:
             if row.store_id != order_store:
                 self._finish_refused(row.id, event, Code.UNKNOWN_ORDER, f"no order {order_id} in this store")
                 continue
-            holder: list[EventResult] = []
 
-            def within(
-                uow: UnitOfWork,
-                outcome: Outcome,
-                row: Any = row,
-                event: OutboxEvent = event,
-                holder: list[EventResult] = holder,
-            ) -> None:
+            def within(uow: UnitOfWork, outcome: Outcome, row: Any = row, event: OutboxEvent = event) -> None:
                 if uow.conn.execute(delete(P).where(P.id == row.id)).rowcount != 1:
                     raise AlreadyDrained()
                 result = self.answer(uow, event, outcome, None)
@@ -123,10 +118,9 @@ class Parking:
                     .where(EL.event_id == row.event_id)
                     .values(status=result.status, response_json=result.model_dump_json())
                 )
-                holder.append(result)
 
             try:
-                self.ingest.apply(park_command(event.body, row.parked_at), within=within)
+                self.ingest.apply_within(park_command(event.body, row.parked_at), within)
                 applied += 1
             except AlreadyDrained:
                 continue

@@ -7,22 +7,20 @@ member page agree with each other. The cursor is opaque to terminals: `v1.<membe
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from sqlalchemy import Connection, or_, select
 
-from shared.settings import parse_base, parse_store
+from shared.errors import Code
 from shared.wire import MemberInfo, PullResponse, SigningKey, StoreView
 
 from ..clock import Clock
 from ..db import tables as t
 from ..db.database import Database
+from ..db.settings import read_configuration
 from ..errors import Refused, not_found
 from ..security.member_codes import MEMBER_CODE_TTL
 from . import members, terminals, values
-from .snapshots import queue_snapshot, store_cashiers
+from .snapshots import queue_snapshot
 
 CURSOR_PREFIX = "v1."
 
@@ -32,21 +30,8 @@ def parse_cursor(cursor: str | None) -> int:
         return 0
     digits = cursor[len(CURSOR_PREFIX) :]
     if not cursor.startswith(CURSOR_PREFIX) or not digits.isdigit() or len(digits) > 18:
-        raise Refused(422, "invalid_request", "the cursor is the one the last pull gave; or pull without one")
+        raise Refused(Code.INVALID_REQUEST, "the cursor is the one the last pull gave; or pull without one")
     return int(digits)
-
-
-@contextmanager
-def consistent_read(db: Database) -> Iterator[Connection]:
-    """One read that sees a single moment (SQLite's write lock gives that already)."""
-    if db.is_sqlite:
-        with db.connect() as conn:
-            yield conn
-        return
-    with db.engine.connect() as raw:
-        conn = raw.execution_options(isolation_level="REPEATABLE READ")
-        with conn.begin():
-            yield conn
 
 
 def member_code_keys(conn: Connection, now: dt.datetime, lifetime: dt.timedelta) -> list[SigningKey]:
@@ -84,10 +69,10 @@ class PullService:
     def pull(self, *, terminal: terminals.TerminalPrincipal, cursor: str | None) -> PullResponse:
         since = parse_cursor(cursor)
         now = self.clock.now()
-        with consistent_read(self.db) as conn:
-            settings_row = conn.execute(select(t.SettingsRow).where(t.SettingsRow.id == 1)).one()
-            base = parse_base(json.loads(settings_row.base_json or "{}"))
-            store = conn.execute(select(t.Store).where(t.Store.store_id == terminal.store_id)).first()
+        with self.db.consistent_read() as conn:
+            config = read_configuration(conn, self.db.settings_cache)
+            base = config.base
+            store = config.store(terminal.store_id)
             if store is None:
                 raise not_found("the terminal's store no longer exists")
             salt = values.phone_salt(conn)
@@ -110,14 +95,14 @@ class PullService:
             answer = PullResponse(
                 server_time=now,
                 cursor=f"{CURSOR_PREFIX}{max([since, *(m.change_version for m in changed)])}",
-                settings_version=int(settings_row.version),
+                settings_version=config.version,
                 base_settings=base.model_dump(mode="json"),
-                store_settings=parse_store(json.loads(store.settings_json or "{}")).model_dump(mode="json"),
+                store_settings=store.settings.model_dump(mode="json"),
                 store=StoreView(
                     store_id=store.store_id,
-                    name=store.name,
+                    name=config.names[store.store_id],
                     timezone=store.timezone,
-                    cashier_ids=store_cashiers(conn, store.store_id),
+                    cashier_ids=list(store.cashier_ids),
                 ),
                 members=infos,
                 members_complete=complete,

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection, select
 
 from ..db import tables as t
+from ..db.settings import SettingsCache, read_configuration
 from ..errors import not_found
 
 
@@ -51,19 +52,13 @@ class StoreSummary(BaseModel):
     cashier_ids: list[str]
 
 
-def stores(conn: Connection, store_ids: list[str] | None) -> list[StoreSummary]:
+def stores(conn: Connection, store_ids: list[str] | None, cache: SettingsCache | None = None) -> list[StoreSummary]:
     """Every store, or those of `store_ids` (the caller's scope)."""
-    stmt = select(t.Store.store_id, t.Store.name, t.Store.timezone).order_by(t.Store.store_id)
-    if store_ids is not None:
-        stmt = stmt.where(t.Store.store_id.in_(store_ids))
-    cashiers: dict[str, list[str]] = {}
-    for cashier_id, store_id in conn.execute(select(t.Cashier.cashier_id, t.Cashier.store_id)):
-        cashiers.setdefault(store_id, []).append(cashier_id)
+    config = read_configuration(conn, cache)
     return [
-        StoreSummary(
-            store_id=r.store_id, name=r.name, timezone=r.timezone, cashier_ids=sorted(cashiers.get(r.store_id, []))
-        )
-        for r in conn.execute(stmt)
+        StoreSummary(store_id=sid, name=config.names[sid], timezone=store.timezone, cashier_ids=list(store.cashier_ids))
+        for sid, store in sorted(config.stores.items())
+        if store_ids is None or sid in store_ids
     ]
 
 

@@ -25,11 +25,13 @@ from sqlalchemy import Connection, and_, func, select
 from shared.engine.memory_backend import MemoryBackend
 from shared.engine.model import EntryStatus
 from shared.errors import Code, RuleError
+from shared.ids import CashierId, StoreId
 from shared.scenario import FORMAT, run
 from shared.schedule import instants_between
 from shared.settings import BaseSettings, StoreSettings, merge_base, merge_store
 
 from ..db import tables as t
+from ..db.settings import read_configuration
 
 MAX_ORDERS = 200_000  # beyond this the replay takes minutes: ask for a shorter period
 O = t.OrderRow  # noqa: E741
@@ -72,7 +74,7 @@ class Comparison:
 
 @dataclass(frozen=True, slots=True)
 class _Stores:
-    rows: list[tuple[str, str, list[str]]]  # store id, zone, cashier ids
+    rows: list[tuple[StoreId, str, list[CashierId]]]  # store id, zone, cashier ids
     settings: dict[str, StoreSettings]
 
 
@@ -81,17 +83,11 @@ def _iso(ts: dt.datetime) -> str:
 
 
 def _stores(conn: Connection) -> _Stores:
-    from .admin import store_settings
-
-    cashiers: dict[str, list[str]] = {}
-    for cashier_id, store_id in conn.execute(select(t.Cashier.cashier_id, t.Cashier.store_id)):
-        cashiers.setdefault(store_id, []).append(cashier_id)
-    rows, settings = [], {}
-    for store_id, tz in conn.execute(select(t.Store.store_id, t.Store.timezone).order_by(t.Store.store_id)):
-        settings[store_id] = store_settings(conn, store_id)
-        if cashiers.get(store_id):  # a store without a cashier has no sales to replay
-            rows.append((store_id, tz, sorted(cashiers[store_id])))
-    return _Stores(rows, settings)
+    stores = sorted(read_configuration(conn, None).stores.items())
+    rows = [  # a store without a cashier has no sales to replay
+        (store_id, store.timezone, list(store.cashier_ids)) for store_id, store in stores if store.cashier_ids
+    ]
+    return _Stores(rows, {store_id: store.settings for store_id, store in stores})
 
 
 def _events(conn: Connection, since: dt.datetime, until: dt.datetime) -> tuple[list[tuple[Any, ...]], set[str]]:

@@ -16,6 +16,9 @@ from shared.settings import BaseSettings
 from shared.wire import QueueSnapshot, SnapshotEntry
 
 from ..db import tables as t
+from ..db.database import Database
+from ..db.settings import read_configuration
+from ..errors import not_found
 from .members import display_name
 from .positions import placed, positions, queue_head
 
@@ -35,6 +38,15 @@ def store_queue_keys(base: BaseSettings, cashiers: list[str]) -> list[str]:
     if base.all_cashiers_queue:
         return [f"cashier:{ALL}"]
     return sorted({queue_key(c, False) for c in cashiers})
+
+
+def store_snapshot(db: Database, store_id: str, *, limit: int) -> QueueSnapshot:
+    """The snapshot of a store's queue in one consistent read; refused as not found for an unknown store."""
+    with db.consistent_read() as conn:
+        config = read_configuration(conn, db.settings_cache)
+        if config.store(store_id) is None:
+            raise not_found(f"no store {store_id}")
+        return queue_snapshot(conn, config.base, store_id, limit=limit)
 
 
 def queue_snapshot(conn: Connection, base: BaseSettings, store_id: str, *, limit: int) -> QueueSnapshot:

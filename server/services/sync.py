@@ -1,6 +1,6 @@
 """Push of a terminal's outbox events (docs/sync-protocol.md): each exactly once, in one transaction with its effect.
 
-Every event is logged in `event_log` in the same transaction as what it did (through `Ingest.apply(within=...)`),
+Every event is logged in `event_log` in the same transaction as what it did (through `Ingest.apply_within`),
 together with the answer given, so a resend gets the original answer and a crash between the two cannot happen.
 The terminal row is locked in that transaction and `applied_through` advances by exactly one, so two concurrent
 pushes of one terminal cannot apply its events out of order or twice.
@@ -24,6 +24,7 @@ from shared.engine.commands import PayOrder
 from shared.engine.engine import Outcome
 from shared.engine.model import Entry, queue_key
 from shared.errors import Code, RuleError
+from shared.ids import CashierId, MemberId, OrderId
 from shared.settings import BaseSettings
 from shared.wire import (
     EntryInfo,
@@ -38,7 +39,8 @@ from shared.wire import (
 
 from ..clock import Clock
 from ..db import tables as t
-from ..db.database import Database, UnitOfWork
+from ..db.database import Database
+from ..db.unit_of_work import UnitOfWork
 from ..security.keys import KeyRing
 from ..security.member_codes import MEMBER_PAGE_TTL, issue_member_page_token
 from . import members, terminals
@@ -134,7 +136,7 @@ class BatchView:
 
     through: int
     logged: dict[str, Any]  # event_id -> event_log row
-    member_ids: dict[str, str | None]  # a till's member id -> the server's (None: unknown)
+    member_ids: dict[str, MemberId | None]  # a till's member id -> the server's (None: unknown)
     order_stores: dict[str, str]  # order id -> store, for the orders that completions and refunds name
 
 
@@ -143,7 +145,7 @@ def read_batch_view(conn: Connection, terminal_id: str, events: list[OutboxEvent
     ids = [str(e.event_id) for e in events]
     logged = {r.event_id: r for r in conn.execute(select(EL).where(EL.event_id.in_(ids)))} if ids else {}
     wanted = sorted({e.body.member_id for e in events if isinstance(e.body, OrderPaid) and e.body.member_id})
-    member_ids: dict[str, str | None] = {}
+    member_ids: dict[str, MemberId | None] = {}
     if wanted:
         alias = dict(
             conn.execute(
@@ -151,7 +153,7 @@ def read_batch_view(conn: Connection, terminal_id: str, events: list[OutboxEvent
             ).all()
         )
         found = set(conn.execute(select(t.Member.member_id).where(t.Member.member_id.in_(wanted))).scalars())
-        member_ids = {m: alias.get(m) or (m if m in found else None) for m in wanted}
+        member_ids = {m: MemberId(alias.get(m) or m) if m in alias or m in found else None for m in wanted}
     orders = sorted({str(e.body.order_id) for e in events if isinstance(e.body, OrderCompleted | OrderRefunded)})
     order_stores: dict[str, str] = {}
     if orders:
@@ -284,16 +286,16 @@ class PushService:
             return self._refuse(terminal, event, digest, Code.INVALID_EVENT, f"{odd[0]} is not a plausible time")
         if body.type == "member_registered":
             return self._register(terminal, event, digest, received, view)
-        member_id: str | None = None
+        member_id: MemberId | None = None
         if isinstance(body, OrderPaid):
             if body.member_id:
                 member_id = view.member_ids.get(body.member_id)
                 if member_id is None:
                     return self._refuse(terminal, event, digest, Code.UNKNOWN_MEMBER, f"no member {body.member_id}")
             command: Any = PayOrder(
-                order_id=str(body.order_id),
+                order_id=OrderId(str(body.order_id)),
                 store_id=terminal.store_id,
-                cashier_id=body.cashier_id,
+                cashier_id=CashierId(body.cashier_id),
                 member_id=member_id,
                 paid_fen=body.paid_fen,
                 paid_at=body.paid_at,
@@ -312,12 +314,12 @@ class PushService:
             if store is not None and store != terminal.store_id:
                 return self._refuse(terminal, event, digest, Code.UNKNOWN_ORDER, f"no order {body.order_id} here")
             command = park_command(body, received)
-        answer: list[EventResult] = []
-        parked_waiting: list[bool] = []
 
-        def within(uow: UnitOfWork, outcome: Outcome) -> None:
+        def within(uow: UnitOfWork, outcome: Outcome) -> tuple[EventResult, bool]:
+            """Claim the seq, check the order's store, log the answer; True when events wait parked for the order."""
             conn = uow.conn
             claim(conn, terminal_id=terminal.terminal_id, event=event)
+            parked_waiting = False
             if isinstance(body, OrderPaid):
                 order_id = str(body.order_id)
                 if outcome.status == "duplicate" and (
@@ -325,13 +327,13 @@ class PushService:
                 ):  # the same order id was sold in another store
                     raise RuleError(Code.CONFLICTING_DUPLICATE, f"order {body.order_id} exists in another store")
                 lock_order_id(conn, order_id)
-                parked_waiting.append(conn.execute(_PARKED_FOR, {"oid": order_id}).first() is not None)
+                parked_waiting = conn.execute(_PARKED_FOR, {"oid": order_id}).first() is not None
             result = self._answer(uow, event, outcome, member_id)
             log_event(conn, terminal_id=terminal.terminal_id, event=event, digest=digest, answer=result, at=received)
-            answer.append(result)
+            return result, parked_waiting
 
         try:
-            self.ingest.apply(command, within=within)
+            _, (answer, parked_waiting) = self.ingest.apply_within(command, within)
         except RuleError as exc:
             if (
                 exc.code == Code.UNKNOWN_ORDER
@@ -342,9 +344,9 @@ class PushService:
             return self._refuse(terminal, event, digest, exc.code, exc.detail)
         if isinstance(body, OrderPaid):
             view.order_stores[str(body.order_id)] = terminal.store_id
-            if parked_waiting and parked_waiting[-1]:
+            if parked_waiting:
                 self.parking.drain(str(body.order_id))
-        return answer[-1]
+        return answer
 
     def _transaction(self, work: Callable[[Connection], R]) -> R:
         """One short transaction, retried like Ingest when it loses a race."""
@@ -403,7 +405,8 @@ class PushService:
             result = self._transaction(work)
         except RuleError as exc:
             return self._refuse(terminal, event, digest, exc.code, exc.detail)
-        view.member_ids[body.member_id] = result.member_id  # sales later in this batch may name it
+        # sales later in this batch may name it
+        view.member_ids[body.member_id] = MemberId(result.member_id) if result.member_id else None
         return result
 
     def _park(

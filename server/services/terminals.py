@@ -9,6 +9,8 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, or_, select, update
 
+from shared.errors import Code
+from shared.ids import StoreId, TerminalId
 from shared.tokens import TokenError, public_key_from_text
 
 from ..db import tables as t
@@ -20,8 +22,8 @@ T = t.Terminal
 
 @dataclass(frozen=True, slots=True)
 class TerminalPrincipal:
-    terminal_id: str
-    store_id: str
+    terminal_id: TerminalId
+    store_id: StoreId
     role: str = "terminal"
 
 
@@ -50,19 +52,19 @@ def enroll(conn: Connection, *, code: str, name: str, public_key: str, now: dt.d
     try:
         public_key_from_text(public_key)
     except TokenError:
-        raise Refused(422, "invalid_request", "public_key is a raw Ed25519 public key, base64url") from None
+        raise Refused(Code.INVALID_REQUEST, "public_key is a raw Ed25519 public key, base64url") from None
     ec = t.EnrolmentCode
     code_hash = digest(normalise_code(code))
     row = conn.execute(select(ec).where(ec.code_hash == code_hash)).first()
     if row is None or row.used_at is not None:
-        raise Refused(400, "enrolment_code_invalid", "unknown or already used code")
+        raise Refused(Code.ENROLMENT_CODE_INVALID, "unknown or already used code")
     if row.expires_at <= now:
-        raise Refused(400, "enrolment_code_expired", "ask headquarters for a new code")
+        raise Refused(Code.ENROLMENT_CODE_EXPIRED, "ask headquarters for a new code")
     claimed = conn.execute(
         update(ec).where(ec.code_hash == code_hash, ec.used_at.is_(None)).values(used_at=now)
     ).rowcount
     if claimed != 1:  # another request used it a moment ago
-        raise Refused(400, "enrolment_code_invalid", "unknown or already used code")
+        raise Refused(Code.ENROLMENT_CODE_INVALID, "unknown or already used code")
     terminal_id = f"t-{secrets.token_hex(6)}"
     credential = new_terminal_credential()
     conn.execute(
@@ -94,14 +96,14 @@ def authenticate(conn: Connection, credential: str) -> TerminalPrincipal:
     if row is None:
         raise unauthorized("unknown credential")
     if row.revoked_at is not None:
-        raise Refused(401, "terminal_revoked", "this terminal was revoked; enrol it again")
+        raise Refused(Code.TERMINAL_REVOKED, "this terminal was revoked; enrol it again")
     if row.pending_credential_hash == h:
         conn.execute(
             update(T)
             .where(T.terminal_id == row.terminal_id, T.pending_credential_hash == h)
             .values(credential_hash=h, pending_credential_hash=None)
         )
-    return TerminalPrincipal(row.terminal_id, row.store_id)
+    return TerminalPrincipal(TerminalId(row.terminal_id), StoreId(row.store_id))
 
 
 def rotate(conn: Connection, *, terminal_id: str) -> str:

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, delete, insert, select
 
+from shared.errors import Code
+
 from ..db import tables as t
 from ..errors import Refused, unauthorized
 from ..security.secrets import check_password, digest, dummy_password_check, hash_password, new_user_token
@@ -31,20 +33,20 @@ def add_user(
     conn: Connection, *, username: str, password: str, role: str, store_id: str | None, now: dt.datetime
 ) -> int:
     if not USERNAME.match(username):
-        raise Refused(422, "invalid_request", "a user name is 1-80 letters, digits or _.@-")
+        raise Refused(Code.INVALID_REQUEST, "a user name is 1-80 letters, digits or _.@-")
     if role not in ROLES:
-        raise Refused(422, "invalid_request", f"role is one of {', '.join(ROLES)}")
+        raise Refused(Code.INVALID_REQUEST, f"role is one of {', '.join(ROLES)}")
     if role == STORE_MANAGER and not store_id:
-        raise Refused(422, "invalid_request", "a store manager is bound to a store")
+        raise Refused(Code.INVALID_REQUEST, "a store manager is bound to a store")
     if role == HQ_ADMIN:
         store_id = None
     if len(password) < MIN_PASSWORD:
-        raise Refused(422, "invalid_request", f"a password has at least {MIN_PASSWORD} characters")
+        raise Refused(Code.INVALID_REQUEST, f"a password has at least {MIN_PASSWORD} characters")
     store = select(t.Store.store_id).where(t.Store.store_id == store_id)
     if store_id is not None and conn.execute(store).first() is None:
-        raise Refused(404, "not_found", f"no store {store_id}")
+        raise Refused(Code.NOT_FOUND, f"no store {store_id}")
     if conn.execute(select(t.User.user_id).where(t.User.username == username)).first() is not None:
-        raise Refused(409, "conflict", f"user {username} exists already")
+        raise Refused(Code.CONFLICT, f"user {username} exists already")
     result = conn.execute(
         insert(t.User)
         .values(username=username, password_hash=hash_password(password), role=role, store_id=store_id, created_at=now)

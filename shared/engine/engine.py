@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from ..chains import cashier_chain, resolve
 from ..errors import Code, RuleError
+from ..ids import CashierId, MemberId, OrderId, StoreId
 from ..money import pct, points_for
 from ..settings import BaseSettings, Lottery, StoreSettings, extraction_for, merge_base, merge_store, random_return_for
 from .commands import (
@@ -105,7 +106,7 @@ class Engine:
 
     # ---------------------------------------------------------------- §7 entry creation
 
-    def _store_for(self, store_id: str, cashier_id: str) -> StoreInfo:
+    def _store_for(self, store_id: StoreId, cashier_id: CashierId) -> StoreInfo:
         store = self.repo.store(store_id)
         if store is None:
             raise RuleError(Code.UNKNOWN_STORE, store_id)
@@ -319,7 +320,7 @@ class Engine:
         self.repo.save_order(order)
         return Outcome("accepted", order.order_id, self._copy(entry))
 
-    def _locked_order(self, order_id: str, *, allow_history: bool = False) -> Order:
+    def _locked_order(self, order_id: OrderId, *, allow_history: bool = False) -> Order:
         """The order, read after taking the lock of its queue (the order row may have changed meanwhile)."""
         order = self.repo.order(order_id)
         if order is None or (order.imported == "history" and not allow_history):
@@ -437,7 +438,7 @@ class Engine:
 
     # ---------------------------------------------------------------- §9 member actions
 
-    def _member_entry(self, order_id: str, member_id: str | None) -> Entry:
+    def _member_entry(self, order_id: OrderId, member_id: MemberId | None) -> Entry:
         order = self._locked_order(order_id)
         entry = self.repo.entry_of_order(order.order_id)
         if entry is None:
@@ -506,7 +507,7 @@ class Engine:
         at = _aware(cmd.at, "at")
         old = self.repo.base_settings()
         base = merge_base(old, cmd.base) if cmd.base is not None else old
-        stores: dict[str, tuple[StoreSettings, StoreSettings]] = {}
+        stores: dict[StoreId, tuple[StoreSettings, StoreSettings]] = {}
         if not isinstance(cmd.stores, dict):
             raise RuleError(Code.INVALID_SETTINGS, "stores is an object of store id to settings")
         for store_id, patch in cmd.stores.items():

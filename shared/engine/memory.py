@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from ..ids import CashierId, MemberId, OrderId, StoreId
 from ..settings import BaseSettings, StoreSettings
 from .model import (
     ALL,
@@ -41,7 +42,7 @@ class _Voucher:
 @dataclass
 class _State:
     base: BaseSettings = field(default_factory=BaseSettings)
-    stores: dict[str, StoreInfo] = field(default_factory=dict)
+    stores: dict[StoreId, StoreInfo] = field(default_factory=dict)
     levels: dict[str, list[tuple[dt.datetime, int, str | None]]] = field(default_factory=dict)
     queues: dict[str, QueueState] = field(default_factory=dict)
     orders: dict[str, Order] = field(default_factory=dict)
@@ -76,7 +77,9 @@ class MemoryRepository:
 
     # ------------------------------------------------------------ set-up
 
-    def add_store(self, store_id: str, timezone: str, cashier_ids: Sequence[str], settings: StoreSettings) -> None:
+    def add_store(
+        self, store_id: StoreId, timezone: str, cashier_ids: Sequence[CashierId], settings: StoreSettings
+    ) -> None:
         self.s.stores[store_id] = StoreInfo(store_id, timezone, tuple(cashier_ids), settings)
 
     def set_base(self, settings: BaseSettings) -> None:
@@ -87,28 +90,28 @@ class MemoryRepository:
     def base_settings(self) -> BaseSettings:
         return self.s.base
 
-    def store(self, store_id: str) -> StoreInfo | None:
+    def store(self, store_id: StoreId) -> StoreInfo | None:
         return self.s.stores.get(store_id)
 
-    def store_ids(self) -> list[str]:
+    def store_ids(self) -> list[StoreId]:
         return sorted(self.s.stores)
 
     def save_base_settings(self, settings: BaseSettings, *, at: dt.datetime, actor: str) -> None:
         self.s.settings_history.append((at, actor, "base", settings.model_dump_json()))
         self.s.base = settings
 
-    def save_store_settings(self, store_id: str, settings: StoreSettings, *, at: dt.datetime, actor: str) -> None:
+    def save_store_settings(self, store_id: StoreId, settings: StoreSettings, *, at: dt.datetime, actor: str) -> None:
         self.s.settings_history.append((at, actor, store_id, settings.model_dump_json()))
         self.s.stores[store_id] = replace(self.s.stores[store_id], settings=settings)
 
-    def member_level_at(self, member_id: str, at: dt.datetime) -> str | None:
+    def member_level_at(self, member_id: MemberId, at: dt.datetime) -> str | None:
         best: tuple[dt.datetime, int, str | None] | None = None
         for change in self.s.levels.get(member_id, []):
             if change[0] <= at and (best is None or change[:2] >= best[:2]):
                 best = change
         return best[2] if best is not None else None
 
-    def add_member_level(self, member_id: str, level: str | None, at: dt.datetime | None) -> None:
+    def add_member_level(self, member_id: MemberId, level: str | None, at: dt.datetime | None) -> None:
         self.s.level_counter += 1
         self.s.levels.setdefault(member_id, []).append((at or _EPOCH, self.s.level_counter, level))
 
@@ -123,12 +126,12 @@ class MemoryRepository:
     def save_queue(self, queue: QueueState) -> None:
         self.s.queues[queue.key] = queue
 
-    def lock_member(self, member_id: str) -> None:
+    def lock_member(self, member_id: MemberId) -> None:
         pass
 
     # ------------------------------------------------------------ orders
 
-    def order(self, order_id: str) -> Order | None:
+    def order(self, order_id: OrderId) -> Order | None:
         return self.s.orders.get(order_id)
 
     def add_order(self, order: Order) -> None:
@@ -140,7 +143,7 @@ class MemoryRepository:
     def refund_known(self, refund_id: str) -> bool:
         return refund_id in self.s.refunds
 
-    def add_refund(self, refund_id: str, order_id: str, amount_fen: int, at: dt.datetime) -> None:
+    def add_refund(self, refund_id: str, order_id: OrderId, amount_fen: int, at: dt.datetime) -> None:
         self.s.refunds[refund_id] = (order_id, amount_fen, at)
 
     # ------------------------------------------------------------ entries
@@ -157,7 +160,7 @@ class MemoryRepository:
     def save_entry(self, entry: Entry) -> None:
         self.s.entries[entry.seq] = entry
 
-    def entry_of_order(self, order_id: str) -> Entry | None:
+    def entry_of_order(self, order_id: OrderId) -> Entry | None:
         seq = self.s.entry_of_order.get(order_id)
         return self.s.entries[seq] if seq is not None else None
 
@@ -191,7 +194,7 @@ class MemoryRepository:
             if head > index:
                 self.s.heads[head_key] = index
 
-    def count_entries(self, member_id: str, store_id: str, local_date: dt.date | None) -> int:
+    def count_entries(self, member_id: MemberId, store_id: StoreId, local_date: dt.date | None) -> int:
         return sum(
             1
             for e in self.s.entries.values()
@@ -201,7 +204,9 @@ class MemoryRepository:
             and (local_date is None or e.local_date == local_date)
         )
 
-    def spend(self, member_id: str, store_id: str, since: dt.datetime, until: dt.datetime, exclude: str) -> int:
+    def spend(
+        self, member_id: MemberId, store_id: StoreId, since: dt.datetime, until: dt.datetime, exclude: OrderId
+    ) -> int:
         return sum(
             o.paid_fen - o.refunded_fen
             for o in self.s.orders.values()
@@ -230,7 +235,7 @@ class MemoryRepository:
             AllocationLine(source.order_id, entry.order_id, entry.seq, entry.member_id, amount_fen, at)
         )
 
-    def allocations_from(self, order_id: str) -> list[tuple[int, int]]:
+    def allocations_from(self, order_id: OrderId) -> list[tuple[int, int]]:
         net: dict[int, int] = defaultdict(int)
         for line in self.s.allocations:
             if line.from_order == order_id:
@@ -243,13 +248,13 @@ class MemoryRepository:
         order_id = source.order_id if source is not None else None
         self.s.unallocated.append(UnallocatedLine(order_id, amount_fen, reason, key, at))
 
-    def remove_unallocated(self, order_id: str) -> None:
+    def remove_unallocated(self, order_id: OrderId) -> None:
         self.s.unallocated = [u for u in self.s.unallocated if u.order_id != order_id]
 
-    def add_rebate(self, member_id: str, amount_fen: int, kind: RebateKind, ref: str, at: dt.datetime) -> None:
+    def add_rebate(self, member_id: MemberId, amount_fen: int, kind: RebateKind, ref: str, at: dt.datetime) -> None:
         self.s.rebates.append((member_id, amount_fen, kind, ref, at))
 
-    def add_points(self, member_id: str, points: int, kind: PointsKind, ref: str, at: dt.datetime) -> None:
+    def add_points(self, member_id: MemberId, points: int, kind: PointsKind, ref: str, at: dt.datetime) -> None:
         self.s.points.append((member_id, points, kind, ref, at))
 
     def points_of_entry(self, seq: int) -> int:
@@ -258,7 +263,7 @@ class MemoryRepository:
             p[1] for p in self.s.points if p[3] == order_id and p[2] in (PointsKind.RANDOM_RETURN, PointsKind.EXCHANGE)
         )
 
-    def add_voucher(self, member_id: str, value_fen: int, source_seq: int, at: dt.datetime) -> None:
+    def add_voucher(self, member_id: MemberId, value_fen: int, source_seq: int, at: dt.datetime) -> None:
         self.s.vouchers.append(_Voucher(len(self.s.vouchers) + 1, member_id, value_fen, source_seq, "issued"))
 
     def vouchers_of_entry(self, seq: int) -> list[tuple[int, int, str]]:

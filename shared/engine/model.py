@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
+from ..ids import CashierId, MemberId, OrderId, StoreId, TerminalId
 from ..settings import StoreSettings
 
 
@@ -72,22 +73,22 @@ def queue_key(cashier_id: str, all_cashiers: bool) -> str:
 
 @dataclass(frozen=True, slots=True)
 class StoreInfo:
-    store_id: str
+    store_id: StoreId
     timezone: str
-    cashier_ids: tuple[str, ...]
+    cashier_ids: tuple[CashierId, ...]
     settings: StoreSettings
 
 
 @dataclass(slots=True)
 class Order:
-    order_id: str
-    store_id: str
-    cashier_id: str
-    member_id: str | None
+    order_id: OrderId
+    store_id: StoreId
+    cashier_id: CashierId
+    member_id: MemberId | None
     paid_fen: int
     paid_at: dt.datetime  # the instant the time rules use (received_at when the terminal clock ran ahead)
     received_at: dt.datetime
-    terminal_id: str | None = None
+    terminal_id: TerminalId | None = None
     total_fen: int = 0
     discount_fen: int = 0
     deduction_points_fen: int = 0
@@ -115,10 +116,10 @@ class Order:
 @dataclass(slots=True)
 class Entry:
     seq: int
-    order_id: str
-    member_id: str
-    store_id: str
-    cashier_id: str
+    order_id: OrderId
+    member_id: MemberId
+    store_id: StoreId
+    cashier_id: CashierId
     base_fen: int
     ratio_bp: int
     ratio_source: str

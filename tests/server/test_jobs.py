@@ -16,9 +16,8 @@ from server.clock import FixedClock
 from server.db import tables as t
 from server.db.database import Database
 from server.jobs import JobRunner, runs
-from server.services.ingest import Ingest
+from server.services.ingest import Applied, Ingest, R, Within
 from shared.engine.commands import ChangeSettings, Command, PayOrder, Reset
-from shared.engine.engine import Outcome
 
 from .support import T0, seed
 
@@ -35,12 +34,12 @@ class CountingIngest(Ingest):
         self.resets: list[dt.datetime] = []
         self._count_lock = threading.Lock()
 
-    def apply(self, command: Command, **kw: Any) -> Outcome:
-        outcome = super().apply(command, **kw)
+    def apply_within(self, command: Command, within: Within[R]) -> Applied[R]:
+        applied = super().apply_within(command, within)
         if isinstance(command, Reset):
             with self._count_lock:
                 self.resets.append(command.at)
-        return outcome
+        return applied
 
 
 def pay(
@@ -92,11 +91,15 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def runner(db: Database, clock: FixedClock) -> Iterator[JobRunner]:
-    ingest = CountingIngest(db)
-    job = JobRunner(db=db, ingest=ingest, clock=clock)
-    ingest.before = job.gate
+    job = JobRunner(db=db, ingest=CountingIngest(db), clock=clock)
     yield job
     job.stop()
+
+
+@pytest.fixture
+def front(db: Database, runner: JobRunner) -> Ingest:
+    """The Ingest the app's events go through: the runner's reset gate runs before each (as `create_app` builds it)."""
+    return Ingest(db, before=runner.gate)
 
 
 # ---------------------------------------------------------------------------------------------- reset
@@ -166,19 +169,19 @@ def test_a_changed_time_zone_starts_the_schedule_again(db: Database, runner: Job
 
 
 def test_an_event_after_the_instant_waits_for_the_reset_ex14(
-    db: Database, runner: JobRunner, clock: FixedClock
+    db: Database, runner: JobRunner, front: Ingest, clock: FixedClock
 ) -> None:
     """EX14: D paid offline at 23:58 and synced at 00:03 joins the new period; C at 00:05 pays D."""
     seed(db, stores={"s1": ["c1"]}, base=DAILY)
-    a = pay(runner.ingest, "a", 10_000, T0)
-    runner.tick()  # arms the gate: nothing due yet
+    a = pay(front, "a", 10_000, T0)
+    runner.tick()  # nothing due yet
     clock.set(MIDNIGHT + dt.timedelta(minutes=3))  # the scheduler thread has not woken yet
-    d = pay(runner.ingest, "d", 10_000, MIDNIGHT - dt.timedelta(minutes=2), received=clock.now())
+    d = pay(front, "d", 10_000, MIDNIGHT - dt.timedelta(minutes=2), received=clock.now())
     rows = entries(db)
     assert rows[a].status == "expired" and rows[a].closed_at == MIDNIGHT
     assert rows[d].status == "waiting" and rows[d].paid_fen == 1000  # its own 10% (on pay)
     clock.set(MIDNIGHT + dt.timedelta(minutes=5))
-    pay(runner.ingest, "c", 10_000, clock.now())
+    pay(front, "c", 10_000, clock.now())
     assert entries(db)[d].paid_fen == 2000
     assert job_runs(db) == [(MIDNIGHT, MIDNIGHT + dt.timedelta(minutes=3))]
 
@@ -368,17 +371,19 @@ def test_the_thread_wakes_at_the_reset_instant(db: Database, clock: FixedClock) 
     assert [i for i, _ in job_runs(db)] == [MIDNIGHT]
 
 
-def test_a_long_sweep_does_not_hold_up_the_reset_gate(db: Database, runner: JobRunner, clock: FixedClock) -> None:
+def test_a_long_sweep_does_not_hold_up_the_reset_gate(
+    db: Database, runner: JobRunner, front: Ingest, clock: FixedClock
+) -> None:
     from server.jobs.runner import SWEEP_LOCK
 
     seed(db, stores={"s1": ["c1"]}, base=DAILY)
-    a = pay(runner.ingest, "a", 10_000, T0)
+    a = pay(front, "a", 10_000, T0)
     runner.tick()
     clock.set(MIDNIGHT + dt.timedelta(minutes=1))
     done = threading.Event()
 
     def push() -> None:
-        pay(runner.ingest, "d", 10_000, clock.now())
+        pay(front, "d", 10_000, clock.now())
         done.set()
 
     with runner._sweep_lock, runs.job_lock(db, SWEEP_LOCK):  # another thread or process is sweeping

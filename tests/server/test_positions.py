@@ -85,6 +85,6 @@ def test_positions_of_a_line_longer_than_a_batch(db: Database, ordering_rule: st
 
 
 def _base(db: Database, conn: Any) -> Any:
-    from server.db.repository import SqlRepository
+    from server.db.settings import base_settings
 
-    return SqlRepository(conn, db).base_settings()
+    return base_settings(conn, db.settings_cache)

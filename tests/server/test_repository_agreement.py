@@ -15,7 +15,7 @@ from sqlalchemy import Connection, delete, insert, select, text
 
 from server.db import tables as t
 from server.db.database import Database
-from server.db.repository import SqlRepository
+from server.db.settings import base_settings
 from server.member_page.view import Waiting, ahead
 from server.replay import ServerBackend
 from server.services.positions import placed, positions
@@ -54,7 +54,7 @@ def both(doc: dict[str, Any], db: Database) -> tuple[dict[str, Any], dict[str, A
 
 def assert_positions_as_settlement_would_pay(conn: Connection, db: Database) -> None:
     """INV-18: the displayed position is 1 + the entries the next settlement of that queue would pay first."""
-    base = SqlRepository(conn, db).base_settings()
+    base = base_settings(conn, db.settings_cache)
     rows = conn.execute(select(t.EntryRow.__table__)).all()
     got = positions(conn, base, [placed(r) for r in rows])
     lines: dict[str, list[Any]] = {}

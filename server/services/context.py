@@ -1,0 +1,27 @@
+"""What `create_app` composes for one process: one object of each, handed to the routes through `app.state`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..clock import Clock
+from ..config import ServerSettings
+from ..db.database import Database
+from ..ratelimit import Limiter, Limits
+from ..security.keys import KeyRing
+from .ingest import Ingest
+from .pull import PullService
+from .sync import PushService
+
+
+@dataclass
+class Services:
+    settings: ServerSettings
+    db: Database
+    ingest: Ingest
+    keys: KeyRing
+    clock: Clock
+    push: PushService
+    pull: PullService
+    auth_limiter: Limiter  # password logins and enrolment attempts, per client address
+    member_limits: Limits  # the member page's page views and actions, per client address and per member
