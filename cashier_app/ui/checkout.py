@@ -262,7 +262,9 @@ class CheckoutPanel(QWidget):
             self.amount.setFocus()
             return None
         except SQLAlchemyError as exc:  # disk full, database locked for too long...: nothing was recorded
-            self.say(code_text("sale_not_saved") + f" ({type(exc.orig or exc).__name__})", error=True)
+            # only DBAPIError carries the driver's exception (`orig`); a pool timeout, for one, does not
+            cause = getattr(exc, "orig", None) or exc
+            self.say(code_text("sale_not_saved") + f" ({type(cause).__name__})", error=True)
             self.amount.setFocus()
             return None
         # Only now, after the commit, is the sale shown as done.

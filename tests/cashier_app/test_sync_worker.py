@@ -83,3 +83,13 @@ def test_worker_reports_refused_events_and_goes_on(qtbot: QtBot, till: Till, con
     qtbot.waitUntil(lambda: bool(seen) and seen[-1].online is True, timeout=5000)
     assert (seen[-1].pending, seen[-1].attention) == (0, 1)
     assert len(till.toy.applied_orders) == 1
+
+
+def test_the_controller_does_not_shadow_qobject_thread(qtbot: QtBot, controller: SyncController) -> None:
+    """`QObject.thread()` is where a QObject lives; an attribute of that name broke every Qt call that asks it."""
+    from PySide6.QtCore import QCoreApplication, QThread
+
+    app = QCoreApplication.instance()
+    assert app is not None
+    assert controller.thread() is app.thread()  # the controller lives on the UI thread
+    assert isinstance(controller.worker_thread, QThread) and controller.worker.thread() is controller.worker_thread

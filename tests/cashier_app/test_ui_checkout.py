@@ -261,3 +261,19 @@ def test_a_sale_that_cannot_be_written_is_not_shown_as_done(qtbot: QtBot, window
         impatient.dispose()
     assert "NOT be saved" in window.checkout.message.text() and window.checkout.amount.text() == "10"
     assert sales(till) == []
+
+
+def test_a_sale_is_not_shown_as_done_when_no_connection_comes(qtbot: QtBot, window: MainWindow, till: Till) -> None:
+    """A pool timeout is an SQLAlchemyError without `.orig`: the till must still say that the sale was not saved."""
+    from sqlalchemy import create_engine
+
+    starved = create_engine(till.engine.url, pool_size=1, max_overflow=0, pool_timeout=0.05)
+    held = starved.connect()  # the pool's only connection is taken: the next one times out
+    window.ctx.engine = starved
+    try:
+        type_enter(qtbot, window.checkout.amount, "10")
+    finally:
+        held.close()
+        starved.dispose()
+    assert "NOT be saved" in window.checkout.message.text() and "TimeoutError" in window.checkout.message.text()
+    assert window.checkout.amount.text() == "10" and sales(till) == []
