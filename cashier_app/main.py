@@ -135,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     from .ui.i18n import install_translators
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    if not isinstance(app, QApplication):  # a bare QCoreApplication made before us cannot show windows
+        raise RuntimeError("the cashier app needs a QApplication")
     app.setOrganizationName("Paidui")
     app.setApplicationName("paidui-cashier")
     from PySide6.QtGui import QIcon
@@ -147,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     data_dir.mkdir(parents=True, exist_ok=True)
     options = Options(data_dir)
     language = args.lang or options.get(LANGUAGE)
-    app._translators = install_translators(app, language)  # type: ignore[attr-defined]
+    install_translators(app, language)  # the translators are children of the app: they live as long as it
     title = app.translate("Main", "Paidui cashier")
 
     db_path = data_dir / "paidui-cashier.db"

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, insert, select, update
 
 from shared.errors import Code
-from shared.wire import MemberRegistered, OrderPaid, OrderRefunded, SaleLine
+from shared.wire import MemberRegistered, OrderPaid, OrderRefunded, SaleLine, Tender
 
 from .clock import Clock, iso
 from .db import UnitOfWork, kv_get, members, orders, refunds
@@ -22,7 +22,8 @@ from .outbox import append_event
 from .pin import check_manager_pin
 from .shifts import open_shift
 
-TENDERS = ("cash", "wechat", "alipay", "card")
+TENDERS: tuple[Tender, ...] = ("cash", "wechat", "alipay", "card")
+_TENDER_OF: dict[str, Tender] = {t: t for t in TENDERS}
 PHONE = re.compile(r"^1[3-9]\d{9}$")
 
 
@@ -69,7 +70,8 @@ def record_checkout(
     lines: Sequence[SaleLine] = (),
 ) -> Sale:
     """Write the order and its `order_paid` event; returns only after the commit (the sale is then durable)."""
-    if tender not in TENDERS:
+    known_tender = _TENDER_OF.get(tender)
+    if known_tender is None:
         raise CheckoutError(Code.INVALID_EVENT.value, f"unknown tender {tender!r}")
     if total_fen <= 0:
         raise CheckoutError(Code.INVALID_AMOUNT.value, "the amount must be above zero")
@@ -89,7 +91,7 @@ def record_checkout(
             paid_fen=total_fen - deduction_points_fen,
             paid_at=now,
             completed=True,
-            tender=tender,  # type: ignore[arg-type]
+            tender=known_tender,
             lines=list(lines),
         )
     except ValidationError as exc:

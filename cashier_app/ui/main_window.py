@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QDialog, QLabel, QMainWindow, QVBoxLayout, QWidget
 
-from ..core.checkout import MemberRef, Sale
+from ..core.checkout import MemberRef, Refund, Sale
 from ..core.credentials import Secrets
 from ..core.db import reading
 from ..core.members import MemberView
@@ -29,6 +31,8 @@ from .register_dialog import RegisterDialog
 from .shift_report import ShiftReportDialog
 from .status_bar import SyncStatusBar
 from .words import code_text, yuan
+
+D = TypeVar("D", bound=QDialog)
 
 STYLE = """
 QWidget { font-size: 15pt; }
@@ -146,7 +150,7 @@ class MainWindow(QMainWindow):
             self.status.set_pending(pending_count(conn))
 
     # ------------------------------------------------------------------ F-keys
-    def _open(self, name: str, dialog: QDialog) -> QDialog:
+    def _open(self, name: str, dialog: D) -> D:
         old = self.dialogs.pop(name, None)
         if old is not None:
             old.close()
@@ -159,16 +163,19 @@ class MainWindow(QMainWindow):
 
     def open_refund(self) -> RefundDialog:
         dialog = RefundDialog(self.ctx, self)
-        dialog.refunded.connect(lambda _r: (self.refresh_pending(), self.sync and self.sync.sync_now()))
-        dialog.refunded.connect(
-            lambda r: self.checkout.say(self.tr("Refund recorded: %1").replace("%1", yuan(r.amount_fen)))
-        )
-        return self._open("refund", dialog)  # type: ignore[return-value]
+        dialog.refunded.connect(self.on_refunded)
+        return self._open("refund", dialog)
+
+    def on_refunded(self, refund: Refund) -> None:
+        self.refresh_pending()
+        if self.sync is not None:
+            self.sync.sync_now()
+        self.checkout.say(self.tr("Refund recorded: %1").replace("%1", yuan(refund.amount_fen)))
 
     def open_register(self) -> RegisterDialog:
         dialog = RegisterDialog(self.ctx, self.checkout.last_unknown_phone, self)
         dialog.registered.connect(self.on_registered)
-        return self._open("register", dialog)  # type: ignore[return-value]
+        return self._open("register", dialog)
 
     def on_registered(self, member: MemberRef) -> None:
         self.checkout.set_member(MemberView(member, member.display_name[-4:], [], True))
@@ -179,13 +186,13 @@ class MainWindow(QMainWindow):
             self.sync.sync_now()
 
     def open_shift_report(self) -> ShiftReportDialog:
-        return self._open("shift", ShiftReportDialog(self.ctx, self))  # type: ignore[return-value]
+        return self._open("shift", ShiftReportDialog(self.ctx, self))
 
     def open_queue_report(self) -> QueueReportDialog:
-        return self._open("queue", QueueReportDialog(self.ctx, self))  # type: ignore[return-value]
+        return self._open("queue", QueueReportDialog(self.ctx, self))
 
     def open_attention(self) -> AttentionDialog:
-        return self._open("attention", AttentionDialog(self.ctx, self))  # type: ignore[return-value]
+        return self._open("attention", AttentionDialog(self.ctx, self))
 
     def print_last(self) -> QDialog | None:
         if self.last_sale is None:

@@ -6,7 +6,7 @@ import html
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication as Q
-from PySide6.QtCore import QMarginsF, QSizeF
+from PySide6.QtCore import QMarginsF, QObject, QSizeF
 from PySide6.QtGui import QPageLayout, QPageSize, QTextDocument
 from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import QWidget
@@ -40,8 +40,8 @@ def receipt_html(sale: Sale, info: TerminalInfo, store_name: str) -> str:
     )
 
 
-def _document(sale: Sale, info: TerminalInfo, store_name: str) -> QTextDocument:
-    doc = QTextDocument()
+def _document(sale: Sale, info: TerminalInfo, store_name: str, parent: QObject | None = None) -> QTextDocument:
+    doc = QTextDocument(parent)
     doc.setHtml(receipt_html(sale, info, store_name))
     return doc
 
@@ -64,9 +64,7 @@ def preview(sale: Sale, info: TerminalInfo, store_name: str, parent: QWidget | N
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     _setup(printer)
     dialog = QPrintPreviewDialog(printer, parent)
-    doc = _document(sale, info, store_name)
+    doc = _document(sale, info, store_name, dialog)  # a child of the dialog: it lives as long as the dialog
     dialog.paintRequested.connect(doc.print_)
-    dialog.setProperty("document", doc)  # keep the document alive as long as the dialog
-    dialog._doc = doc  # type: ignore[attr-defined]
     dialog.open()
     return dialog

@@ -53,13 +53,13 @@ class RefundDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.message)
         layout.addWidget(buttons)
-        self.lookup.returnPressed.connect(self.find)
+        self.lookup.returnPressed.connect(self.look_up)
         self.amount.returnPressed.connect(self.reason.setFocus)
         self.reason.returnPressed.connect(self.pin.setFocus)
         self.pin.returnPressed.connect(self.submit)
         self.lookup.setFocus()
 
-    def find(self) -> None:
+    def look_up(self) -> None:
         text = self.lookup.text().strip()
         self.order_id = None
         with reading(self.ctx.engine) as conn:
@@ -96,7 +96,7 @@ class RefundDialog(QDialog):
 
     def submit(self) -> Refund | None:
         if self.order_id is None:
-            self.find()
+            self.look_up()
             if self.order_id is None:
                 return None
         try:

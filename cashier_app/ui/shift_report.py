@@ -49,9 +49,9 @@ class ShiftReportDialog(QDialog):
         with reading(self.ctx.engine) as conn:
             report = x_report(conn)
         self.report = report
-        self.view.setHtml(self.render(report, final=False))
+        self.view.setHtml(self.render_html(report, final=False))
 
-    def render(self, report: ShiftReport | None, *, final: bool) -> str:
+    def render_html(self, report: ShiftReport | None, *, final: bool) -> str:
         title = self.tr("Z report — shift closed") if final else self.tr("X report — shift so far")
         if report is None:
             return f"<h2>{html.escape(title)}</h2><p>{html.escape(self.tr('No sales in this shift yet.'))}</p>"
@@ -103,6 +103,6 @@ class ShiftReportDialog(QDialog):
         self.pin.clear()
         self.message.clear()
         self.report = report
-        self.view.setHtml(self.render(report, final=True))
+        self.view.setHtml(self.render_html(report, final=True))
         self.z_button.setEnabled(False)
         self.closed_shift.emit(report)
