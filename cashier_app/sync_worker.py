@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
+from shared.errors import Code
+
 from .core.clock import Clock
 from .core.credentials import Secrets, SecretsMissing
 from .core.db import make_engine, reading
@@ -115,7 +117,7 @@ class SyncWorker(QObject):
             outcome = self._sync.run_once()
         except (ServerUnavailable, RequestRefused) as exc:
             self._online = False
-            error = exc.code if isinstance(exc, RequestRefused) else "server_unavailable"
+            error = exc.code if isinstance(exc, RequestRefused) else Code.SERVER_UNAVAILABLE
             delay = self._backoff.next_delay()
             if isinstance(exc, ServerUnavailable) and exc.retry_after:
                 delay = max(delay, exc.retry_after)

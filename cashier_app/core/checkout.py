@@ -30,7 +30,7 @@ PHONE = re.compile(r"^1[3-9]\d{9}$")
 class CheckoutError(ValueError):
     """A sale, refund or registration refused before anything was written; `code` is stable."""
 
-    def __init__(self, code: str, detail: str = "") -> None:
+    def __init__(self, code: Code, detail: str = "") -> None:
         super().__init__(f"{code}: {detail}" if detail else code)
         self.code = code
         self.detail = detail
@@ -72,13 +72,13 @@ def record_checkout(
     """Write the order and its `order_paid` event; returns only after the commit (the sale is then durable)."""
     known_tender = _TENDER_OF.get(tender)
     if known_tender is None:
-        raise CheckoutError(Code.INVALID_EVENT.value, f"unknown tender {tender!r}")
+        raise CheckoutError(Code.INVALID_EVENT, f"unknown tender {tender!r}")
     if total_fen <= 0:
-        raise CheckoutError(Code.INVALID_AMOUNT.value, "the amount must be above zero")
+        raise CheckoutError(Code.INVALID_AMOUNT, "the amount must be above zero")
     if deduction_points_fen < 0 or deduction_points_fen > total_fen:
-        raise CheckoutError("deduction_exceeds_total")
+        raise CheckoutError(Code.DEDUCTION_EXCEEDS_TOTAL)
     if deduction_points_fen and member is None:
-        raise CheckoutError("deduction_needs_member")
+        raise CheckoutError(Code.DEDUCTION_NEEDS_MEMBER)
     now = clock()
     order_id = uuid.uuid4()
     try:
@@ -95,7 +95,7 @@ def record_checkout(
             lines=list(lines),
         )
     except ValidationError as exc:
-        raise CheckoutError(Code.INVALID_AMOUNT.value, str(exc.errors()[0]["msg"])) from None
+        raise CheckoutError(Code.INVALID_AMOUNT, str(exc.errors()[0]["msg"])) from None
     link = signer.link(order_id)
     conn = uow.conn
     shift_id = open_shift(conn, now=now)
@@ -142,10 +142,10 @@ def record_refund(
     conn = uow.conn
     check_manager_pin(conn, manager_pin)
     if amount_fen <= 0:
-        raise CheckoutError(Code.INVALID_AMOUNT.value, "the refund must be above zero")
+        raise CheckoutError(Code.INVALID_AMOUNT, "the refund must be above zero")
     row = conn.execute(select(orders).where(orders.c.order_id == str(order_id))).first()
     if row is not None and amount_fen > row.paid_fen - row.refunded_fen:
-        raise CheckoutError(Code.REFUND_EXCEEDS_PAID.value, f"at most {row.paid_fen - row.refunded_fen} fen")
+        raise CheckoutError(Code.REFUND_EXCEEDS_PAID, f"at most {row.paid_fen - row.refunded_fen} fen")
     now = clock()
     refund_id = uuid.uuid4()
     try:
@@ -153,7 +153,7 @@ def record_refund(
             order_id=order_id, refund_id=refund_id, amount_fen=amount_fen, refunded_at=now, reason=reason[:200]
         )
     except ValidationError as exc:
-        raise CheckoutError(Code.INVALID_AMOUNT.value, str(exc.errors()[0]["msg"])) from None
+        raise CheckoutError(Code.INVALID_AMOUNT, str(exc.errors()[0]["msg"])) from None
     shift_id = open_shift(conn, now=now)
     if row is not None:
         conn.execute(
@@ -189,14 +189,14 @@ def register_member(*, uow: UnitOfWork, phone: str, clock: Clock) -> MemberRef:
     """A member signed up at the till; the terminal makes the id and the sale can use it at once."""
     phone = phone.strip()
     if not PHONE.match(phone):
-        raise CheckoutError("invalid_phone")
+        raise CheckoutError(Code.INVALID_PHONE)
     conn = uow.conn
     salt = kv_get(conn, "phone_salt")
     hashed = phone_hash(salt, phone) if salt is not None else None
     if hashed is not None:
         known = conn.execute(select(members).where(members.c.phone_hash == hashed)).first()
         if known is not None:
-            raise CheckoutError("member_exists", known.member_id)
+            raise CheckoutError(Code.MEMBER_EXISTS, known.member_id)
     now = clock()
     member_id = str(uuid.uuid4())
     display = mask_phone(phone)

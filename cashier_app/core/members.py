@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, select
 
+from shared.errors import Code
 from shared.tokens import PREFIX, Purpose, TokenError, public_key_from_text, verify
 from shared.wire import SigningKey, SnapshotEntry
 
@@ -19,7 +20,7 @@ from .snapshot import load_snapshot
 class IdentifyError(ValueError):
     """Codes: token_* (shared.tokens), no_member_keys, unknown_phone, not_a_code."""
 
-    def __init__(self, code: str, detail: str = "") -> None:
+    def __init__(self, code: Code, detail: str = "") -> None:
         super().__init__(f"{code}: {detail}" if detail else code)
         self.code = code
 
@@ -61,14 +62,14 @@ def identify(conn: Connection, text: str, *, now: dt.datetime) -> MemberView:
     if text.startswith(PREFIX + "."):
         keys = member_code_keys(conn, now=now)
         if not keys:
-            raise IdentifyError("no_member_keys")
+            raise IdentifyError(Code.NO_MEMBER_KEYS)
         try:
             token = verify(text, keys=keys, purpose=Purpose.MEMBER_CODE, now=now.timestamp())
         except TokenError as exc:
-            raise IdentifyError(exc.code) from None
+            raise IdentifyError(Code(exc.code)) from None
         member_id = token.claims.get("m")
         if not isinstance(member_id, str) or not member_id:
-            raise IdentifyError("token_malformed", "no member in the code")
+            raise IdentifyError(Code.TOKEN_MALFORMED, "no member in the code")
         return _view(conn, member_id)
     if PHONE.match(text):
         salt = kv_get(conn, "phone_salt")
@@ -77,6 +78,6 @@ def identify(conn: Connection, text: str, *, now: dt.datetime) -> MemberView:
             hashed = phone_hash(salt, text)
             row = conn.execute(select(members.c.member_id).where(members.c.phone_hash == hashed)).first()
         if row is None:
-            raise IdentifyError("unknown_phone", text)
+            raise IdentifyError(Code.UNKNOWN_PHONE, text)
         return _view(conn, row.member_id)
-    raise IdentifyError("not_a_code")
+    raise IdentifyError(Code.NOT_A_CODE)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ValidationError
 
+from shared.errors import Code
 from shared.wire import PROTOCOL_VERSION, ErrorBody, PullResponse, PushRequest, PushResponse
 
 if TYPE_CHECKING:
@@ -87,7 +88,7 @@ class SyncClient:
             try:
                 error = ErrorBody.model_validate_json(response.content)
             except ValidationError:
-                raise RequestRefused(response.status_code, "http_error", response.text[:200]) from None
+                raise RequestRefused(response.status_code, Code.HTTP_ERROR, response.text[:200]) from None
             raise RequestRefused(response.status_code, error.code, error.detail)
         return response
 

@@ -699,6 +699,50 @@
         <translation>没有该小票号或订单号的销售。</translation>
     </message>
     <message>
+        <source>The server does not know this till&apos;s store.</source>
+        <translation>服务器不认识本收银台所属的门店。</translation>
+    </message>
+    <message>
+        <source>The order has no queue entry.</source>
+        <translation>该订单没有排队记录。</translation>
+    </message>
+    <message>
+        <source>The queue entry is no longer waiting.</source>
+        <translation>该排队记录已不在排队中。</translation>
+    </message>
+    <message>
+        <source>No lottery is available for this queue entry.</source>
+        <translation>该排队记录没有可参加的抽奖。</translation>
+    </message>
+    <message>
+        <source>The lottery result is not one of the lottery&apos;s options.</source>
+        <translation>抽奖结果不是该抽奖的选项之一。</translation>
+    </message>
+    <message>
+        <source>The entry cannot be exchanged into that.</source>
+        <translation>该排队记录不能兑换成所选项目。</translation>
+    </message>
+    <message>
+        <source>Exchanging queue entries is switched off.</source>
+        <translation>排队兑换功能已关闭。</translation>
+    </message>
+    <message>
+        <source>Nothing is left to exchange in this queue entry.</source>
+        <translation>该排队记录已没有可兑换的金额。</translation>
+    </message>
+    <message>
+        <source>The settings are not valid.</source>
+        <translation>设置无效。</translation>
+    </message>
+    <message>
+        <source>This queue entry belongs to another member.</source>
+        <translation>该排队记录属于其他会员。</translation>
+    </message>
+    <message>
+        <source>The server does not know this member.</source>
+        <translation>服务器没有该会员。</translation>
+    </message>
+    <message>
         <source>The sale could NOT be saved; nothing was recorded. Try again.</source>
         <translation>本单未能保存，没有任何记录。请重试。</translation>
     </message>
@@ -717,6 +761,14 @@
     <message>
         <source>The receipt printer reported an error.</source>
         <translation>小票打印机报告了错误。</translation>
+    </message>
+    <message>
+        <source>The server refused the request.</source>
+        <translation>服务器拒绝了该请求。</translation>
+    </message>
+    <message>
+        <source>Refused by the server (%1).</source>
+        <translation>服务器拒绝（%1）。</translation>
     </message>
     <message>
         <source>Cash</source>

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
+from shared.errors import Code
 from shared.money import parse_yuan
 from shared.tokens import PREFIX
 
@@ -171,7 +172,7 @@ class CheckoutPanel(QWidget):
                 view = identify(conn, text, now=self.ctx.clock())
         except IdentifyError as exc:
             self.set_member(None)
-            if exc.code == "unknown_phone":
+            if exc.code == Code.UNKNOWN_PHONE:
                 self.last_unknown_phone = text
                 self.unknown_phone.emit(text)
             self.say(code_text(exc.code), error=True)
@@ -210,7 +211,7 @@ class CheckoutPanel(QWidget):
             total = self._parse(self.amount)
             deduction = self._parse(self.deduction)
         except ValueError:
-            self.say(code_text("invalid_amount"), error=True)
+            self.say(code_text(Code.INVALID_AMOUNT), error=True)
             self.amount.setFocus()
             self.amount.selectAll()
             return None
@@ -264,7 +265,7 @@ class CheckoutPanel(QWidget):
         except SQLAlchemyError as exc:  # disk full, database locked for too long...: nothing was recorded
             # only DBAPIError carries the driver's exception (`orig`); a pool timeout, for one, does not
             cause = getattr(exc, "orig", None) or exc
-            self.say(code_text("sale_not_saved") + f" ({type(cause).__name__})", error=True)
+            self.say(code_text(Code.SALE_NOT_SAVED) + f" ({type(cause).__name__})", error=True)
             self.amount.setFocus()
             return None
         # Only now, after the commit, is the sale shown as done.

@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from shared.errors import Code
+
 from ..core.db import reading
 from ..core.reports import QueueReport, queue_report, queue_report_csv
 from ..core.sync_client import RequestRefused, StoreDay, fetch_store_day
@@ -167,7 +169,7 @@ class QueueReportDialog(QDialog):
         )
 
     def _today_failed(self, exc: Exception) -> None:
-        code = exc.code if isinstance(exc, RequestRefused) else "server_unavailable"
+        code = exc.code if isinstance(exc, RequestRefused) else Code.SERVER_UNAVAILABLE
         self.today_label.setText(code_text(code))
 
     def export(self) -> Path:

@@ -13,6 +13,7 @@ from PySide6.QtCore import QCoreApplication as Q
 from PySide6.QtCore import QObject, QThreadPool, Signal
 from sqlalchemy import select
 
+from shared.errors import Code
 from shared.wire import EntryInfo
 
 from ..core.checkout import Sale
@@ -107,7 +108,7 @@ class ReceiptPrinter(QObject):
             return receipt_no
 
         def failed(exc: Exception) -> None:
-            code = exc.code if isinstance(exc, PrinterError) else "printer_io"
+            code = exc.code if isinstance(exc, PrinterError) else Code.PRINTER_IO
             log.warning(
                 "receipt %s not printed on %s: %s",
                 receipt_no,

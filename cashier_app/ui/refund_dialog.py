@@ -8,6 +8,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 from sqlalchemy import select
 
+from shared.errors import Code
 from shared.money import format_fen, parse_yuan
 
 from ..core.checkout import CheckoutError, Refund, record_refund
@@ -86,7 +87,7 @@ class RefundDialog(QDialog):
                 self.order_id = uuid.UUID(text)
             except ValueError:
                 self.found.setText("")
-                self.message.setText(code_text("order_not_found"))
+                self.message.setText(code_text(Code.ORDER_NOT_FOUND))
                 return
             self.found.setText(self.tr("A sale of another till of this store: the server checks the amount."))
             self.amount.clear()
@@ -102,7 +103,7 @@ class RefundDialog(QDialog):
         try:
             amount = parse_yuan(self.amount.text())
         except ValueError:
-            self.message.setText(code_text("invalid_amount"))
+            self.message.setText(code_text(Code.INVALID_AMOUNT))
             return None
         try:
             with UnitOfWork(self.ctx.engine) as uow:
