@@ -42,6 +42,7 @@ class Code(StrEnum):
     NOT_A_CODE = "not_a_code"
     ORDER_NOT_FOUND = "order_not_found"
     SALE_NOT_SAVED = "sale_not_saved"  # the local database refused the write: nothing was recorded
+    LOCAL_DATABASE = "local_database"  # the same for anything but a sale (a refund, a report, a registration)
     PIN_WRONG = "pin_wrong"
     PIN_NOT_SET = "pin_not_set"
     PIN_FORMAT = "pin_format"

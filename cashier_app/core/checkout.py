@@ -13,10 +13,12 @@ from pydantic import ValidationError
 from sqlalchemy import func, insert, select, update
 
 from shared.errors import Code
+from shared.ids import CashierId, MemberId
 from shared.wire import MemberRegistered, OrderPaid, OrderRefunded, SaleLine, Tender
 
 from .clock import Clock, iso
 from .db import UnitOfWork, kv_get, members, orders, refunds
+from .errors import TillError
 from .order_link import OrderLinkSigner
 from .outbox import append_event
 from .pin import check_manager_pin
@@ -27,18 +29,13 @@ _TENDER_OF: dict[str, Tender] = {t: t for t in TENDERS}
 PHONE = re.compile(r"^1[3-9]\d{9}$")
 
 
-class CheckoutError(ValueError):
+class CheckoutError(TillError, ValueError):
     """A sale, refund or registration refused before anything was written; `code` is stable."""
-
-    def __init__(self, code: Code, detail: str = "") -> None:
-        super().__init__(f"{code}: {detail}" if detail else code)
-        self.code = code
-        self.detail = detail
 
 
 @dataclass(frozen=True)
 class MemberRef:
-    member_id: str
+    member_id: MemberId
     display_name: str
     level: str | None = None
 
@@ -60,7 +57,7 @@ class Sale:
 def record_checkout(
     *,
     uow: UnitOfWork,
-    cashier_id: str,
+    cashier_id: CashierId,
     member: MemberRef | None,
     total_fen: int,
     deduction_points_fen: int = 0,
@@ -196,9 +193,9 @@ def register_member(*, uow: UnitOfWork, phone: str, clock: Clock) -> MemberRef:
     if hashed is not None:
         known = conn.execute(select(members).where(members.c.phone_hash == hashed)).first()
         if known is not None:
-            raise CheckoutError(Code.MEMBER_EXISTS, known.member_id)
+            raise CheckoutError(Code.MEMBER_EXISTS, str(known.member_id))
     now = clock()
-    member_id = str(uuid.uuid4())
+    member_id = MemberId(str(uuid.uuid4()))  # the terminal makes the id: the sale can use it before any sync
     display = mask_phone(phone)
     append_event(conn, MemberRegistered(member_id=member_id, phone=phone, registered_at=now), now=now)
     conn.execute(

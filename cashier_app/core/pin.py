@@ -11,14 +11,13 @@ from sqlalchemy import Connection
 from shared.errors import Code
 
 from .db import kv_get, kv_set
+from .errors import TillError
 
 _N, _R, _P = 2**14, 8, 1
 
 
-class PinError(ValueError):
-    def __init__(self, code: Code) -> None:
-        super().__init__(code)
-        self.code = code
+class PinError(TillError, ValueError):
+    """pin_format, pin_not_set, pin_wrong."""
 
 
 def _hash(pin: str, salt: bytes) -> str:

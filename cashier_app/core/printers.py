@@ -21,17 +21,14 @@ from urllib.parse import unquote, urlsplit
 
 from shared.errors import Code
 
+from .errors import TillError
+
 DEFAULT_PORT = 9100
 CLOSE_WAIT_S = 2.0  # at most this long for the printer to close its side once it has the whole job
 
 
-class PrinterError(Exception):
+class PrinterError(TillError):
     """The job did not reach the printer; `code` is stable (ui/words.py says it in words)."""
-
-    def __init__(self, code: Code, detail: str = "") -> None:
-        super().__init__(f"{code}: {detail}" if detail else code)
-        self.code = code
-        self.detail = detail
 
 
 class Printer(Protocol):

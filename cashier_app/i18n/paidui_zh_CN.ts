@@ -199,6 +199,10 @@
         <translation>Enter 确认 · Esc 清除 · F2 退款 · F3 注册会员 · F4 班次报表 · F6 门店队列 · F7 需处理 · F8 打印小票 · Shift+F8 小票打印机</translation>
     </message>
     <message>
+        <source>Receipt %1 NOT saved as PDF: %2</source>
+        <translation>小票 %1 未能保存为 PDF：%2</translation>
+    </message>
+    <message>
         <source>Refund recorded: %1</source>
         <translation>已退款：%1</translation>
     </message>
@@ -351,6 +355,10 @@
     <message>
         <source>Saved to %1</source>
         <translation>已保存到 %1</translation>
+    </message>
+    <message>
+        <source>Not saved: %1</source>
+        <translation>未保存：%1</translation>
     </message>
 </context>
 <context>
@@ -745,6 +753,10 @@
     <message>
         <source>The sale could NOT be saved; nothing was recorded. Try again.</source>
         <translation>本单未能保存，没有任何记录。请重试。</translation>
+    </message>
+    <message>
+        <source>The till&apos;s database could not be read or written; nothing was recorded. Try again.</source>
+        <translation>收银台本地数据库无法读写，未记录任何内容。请重试。</translation>
     </message>
     <message>
         <source>The receipt printer cannot be reached (off, unplugged or no network).</source>

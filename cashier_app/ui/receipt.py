@@ -51,12 +51,19 @@ def _setup(printer: QPrinter) -> None:
     printer.setPageMargins(QMarginsF(3, 3, 3, 3), QPageLayout.Unit.Millimeter)
 
 
-def save_pdf(sale: Sale, info: TerminalInfo, store_name: str, path: Path) -> Path:
+def write_pdf(receipt_html: str, path: Path) -> Path:
+    """Lay the receipt out and write it as PDF: file work, for a thread other than the UI's (QTextDocument and
+    QPrinter's PDF output need no GUI thread); the HTML, with its translated words, is made on the UI thread."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
     printer.setOutputFileName(str(path))
     _setup(printer)
-    _document(sale, info, store_name).print_(printer)
+    doc = QTextDocument()
+    doc.setHtml(receipt_html)
+    doc.print_(printer)
+    if not path.exists():  # QPrinter says nothing when it cannot write the file
+        raise OSError(f"the PDF could not be written to {path}")
     return path
 
 

@@ -7,6 +7,8 @@ from PySide6.QtCore import QCoreApplication as Q
 from shared.errors import Code
 from shared.money import format_fen
 
+from ..core.errors import TillError
+
 
 def code_words() -> dict[Code, str]:
     """Every stable code in words, translated now (tests/cashier_app/test_words.py holds it complete)."""
@@ -49,6 +51,9 @@ def code_words() -> dict[Code, str]:
         Code.MEMBER_EXISTS: Q.translate("Words", "This phone number is already a member."),
         Code.ORDER_NOT_FOUND: Q.translate("Words", "No sale with this receipt number or order id."),
         Code.SALE_NOT_SAVED: Q.translate("Words", "The sale could NOT be saved; nothing was recorded. Try again."),
+        Code.LOCAL_DATABASE: Q.translate(
+            "Words", "The till's database could not be read or written; nothing was recorded. Try again."
+        ),
         Code.PRINTER_OFFLINE: Q.translate(
             "Words", "The receipt printer cannot be reached (off, unplugged or no network)."
         ),
@@ -86,6 +91,16 @@ def code_text(code: str) -> str:
     return Q.translate("Words", "Refused by the server (%1).").replace("%1", code or "?")
 
 
+def error_text(exc: Exception) -> str:
+    """A failed job in words: a refusal by its code; anything else as the local database failing, named."""
+    if isinstance(exc, TillError):
+        return code_text(exc.code) + (f" ({exc.detail})" if exc.code in _NAMED_CAUSE and exc.detail else "")
+    return code_text(Code.LOCAL_DATABASE) + f" ({type(exc).__name__})"
+
+
+_NAMED_CAUSE = (Code.SALE_NOT_SAVED, Code.LOCAL_DATABASE)  # the detail names the database's error: worth saying
+
+
 def tender_text(tender: str | None) -> str:
     return {
         "cash": Q.translate("Words", "Cash"),
@@ -101,6 +116,11 @@ def yuan(fen: int) -> str:
 
 
 def status_text(status: str) -> str:
+    return status_words().get(status, status)
+
+
+def status_words() -> dict[str, str]:
+    """A queue entry's status in words (translated now: a thread without the translators gets them ready-made)."""
     return {
         "waiting": Q.translate("Words", "waiting"),
         "completed": Q.translate("Words", "completed"),
@@ -108,4 +128,4 @@ def status_text(status: str) -> str:
         "exchanged": Q.translate("Words", "exchanged"),
         "expired": Q.translate("Words", "expired"),
         "cancelled": Q.translate("Words", "cancelled"),
-    }.get(status, status)
+    }

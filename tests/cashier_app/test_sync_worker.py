@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from cashier_app.core.services import TillServices
 from cashier_app.core.sync import Backoff
 from cashier_app.options import Options
 from cashier_app.sync_worker import SyncController, SyncStatus, SyncWorker
@@ -17,7 +18,7 @@ from cashier_app.ui.context import AppContext
 from cashier_app.ui.customer_window import CustomerWindow
 from cashier_app.ui.main_window import MainWindow
 
-from .conftest import Till
+from .conftest import Till, settle
 
 
 @pytest.fixture
@@ -40,7 +41,7 @@ def test_worker_sends_sales_and_the_customer_window_shows_the_position(
     qtbot: QtBot, till: Till, controller: SyncController, tmp_path: Path
 ) -> None:
     ctx = AppContext(
-        engine=till.engine,
+        services=TillServices(engine=till.engine, clock=till.clock),
         info=till.info,
         signer=till.signer,
         clock=till.clock,
@@ -60,6 +61,7 @@ def test_worker_sends_sales_and_the_customer_window_shows_the_position(
     qtbot.keyClick(panel.scan, Qt.Key.Key_Return)
     panel.amount.setText("66")
     qtbot.keyClick(panel.amount, Qt.Key.Key_Return)
+    settle(qtbot, ctx.pool)
     assert customer.position.text() == "Queue position pending sync"
     assert window.status.pending.text() == "Waiting to send: 1"
     till.toy.down = False  # the server comes back: the backoff retries on its own
