@@ -95,6 +95,7 @@ class CheckoutPanel(QWidget):
         self.identifying = False  # a member code or phone number is being looked up
         self.confirm_waits = False  # Enter came while it was: the sale follows the answer
         self.saving = False  # the sale is being committed
+        self._lookup = 0  # which lookup's answer counts: Esc makes a pending one stale
 
         self.scan = QLineEdit()
         self.scan.setObjectName("scan")
@@ -179,11 +180,12 @@ class CheckoutPanel(QWidget):
     def identify_text(self, text: str) -> None:
         """Look the member up on the database thread; the amount may be typed meanwhile (not Enter: it waits)."""
         self.identifying = True
-        services = self.ctx.services
+        self._lookup += 1
+        services, lookup = self.ctx.services, self._lookup
         self.ctx.run(
             lambda: services.identify(text=text),
-            on_done=self._identified,
-            on_failed=lambda exc: self._not_identified(text, exc),
+            on_done=lambda view: self._identified(view) if lookup == self._lookup else None,
+            on_failed=lambda exc: self._not_identified(text, exc) if lookup == self._lookup else None,
             owner=self,
         )
 
@@ -321,11 +323,17 @@ class CheckoutPanel(QWidget):
         self.amount.setFocus()
 
     def clear_sale(self) -> None:
-        if self.saving or self.confirm_waits:  # the sale is being committed (or follows a lookup): Esc cannot stop it
+        if self.saving:  # the sale is being committed: Esc cannot stop it, its answer comes in milliseconds
             return
+        if self.confirm_waits:  # Enter came during the lookup: the sale is not made
+            self.confirm_waits = False
+            self._lock(False)
         if self.held is not None:  # Esc while the sale waits for the key: it is not recorded
             self.held = None
             self._lock(False)
+        if self.identifying:  # Esc while a member is looked up: the answer no longer counts
+            self.identifying = False
+            self._lookup += 1
         self._reset_form()
         self.say(self.tr("Sale cleared."))
 

@@ -10,15 +10,12 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from cashier_app.core.services import TillServices
 from cashier_app.core.sync import Backoff
-from cashier_app.options import Options
 from cashier_app.sync_worker import SyncController, SyncStatus, SyncWorker
-from cashier_app.ui.context import AppContext
 from cashier_app.ui.customer_window import CustomerWindow
 from cashier_app.ui.main_window import MainWindow
 
-from .conftest import Till, settle
+from .conftest import Till, app_context, settle
 
 
 @pytest.fixture
@@ -40,14 +37,7 @@ def controller(till: Till) -> SyncController:
 def test_worker_sends_sales_and_the_customer_window_shows_the_position(
     qtbot: QtBot, till: Till, controller: SyncController, tmp_path: Path
 ) -> None:
-    ctx = AppContext(
-        services=TillServices(engine=till.engine, clock=till.clock),
-        info=till.info,
-        signer=till.signer,
-        clock=till.clock,
-        options=Options(tmp_path),
-        data_dir=tmp_path,
-    )
+    ctx = app_context(till, tmp_path)
     customer = CustomerWindow()
     qtbot.addWidget(customer)
     window = MainWindow(ctx, customer=customer, sync=controller)

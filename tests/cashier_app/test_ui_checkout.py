@@ -365,3 +365,15 @@ def test_enter_right_after_an_unknown_phone_records_nothing(qtbot: QtBot, window
     settle(qtbot)
     assert sales(till) == [] and "F3" in panel.message.text() and panel.amount.text() == "20"
     assert not panel.amount.isReadOnly()
+
+
+def test_esc_during_a_lookup_clears_the_sale_for_good(qtbot: QtBot, window: MainWindow, till: Till) -> None:
+    panel = window.checkout
+    panel.scan.setText("13800001234")
+    qtbot.keyClick(panel.scan, Qt.Key.Key_Return)
+    qtbot.keyClicks(panel.amount, "20")
+    qtbot.keyClick(panel.amount, Qt.Key.Key_Return)
+    qtbot.keyClick(panel.amount, Qt.Key.Key_Escape)  # before the member's answer
+    settle(qtbot)
+    assert panel.member is None and panel.message.text() == "Sale cleared." and sales(till) == []
+    assert not panel.amount.isReadOnly() and panel.amount.text() == ""
