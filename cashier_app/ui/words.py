@@ -81,11 +81,8 @@ def _server_request_words() -> dict[str, str]:
 
 def code_text(code: str) -> str:
     """A code in words; one this till does not know (a newer server's) is named, never shown bare."""
-    try:
-        return code_words()[Code(code)]
-    except ValueError:
-        pass
-    known = _server_request_words().get(code)
+    words: dict[str, str] = {c.value: text for c, text in code_words().items()} | _server_request_words()
+    known = words.get(code)
     if known is not None:
         return known
     return Q.translate("Words", "Refused by the server (%1).").replace("%1", code or "?")
