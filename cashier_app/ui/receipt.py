@@ -6,7 +6,7 @@ import html
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication as Q
-from PySide6.QtCore import QMarginsF, QObject, QSizeF
+from PySide6.QtCore import QMarginsF, QSizeF
 from PySide6.QtGui import QPageLayout, QPageSize, QTextDocument
 from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import QWidget
@@ -40,12 +40,6 @@ def receipt_html(sale: Sale, info: TerminalInfo, store_name: str) -> str:
     )
 
 
-def _document(sale: Sale, info: TerminalInfo, store_name: str, parent: QObject | None = None) -> QTextDocument:
-    doc = QTextDocument(parent)
-    doc.setHtml(receipt_html(sale, info, store_name))
-    return doc
-
-
 def _setup(printer: QPrinter) -> None:
     printer.setPageSize(QPageSize(QSizeF(RECEIPT_WIDTH_MM, 160), QPageSize.Unit.Millimeter, "receipt"))
     printer.setPageMargins(QMarginsF(3, 3, 3, 3), QPageLayout.Unit.Millimeter)
@@ -67,11 +61,21 @@ def write_pdf(receipt_html: str, path: Path) -> Path:
     return path
 
 
-def preview(sale: Sale, info: TerminalInfo, store_name: str, parent: QWidget | None) -> QPrintPreviewDialog:
-    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-    _setup(printer)
-    dialog = QPrintPreviewDialog(printer, parent)
-    doc = _document(sale, info, store_name, dialog)  # a child of the dialog: it lives as long as the dialog
-    dialog.paintRequested.connect(doc.print_)
+class ReceiptPreview(QPrintPreviewDialog):
+    """Qt's print preview of one receipt. QPrintPreviewDialog does not own the QPrinter it paints on (and QPrinter is
+    no QObject to parent): the dialog keeps it, or Python collects it and the next paint crashes the till."""
+
+    def __init__(self, html: str, parent: QWidget | None) -> None:
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        _setup(printer)
+        super().__init__(printer, parent)
+        self._printer = printer  # not `self.printer`: that would hide QPrintPreviewDialog.printer()
+        self.document = QTextDocument(self)
+        self.document.setHtml(html)
+        self.paintRequested.connect(self.document.print_)
+
+
+def preview(sale: Sale, info: TerminalInfo, store_name: str, parent: QWidget | None) -> ReceiptPreview:
+    dialog = ReceiptPreview(receipt_html(sale, info, store_name), parent)
     dialog.open()
     return dialog

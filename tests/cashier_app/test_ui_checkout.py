@@ -377,3 +377,38 @@ def test_esc_during_a_lookup_clears_the_sale_for_good(qtbot: QtBot, window: Main
     settle(qtbot)
     assert panel.member is None and panel.message.text() == "Sale cleared." and sales(till) == []
     assert not panel.amount.isReadOnly() and panel.amount.text() == ""
+
+
+def test_enter_in_the_refund_lookup_only_looks_up(qtbot: QtBot, window: MainWindow, till: Till) -> None:
+    """Enter moves the refund on field by field; it does not also press OK (which tried the refund with no PIN and,
+    looking the sale up again, undid the selection of the amount to type over)."""
+    panel = window.checkout
+    type_enter(qtbot, panel.amount, "50")
+    qtbot.keyClick(panel.scan, Qt.Key.Key_F2)
+    dialog = window.dialogs["refund"]
+    type_enter(qtbot, dialog.lookup, "1")  # type: ignore[attr-defined]
+    assert dialog.message.text() == "" and dialog.amount.selectedText() == "50.00"  # type: ignore[attr-defined]
+    type_enter(qtbot, dialog.amount, "20")  # type: ignore[attr-defined]
+    type_enter(qtbot, dialog.reason, "broken")  # type: ignore[attr-defined]
+    assert dialog.amount.text() == "20" and dialog.message.text() == ""  # type: ignore[attr-defined]
+    type_enter(qtbot, dialog.pin, "1234")  # type: ignore[attr-defined]
+    assert not dialog.isVisible() and sales(till)[0].refunded_fen == 2000
+
+
+def test_the_print_preview_keeps_its_printer(qtbot: QtBot, window: MainWindow) -> None:
+    """F8: QPrintPreviewDialog does not own the QPrinter it paints on; once Python collected it, the next paint of
+    the preview crashed the till (a segmentation fault on a real display)."""
+    import gc
+
+    from PySide6.QtPrintSupport import QPrintPreviewWidget
+
+    type_enter(qtbot, window.checkout.amount, "42")
+    preview = window.print_last()
+    assert preview is not None
+    gc.collect()
+    pages = preview.findChild(QPrintPreviewWidget)
+    assert pages is not None
+    pages.updatePreview()  # paints the receipt on the printer again
+    qtbot.wait(50)
+    assert preview.isVisible() and pages.pageCount() == 1
+    preview.close()
