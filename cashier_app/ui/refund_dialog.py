@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from shared.errors import Code
@@ -55,6 +56,13 @@ class RefundDialog(QDialog):
         self.reason.returnPressed.connect(self.pin.setFocus)
         self.pin.returnPressed.connect(self.submit)
         self.lookup.setFocus()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # Enter moves field by field (on the PIN it submits): it must not also press the dialog's default button,
+        # which tried the refund with no PIN yet and looked the sale up again
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            return
+        super().keyPressEvent(event)
 
     def look_up(self, *, then_submit: bool = False) -> None:
         """Find the sale on the database thread; `then_submit`: OK was pressed before the sale was looked up."""
