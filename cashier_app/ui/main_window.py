@@ -62,6 +62,7 @@ class MainWindow(QMainWindow):
         self.dialogs: dict[str, QDialog] = {}
         self.credential_error: Exception | None = None  # why the worker could not read the secrets; main says it
         self.store_name = ctx.info.name  # until the store's name is read (first thing on the database thread)
+        self.store_known = False
         self._set_title()
         self.setStyleSheet(STYLE)
         self.checkout = CheckoutPanel(ctx)
@@ -112,6 +113,7 @@ class MainWindow(QMainWindow):
     def on_store_name(self, name: str | None) -> None:
         if not name:  # never pulled: the till's own name stands in
             return
+        self.store_known = True
         self.store_name = name
         self._set_title()
         if self.customer is not None:
@@ -146,6 +148,7 @@ class MainWindow(QMainWindow):
                 self.tr("Receipt %1 NOT saved as PDF: %2").replace("%1", str(sale.receipt_no)).replace("%2", str(exc)),
                 10_000,
             ),
+            owner=self,
         )
 
     def on_secrets(self, secrets: Secrets) -> None:
@@ -166,6 +169,9 @@ class MainWindow(QMainWindow):
                 self.customer.on_ack(ack.order_id, ack.entry)
 
     def on_pulled(self) -> None:
+        if not self.store_known:  # the first pull of a new till brings the store's name
+            services = self.ctx.services
+            self.ctx.run(services.store_name, on_done=self.on_store_name, on_failed=self.on_read_failed, owner=self)
         dialog = self.dialogs.get("queue")
         if isinstance(dialog, QueueReportDialog) and dialog.isVisible():
             dialog.refresh()
