@@ -175,6 +175,7 @@ class CheckoutPanel(QWidget):
         if not text:  # Enter on an empty field: a walk-in sale
             self.amount.setFocus()
             return
+        self.amount.setFocus()  # at once: the amount typed while the member is looked up goes where it belongs
         self.identify_text(text)
 
     def identify_text(self, text: str) -> None:
