@@ -8,11 +8,13 @@ gets the answer back on it. Arguments are keyword-only. A refusal is a `TillErro
 
 from __future__ import annotations
 
+import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -33,12 +35,16 @@ from .reports import QueueReport, ShiftReport, queue_report, queue_report_csv, x
 from .snapshot import load_store
 from .terminal import cashier_id
 
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class Recorded:
-    """What a write did, and how many events now wait to be sent (read in the same job, for the status bar)."""
+    """What a write did, and how many events now wait to be sent (read in the same job, for the status bar; None
+    when that count could not be read: the write stands all the same)."""
 
-    pending: int
+    pending: int | None
 
 
 @dataclass(frozen=True)
@@ -106,24 +112,34 @@ class TillServices:
         tender: str,
         signer: OrderLinkSigner,
     ) -> SaleRecorded:
-        """Record a sale; returns after the commit (durable). CheckoutError(sale_not_saved) if the disk refused."""
-        with self._storage(Code.SALE_NOT_SAVED):
-            with UnitOfWork(self._engine) as uow:
-                sale = record_checkout(
-                    uow=uow,
-                    cashier_id=cashier_id(uow.conn),
-                    member=member,
-                    total_fen=total_fen,
-                    deduction_points_fen=deduction_points_fen,
-                    tender=tender,
-                    signer=signer,
-                    clock=self._clock,
-                )
-            return SaleRecorded(pending=self.pending_count(), sale=sale)
+        """Record a sale; returns after the commit (durable). TillError(sale_not_saved) if the disk refused."""
+
+        def work(uow: UnitOfWork) -> Sale:
+            return record_checkout(
+                uow=uow,
+                cashier_id=cashier_id(uow.conn),
+                member=member,
+                total_fen=total_fen,
+                deduction_points_fen=deduction_points_fen,
+                tender=tender,
+                signer=signer,
+                clock=self._clock,
+            )
+
+        sale = self._write(Code.SALE_NOT_SAVED, work)
+        return SaleRecorded(pending=self._pending_after_write(), sale=sale)
 
     def pending_count(self) -> int:
         with self._storage(Code.LOCAL_DATABASE), reading(self._engine) as conn:
             return pending_count(conn)
+
+    def _pending_after_write(self) -> int | None:
+        # After a commit nothing may turn into "not saved": a count that cannot be read is just not shown.
+        try:
+            return self.pending_count()
+        except TillError:
+            log.warning("the count of events waiting to be sent could not be read after a write", exc_info=True)
+            return None
 
     def store_name(self) -> str | None:
         """The store's name from the last pull (None before the first)."""
@@ -168,23 +184,22 @@ class TillServices:
             raise CheckoutError(Code.ORDER_NOT_FOUND, text) from None
 
     def refund(self, *, order_id: OrderId, amount_fen: int, manager_pin: str, reason: str) -> RefundRecorded:
-        with self._storage(Code.LOCAL_DATABASE):
-            with UnitOfWork(self._engine) as uow:
-                refund = record_refund(
-                    uow=uow,
-                    order_id=uuid.UUID(order_id),
-                    amount_fen=amount_fen,
-                    manager_pin=manager_pin,
-                    reason=reason,
-                    clock=self._clock,
-                )
-            return RefundRecorded(pending=self.pending_count(), refund=refund)
+        def work(uow: UnitOfWork) -> Refund:
+            return record_refund(
+                uow=uow,
+                order_id=uuid.UUID(order_id),
+                amount_fen=amount_fen,
+                manager_pin=manager_pin,
+                reason=reason,
+                clock=self._clock,
+            )
+
+        refund = self._write(Code.LOCAL_DATABASE, work)
+        return RefundRecorded(pending=self._pending_after_write(), refund=refund)
 
     def register_member(self, *, phone: str) -> MemberRecorded:
-        with self._storage(Code.LOCAL_DATABASE):
-            with UnitOfWork(self._engine) as uow:
-                member = register_member(uow=uow, phone=phone, clock=self._clock)
-            return MemberRecorded(pending=self.pending_count(), member=member)
+        member = self._write(Code.LOCAL_DATABASE, lambda uow: register_member(uow=uow, phone=phone, clock=self._clock))
+        return MemberRecorded(pending=self._pending_after_write(), member=member)
 
     # ------------------------------------------------------------------ reports
     def x_report(self) -> ShiftReport | None:
@@ -193,9 +208,12 @@ class TillServices:
 
     def close_shift(self, *, manager_pin: str) -> ShiftReport:
         """The Z report: checks the manager PIN and closes the open shift in one transaction."""
-        with self._storage(Code.LOCAL_DATABASE), UnitOfWork(self._engine) as uow:
+
+        def work(uow: UnitOfWork) -> ShiftReport:
             check_manager_pin(uow.conn, manager_pin)
             return z_report(uow=uow, clock=self._clock)
+
+        return self._write(Code.LOCAL_DATABASE, work)
 
     def queue_report(self) -> QueueReport:
         with self._storage(Code.LOCAL_DATABASE), reading(self._engine) as conn:
@@ -216,12 +234,31 @@ class TillServices:
         return [AttentionItem(r.seq, r.kind, r.created_at, r.code or "", r.detail or "") for r in rows]
 
     # ------------------------------------------------------------------
+    def _write(self, code: Code, work: Callable[[UnitOfWork], T]) -> T:
+        """`work` in one unit of work (it commits). A database error before the commit is TillError(code): nothing
+        was written. One after it (returning the connection) is logged, not raised: the write stands, and saying
+        "not saved" then would have the cashier ring the sale up twice."""
+        uow = UnitOfWork(self._engine)
+        done: list[T] = []
+        try:
+            with uow:
+                done.append(work(uow))
+        except SQLAlchemyError as exc:
+            if not (uow.committed and done):
+                raise _storage_error(code, exc) from exc
+            log.warning("a database error after the commit (the write stands)", exc_info=True)
+        return done[0]
+
     @staticmethod
     @contextmanager
     def _storage(code: Code) -> Iterator[None]:
         try:
             yield
         except SQLAlchemyError as exc:  # disk full, database locked past the busy timeout, no connection free...
-            # only DBAPIError carries the driver's exception (`orig`); a pool timeout, for one, does not
-            cause = getattr(exc, "orig", None) or exc
-            raise TillError(code, type(cause).__name__) from exc
+            raise _storage_error(code, exc) from exc
+
+
+def _storage_error(code: Code, exc: SQLAlchemyError) -> TillError:
+    # only DBAPIError carries the driver's exception (`orig`); a pool timeout, for one, does not
+    cause = getattr(exc, "orig", None) or exc
+    return TillError(code, type(cause).__name__)

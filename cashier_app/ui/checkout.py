@@ -194,7 +194,6 @@ class CheckoutPanel(QWidget):
         self.identifying = False
         self.set_member(view)
         self.say(self.tr("Member recognised: %1").replace("%1", view.member.display_name))
-        self.amount.setFocus()
         if self.confirm_waits:
             self.confirm_waits = False
             self._lock(False)
@@ -310,7 +309,8 @@ class CheckoutPanel(QWidget):
         )
         self._reset_form()
         self.sale_done.emit(sale)
-        self.pending.emit(recorded.pending)
+        if recorded.pending is not None:
+            self.pending.emit(recorded.pending)
 
     def _not_recorded(self, exc: Exception) -> None:
         """Refused (CheckoutError) or not written (disk full, database locked too long): nothing was recorded, the

@@ -205,7 +205,8 @@ class MainWindow(QMainWindow):
         return self._open("refund", dialog)
 
     def on_refunded(self, recorded: RefundRecorded) -> None:
-        self.status.set_pending(recorded.pending)
+        if recorded.pending is not None:
+            self.status.set_pending(recorded.pending)
         if self.sync is not None:
             self.sync.sync_now()
         self.checkout.say(self.tr("Refund recorded: %1").replace("%1", yuan(recorded.refund.amount_fen)))
@@ -220,7 +221,8 @@ class MainWindow(QMainWindow):
         self.checkout.set_member(MemberView(member, member.display_name[-4:], [], True))
         self.checkout.say(self.tr("Member registered: %1").replace("%1", member.display_name))
         self.checkout.amount.setFocus()
-        self.status.set_pending(recorded.pending)
+        if recorded.pending is not None:
+            self.status.set_pending(recorded.pending)
         if self.sync is not None:
             self.sync.sync_now()
 
