@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from cashier_app.core.db import orders, reading, refunds
 from cashier_app.core.services import TillServices
+from cashier_app.ui.checkout import CheckoutPanel
 from cashier_app.ui.context import AppContext
 from cashier_app.ui.customer_window import CustomerWindow
 from cashier_app.ui.main_window import MainWindow
@@ -45,6 +46,14 @@ def type_enter(qtbot: QtBot, widget, text: str) -> None:
     qtbot.keyClick(widget, Qt.Key.Key_Return)
     settle(qtbot)
     settle(qtbot)
+
+
+def scan_then_amount(qtbot: QtBot, panel: CheckoutPanel, member: str, amount: str) -> None:
+    """Phone, Enter, amount, Enter in one go: the lookup on the database thread has not answered yet."""
+    panel.scan.setText(member)
+    qtbot.keyClick(panel.scan, Qt.Key.Key_Return)
+    qtbot.keyClicks(panel.amount, amount)
+    qtbot.keyClick(panel.amount, Qt.Key.Key_Return)
 
 
 def sales(till: Till) -> list:
@@ -347,10 +356,7 @@ def test_no_sql_and_no_file_is_written_on_the_ui_thread(
 def test_enter_right_after_a_scan_sells_to_that_member(qtbot: QtBot, window: MainWindow, till: Till) -> None:
     """The member is looked up off the UI thread; an amount and Enter typed before the answer wait for it."""
     panel = window.checkout
-    panel.scan.setText("13800001234")
-    qtbot.keyClick(panel.scan, Qt.Key.Key_Return)
-    qtbot.keyClicks(panel.amount, "20")
-    qtbot.keyClick(panel.amount, Qt.Key.Key_Return)  # no wait in between
+    scan_then_amount(qtbot, panel, "13800001234", "20")
     settle(qtbot)
     [sale] = sales(till)
     assert (sale.member_id, sale.paid_fen) == ("M1", 2000) and "Sale 1 done" in panel.message.text()
@@ -359,10 +365,7 @@ def test_enter_right_after_a_scan_sells_to_that_member(qtbot: QtBot, window: Mai
 def test_enter_right_after_an_unknown_phone_records_nothing(qtbot: QtBot, window: MainWindow, till: Till) -> None:
     """The cashier meant a member's sale: when the lookup finds nobody, the sale is not recorded as a walk-in's."""
     panel = window.checkout
-    panel.scan.setText("13911112222")
-    qtbot.keyClick(panel.scan, Qt.Key.Key_Return)
-    qtbot.keyClicks(panel.amount, "20")
-    qtbot.keyClick(panel.amount, Qt.Key.Key_Return)
+    scan_then_amount(qtbot, panel, "13911112222", "20")
     settle(qtbot)
     assert sales(till) == [] and "F3" in panel.message.text() and panel.amount.text() == "20"
     assert not panel.amount.isReadOnly()
@@ -370,10 +373,7 @@ def test_enter_right_after_an_unknown_phone_records_nothing(qtbot: QtBot, window
 
 def test_esc_during_a_lookup_clears_the_sale_for_good(qtbot: QtBot, window: MainWindow, till: Till) -> None:
     panel = window.checkout
-    panel.scan.setText("13800001234")
-    qtbot.keyClick(panel.scan, Qt.Key.Key_Return)
-    qtbot.keyClicks(panel.amount, "20")
-    qtbot.keyClick(panel.amount, Qt.Key.Key_Return)
+    scan_then_amount(qtbot, panel, "13800001234", "20")
     qtbot.keyClick(panel.amount, Qt.Key.Key_Escape)  # before the member's answer
     settle(qtbot)
     assert panel.member is None and panel.message.text() == "Sale cleared." and sales(till) == []
