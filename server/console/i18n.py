@@ -458,6 +458,39 @@ CODES: dict[Code, tuple[str, str]] = {
     Code.LINK_EXPIRED: ("链接已过期", "The link has expired"),
     Code.LINK_INVALID: ("链接无效", "The link is not valid"),
     Code.LINK_REVOKED: ("链接已失效（签发终端已停用）", "The link no longer works (its terminal was withdrawn)"),
+    Code.TOKEN_MALFORMED: ("会员码无法识别", "The member code cannot be read"),
+    Code.TOKEN_BAD_SIGNATURE: ("会员码签名无效，不是真码", "The member code's signature is wrong: not genuine"),
+    Code.TOKEN_EXPIRED: ("会员码已过期", "The member code has expired"),
+    Code.TOKEN_UNKNOWN_KEY: ("会员码由未知密钥签发", "The member code is signed by an unknown key"),
+    Code.TOKEN_WRONG_PURPOSE: ("这不是会员码", "Not a member code"),
+    # refused or failed at a till (shown here when a till reports it)
+    Code.DEDUCTION_EXCEEDS_TOTAL: ("积分抵扣超过订单金额", "The points deduction exceeds the order amount"),
+    Code.DEDUCTION_NEEDS_MEMBER: ("积分抵扣需要会员", "A points deduction needs a member"),
+    Code.INVALID_PHONE: ("手机号无效（应为 1 开头的 11 位数字）", "Invalid mobile number (11 digits starting with 1)"),
+    Code.MEMBER_EXISTS: ("该手机号已是会员", "This phone number is a member already"),
+    Code.NO_MEMBER_KEYS: (
+        "收银台从未同步，无法校验会员码",
+        "The till has never synced, so it cannot check member codes",
+    ),
+    Code.UNKNOWN_PHONE: ("没有使用该手机号的会员", "No member has this phone number"),
+    Code.NOT_A_CODE: ("既不是会员码，也不是手机号", "Neither a member code nor a phone number"),
+    Code.ORDER_NOT_FOUND: ("收银台上没有该小票号或订单号", "The till has no sale with this receipt number or order id"),
+    Code.SALE_NOT_SAVED: (
+        "收银台未能保存这笔销售，未记录任何内容",
+        "The till could not save the sale; nothing was recorded",
+    ),
+    Code.LOCAL_DATABASE: (
+        "收银台本地数据库读写失败，未记录任何内容",
+        "The till's own database failed; nothing was recorded",
+    ),
+    Code.PIN_WRONG: ("店长密码错误", "Wrong manager PIN"),
+    Code.PIN_NOT_SET: ("收银台未设置店长密码", "No manager PIN is set on the till"),
+    Code.PIN_FORMAT: ("店长密码为 4 至 12 位数字", "A manager PIN has 4 to 12 digits"),
+    Code.PRINTER_OFFLINE: ("无法连接小票打印机", "The receipt printer cannot be reached"),
+    Code.PRINTER_TIMEOUT: ("小票打印机无响应", "The receipt printer does not answer"),
+    Code.PRINTER_ADDRESS: ("小票打印机地址设置无效", "The receipt printer's address is not valid"),
+    Code.PRINTER_IO: ("小票打印机报错", "The receipt printer reported an error"),
+    Code.SERVER_UNAVAILABLE: ("收银台连不上服务器，会自动重试", "The till cannot reach the server; it keeps trying"),
 }
 # The error page shows `error.<reason>`: a code is a reason too.
 TEXT.update({f"error.{code.value}": words for code, words in CODES.items()})
