@@ -177,7 +177,10 @@ def export(request: Request, name: str, user: User) -> Response:
         stem = "members" if user.is_hq else f"members-{user.store_id}"
     else:
         raise Denied(404, "not_found")
-    body, media = exports.render(table, fmt, tr)
+    svc = services(request)
+    with svc.db.connect() as conn:
+        zone = base_settings(conn, svc.db).timezone
+    body, media = exports.render(table, fmt, tr, zone)
     stem = re.sub(r"[^A-Za-z0-9_.-]", "_", stem)  # a file name in a header: nothing a browser could misread
     return Response(
         body,

@@ -7,6 +7,8 @@ import csv
 import datetime as dt
 import io
 import re
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import httpx
 from fastapi import FastAPI
@@ -172,8 +174,9 @@ def test_exports_hold_the_page_figures_in_whole_fen(http: httpx.Client, app: Fas
     titles = values[0]
     assert titles[0] == "付款门店（销售）"
     for row in values[1:]:
-        for cell in row:
-            assert not isinstance(cell, float), row  # money never as a float
+        for fen_cell, yuan_cell in zip(row[1::2], row[2::2], strict=False):  # (fen, yuan) pairs after the name
+            if fen_cell is not None:  # the yuan cell is a number, exactly the whole fen / 100
+                assert isinstance(fen_cell, int) and Decimal(str(yuan_cell)) == Decimal(fen_cell).scaleb(-2), row
     lines = {row[0]: row for row in values[1:3]}
     s1, s2 = lines["S1 Store S1"], lines["S2 Store S2"]
     assert (s1[1], s1[3], s2[1], s2[3]) == (
@@ -184,6 +187,15 @@ def test_exports_hold_the_page_figures_in_whole_fen(http: httpx.Client, app: Fas
     )
     history_csv = http.get("/console/export/history.csv").content.decode("utf-8-sig")
     assert "all_cashiers_queue" in history_csv and "test" in history_csv
+    history_sheet = load_workbook(io.BytesIO(http.get("/console/export/history.xlsx").content)).active
+    assert history_sheet is not None
+    head, first = list(history_sheet.iter_rows(values_only=True))[:2]
+    assert head[0] == "时间 (Asia/Shanghai UTC+08:00)"
+    with app.state.db.connect() as conn:
+        at = conn.execute(text("SELECT at FROM settings_history ORDER BY id DESC")).scalars().first()
+    stamp = at if isinstance(at, dt.datetime) else dt.datetime.fromisoformat(at)
+    stamp = stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
+    assert first[0] == stamp.astimezone(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None)
     members = list(csv.reader(io.StringIO(http.get("/console/export/members.csv").content.decode("utf-8-sig"))))
     pending = members[0].index("待奖励金额 (分)")
     assert sum(int(row[pending]) for row in members[1:]) == sums["outstanding"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import zipfile
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -143,7 +145,41 @@ def test_exports_never_let_a_spreadsheet_run_a_formula() -> None:
     assert sheet is not None
     cells = list(sheet.iter_rows(min_row=2))
     assert cells[0][0].data_type == "s" and cells[0][0].value == '=HYPERLINK("http://x")'
-    assert (cells[0][1].value, cells[0][2].value) == (-150, "-1.50")
+    assert (cells[0][1].value, cells[0][2].value) == (-150, -1.5)
+
+
+def test_xlsx_yuan_are_exact_number_cells_and_times_are_the_chains() -> None:
+    table = exports.Table(
+        "t", [exports.Column("col.at", "datetime"), exports.Column("col.amount", "fen"), exports.Column("col.x", "bp")]
+    )
+    at = dt.datetime(2026, 3, 1, 17, 30, tzinfo=dt.UTC)  # 01:30 the next day in Shanghai
+    table.rows.append([at, 123_456_789_012_345, 1250])
+    table.rows.append([at, -7, None])
+    body = exports.to_xlsx(table, zone="Asia/Shanghai")
+    sheet = load_workbook(io.BytesIO(body)).active
+    assert sheet is not None
+    head, first, second = list(sheet.iter_rows())
+    assert head[0].value == "col.at (Asia/Shanghai UTC+08:00)"
+    assert first[0].value == dt.datetime(2026, 3, 2, 1, 30) and first[0].number_format == "yyyy-mm-dd hh:mm:ss"
+    assert first[1].value == 123_456_789_012_345
+    yuan = first[2]
+    assert yuan.data_type == "n" and yuan.number_format == "0.00"
+    assert Decimal(str(second[2].value)) == Decimal("-0.07")
+    assert first[3].value == 1250 and first[4].number_format == "0.00%" and first[4].value == 0.125
+    # the exact decimal is what the file holds (a float of 1234567890123.45 would not round-trip through /100)
+    with zipfile.ZipFile(io.BytesIO(body)) as z:
+        xml = z.read("xl/worksheets/sheet1.xml").decode()
+    assert "<v>1234567890123.45</v>" in xml
+    text = exports.to_csv(table, zone="Asia/Shanghai").decode("utf-8-sig").splitlines()
+    assert text[0].startswith("col.at (Asia/Shanghai UTC+08:00),")
+    assert text[1] == "2026-03-02 01:30:00,123456789012345,1234567890123.45,1250,12.5%"
+
+
+def test_exported_times_name_every_offset_of_a_zone_that_changes_clocks() -> None:
+    table = exports.Table("t", [exports.Column("col.at", "datetime")])
+    table.rows += [[dt.datetime(2026, 1, 10, 12, tzinfo=dt.UTC)], [dt.datetime(2026, 7, 10, 12, tzinfo=dt.UTC)]]
+    lines = exports.to_csv(table, zone="Europe/Berlin").decode("utf-8-sig").splitlines()
+    assert lines == ["col.at (Europe/Berlin UTC+01:00/UTC+02:00)", "2026-01-10 13:00:00", "2026-07-10 14:00:00"]
 
 
 def test_settlement_export_totals() -> None:
