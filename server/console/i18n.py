@@ -58,6 +58,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "error.bad_period": ("时间段无效", "Invalid period"),
     # columns
     "col.queue": ("队列", "Queue"),
+    "queue.all": ("所有收银台", "all checkout points"),
     "col.stores": ("门店", "Stores"),
     "col.store": ("门店", "Store"),
     "col.name": ("名称", "Name"),

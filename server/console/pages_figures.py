@@ -21,10 +21,12 @@ from .web import (
     ConsoleRoute,
     User,
     base_settings,
+    cashier_names,
     language,
     mark,
     page,
     parse_day,
+    queue_label,
     store_names,
     today,
 )
@@ -38,11 +40,13 @@ def _days(request: Request) -> int:
     return int(raw) if raw.isdigit() and int(raw) in DAYS else 30
 
 
-def _figures(request: Request, user: ConsoleUser, days: int) -> Liability:
+def _figures(request: Request, user: ConsoleUser, days: int) -> tuple[Liability, dict[str, tuple[str, str]]]:
+    """The figures and the names of the checkout points (cashier id -> (store name, its name))."""
     svc = services(request)
     with svc.db.connect() as conn:
         base = base_settings(conn, svc.db)
-        return liability(conn, base, today=today(request, base), store_ids=user.scope, days=days)
+        figures = liability(conn, base, today=today(request, base), store_ids=user.scope, days=days)
+        return figures, cashier_names(conn)
 
 
 def _filled(figures: Liability, days: int) -> list[DayFigures]:
@@ -59,7 +63,7 @@ def _filled(figures: Liability, days: int) -> list[DayFigures]:
 @router.get("/liability")
 def liability_page(request: Request, user: User) -> Response:
     days = _days(request)
-    figures = _figures(request, user, days)
+    figures, cashiers = _figures(request, user, days)
     tr = functools.partial(translate, language(request))
     series = _filled(figures, days)
     day_list = [d.day for d in series]
@@ -89,6 +93,7 @@ def liability_page(request: Request, user: User) -> Response:
         "liability.html",
         user=user,
         figures=figures,
+        queue_name=functools.partial(queue_label, names=cashiers, tr=tr),
         days=days,
         chart_money=mark(money),
         chart_entries=mark(entries),
@@ -151,7 +156,7 @@ def export(request: Request, name: str, user: User) -> Response:
     tr = functools.partial(translate, language(request))
     table: exports.Table
     if kind == "liability":
-        table = exports.liability_table(_figures(request, user, _days(request)))
+        table = exports.liability_table(_figures(request, user, _days(request))[0])
         stem = f"liability-{table.rows[-1][0].isoformat() if table.rows else 'empty'}"
     elif kind == "settlement":
         first, last, found, names, _ = _period(request, user)

@@ -2,7 +2,7 @@
 
 One instance lives for one unit of work. It keeps an identity map of the entries and queues it loaded, so the
 engine sees one object per row as it does in memory, and it keeps the running totals (cashier_stats,
-daily_stats) in step with every entry it saves, flushed in the same transaction.
+daily_stats, cashier_daily) in step with every entry it saves, flushed in the same transaction.
 """
 
 from __future__ import annotations
@@ -151,6 +151,18 @@ def _adding_upserts(dialect: Any) -> tuple[Any, Any]:
 
 
 _UPSERTS = {"sqlite": _adding_upserts(sqlite), "postgresql": _adding_upserts(postgresql)}
+_CASHIER_DAILY_COLUMNS = [c.name for c in t.CashierDaily.__table__.columns if c.name not in ("cashier_id", "day")]
+
+
+def _cashier_daily_upsert(dialect: Any) -> Any:
+    table = t.CashierDaily.__table__
+    stmt = dialect.insert(table)
+    return stmt.on_conflict_do_update(
+        index_elements=["cashier_id", "day"], set_={c: table.c[c] + stmt.excluded[c] for c in _CASHIER_DAILY_COLUMNS}
+    )
+
+
+_CASHIER_DAILY_UPSERTS = {"sqlite": _cashier_daily_upsert(sqlite), "postgresql": _cashier_daily_upsert(postgresql)}
 
 
 def _settlement_upsert(dialect: Any) -> Any:
@@ -188,7 +200,7 @@ class SqlRepository:
         self._heads: dict[str, int] = {}
         self._members_locked: set[str] = set()
         self._cashier_delta: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-        self._daily: dict[tuple[str, dt.date], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        self._daily: dict[tuple[str, str, dt.date], dict[str, int]] = defaultdict(lambda: defaultdict(int))
         self._settings_version: int | None = None
         self._contributions: dict[str, int] = {}
         self._order_stores: dict[str, str] = {}
@@ -357,11 +369,11 @@ class SqlRepository:
         self._contributions[order.order_id] = order.contribution_fen
         self._order_stores[order.order_id] = order.store_id
         if order.contribution_fen:  # settled before it was written (a checkout completed at the till)
-            self._day(order.store_id, order.completed_at or order.received_at)["contributions_fen"] += (
-                order.contribution_fen
-            )
+            self._day(order.store_id, order.completed_at or order.received_at, order.cashier_id)[
+                "contributions_fen"
+            ] += order.contribution_fen
         if order.imported is None:
-            daily = self._day(order.store_id, order.received_at)
+            daily = self._day(order.store_id, order.received_at, order.cashier_id)
             daily["orders_count"] += 1
             daily["sales_fen"] += order.paid_fen
 
@@ -372,9 +384,9 @@ class SqlRepository:
         before = self._contributions.get(order.order_id, 0)
         if order.contribution_fen != before:
             # contributions are counted on the day they settle (or are reversed)
-            self._day(order.store_id, order.completed_at or order.received_at)["contributions_fen"] += (
-                order.contribution_fen - before
-            )
+            self._day(order.store_id, order.completed_at or order.received_at, order.cashier_id)[
+                "contributions_fen"
+            ] += order.contribution_fen - before
             self._contributions[order.order_id] = order.contribution_fen
 
     def refund_known(self, refund_id: str) -> bool:
@@ -384,7 +396,7 @@ class SqlRepository:
         self.conn.execute(insert(t.Refund).values(refund_id=refund_id, order_id=order_id, amount_fen=amount_fen, at=at))
         order = self.order(order_id)
         if order is not None:
-            self._day(order.store_id, at)["sales_fen"] -= amount_fen
+            self._day(order.store_id, at, order.cashier_id)["sales_fen"] -= amount_fen
 
     # ------------------------------------------------------------ entries
 
@@ -414,7 +426,7 @@ class SqlRepository:
         self._entries[entry.seq] = entry
         self._entry_by_order[entry.order_id] = entry.seq
         self._loaded[entry.seq] = ((0, 0, 0), "new")
-        daily = self._day(entry.store_id, entry.created_at)
+        daily = self._day(entry.store_id, entry.created_at, entry.cashier_id)
         daily["entries_created"] += 1
         daily["entitlement_created_fen"] += entry.entitlement_fen
         self._track(entry)
@@ -435,7 +447,7 @@ class SqlRepository:
             for i in range(3):
                 delta[i] += now[i] - before[i]
         if entry.status == EntryStatus.COMPLETED and before_status != EntryStatus.COMPLETED.value:
-            self._day(entry.store_id, entry.closed_at or entry.created_at)["entries_completed"] += 1
+            self._day(entry.store_id, entry.closed_at or entry.created_at, entry.cashier_id)["entries_completed"] += 1
         self._loaded[entry.seq] = (now, entry.status.value)
 
     def entry_of_order(self, order_id: str) -> Entry | None:
@@ -536,7 +548,7 @@ class SqlRepository:
                 "at": at,
             },
         )
-        self._day(entry.store_id, at)["payouts_fen"] += amount_fen
+        self._day(entry.store_id, at, entry.cashier_id)["payouts_fen"] += amount_fen
         chain_day = at.astimezone(ZoneInfo(self.base_settings().timezone)).date()
         self._settlement[(chain_day, from_store, entry.store_id)] += amount_fen
 
@@ -560,15 +572,19 @@ class SqlRepository:
                 order_id=order_id, store_id=store_id, amount_fen=amount_fen, reason=reason.value, queue_key=key, at=at
             )
         )
-        if store_id is not None:
-            self._day(store_id, at)["kept_fen"] += amount_fen
+        if source is not None:
+            self._day(source.store_id, at, source.cashier_id)["kept_fen"] += amount_fen
 
     def remove_unallocated(self, order_id: str) -> None:
         u = t.Unallocated
-        rows = self.conn.execute(select(u.store_id, u.amount_fen, u.at).where(u.order_id == order_id))
-        for store_id, amount, at in rows:
+        rows = self.conn.execute(
+            select(u.store_id, u.amount_fen, u.at, O.c.cashier_id)
+            .join(O, O.c.order_id == u.order_id, isouter=True)
+            .where(u.order_id == order_id)
+        )
+        for store_id, amount, at, cashier_id in rows:
             if store_id is not None:
-                self._day(store_id, at)["kept_fen"] -= amount
+                self._day(store_id, at, cashier_id or "")["kept_fen"] -= amount
         self.conn.execute(delete(u).where(u.order_id == order_id))
 
     def add_rebate(self, member_id: str, amount_fen: int, kind: RebateKind, ref: str, at: dt.datetime) -> None:
@@ -636,10 +652,12 @@ class SqlRepository:
 
     # ------------------------------------------------------------ running totals
 
-    def _day(self, store_id: str, at: dt.datetime) -> dict[str, int]:
+    def _day(self, store_id: str, at: dt.datetime, cashier_id: str) -> dict[str, int]:
+        """The running totals of one cashier on one store-local day: summed per store into daily_stats and kept
+        per cashier in cashier_daily (a queue of one cashier reads its own figures)."""
         info = self.store(store_id)
         tz = ZoneInfo(info.timezone if info is not None else "Asia/Shanghai")
-        return self._daily[(store_id, at.astimezone(tz).date())]
+        return self._daily[(store_id, cashier_id, at.astimezone(tz).date())]
 
     def flush(self) -> None:
         """Write the running totals gathered in this unit of work (called by commit)."""
@@ -660,7 +678,17 @@ class SqlRepository:
                 },
             )
         self._cashier_delta.clear()
-        for (store_id, day), values in sorted(self._daily.items()):
+        per_store: dict[tuple[str, dt.date], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        upsert_cashier_daily = _CASHIER_DAILY_UPSERTS["sqlite" if self.db.is_sqlite else "postgresql"]
+        for (store_id, cashier_id, day), values in sorted(self._daily.items()):
+            for k, v in values.items():
+                per_store[(store_id, day)][k] += v
+            if cashier_id and any(values.get(k, 0) for k in _CASHIER_DAILY_COLUMNS):
+                self.conn.execute(
+                    upsert_cashier_daily,
+                    {"cashier_id": cashier_id, "day": day, **{k: values.get(k, 0) for k in _CASHIER_DAILY_COLUMNS}},
+                )
+        for (store_id, day), values in sorted(per_store.items()):
             if any(values.values()):
                 self.conn.execute(
                     upsert_daily, {"store_id": store_id, "day": day, **{k: values.get(k, 0) for k in _DAILY_COLUMNS}}

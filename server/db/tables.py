@@ -153,6 +153,21 @@ class DailyStats(Base):
     entitlement_created_fen: Mapped[Fen] = mapped_column(default=0)
 
 
+class CashierDaily(Base):
+    """Per cashier and store-local day: what flowed in and out through that cashier (migration 0005), so that a
+    queue of one cashier shows its own figures, not its store's. The store's figures stay in daily_stats."""
+
+    __tablename__ = "cashier_daily"
+    cashier_id: Mapped[Key] = mapped_column(primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    orders_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    contributions_fen: Mapped[Fen] = mapped_column(default=0)
+    payouts_fen: Mapped[Fen] = mapped_column(default=0)  # allocations to this cashier's entries (net)
+    kept_fen: Mapped[Fen] = mapped_column(default=0)  # unallocated from this cashier's orders
+    entries_created: Mapped[int] = mapped_column(BigInteger, default=0)
+    entries_completed: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 class SettlementDaily(Base):
     """Per chain-local day: what one store's sales paid another store's members (net of reversals)."""
 
