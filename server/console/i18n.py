@@ -58,6 +58,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "error.bad_period": ("时间段无效", "Invalid period"),
     # columns
     "col.queue": ("队列", "Queue"),
+    "col.action": ("操作", "Action"),
     "queue.all": ("所有收银台", "all checkout points"),
     "col.stores": ("门店", "Stores"),
     "col.store": ("门店", "Store"),
@@ -390,6 +391,7 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "simulate.run": ("运行模拟", "Run"),
     "simulate.result": ("结果", "Result"),
+    "simulate.figure": ("项目", "Figure"),
     "simulate.changes": ("修改", "Changes"),
     "simulate.same": ("没有修改：两列相同", "No change: both columns are the same"),
     "simulate.current": ("当前规则", "Today's rules"),

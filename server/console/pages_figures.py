@@ -77,6 +77,7 @@ def liability_page(request: Request, user: User) -> Response:
         label=lambda v: "¥" + format_fen(v),
         chart_id="chart-money",
         empty=tr("liability.no_days"),
+        labelled_by="chart-money-caption",
     )
     entries = bars(
         day_list,
@@ -87,6 +88,7 @@ def liability_page(request: Request, user: User) -> Response:
         label=str,
         chart_id="chart-entries",
         empty=tr("liability.no_days"),
+        labelled_by="chart-entries-caption",
     )
     return page(
         request,

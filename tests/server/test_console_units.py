@@ -130,6 +130,8 @@ def test_charts_are_svg_bars_of_whole_numbers() -> None:
     zero = int(re.search(r'<line class="axis" x1="\d+" y1="(\d+)"', svg).group(1))  # type: ignore[union-attr]
     negative = re.search(r'<rect class="bar s1" x="\d+" y="(\d+)" width="\d+" height="(\d+)"><title>2026-03-02', svg)
     assert negative and int(negative.group(1)) == zero and int(negative.group(2)) > 0  # hangs below the axis
+    named = bars(days, [("in", [1, 2, 3, 4])], label=str, chart_id="c", empty="", labelled_by="c-caption")
+    assert 'role="img" aria-labelledby="c-caption">' in named  # the figcaption names the chart
     assert bars([], [], label=str, chart_id="c", empty="无数据") == '<p class="muted chart-empty" id="c">无数据</p>'
     assert "&lt;b&gt;" in bars(days[:1], [("<b>", [1])], label=str, chart_id="c", empty="")
 
