@@ -18,7 +18,7 @@ from shared.engine.randomness import SystemRandomSource
 from shared.errors import RuleError
 
 from .db.database import Database
-from .services import admin, members
+from .services import admin, levels, members
 from .services.ingest import Ingest
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -63,6 +63,9 @@ STORES: dict[str, tuple[str, list[str], int, int]] = {
     "S2": ("徐家汇店", ["S2-C1", "S2-C2"], 12, 18),
     "S3": ("五角场店", ["S3-C1"], 9, 14),
 }
+
+# the level catalog: (id, Chinese name, English name, rank)
+LEVELS = (("gold", "金卡会员", "Gold", 20), ("silver", "银卡会员", "Silver", 10))
 
 BASE: dict[str, Any] = {
     "enabled": True,
@@ -287,6 +290,8 @@ def load(db: Database, *, end: dt.datetime, seed: int = 2026) -> Summary:
             for cashier in cashiers:
                 admin.add_cashier(conn, cashier_id=cashier, store_id=store_id, name=f"{name} {cashier[-1]}号收银台")
                 summary.cashiers += 1
+        for level_id, name_zh, name_en, rank in LEVELS:
+            levels.save(conn, level_id=level_id, name_zh=name_zh, name_en=name_en, rank=rank, actor="demo", at=start)
         for m in people:
             members.add(
                 conn, phone=m.phone, name=m.name, level=m.level, member_id=m.member_id, store_id=m.home, now=start

@@ -21,6 +21,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "nav.stores": ("门店与终端", "Stores"),
     "nav.members": ("会员", "Members"),
     "nav.simulate": ("模拟", "What-if"),
+    "nav.levels": ("会员等级", "Levels"),
     "nav.logout": ("退出", "Sign out"),
     "role.hq_admin": ("总部管理员", "HQ admin"),
     "role.store_manager": ("店长", "Store manager"),
@@ -31,6 +32,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "action.add": ("添加", "Add"),
     "action.edit": ("编辑", "Edit"),
     "action.view": ("查看", "View"),
+    "action.remove": ("删除", "Remove"),
     "unit.fen": ("分", "fen"),
     "unit.yuan": ("元", "yuan"),
     "period.from": ("从", "From"),
@@ -374,6 +376,35 @@ TEXT: dict[str, tuple[str, str]] = {
     "admin.bad_name": ("名称 1–100 个字符", "A name has 1–100 characters"),
     "admin.bad_zone": ("未知的时区", "Unknown time zone"),
     "admin.bad_level": ("等级名 1–40 个字母、数字或 _.-", "A level is 1–40 letters, digits or _.-"),
+    # the level catalog
+    "levels.title": ("会员等级目录", "Member level catalog"),
+    "levels.explain": (
+        "等级比例和会员只能使用这里定义的等级；收银台、会员页和控制台显示等级名称。排序高的等级排在前面。",
+        "Level ratios and members may name only the levels defined here; the till, the member page and the console "
+        "show their names. Higher ranks are listed first.",
+    ),
+    "levels.id": ("等级编号", "Level id"),
+    "levels.name_zh": ("中文名称", "Chinese name"),
+    "levels.name_en": ("英文名称", "English name"),
+    "levels.rank": ("排序", "Rank"),
+    "levels.used_by": ("被这些设置使用", "Named by"),
+    "levels.none": ("还没有定义等级", "No levels defined yet"),
+    "levels.add": ("添加等级", "Add a level"),
+    "levels.saved": ("等级 {level} 已保存", "Level {level} saved"),
+    "levels.confirm_remove": ("删除等级「{level}」？", "Remove the level '{level}'?"),
+    "levels.id_help": (
+        "编号 1–40 个字母、数字或 _.-，保存后不能修改；英文名称留空则与中文名称相同。",
+        "An id is 1–40 letters, digits or _.- and cannot change once saved; an empty English name takes the "
+        "Chinese one.",
+    ),
+    # refusals by code
+    "code.unknown_level": (
+        "未知的会员等级：{detail}（先在会员等级目录中添加）",
+        "Unknown member level: {detail} (add it to the level catalog first)",
+    ),
+    "code.level_in_use": ("该等级仍在使用：{detail}", "The level is still in use: {detail}"),
+    "code.invalid_settings": ("设置无效：{detail}", "Invalid settings: {detail}"),
+    "code.invalid_event": ("无效：{detail}", "Refused: {detail}"),
     # what-if
     "simulate.title": ("规则模拟（假如）", "What-if simulation"),
     "simulate.explain": (

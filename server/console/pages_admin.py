@@ -19,14 +19,13 @@ from shared.errors import RuleError
 
 from ..api.state import services
 from ..db import tables as t
-from ..services import admin, exports, members, terminals
+from ..services import admin, exports, levels, members, terminals
 from . import history as hist
 from .session import ConsoleUser, Denied
-from .web import ConsoleRoute, Form, HqPosted, User, base_settings, field, page, visible_store
+from .web import ConsoleRoute, Form, HqPosted, User, base_settings, field, language, page, refusal, visible_store
 
 router = APIRouter(route_class=ConsoleRoute)
 ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
-LEVEL = re.compile(r"^[\w.\-]{1,40}$")
 PAGE = 50
 
 
@@ -207,6 +206,7 @@ def _members_page(
     with services(request).db.connect() as conn:
         found = _members(conn, user, q, after)
         zone = _zone(request, conn)
+        catalog = levels.catalog(conn)
     mask = hist.phone_mask(user)
     rows = [
         {
@@ -230,6 +230,8 @@ def _members_page(
         typed=typed or {},
         next_after=found[-1].member_id if len(found) == PAGE else None,
         zone=zone,
+        levels=catalog,
+        level_name={lv.level_id: lv.name(language(request)) for lv in catalog},
     )
 
 
@@ -242,8 +244,6 @@ def members_list(request: Request, user: User) -> Response:
 def add_member(request: Request, form: Form, user: HqPosted) -> Response:
     phone, name, level = field(form, "phone"), field(form, "name"), field(form, "level")
     typed = {"phone": phone, "name": name, "level": level}
-    if level and not LEVEL.match(level):
-        return _members_page(request, user, error="admin.bad_level", status=422, typed=typed)
     svc = services(request)
     try:
         with svc.db.connect() as conn:
@@ -251,19 +251,20 @@ def add_member(request: Request, form: Form, user: HqPosted) -> Response:
                 conn, phone=phone or None, name=name[:100], level=level or None, now=svc.clock.now()
             )
     except RuleError as exc:
-        return _members_page(request, user, error=f"{exc.code.value}: {exc.detail}", status=422, typed=typed)
+        return _members_page(request, user, error=refusal(request, exc), status=422, typed=typed)
     return RedirectResponse(f"/console/members?q={member_id}", status_code=303)
 
 
 @router.post("/members/{member_id}/level")
 def set_level(request: Request, member_id: str, form: Form, user: HqPosted) -> Response:
-    level = field(form, "level")
-    if level and not LEVEL.match(level):
-        return _members_page(request, user, error="admin.bad_level", status=422)
+    level = field(form, "level") or None
     svc = services(request)
     with svc.db.connect() as conn:
         if not members.exists(conn, member_id):
             raise Denied(404, "not_found")
     # the level is in force from now on; orders paid before keep the level they had (spec §2 "with history")
-    svc.ingest.apply(SetMemberLevel(member_id=member_id, level=level or None, at=svc.clock.now()))
+    try:
+        levels.apply_checked(svc.ingest, SetMemberLevel(member_id=member_id, level=level, at=svc.clock.now()), [level])
+    except RuleError as exc:
+        return _members_page(request, user, error=refusal(request, exc), status=422)
     return RedirectResponse(f"/console/members?q={member_id}", status_code=303)

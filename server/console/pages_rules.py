@@ -21,12 +21,24 @@ from shared.settings import BaseSettings, StoreSettings
 
 from ..api.state import services
 from ..db import tables as t
+from ..services import levels
 from ..services.admin import store_settings
 from . import chains_view, forms
 from . import history as hist
 from .i18n import translate
 from .session import ConsoleUser, Denied
-from .web import ConsoleRoute, Form, HqPosted, User, base_settings, language, page, store_names, visible_store
+from .web import (
+    ConsoleRoute,
+    Form,
+    HqPosted,
+    User,
+    base_settings,
+    language,
+    page,
+    refusal,
+    store_names,
+    visible_store,
+)
 
 router = APIRouter(route_class=ConsoleRoute)
 
@@ -81,9 +93,9 @@ def rules(request: Request, user: User) -> Response:
 def _apply(request: Request, user: ConsoleUser, command: ChangeSettings) -> str | None:
     """Apply through the engine; the refusal's words when it refuses (nothing is saved then)."""
     try:
-        services(request).ingest.apply(command)
+        levels.apply_checked(services(request).ingest, command)
     except RuleError as exc:
-        return f"{exc.code.value}: {exc.detail}"
+        return refusal(request, exc)
     return None
 
 

@@ -175,6 +175,17 @@ def visible_store(user: ConsoleUser, store_id: str) -> str:
     return store_id
 
 
+def refusal(request: Request, reason: RuleError | str) -> str:
+    """A refusal in the request's language: a RuleError by its stable code (`code.<code>` in the word table, the
+    code itself when the table has no words for it), or a word-table key."""
+    lang = language(request)
+    if isinstance(reason, str):
+        return translate(lang, reason)
+    key = f"code.{reason.code.value}"
+    words = translate(lang, key, detail=reason.detail)
+    return f"{reason.code.value}: {reason.detail}" if words == key else words
+
+
 def field(form: FormData, name: str) -> str:
     value = form.get(name)
     return value.strip() if isinstance(value, str) else ""

@@ -93,6 +93,16 @@ class Member(Base):
     change_version: Mapped[int] = mapped_column(BigInteger, default=0, index=True)  # pull cursor
 
 
+class LevelCatalog(Base):
+    """The member levels headquarters defines (migration 0006): settings and members may name only these."""
+
+    __tablename__ = "level_catalog"
+    level_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(40))
+    name_en: Mapped[str] = mapped_column(String(40))
+    rank: Mapped[int] = mapped_column(Integer, default=0)  # higher is better; lists show the highest first
+
+
 class MemberLevel(Base):
     """Level history: the level in force at t is the latest change with effective_at <= t (later id wins a tie)."""
 

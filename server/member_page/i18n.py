@@ -18,6 +18,7 @@ MESSAGES: Mapping[Lang, Mapping[str, str]] = {
     "zh": {
         "html_lang": "zh-CN",
         "title": "我的排队",
+        "level": "会员等级：{name}",
         "switch_lang": "English",
         "summary": "我的奖励",
         "cumulative": "累计已获奖励",
@@ -83,6 +84,7 @@ MESSAGES: Mapping[Lang, Mapping[str, str]] = {
     "en": {
         "html_lang": "en",
         "title": "My queue",
+        "level": "Member level: {name}",
         "switch_lang": "中文",
         "summary": "My rewards",
         "cumulative": "Rewards received",

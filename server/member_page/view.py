@@ -62,6 +62,16 @@ class MemberView:
     closed: list[EntryView]
     cumulative_fen: int
     pending_fen: int
+    level_id: str | None = None
+    level_names: tuple[str, str] | None = None  # (zh, en) from the level catalog
+
+    def level_name(self, lang: str) -> str | None:
+        """The member's level as the catalog names it (its id when the catalog no longer has it)."""
+        if self.level_id is None:
+            return None
+        if self.level_names is None:
+            return self.level_id
+        return self.level_names[0] if lang == "zh" else self.level_names[1]
 
 
 def exchange_amounts(base: BaseSettings, remaining_fen: int) -> tuple[int | None, int | None]:
@@ -284,6 +294,12 @@ def load(db: Database, conn: Connection, *, member_id: str, highlight: str | Non
 
     waiting = sorted((view(r) for r in waiting_rows), key=lambda v: (not v.highlighted, v.seq))
     closed = sorted((view(r) for r in closed_rows), key=lambda v: (not v.highlighted, -v.seq))
+    lc = t.LevelCatalog
+    level = conn.execute(
+        select(t.Member.level, lc.name_zh, lc.name_en)
+        .join(lc, lc.level_id == t.Member.level, isouter=True)
+        .where(t.Member.member_id == member_id)
+    ).first()
     return MemberView(
         member_id=member_id,
         base=base,
@@ -291,4 +307,6 @@ def load(db: Database, conn: Connection, *, member_id: str, highlight: str | Non
         closed=closed,
         cumulative_fen=cumulative(conn, member_id),
         pending_fen=pending(conn, member_id),
+        level_id=level.level if level is not None else None,
+        level_names=(level.name_zh, level.name_en) if level is not None and level.name_zh is not None else None,
     )

@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from shared.errors import Code, RuleError
 
 from ..db import tables as t
-from . import admin
+from . import admin, levels
 
 M = t.Member
 PHONE = re.compile(r"^1[3-9][0-9]{9}$")  # ASCII digits: \d would accept any script
@@ -111,7 +111,7 @@ def add(
     store_id: str | None = None,
     now: dt.datetime,
 ) -> str:
-    """A member added by headquarters; `level` is in force from the beginning of time."""
+    """A member added by headquarters; `level` (of the level catalog) is in force from the beginning of time."""
     member_id = member_id or str(uuid.uuid4())
     if not MEMBER_ID.match(member_id):
         raise RuleError(Code.INVALID_EVENT, f"member id {member_id!r}: 1-64 letters, digits or _.:-")
@@ -121,6 +121,7 @@ def add(
         raise RuleError(Code.INVALID_EVENT, f"phone {phone} belongs to a member already")
     if conn.execute(select(M.member_id).where(M.member_id == member_id)).first() is not None:
         raise RuleError(Code.INVALID_EVENT, f"member {member_id} exists already")
+    levels.require_known(conn, [level])  # a level of the catalog, or none
     admin.add_member(conn, member_id=member_id, at=now, level=level, phone=phone, name=name, store_id=store_id)
     return member_id
 

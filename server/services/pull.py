@@ -14,14 +14,14 @@ from contextlib import contextmanager
 from sqlalchemy import Connection, or_, select
 
 from shared.settings import parse_base, parse_store
-from shared.wire import MemberInfo, PullResponse, SigningKey, StoreView
+from shared.wire import LevelInfo, MemberInfo, PullResponse, SigningKey, StoreView
 
 from ..clock import Clock
 from ..db import tables as t
 from ..db.database import Database
 from ..errors import Refused, not_found
 from ..security.member_codes import MEMBER_CODE_TTL
-from . import members, terminals, values
+from . import levels, members, terminals, values
 from .snapshots import queue_snapshot, store_cashiers
 
 CURSOR_PREFIX = "v1."
@@ -81,7 +81,9 @@ class PullService:
         self.members_page = members_page
         self.member_code_ttl = member_code_ttl
 
-    def pull(self, *, terminal: terminals.TerminalPrincipal, cursor: str | None) -> PullResponse:
+    def pull(
+        self, *, terminal: terminals.TerminalPrincipal, cursor: str | None, with_levels: bool = False
+    ) -> PullResponse:
         since = parse_cursor(cursor)
         now = self.clock.now()
         with consistent_read(self.db) as conn:
@@ -124,6 +126,12 @@ class PullService:
                 snapshot=snapshot,
                 member_code_keys=keys,
                 phone_salt=salt,
+                levels=[
+                    LevelInfo(level_id=lv.level_id, name_zh=lv.name_zh, name_en=lv.name_en, rank=lv.rank)
+                    for lv in levels.catalog(conn)
+                ]
+                if with_levels
+                else None,
             )
         with self.db.connect() as conn:
             terminals.touch(conn, terminal_id=terminal.terminal_id, now=now)

@@ -13,11 +13,12 @@ from sqlalchemy import func, select
 
 from server.console import forms
 from server.db import tables as t
+from server.services import levels
 from server.services.admin import store_settings
 from shared.settings import BaseSettings, StoreSettings, parse_base
 
 from .console_support import MANAGER_PASSWORD, add_manager, sign_in
-from .support import ADMIN_PASSWORD, seed
+from .support import ADMIN_PASSWORD, T0, seed
 
 
 def form_of(
@@ -117,6 +118,7 @@ def test_store_settings_and_their_chain_preview_with_warnings(http: httpx.Client
     csrf = sign_in(http, "admin", ADMIN_PASSWORD)
     with app.state.db.connect() as conn:
         current = store_settings(conn, "S1")
+        levels.save(conn, level_id="gold", name_zh="金卡", actor="test", at=T0)
     data = form_of(
         forms.STORE_FIELDS,
         current,
