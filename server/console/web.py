@@ -83,6 +83,7 @@ def page(
             lang=lang,
             t=functools.partial(translate, lang),
             when=when,
+            zone_name=zone.key,
             path=request.url.path,
             query=quote(str(request.url.path) + ("?" + request.url.query if request.url.query else ""), safe=""),
             **context,

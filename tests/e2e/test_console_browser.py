@@ -229,6 +229,7 @@ HQ_PAGES = (
     "/console/stores/S1",
     "/console/members",
     "/console/simulate",
+    "/console/levels",
     "/console/no-such-page",
 )
 MANAGER_PAGES = (
@@ -240,6 +241,7 @@ MANAGER_PAGES = (
     "/console/stores",
     "/console/stores/S1",
     "/console/members",
+    "/console/levels",
 )
 SEVERE = ("serious", "critical")
 ALWAYS = ("empty-table-header", "svg-img-alt", "color-contrast")  # fixed for issue 15: kept fixed whatever their impact
@@ -290,6 +292,15 @@ def test_every_console_page_passes_axe_core(console: tuple[str, FastAPI], page: 
     page.click("#save-base")
     expect(page.locator("#refused")).to_be_visible()
     problems += _axe(page, "refused rules form")
+    page.goto(base + "/console/rules/store/S1")
+    page.fill("#f-tiers-0-days", "30")
+    page.fill("#f-tiers-0-threshold", "12.345")
+    page.click("#add-tiers")  # a row more, without JavaScript: the form comes back as typed
+    expect(page.locator("#f-tiers-2-days")).to_be_visible()
+    assert page.locator("#f-tiers-0-threshold").input_value() == "12.345"
+    page.click("#save-store")
+    expect(page.locator("#error-tiers-0-threshold")).to_have_text("最多两位小数")
+    problems += _axe(page, "refused store rules form with rows")
     page.click("#logout")
     sign_in(page, base, "boss1", MANAGER_PASSWORD, "/console/liability")
     for path in MANAGER_PAGES:
