@@ -316,6 +316,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "rules.group.settling": ("结算与排序", "Settling and order"),
     "rules.group.exchange": ("兑换", "Exchange"),
     "rules.group.limits": ("条目上限", "Entry limits"),
+    "lottery.mode": ("抽奖方式", "Kind"),
     "lottery.off_base": ("关闭", "Off"),
     "lottery.off_store": ("不设置", "Not set"),
     "lottery.fixed": ("固定选项", "Fixed options"),

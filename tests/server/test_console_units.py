@@ -36,7 +36,7 @@ def test_every_word_the_console_uses_is_in_the_table_in_both_languages() -> None
     used -= {"base.display.", "lottery.off_"}  # prefixes of keys made in the template (in `dynamic` below)
     dynamic = {f"choice.{c}" for options in rules_form.CHOICES.values() for c in options}
     dynamic |= {f"base.display.{k}" for k in rules_form.DISPLAY} | {f"weekday.{d}" for d in rules_form.WEEKDAYS}
-    dynamic |= {"lottery.off_base", "lottery.off_store", "base.lottery", "store.lottery"}
+    dynamic |= {"lottery.off_base", "lottery.off_store"}
     dynamic |= {f"code.{c}" for c in ("unknown_level", "level_in_use")}
     dynamic |= {
         f"link.{n}"
