@@ -47,7 +47,8 @@ router = APIRouter(route_class=ConsoleRoute)
 
 def _member_levels(conn: Connection) -> list[str]:
     m = t.Member
-    return [lv for lv in conn.execute(select(m.level).where(m.level.is_not(None)).distinct().limit(50)).scalars()]
+    found = conn.execute(select(m.level).where(m.level.is_not(None)).distinct().limit(50)).scalars()
+    return [lv for lv in found if lv is not None]
 
 
 def _previews(
