@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import text
 
-from server.db.database import MIGRATIONS, Database
+from server.db.database import Database
 
 from .console_support import history, seed_history
+from .migration_support import upgrade_from
 from .support import T0
 from .totals import running_totals_differences
 
@@ -21,12 +20,7 @@ def test_upgrade_from_0004_fills_the_cashier_days(db: Database) -> None:
     with db.connect() as conn:
         kept = [tuple(r) for r in conn.execute(text(TOTALS))]
     assert len({r[0] for r in kept}) == 2
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    with db.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0004")
-    db.migrate()
+    upgrade_from(db, "0004")
     with db.connect() as conn:
         assert [tuple(r) for r in conn.execute(text(TOTALS))] == kept
         assert running_totals_differences(conn) == []

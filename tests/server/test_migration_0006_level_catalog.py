@@ -3,14 +3,12 @@ their history) and the levels the base and store settings name, ranked by their 
 
 from __future__ import annotations
 
-from alembic import command
-from alembic.config import Config
-
-from server.db.database import MIGRATIONS, Database
+from server.db.database import Database
 from server.services import admin, levels
 from server.services.ingest import Ingest
 from shared.engine.commands import ChangeSettings, SetMemberLevel
 
+from .migration_support import upgrade_from
 from .support import T0, seed
 
 
@@ -21,12 +19,7 @@ def test_upgrade_from_0005_seeds_the_catalog_from_the_levels_in_use(db: Database
     with db.connect() as conn:
         admin.add_member(conn, member_id="m1", at=T0, level="bronze")
     ingest.apply(SetMemberLevel(member_id="m1", level="silver", at=T0))  # bronze stays in the history
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    with db.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0005")
-    db.migrate()
+    upgrade_from(db, "0005")
     with db.connect() as conn:
         found = levels.catalog(conn)
         levels.check_settings(conn)  # what the settings name is in the catalog now
