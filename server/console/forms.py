@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from shared.money import format_bp, format_fen
 
@@ -89,11 +89,12 @@ def parse_local_instant(text: str, zone: str) -> str:
     """A `datetime-local` value ("2026-03-01T03:00") read as the chain's wall time, stored with its offset."""
     try:
         local = dt.datetime.fromisoformat(text.strip())
-    except ValueError:
+        tz = ZoneInfo(zone)
+    except (ValueError, ZoneInfoNotFoundError):  # a zone typed wrong beside it is refused on its own input
         raise FieldError("form.datetime") from None
     if local.tzinfo is not None:
         raise FieldError("form.datetime")
-    return local.replace(tzinfo=ZoneInfo(zone)).isoformat()
+    return local.replace(tzinfo=tz).isoformat()
 
 
 def show_percent(bp: int | None) -> str:

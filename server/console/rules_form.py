@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ValidationError
 
@@ -266,8 +267,18 @@ def read_base(
     doc["level_entitlement_bp"] = r.level_ratios(catalog)
     doc["lottery"] = r.lottery()
     doc["random_return"] = r.random_return() if values.get("random_return-on") else None
-    doc["reset"] = _reset(r, doc["timezone"] or str(current["timezone"]))
+    doc["reset"] = _reset(r, _zone(doc["timezone"], str(current["timezone"])))
     return r.validated(BaseSettings, doc)
+
+
+def _zone(typed: str, current: str) -> str:
+    """The zone one-off reset times are read in: the one typed, or while that is wrong (refused on its own input
+    by the settings model) the one in force."""
+    try:
+        ZoneInfo(typed)
+    except (ValueError, ZoneInfoNotFoundError):
+        return current
+    return typed
 
 
 def _reset(r: _Reader, zone: str) -> dict[str, Any] | None:

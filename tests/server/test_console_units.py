@@ -171,6 +171,8 @@ def test_the_base_form_reads_back_into_what_changed() -> None:
         "levels-5-level": "form.unknown_level:{'level': 'glod'}",
         "lottery_options-1-weight": "form.integer",
     }
+    zone = rules_form.read_base({**typed, "timezone": "Mars/Olympus"}, current, catalog, _message)
+    assert zone.errors == {"timezone": "form.timezone"}  # and the one-off reset, read in no zone, is not a crash
     over = rules_form.read_base({**typed, "voucher_ratio_bp": "101"}, current, catalog, _message)
     assert over.errors == {"voucher_ratio_bp": "form.le:{'value': '100%'}"}  # a bound in percent, on its input
 
