@@ -13,7 +13,7 @@ from shared.wire import SigningKey, SnapshotEntry
 
 from .checkout import PHONE, MemberRef, phone_hash
 from .db import kv_get, members
-from .snapshot import load_snapshot
+from .snapshot import level_names, load_snapshot
 
 
 class IdentifyError(ValueError):
@@ -30,6 +30,7 @@ class MemberView:
     phone_tail: str | None
     waiting: list[SnapshotEntry] = field(default_factory=list)  # from the last snapshot
     pending_registration: bool = False  # registered here, not yet confirmed by the server
+    level_names: tuple[str, str] | None = None  # (Chinese, English) of the member's level, from the level catalog
 
 
 def member_code_keys(conn: Connection, *, now: dt.datetime) -> dict[str, Ed25519PublicKey]:
@@ -52,7 +53,9 @@ def _view(conn: Connection, member_id: str) -> MemberView:
     if row is None:
         # A member the last pull did not bring yet (new today): the code is valid, so sell to the id.
         return MemberView(MemberRef(member_id, f"…{member_id[-4:]}"), None, waiting)
-    return MemberView(MemberRef(row.member_id, row.display_name, row.level), row.phone_tail, waiting, bool(row.local))
+    names = level_names(conn).get(row.level) if row.level else None
+    ref = MemberRef(row.member_id, row.display_name, row.level)
+    return MemberView(ref, row.phone_tail, waiting, bool(row.local), names)
 
 
 def identify(conn: Connection, text: str, *, now: dt.datetime) -> MemberView:

@@ -6,12 +6,15 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QLocale, Qt
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
+from cashier_app.core.checkout import MemberRef
 from cashier_app.core.db import orders, reading, refunds
+from cashier_app.core.members import MemberView
 from cashier_app.options import Options
+from cashier_app.ui.checkout import MemberCard
 from cashier_app.ui.context import AppContext
 from cashier_app.ui.customer_window import CustomerWindow
 from cashier_app.ui.main_window import MainWindow
@@ -61,7 +64,8 @@ def test_member_sale_by_keyboard(qtbot: QtBot, window: MainWindow, till: Till) -
     assert panel.scan.hasFocus()
     type_enter(qtbot, panel.scan, till.toy.member_code("M1", now=till.clock().timestamp()))
     assert panel.member is not None and panel.member.member.member_id == "M1"
-    assert "张*" in panel.card.title.text() and "gold" in panel.card.title.text()
+    # the level by the name the catalog gives it (the till runs in English here), not its id
+    assert "张*" in panel.card.title.text() and "Gold card" in panel.card.title.text()
     assert panel.amount.hasFocus()
     qtbot.keyClicks(panel.amount, "88.5")
     assert panel.to_pay.text() == "¥88.50"
@@ -261,3 +265,19 @@ def test_a_sale_that_cannot_be_written_is_not_shown_as_done(qtbot: QtBot, window
         impatient.dispose()
     assert "NOT be saved" in window.checkout.message.text() and window.checkout.amount.text() == "10"
     assert sales(till) == []
+
+
+def test_the_member_card_names_the_level_in_the_tills_language(qtbot: QtBot) -> None:
+    card = MemberCard()
+    qtbot.addWidget(card)
+    view = MemberView(MemberRef("M1", "张*", "gold"), "1234", level_names=("金卡", "Gold card"))
+    QLocale.setDefault(QLocale("zh_CN"))
+    try:
+        card.show_member(view)
+        assert "金卡" in card.title.text() and "gold" not in card.title.text()
+    finally:
+        QLocale.setDefault(QLocale("en"))
+    card.show_member(view)
+    assert "Gold card" in card.title.text()
+    card.show_member(dataclasses.replace(view, level_names=None))  # no catalog pulled yet: the id
+    assert "gold" in card.title.text()
