@@ -316,6 +316,13 @@ def settings_set(args: argparse.Namespace) -> int:
     return 0
 
 
+def _history_doc(scope: str, raw: str | None) -> dict[str, Any]:
+    doc = json.loads(raw or "{}")
+    if scope == "levels":  # the level catalog: level id -> its names and rank, not a settings document
+        return dict(doc)
+    return (parse_base if scope == "base" else parse_store)(doc).model_dump(mode="json")
+
+
 def settings_history(args: argparse.Namespace) -> int:
     h = t.SettingsHistory
     with database(args) as db, db.connect() as conn:
@@ -326,9 +333,7 @@ def settings_history(args: argparse.Namespace) -> int:
         ).all()
     out = []
     for r in rows:
-        parse = parse_base if r.scope == "base" else parse_store
-        before = parse(json.loads(r.before_json or "{}")).model_dump(mode="json")
-        after = parse(json.loads(r.after_json)).model_dump(mode="json")
+        before, after = _history_doc(r.scope, r.before_json), _history_doc(r.scope, r.after_json)
         changed = {k: after.get(k) for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)}
         out.append(
             {"at": r.at.isoformat(), "actor": r.actor, "scope": r.scope, "version": r.version, "changed": changed}

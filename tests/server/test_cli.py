@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import json
 import sqlite3
 import stat
@@ -91,6 +92,10 @@ def test_reference_data_terminals_and_members(
     capsys.readouterr()
     assert main(["level", "list"]) == 0
     assert [lv["level_id"] for lv in json.loads(capsys.readouterr().out)] == ["vip", "gold", "silver"]
+    assert main(["settings", "history", "--limit", "1"]) == 0  # a catalog change is in the settings history
+    vip = {"level_id": "vip", "name_zh": "贵宾", "name_en": "贵宾", "rank": 30}
+    last = json.loads(capsys.readouterr().out)[0]
+    assert (last["actor"], last["scope"], last["changed"]) == (f"cli:{getpass.getuser()}", "levels", {"vip": vip})
     assert main(["member", "add", "--phone", "13800000000", "--name", "张三", "--level", "gold"]) == 0
     assert main(["member", "add", "--phone", "13800000000"]) == 2  # the phone is taken
     csv_file = tmp_path / "members.csv"

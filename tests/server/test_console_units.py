@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import re
 import zipfile
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import given
@@ -15,6 +17,7 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from server.console import forms, rules_form
+from server.console import history as hist
 from server.console.chains_view import preview, warnings
 from server.console.charts import bars
 from server.console.i18n import TEXT, translate
@@ -307,3 +310,15 @@ def test_warnings_of_section_5_2() -> None:
     shown = preview(base, "S1", "一号店", store, [None, "vip", "gold"])
     by_level = {r.level: (r.new.ratio_bp, r.new.level, r.top.ratio_bp, r.top.level) for r in shown.rows}
     assert by_level == {None: (10_000, 7, 9_000, 3), "vip": (0, 1, 0, 1), "gold": (12_000, 2, 12_000, 2)}
+
+
+def test_a_catalog_change_in_the_history_is_the_levels_that_changed() -> None:
+    """The catalog's documents are levels, not store settings: the first level is the only change, not every
+    store setting's default."""
+    gold = {"level_id": "gold", "name_zh": "金卡", "name_en": "Gold", "rank": 1}
+    first = SimpleNamespace(scope="levels", before_json="{}", after_json=json.dumps({"gold": gold}))
+    assert hist.changes(first) == [("gold", None, gold)]
+    renamed = SimpleNamespace(
+        scope="levels", before_json=first.after_json, after_json=json.dumps({"gold": {**gold, "name_zh": "黄金"}})
+    )
+    assert hist.changes(renamed) == [("gold", gold, {**gold, "name_zh": "黄金"})]
