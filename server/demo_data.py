@@ -19,7 +19,8 @@ from shared.errors import RuleError
 from shared.ids import CashierId, MemberId, OrderId, StoreId
 
 from .db.database import Database
-from .services import admin, members
+from .db.settings import SettingsCache
+from .services import admin, levels, members
 from .services.ingest import Ingest
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -64,6 +65,9 @@ STORES: dict[str, tuple[str, list[str], int, int]] = {
     "S2": ("徐家汇店", ["S2-C1", "S2-C2"], 12, 18),
     "S3": ("五角场店", ["S3-C1"], 9, 14),
 }
+
+# the level catalog: (id, Chinese name, English name, rank)
+LEVELS = (("gold", "金卡会员", "Gold", 20), ("silver", "银卡会员", "Silver", 10))
 
 BASE: dict[str, Any] = {
     "enabled": True,
@@ -288,9 +292,19 @@ def load(db: Database, *, end: dt.datetime, seed: int = 2026) -> Summary:
             for cashier in cashiers:
                 admin.add_cashier(conn, cashier_id=cashier, store_id=store_id, name=f"{name} {cashier[-1]}号收银台")
                 summary.cashiers += 1
+        for level_id, name_zh, name_en, rank in LEVELS:
+            levels.save(conn, level_id=level_id, name_zh=name_zh, name_en=name_en, rank=rank, actor="demo", at=start)
+        cache = SettingsCache()  # this transaction's configuration, parsed once for the members below
         for m in people:
             members.add(
-                conn, phone=m.phone, name=m.name, level=m.level, member_id=m.member_id, store_id=m.home, now=start
+                conn,
+                phone=m.phone,
+                name=m.name,
+                level=m.level,
+                member_id=m.member_id,
+                store_id=m.home,
+                now=start,
+                cache=cache,
             )
         summary.members = len(people)
     # A seeded source: the lottery draws of the history are part of what the seed fixes.

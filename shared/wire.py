@@ -3,6 +3,7 @@
 Version history:
   1  push of outbox events (order paid / completed / refunded, member registered) with per-terminal sequence
      numbers and client-made UUIDs; pull of settings, members and the store's queue snapshot from a cursor.
+     Added within 1 (optional, on request): the level catalog in a pull (`?levels=true` -> `levels`).
 """
 
 from __future__ import annotations
@@ -217,6 +218,15 @@ class StoreView(_Wire):
     cashier_ids: list[str]
 
 
+class LevelInfo(_Wire):
+    """A level of the chain's catalog: what a till shows for a member's `level`."""
+
+    level_id: str
+    name_zh: str
+    name_en: str
+    rank: int  # higher is better
+
+
 class PullResponse(_Wire):
     protocol: int = PROTOCOL_VERSION
     server_time: dt.datetime
@@ -230,6 +240,9 @@ class PullResponse(_Wire):
     snapshot: QueueSnapshot
     member_code_keys: list[SigningKey]
     phone_salt: str
+    # Only when the pull asked for it (`levels=true`): a till that does not know the field never receives it, since
+    # this model refuses unknown fields. The whole catalog, highest rank first, on every such pull.
+    levels: list[LevelInfo] | None = None
 
 
 class ErrorBody(_Wire):

@@ -739,6 +739,14 @@
         <translation>设置无效。</translation>
     </message>
     <message>
+        <source>This member level is not in the chain&apos;s level catalog.</source>
+        <translation>该会员等级不在连锁的会员等级目录中。</translation>
+    </message>
+    <message>
+        <source>This member level is still in use and cannot be removed.</source>
+        <translation>该会员等级仍在使用中，不能删除。</translation>
+    </message>
+    <message>
         <source>This queue entry belongs to another member.</source>
         <translation>该排队记录属于其他会员。</translation>
     </message>

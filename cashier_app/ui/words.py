@@ -27,6 +27,8 @@ def code_words() -> dict[Code, str]:
         Code.EXCHANGE_DISABLED: Q.translate("Words", "Exchanging queue entries is switched off."),
         Code.EXCHANGE_AMOUNT_ZERO: Q.translate("Words", "Nothing is left to exchange in this queue entry."),
         Code.INVALID_SETTINGS: Q.translate("Words", "The settings are not valid."),
+        Code.UNKNOWN_LEVEL: Q.translate("Words", "This member level is not in the chain's level catalog."),
+        Code.LEVEL_IN_USE: Q.translate("Words", "This member level is still in use and cannot be removed."),
         Code.ORDER_REFUNDED: Q.translate("Words", "The order was already refunded."),
         Code.INVALID_EVENT: Q.translate("Words", "The server found the event invalid."),
         Code.CONFLICTING_DUPLICATE: Q.translate("Words", "The same event was sent twice with different contents."),

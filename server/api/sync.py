@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from shared.errors import Code
 from shared.wire import (
@@ -63,7 +63,13 @@ def push(request: Request, terminal: TerminalDep, body: PushRequest) -> PushResp
 
 @router.get("/sync/pull", response_model=PullResponse, responses=ERRORS)
 def pull(
-    request: Request, terminal: TerminalDep, cursor: Annotated[str | None, Query(max_length=40)] = None
-) -> PullResponse:
+    request: Request,
+    terminal: TerminalDep,
+    cursor: Annotated[str | None, Query(max_length=40)] = None,
+    levels: Annotated[bool, Query(description="also send the level catalog (`levels`)")] = False,
+) -> Response:
     """Settings in force, members changed since the cursor, the store's queue snapshot, member-code keys."""
-    return services(request).pull.pull(terminal=terminal, cursor=cursor)
+    answer = services(request).pull.pull(terminal=terminal, cursor=cursor, with_levels=levels)
+    # A till that did not ask gets the answer of before, field for field: its model refuses a field it does not know.
+    body = answer.model_dump_json(exclude=None if levels else {"levels"})
+    return Response(body, media_type="application/json")

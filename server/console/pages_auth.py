@@ -27,7 +27,7 @@ from .session import (
 from .web import HERE, LANG_COOKIE, ConsoleRoute, Form, Posted, field, page, safe_next
 
 router = APIRouter(route_class=ConsoleRoute)
-STATIC = {"console.css": "text/css", "console.js": "text/javascript"}
+STATIC = {"console.css": "text/css", "console.js": "text/javascript", "favicon.svg": "image/svg+xml"}
 LOGIN_ATTEMPTS_PER_MINUTE = 10  # per client address and per user name, in each server process
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _limiter_lock = threading.Lock()

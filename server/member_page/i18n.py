@@ -20,6 +20,7 @@ MESSAGES: Mapping[Lang, Mapping[str, str]] = {
     "zh": {
         "html_lang": "zh-CN",
         "title": "我的排队",
+        "level": "会员等级：{name}",
         "switch_lang": "English",
         "summary": "我的奖励",
         "cumulative": "累计已获奖励",
@@ -77,6 +78,7 @@ MESSAGES: Mapping[Lang, Mapping[str, str]] = {
     "en": {
         "html_lang": "en",
         "title": "My queue",
+        "level": "Member level: {name}",
         "switch_lang": "中文",
         "summary": "My rewards",
         "cumulative": "Rewards received",
@@ -159,6 +161,8 @@ CODES: Mapping[Lang, Mapping[Code, str]] = {
         Code.CONFLICTING_DUPLICATE: "与已提交的内容冲突。",
         Code.NOT_YOUR_ENTRY: "这不是您的条目。",
         Code.UNKNOWN_MEMBER: "没有找到这位会员。",
+        Code.UNKNOWN_LEVEL: "没有这个会员等级。",
+        Code.LEVEL_IN_USE: "该会员等级仍在使用。",
         Code.BAD_REQUEST: "请求无效。",
         Code.CONFLICT: "与已有记录冲突。",
         Code.ENROLMENT_CODE_EXPIRED: "登记码已过期。",
@@ -223,6 +227,8 @@ CODES: Mapping[Lang, Mapping[Code, str]] = {
         Code.CONFLICTING_DUPLICATE: "This conflicts with what was sent before.",
         Code.NOT_YOUR_ENTRY: "This is not your entry.",
         Code.UNKNOWN_MEMBER: "This member was not found.",
+        Code.UNKNOWN_LEVEL: "This member level does not exist.",
+        Code.LEVEL_IN_USE: "This member level is still in use.",
         Code.BAD_REQUEST: "The request is not valid.",
         Code.CONFLICT: "This conflicts with an existing record.",
         Code.ENROLMENT_CODE_EXPIRED: "The enrolment code has expired.",

@@ -17,7 +17,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from shared.errors import Code, RuleError
 
 from ..db import tables as t
-from . import admin
+from ..db.settings import SettingsCache
+from . import admin, levels
 
 M = t.Member
 PHONE = re.compile(r"^1[3-9][0-9]{9}$")  # ASCII digits: \d would accept any script
@@ -110,8 +111,10 @@ def add(
     member_id: str | None = None,
     store_id: str | None = None,
     now: dt.datetime,
+    cache: SettingsCache | None = None,
 ) -> str:
-    """A member added by headquarters; `level` is in force from the beginning of time."""
+    """A member added by headquarters; `level` (of the level catalog, read through `cache` when given) is in force
+    from the beginning of time."""
     member_id = member_id or str(uuid.uuid4())
     if not MEMBER_ID.match(member_id):
         raise RuleError(Code.INVALID_EVENT, f"member id {member_id!r}: 1-64 letters, digits or _.:-")
@@ -121,6 +124,7 @@ def add(
         raise RuleError(Code.INVALID_EVENT, f"phone {phone} belongs to a member already")
     if conn.execute(select(M.member_id).where(M.member_id == member_id)).first() is not None:
         raise RuleError(Code.INVALID_EVENT, f"member {member_id} exists already")
+    levels.require_known(conn, [level], cache)  # a level of the catalog, or none
     admin.add_member(conn, member_id=member_id, at=now, level=level, phone=phone, name=name, store_id=store_id)
     return member_id
 
@@ -128,6 +132,7 @@ def add(
 def import_csv(conn: Connection, rows: Iterable[dict[str, str]], *, now: dt.datetime) -> list[str]:
     """Members from CSV rows (columns phone, name, level, member_id; all but phone optional); all or nothing."""
     added = []
+    cache = SettingsCache()  # the catalog parsed once for the whole import: adding members leaves it as it is
     for line, row in enumerate(rows, start=2):
         try:
             added.append(
@@ -138,6 +143,7 @@ def import_csv(conn: Connection, rows: Iterable[dict[str, str]], *, now: dt.date
                     level=(row.get("level") or "").strip() or None,
                     member_id=(row.get("member_id") or "").strip() or None,
                     now=now,
+                    cache=cache,
                 )
             )
         except RuleError as exc:

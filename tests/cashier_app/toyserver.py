@@ -24,6 +24,7 @@ from shared.tokens import Purpose, new_private_key, public_key_text, sign
 from shared.wire import (
     EntryInfo,
     EventResult,
+    LevelInfo,
     MemberInfo,
     PullResponse,
     PushRequest,
@@ -74,6 +75,9 @@ class ToyServer:
     delay: float = 0.0  # seconds each request waits (a slow server)
     down: bool = False  # answer 503 to everything
     refuse: dict[str, str] = field(default_factory=dict)  # order_id -> code to refuse its order_paid with
+    levels: list[LevelInfo] = field(
+        default_factory=lambda: [LevelInfo(level_id="gold", name_zh="金卡", name_en="Gold card", rank=10)]
+    )
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
@@ -264,8 +268,9 @@ class ToyServer:
             snapshot=snap,
             member_code_keys=[SigningKey(kid="mk1", public_key=public_key_text(self.member_key))],
             phone_salt=self.phone_salt,
+            levels=self.levels if request.query.get("levels") == "true" else None,
         )
-        return 200, answer.model_dump(mode="json")
+        return 200, answer.model_dump(mode="json", exclude=None if answer.levels is not None else {"levels"})
 
     def health(self, request: Request) -> Answer:
         return 200, {"status": "ok", "version": "toy", "database": "memory"}
