@@ -61,6 +61,7 @@ def selling_and_syncing(
     drain_deadline_s: float = 600.0,
     burst: int = 15,
     sell_until: threading.Event | None = None,
+    abort: threading.Event | None = None,
 ) -> RunResult:
     """Each till in its own thread sells in bursts and runs a sync round after each burst through its own
     transport, until it has made its share of `events` (and, with `sell_until`, until that event is set: the
@@ -87,7 +88,9 @@ def selling_and_syncing(
                         with lock:
                             result.failed_rounds += 1
                         time.sleep(0.05)  # the sync worker waits before its next round
-                failed = push_until_done(till, http, batch=rng.choice(batches), deadline_s=drain_deadline_s)
+                failed = push_until_done(
+                    till, http, batch=rng.choice(batches), deadline_s=drain_deadline_s, abort=abort
+                )
                 with lock:
                     result.failed_rounds += failed
         except BaseException as exc:  # reported to the caller, with the others' results
@@ -286,10 +289,12 @@ def crashes(
                 chaos.log.append(f"{action}{' mid-push' if mid else ''}")
         except BaseException as exc:
             failure.append(exc)
+            broken.set()  # the server or the database is not coming back: stop the tills, report this
         finally:
             wrecked.set()
 
     wrecked = threading.Event()
+    broken = threading.Event()
     wrecker = threading.Thread(target=wreck)
     wrecker.start()
     try:
@@ -302,7 +307,16 @@ def crashes(
             batches=(20, 100, 500),
             burst=30,
             sell_until=wrecked,
+            abort=broken,
+            drain_deadline_s=240,
         )
+    except BaseException as exc:
+        if failure:
+            raise failure[0] from None  # the tills stopped because the wrecker failed: that is the cause
+        alive = server.proc is not None and server.proc.poll() is None
+        tail = server.log.read_text(errors="replace")[-4000:] if server.log.exists() else ""
+        exc.add_note(f"server process alive: {alive}; chaos: {chaos.log}; end of the server log:\n{tail}")
+        raise
     finally:
         stop.set()
         wrecker.join()

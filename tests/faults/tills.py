@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,21 +116,26 @@ def enrol_till(
     return AppTill(db_path, engine, info, secrets, signer_for(info, secrets, system_clock), cashier)
 
 
-def push_until_done(till: AppTill, http: httpx.Client, *, batch: int, deadline_s: float = 300.0) -> int:
+def push_until_done(
+    till: AppTill, http: httpx.Client, *, batch: int, deadline_s: float = 300.0, abort: threading.Event | None = None
+) -> int:
     """Run sync rounds (push, then pull) until the outbox is empty, retrying whatever fails with the app's own
     backoff (short, for tests); returns the number of failed rounds."""
     sync = till.sync(http, batch=batch)
     backoff = Backoff(base=0.05, cap=0.5, rng=random.Random(till.terminal_id))
     failures = 0
     deadline = time.monotonic() + deadline_s
+    last: Exception | None = None
     while True:
         try:
             sync.run_once()
             backoff.reset()
-        except (ServerUnavailable, RequestRefused):
+        except (ServerUnavailable, RequestRefused) as exc:
             failures += 1
+            last = exc
             time.sleep(backoff.next_delay())
         if till.pending() == 0:
             return failures
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{till.terminal_id}: {till.pending()} events still pending")
+        if time.monotonic() > deadline or (abort is not None and abort.is_set()):
+            why = "aborted" if abort is not None and abort.is_set() else f"not drained in {deadline_s:.0f} s"
+            raise TimeoutError(f"{till.terminal_id}: {till.pending()} events still pending ({why}; last: {last!r})")
