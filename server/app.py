@@ -13,10 +13,11 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from . import console, member_page
 from .api import auth, errors, health, stores, sync
+from .api.deps import check_protocol
 from .clock import Clock, SystemClock
 from .config import ServerSettings, load_settings
 from .db.database import Database
@@ -75,9 +76,11 @@ def create_app(settings: ServerSettings | None = None, *, clock: Clock | None = 
     app.state.clock = clock
     app.state.jobs = jobs
     app.state.services = svc
-    errors.install(app)
+    errors.install(app, pages={"/console": console.refusal_page, "/m/": member_page.refusal_page})
     errors.document_error_bodies(app)
-    for router in (health.router, auth.router, sync.router, stores.router, member_page.router, console.router):
+    for router in (health.router, auth.router, sync.router, stores.router):  # the API: every route checks the header
+        app.include_router(router, dependencies=[Depends(check_protocol)], responses=errors.PROTOCOL)
+    for router in (member_page.router, console.router):
         app.include_router(router)
     return app
 

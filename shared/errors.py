@@ -29,7 +29,6 @@ class Code(StrEnum):
     NOT_YOUR_ENTRY = "not_your_entry"
     UNKNOWN_MEMBER = "unknown_member"
     # requests to the server (docs/sync-protocol.md "Errors"; the API maps each to its HTTP status)
-    BAD_REQUEST = "bad_request"
     CONFLICT = "conflict"
     ENROLMENT_CODE_EXPIRED = "enrolment_code_expired"
     ENROLMENT_CODE_INVALID = "enrolment_code_invalid"

@@ -41,7 +41,7 @@ class Me(BaseModel):
     "/auth/token",
     response_model=TokenResponse,
     dependencies=[Depends(limit_attempts)],
-    responses={401: {"model": ErrorBody, "description": "wrong user name or password"}, 422: ERRORS[422], **LIMITED},
+    responses={401: {"model": ErrorBody, "description": "wrong user name or password"}, 400: ERRORS[400], **LIMITED},
 )
 def token(request: Request, body: TokenRequest) -> TokenResponse:
     """A bearer token for a headquarters admin or a store manager."""

@@ -20,19 +20,21 @@ from shared.wire import (
 
 from ..errors import Refused
 from ..services import terminals
-from .deps import TerminalDep, check_protocol, limit_attempts
-from .errors import ERRORS, LIMITED, PROTOCOL
+from .deps import TerminalDep, limit_attempts
+from .errors import ERRORS, LIMITED
 from .state import services
 
-router = APIRouter(prefix="/api/v1", tags=["sync"], dependencies=[Depends(check_protocol)], responses=PROTOCOL)
+router = APIRouter(prefix="/api/v1", tags=["sync"])
 
 
 @router.post(
     "/terminals/enroll",
     response_model=EnrollResponse,
     responses={
-        400: {"model": ErrorBody, "description": "`enrolment_code_invalid`, `enrolment_code_expired`"},
-        422: ERRORS[422],
+        400: {
+            "model": ErrorBody,
+            "description": "`enrolment_code_invalid`, `enrolment_code_expired`, `invalid_request`",
+        },
         **LIMITED,
     },
     dependencies=[Depends(limit_attempts)],

@@ -16,6 +16,8 @@ from pydantic import BaseModel, ValidationError
 
 from shared.money import format_bp, parse_yuan
 
+from ..inputs import parse_int
+
 Kind = Literal["bool", "text", "int", "percent", "percent_opt", "choice", "json", "json_opt", "random_return"]
 
 
@@ -154,9 +156,10 @@ def _value(spec: Spec, form: Mapping[str, str]) -> Any:
         case "text":
             return text
         case "int":
-            if not text.lstrip("-").isdigit():
+            number = parse_int(text, signed=True)
+            if number is None:
                 raise FieldError("form.integer")
-            return int(text)
+            return number
         case "percent":
             if not text:
                 raise FieldError("form.required")

@@ -55,7 +55,6 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "error.hq_only": ("仅总部管理员可以执行此操作", "Only headquarters may do this"),
     "error.role": ("此账号不能使用控制台", "This account cannot use the console"),
-    "error.bad_request": ("请求无效", "Bad request"),
     "error.bad_date": ("日期无效（格式 YYYY-MM-DD）", "Invalid date (YYYY-MM-DD)"),
     "error.bad_period": ("时间段无效", "Invalid period"),
     # columns
@@ -437,7 +436,6 @@ CODES: dict[Code, tuple[str, str]] = {
     Code.CONFLICTING_DUPLICATE: ("与已提交的内容冲突", "Conflicts with what was sent before"),
     Code.NOT_YOUR_ENTRY: ("这不是该会员的条目", "Not this member's entry"),
     Code.UNKNOWN_MEMBER: ("没有这个会员", "Unknown member"),
-    Code.BAD_REQUEST: ("请求无效", "Bad request"),
     Code.CONFLICT: ("与已有数据冲突（已存在）", "Conflicts with existing data (exists already)"),
     Code.ENROLMENT_CODE_EXPIRED: ("登记码已过期", "The enrolment code has expired"),
     Code.ENROLMENT_CODE_INVALID: ("登记码无效或已使用", "Unknown or already used enrolment code"),

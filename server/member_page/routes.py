@@ -108,6 +108,13 @@ def _message(
     )
 
 
+def refusal_page(request: Request, status: int, code: Code, headers: dict[str, str] | None) -> Response:
+    """A refusal that reached the application's handlers (a form field missing or malformed, a body too large) as
+    a page in the member's language, never as JSON."""
+    words = Words(negotiate(request.query_params.get("lang"), request.headers.get("accept-language")))
+    return _message(words, status, code.value, headers=headers)
+
+
 def _limited(words: Words, decision: Decision) -> HTMLResponse:
     seconds = decision.retry_after_seconds
     return _message(words, 429, "rate_limited", headers={"Retry-After": str(seconds)}, seconds=seconds)
