@@ -16,6 +16,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 PROTOCOL_VERSION = 1
 SUPPORTED_VERSIONS = frozenset({1})
 MAX_BATCH = 500
+MAX_PUSH_BYTES = 4 * 1024 * 1024  # a push body; a till keeps each batch under it (one event is far less)
 MAX_FEN = 10**12
 
 Fen = Annotated[int, Field(ge=0, le=MAX_FEN, strict=True)]

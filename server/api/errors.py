@@ -93,17 +93,23 @@ def _summary(errors: Any) -> str:
     return "; ".join(parts)
 
 
-def install(app: FastAPI, *, pages: Mapping[str, PageRenderer] | None = None) -> None:
-    """The refusal handlers; `pages` maps a path prefix to the renderer of its refusals as HTML pages."""
-    renderers = dict(pages or {})
+class Answers:
+    """A refusal as its reader reads it: `ErrorBody` JSON, or a page under a prefix that has a renderer."""
 
-    def answer(
-        request: Request, status: int, code: Code, detail: str, headers: dict[str, str] | None = None
+    def __init__(self, pages: Mapping[str, PageRenderer] | None = None) -> None:
+        self._pages = dict(pages or {})
+
+    def __call__(
+        self, request: Request, status: int, code: Code, detail: str, headers: dict[str, str] | None = None
     ) -> Response:
-        for prefix, render in renderers.items():
+        for prefix, render in self._pages.items():
             if request.url.path.startswith(prefix):
                 return render(request, status, code, headers)
         return error_body(status, code, detail, headers)
+
+
+def install(app: FastAPI, answer: Answers) -> None:
+    """The refusal handlers of the application, each answering through `answer`."""
 
     @app.exception_handler(Refused)
     async def _refused(request: Request, exc: Refused) -> Response:
@@ -147,7 +153,10 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody, "description": "unknown, or outside the caller's scope (`not_found`)"},
 }
 LIMITED: dict[int | str, dict[str, Any]] = {
-    429: {"model": ErrorBody, "description": "too many attempts from this address (`rate_limited`, `Retry-After`)"},
+    429: {"model": ErrorBody, "description": "too many requests (`rate_limited`, `Retry-After`)"},
+}
+TOO_LARGE: dict[int | str, dict[str, Any]] = {
+    413: {"model": ErrorBody, "description": "the body is larger than this endpoint takes (`too_large`)"},
 }
 PROTOCOL: dict[int | str, dict[str, Any]] = {
     426: {"model": ErrorBody, "description": "a protocol version this server does not speak"},

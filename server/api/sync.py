@@ -19,9 +19,11 @@ from shared.wire import (
 )
 
 from ..errors import Refused
+from ..ratelimit import Limiter
 from ..services import terminals
+from ..services.terminals import TerminalPrincipal
 from .deps import TerminalDep, limit_attempts
-from .errors import ERRORS, LIMITED
+from .errors import ERRORS, LIMITED, TOO_LARGE
 from .state import services
 
 router = APIRouter(prefix="/api/v1", tags=["sync"])
@@ -55,17 +57,28 @@ def rotate(request: Request, terminal: TerminalDep) -> RotateResponse:
         return RotateResponse(credential=terminals.rotate(conn, terminal_id=terminal.terminal_id))
 
 
-@router.post("/sync/push", response_model=PushResponse, responses=ERRORS)
+def _within(limiter: Limiter, terminal: TerminalPrincipal) -> None:
+    decision = limiter.hit(terminal.terminal_id)
+    if not decision.allowed:
+        seconds = decision.retry_after_seconds
+        raise Refused(Code.RATE_LIMITED, f"too many requests; try again in {seconds} s", retry_after=seconds)
+
+
+@router.post("/sync/push", response_model=PushResponse, responses={**ERRORS, **TOO_LARGE, **LIMITED})
 def push(request: Request, terminal: TerminalDep, body: PushRequest) -> PushResponse:
     """Apply a batch of outbox events, each exactly once; answer per event."""
     if body.protocol not in SUPPORTED_VERSIONS:
         raise Refused(Code.UNSUPPORTED_PROTOCOL, f"this server speaks {sorted(SUPPORTED_VERSIONS)}")
-    return services(request).push.push(terminal=terminal, request=body)
+    svc = services(request)
+    _within(svc.terminal_limits.push, terminal)
+    return svc.push.push(terminal=terminal, request=body)
 
 
-@router.get("/sync/pull", response_model=PullResponse, responses=ERRORS)
+@router.get("/sync/pull", response_model=PullResponse, responses={**ERRORS, **LIMITED})
 def pull(
     request: Request, terminal: TerminalDep, cursor: Annotated[str | None, Query(max_length=40)] = None
 ) -> PullResponse:
     """Settings in force, members changed since the cursor, the store's queue snapshot, member-code keys."""
-    return services(request).pull.pull(terminal=terminal, cursor=cursor)
+    svc = services(request)
+    _within(svc.terminal_limits.pull, terminal)
+    return svc.pull.pull(terminal=terminal, cursor=cursor)
