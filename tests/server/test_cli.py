@@ -181,3 +181,21 @@ def test_config_file_and_environment(
         assert main(["--config", str(config), "backup", str(tmp_path / "x.dump")]) == 0
         assert capsys.readouterr().out.startswith("pg_dump --format=custom")
     assert main(["--config", str(tmp_path / "missing.toml"), "store", "list"]) == 2
+
+
+def test_backup_never_prints_the_database_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The command is printed to be run: it lands in logs and shell history, so the password is not in it."""
+    monkeypatch.delenv("PAIDUI_CONFIG", raising=False)
+    monkeypatch.setenv("PAIDUI_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("PAIDUI_DATABASE_URL", "postgresql://paidui:s3cret-Pw@db.example:5433/chain")
+    monkeypatch.setenv("PAIDUI_DATABASE_SCHEMA", "paidui")
+    assert main(["backup", str(tmp_path / "x.dump")]) == 0
+    out, err = capsys.readouterr()
+    assert "s3cret-Pw" not in out + err
+    assert out.strip() == (
+        f"pg_dump --format=custom --file={tmp_path / 'x.dump'} --host=db.example --port=5433 --username=paidui "
+        "--schema=paidui --dbname=chain"
+    )
+    assert "PGPASSWORD" in err
