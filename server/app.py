@@ -28,6 +28,7 @@ from .security.keys import KeyRing
 from .services.context import Services
 from .services.ingest import Ingest
 from .services.pull import PullService
+from .services.signin import SignInPolicy
 from .services.sync import PushService
 
 
@@ -68,6 +69,7 @@ def create_app(settings: ServerSettings | None = None, *, clock: Clock | None = 
         member_limits=Limits(
             page_per_minute=settings.rate_member_page_per_minute, action_per_minute=settings.rate_draw_per_minute
         ),
+        signin=SignInPolicy(),
         terminal_limits=TerminalLimits(
             push_per_minute=settings.rate_push_per_minute,
             pull_per_minute=settings.rate_pull_per_minute,

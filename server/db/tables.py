@@ -438,6 +438,28 @@ class ApiToken(Base):
     expires_at: Mapped[Timestamp]
 
 
+class SignInThrottle(Base):
+    """Failed password sign-ins under one user name (as typed, lower case; unknown names too) from origins that have
+    not signed in as it lately: the wait before the next such attempt (server/services/signin.py)."""
+
+    __tablename__ = "sign_in_throttle"
+    username: Mapped[str] = mapped_column(String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[Timestamp] = mapped_column(UTCDateTime(), index=True)
+    next_allowed_at: Mapped[Timestamp]
+
+
+class SignInKnown(Base):
+    """Where a user signed in from lately: a client address (`a:`) or a console browser's device token (`d:` and its
+    sha256). A correct password from here is never held back by the user-wide wait."""
+
+    __tablename__ = "sign_in_known"
+    username: Mapped[str] = mapped_column(String(80), primary_key=True)
+    origin: Mapped[str] = mapped_column(String(100), primary_key=True)
+    last_success_at: Mapped[Timestamp]
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # in a row since the last success from here
+
+
 class JobRun(Base):
     """A scheduled instant that ran: the primary key makes each run happen once across server processes."""
 

@@ -11,6 +11,7 @@ from ..ratelimit import Limiter, Limits, TerminalLimits
 from ..security.keys import KeyRing
 from .ingest import Ingest
 from .pull import PullService
+from .signin import SignInPolicy
 from .sync import PushService
 
 
@@ -26,3 +27,4 @@ class Services:
     auth_limiter: Limiter  # password logins and enrolment attempts, per client address
     member_limits: Limits  # the member page's page views and actions, per client address and per member
     terminal_limits: TerminalLimits  # pushes and pulls, per terminal
+    signin: SignInPolicy  # the user-wide wait after failed password sign-ins (server/services/signin.py)
