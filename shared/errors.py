@@ -26,6 +26,7 @@ class Code(StrEnum):
     # ours
     INVALID_EVENT = "invalid_event"
     CONFLICTING_DUPLICATE = "conflicting_duplicate"
+    CONFLICTING_MEMBER = "conflicting_member"  # a till's member registration names an id or phone it may not claim
     NOT_YOUR_ENTRY = "not_your_entry"
     UNKNOWN_MEMBER = "unknown_member"
     # requests to the server (docs/sync-protocol.md "Errors"; the API maps each to its HTTP status)

@@ -341,6 +341,20 @@ TEXT: dict[str, tuple[str, str]] = {
     "history.initial": ("（初始）", "(initial)"),
     "history.empty": ("还没有变更", "No changes yet"),
     "history.older": ("更早的记录", "Older changes"),
+    # audit
+    "nav.audit": ("审计", "Audit"),
+    "audit.title": ("审计记录", "Audit log"),
+    "audit.explain": (
+        "终端注册会员时被拒绝或被指向已有会员的记录（最新的在前）。",
+        "Member registrations by tills that were refused or pointed at an existing member (newest first).",
+    ),
+    "audit.empty": ("没有记录", "Nothing recorded"),
+    "audit.action": ("操作", "Action"),
+    "audit.outcome": ("结果", "Outcome"),
+    "audit.subject": ("对象", "About"),
+    "audit.detail": ("详情", "Detail"),
+    "audit.member_registered": ("终端注册会员", "Member registered at a till"),
+    "audit.phone_known": ("手机号已属于会员：计入该会员", "Phone already a member's: counted for that member"),
     # stores, terminals, members
     "stores.title": ("门店、收银台与终端", "Stores, cashiers and terminals"),
     "stores.none": ("还没有门店", "No stores yet"),
@@ -433,6 +447,7 @@ CODES: dict[Code, tuple[str, str]] = {
     Code.INVALID_SETTINGS: ("设置无效", "Invalid settings"),
     Code.ORDER_REFUNDED: ("订单已退款", "The order was refunded"),
     Code.INVALID_EVENT: ("数据无效", "Invalid data"),
+    Code.CONFLICTING_MEMBER: ("会员编号已被占用，拒绝注册", "The member id is taken: registration refused"),
     Code.CONFLICTING_DUPLICATE: ("与已提交的内容冲突", "Conflicts with what was sent before"),
     Code.NOT_YOUR_ENTRY: ("这不是该会员的条目", "Not this member's entry"),
     Code.UNKNOWN_MEMBER: ("没有这个会员", "Unknown member"),

@@ -104,11 +104,13 @@ class MemberLevel(Base):
 
 
 class MemberAlias(Base):
-    """A member id made at a till that turned out to be an existing member (same phone)."""
+    """A member id made at a till that turned out to be an existing member (same phone). It names that member for
+    the terminal that made it only; NULL: made before aliases were scoped (migration 0006), any terminal."""
 
     __tablename__ = "member_aliases"
     alias_id: Mapped[Key] = mapped_column(primary_key=True)
     member_id: Mapped[Key] = mapped_column(index=True)
+    terminal_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 # ---------------------------------------------------------------------------------------------- queues
@@ -436,6 +438,20 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.user_id"), index=True)
     created_at: Mapped[Timestamp]
     expires_at: Mapped[Timestamp]
+
+
+class AuditRow(Base):
+    """Something headquarters should be able to look back on: who did what, from where (the console's Audit page)."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[Timestamp] = mapped_column(UTCDateTime(), index=True)
+    actor: Mapped[str] = mapped_column(String(100))  # terminal:<id>, user:<name>
+    store_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    action: Mapped[str] = mapped_column(String(40))  # member_registered
+    code: Mapped[str] = mapped_column(String(40))  # a stable code, or what happened (phone_known)
+    subject: Mapped[str] = mapped_column(String(100))  # what it was about (a member id)
+    detail: Mapped[str] = mapped_column(Text, default="")
 
 
 class SignInThrottle(Base):
