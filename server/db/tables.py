@@ -86,6 +86,7 @@ class Member(Base):
     __tablename__ = "members"
     member_id: Mapped[Key] = mapped_column(primary_key=True)
     phone: Mapped[str | None] = mapped_column(String(20), unique=True, nullable=True)
+    phone_key: Mapped[str | None] = mapped_column(String(64), nullable=True)  # shared.phones, for tills' lookups
     name: Mapped[str] = mapped_column(String(100), default="")
     level: Mapped[str | None] = mapped_column(String(40), nullable=True)  # current level, for display
     created_at: Mapped[Timestamp]

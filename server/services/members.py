@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import os
 import re
 import uuid
 from collections.abc import Callable, Iterable
@@ -15,15 +16,15 @@ from sqlalchemy import Connection, insert, or_, select
 
 from shared.errors import Code, RuleError
 from shared.ids import MemberId
+from shared.phones import PHONE, phone_key, phone_keys
 from shared.wire import MemberRegistered
 
 from ..db import tables as t
-from . import admin, audit
+from . import admin, audit, values
 from .terminals import TerminalPrincipal
 
 M = t.Member
 PHONE_KNOWN = "phone_known"  # audit: a till registered a phone that is a member's already
-PHONE = re.compile(r"^1[3-9][0-9]{9}$")  # ASCII digits: \d would accept any script
 MEMBER_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
 
 
@@ -50,6 +51,7 @@ def display_name(name: str | None, phone: str | None) -> str:
 
 
 def phone_hash(salt: str, phone: str) -> str:
+    """Protocol 1's phone hash (sha256 of salt + phone)."""
     return hashlib.sha256((salt + phone).encode()).hexdigest()
 
 
@@ -115,6 +117,7 @@ def register(
         insert(M).values(
             member_id=member_id,
             phone=phone,
+            phone_key=phone_key(values.phone_key_params(conn), phone),
             name="",
             level=None,
             created_at=at,
@@ -154,8 +157,10 @@ def add(
     member_id: str | None = None,
     store_id: str | None = None,
     now: dt.datetime,
+    key: str | None = None,
 ) -> str:
-    """A member added by headquarters; `level` is in force from the beginning of time."""
+    """A member added by headquarters; `level` is in force from the beginning of time. `key`: the phone's key when
+    the caller made it already (an import makes them in parallel)."""
     member_id = member_id or str(uuid.uuid4())
     if not MEMBER_ID.match(member_id):
         raise RuleError(Code.INVALID_EVENT, f"member id {member_id!r}: 1-64 letters, digits or _.:-")
@@ -165,23 +170,32 @@ def add(
         raise RuleError(Code.INVALID_EVENT, f"phone {phone} belongs to a member already")
     if id_taken(conn, member_id):
         raise RuleError(Code.INVALID_EVENT, f"member {member_id} exists already")
-    admin.add_member(conn, member_id=member_id, at=now, level=level, phone=phone, name=name, store_id=store_id)
+    if phone is not None and key is None:
+        key = phone_key(values.phone_key_params(conn), phone)
+    admin.add_member(
+        conn, member_id=member_id, at=now, level=level, phone=phone, phone_key=key, name=name, store_id=store_id
+    )
     return member_id
 
 
 def import_csv(conn: Connection, rows: Iterable[dict[str, str]], *, now: dt.datetime) -> list[str]:
     """Members from CSV rows (columns phone, name, level, member_id; all but phone optional); all or nothing."""
+    rows = list(rows)
+    phones = [(row.get("phone") or "").strip() or None for row in rows]
+    valid = sorted({p for p in phones if p is not None and PHONE.match(p)})
+    keys = dict(zip(valid, phone_keys(values.phone_key_params(conn), valid, workers=os.cpu_count() or 2), strict=True))
     added = []
-    for line, row in enumerate(rows, start=2):
+    for line, (row, phone) in enumerate(zip(rows, phones, strict=True), start=2):
         try:
             added.append(
                 add(
                     conn,
-                    phone=(row.get("phone") or "").strip() or None,
+                    phone=phone,
                     name=(row.get("name") or "").strip(),
                     level=(row.get("level") or "").strip() or None,
                     member_id=(row.get("member_id") or "").strip() or None,
                     now=now,
+                    key=keys.get(phone) if phone is not None else None,
                 )
             )
         except RuleError as exc:

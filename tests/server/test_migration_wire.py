@@ -27,3 +27,26 @@ def test_upgrade_from_0004_keeps_aliases_for_any_terminal(db: Database) -> None:
         tables = set(inspect(conn).get_table_names())
     assert [tuple(r) for r in rows] == [("till-made", "m1", None)]
     assert {"audit_log", "sign_in_throttle", "sign_in_known"} <= tables
+
+
+def test_upgrade_from_0006_gives_every_phone_its_key(db: Database) -> None:
+    from shared.phones import KeyParams, phone_key
+
+    cfg = _config()
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0006_wire_member_registration")
+        for n, phone in enumerate(("13800000001", "13900000002", None)):
+            conn.execute(
+                text(
+                    "INSERT INTO members (member_id, phone, name, created_at, change_version) "
+                    "VALUES (:m, :p, '', '2026-01-01 00:00:00', 0)"
+                ),
+                {"m": f"m{n}", "p": phone},
+            )
+    db.migrate()
+    with db.connect() as conn:
+        salt = conn.execute(text("SELECT value FROM server_values WHERE name = 'phone_key_salt'")).scalar_one()
+        keys = dict(conn.execute(text("SELECT member_id, phone_key FROM members ORDER BY member_id")).all())
+    params = KeyParams(salt=salt)
+    assert keys == {"m0": phone_key(params, "13800000001"), "m1": phone_key(params, "13900000002"), "m2": None}
