@@ -108,7 +108,7 @@ class MemberRegistered(_Wire):
 
     type: Literal["member_registered"] = "member_registered"
     member_id: Id
-    phone: Annotated[str, Field(pattern=r"^1[3-9]\d{9}$")]
+    phone: Annotated[str, Field(pattern=r"^1[3-9][0-9]{9}$")]  # ASCII digits: \d would take any script's
     registered_at: AwareDatetime
 
 

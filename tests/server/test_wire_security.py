@@ -58,3 +58,16 @@ def test_a_sale_back_dated_by_years_is_placed_at_its_arrival_and_flagged(app: Fa
         }
     assert rows[1_000] == (T0, True)
     assert rows[2_000] == (T0 - dt.timedelta(days=29), False)
+
+
+def test_a_phone_in_another_scripts_digits_is_refused_with_the_request(app: FastAPI, http: httpx.Client) -> None:
+    """`\\d` matches every script's digits: '13٨00000000' (an Arabic-Indic eight) is not a phone number."""
+    from .support import registered
+
+    seed(app.state.db, stores={"S1": ["C1"]})
+    till = Till(http)
+    assert till.enroll(enrolment_code(app.state.db, "S1", now=T0)).status_code == 200
+    r = till.push([till.event(registered("13\u066800000000"))])
+    assert (r.status_code, r.json()["code"]) == (400, "invalid_request")
+    with app.state.db.connect() as conn:
+        assert conn.execute(select(t.Member)).all() == []
