@@ -1,11 +1,14 @@
 """Checkout latency at the till, from confirm to committed, against a bare SQLite commit on the same disk.
 
-    python benchmarks/checkout_latency.py [--sales 2000] [--dir /path/on/the/disk/to/test]
+    python benchmarks/checkout_latency.py [--sales 2000] [--dir /path/on/the/disk/to/test] [--no-ui]
 
-Measured: what the checkout screen does when the cashier presses Enter on the amount (cashier_app/ui/checkout.py):
-a unit of work on the app's engine (WAL + synchronous=FULL, pooled connections, BEGIN IMMEDIATE), `cashier_id`,
-`record_checkout` (shift, receipt number, the order row, the signed order link, the outbox event) and the commit;
-half the sales for a member. Baseline in the same run, in the same directory: a bare `sqlite3` connection with the
+Measured: what the checkout screen has done when the cashier presses Enter on the amount (cashier_app/ui/checkout.py
+asks `TillServices.sell` on the till's database thread): a unit of work on the app's engine (WAL +
+synchronous=FULL, pooled connections, BEGIN IMMEDIATE), `cashier_id`, `record_checkout` (shift, receipt number, the
+order row, the signed order link, the outbox event), the commit, and the count of events waiting to be sent; half the
+sales for a member. Then, unless --no-ui, the same through the real checkout panel (offscreen): from Enter on the
+amount to "done" on screen, i.e. with the hop to the database thread and back through a queued signal.
+Baseline in the same run, in the same directory: a bare `sqlite3` connection with the
 same durability (WAL + synchronous=FULL) inserting one row and committing; the same writing as many pages per
 commit as a checkout appends to the WAL (measured in the run); and for information one row with synchronous=NORMAL
 and the app's checkout on a database switched to NORMAL (what FULL costs: the fsync of the WAL at every commit).
@@ -30,11 +33,13 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import event  # noqa: E402
 
-from cashier_app.core.checkout import MemberRef, record_checkout  # noqa: E402
+from cashier_app.core.checkout import MemberRef  # noqa: E402
 from cashier_app.core.clock import system_clock  # noqa: E402
 from cashier_app.core.credentials import InsecureFileStore  # noqa: E402
-from cashier_app.core.db import UnitOfWork, make_engine, reading  # noqa: E402
-from cashier_app.core.terminal import cashier_id, load_terminal, signer_for  # noqa: E402
+from cashier_app.core.db import make_engine, reading  # noqa: E402
+from cashier_app.core.services import TillServices  # noqa: E402
+from cashier_app.core.terminal import load_terminal, signer_for  # noqa: E402
+from shared.ids import MemberId  # noqa: E402
 from tests.faults.powercut import make_till  # noqa: E402
 
 
@@ -62,25 +67,18 @@ class Till:
         with reading(self.engine) as conn:
             info = load_terminal(conn)
         assert info is not None
+        self.info = info
         self.signer = signer_for(info, secrets, system_clock)
+        self.services = TillServices(engine=self.engine, clock=system_clock)
         self.rng = random.Random(1)
         self.i = 0
 
     def checkout(self) -> float:
         self.i += 1
-        member = MemberRef(f"m{self.i % 40}", "张*") if self.i % 2 else None
+        member = MemberRef(MemberId(f"m{self.i % 40}"), "张*") if self.i % 2 else None
         total = self.rng.randint(100, 50_000)
         started = time.perf_counter()
-        with UnitOfWork(self.engine) as uow:
-            record_checkout(
-                uow=uow,
-                cashier_id=cashier_id(uow.conn),
-                member=member,
-                total_fen=total,
-                tender="cash",
-                signer=self.signer,
-                clock=system_clock,
-            )
+        self.services.sell(member=member, total_fen=total, deduction_points_fen=0, tender="cash", signer=self.signer)
         return time.perf_counter() - started
 
     def close(self) -> None:
@@ -111,7 +109,56 @@ class Bare:
         self.con.close()
 
 
-def run(sales: int, where: Path | None) -> dict[str, Any]:
+def ui_round_trips(till: Till, sales: int) -> dict[str, list[float]]:
+    """Enter on the amount -> "done" on the real panel (offscreen), and how long the UI thread was busy in that
+    time (the confirm handler, then the handler of the answer): the rest it was free to paint and take keys."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QEventLoop, Qt, QTimer
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    from cashier_app.options import Options
+    from cashier_app.ui.checkout import CheckoutPanel
+    from cashier_app.ui.context import AppContext
+
+    app = QApplication.instance() or QApplication([])
+    ctx = AppContext(
+        services=till.services,
+        info=till.info,
+        signer=till.signer,
+        clock=system_clock,
+        options=Options(till.wal.parent),
+        data_dir=till.wal.parent,
+    )
+    panel = CheckoutPanel(ctx)
+    loop = QEventLoop()
+    busy: list[float] = []
+    done_at: list[float] = []
+
+    def on_done(_sale: object) -> None:
+        done_at.append(time.perf_counter())
+        loop.quit()
+
+    panel.sale_done.connect(on_done)
+    round_trip, on_ui = [], []
+    for i in range(sales + 20):
+        panel.amount.setText(f"{1 + i % 90}.{i % 100:02d}")
+        started = time.perf_counter()
+        QTest.keyClick(panel.amount, Qt.Key.Key_Return)
+        busy.append(time.perf_counter() - started)  # the confirm handler, up to the job handed over
+        QTimer.singleShot(10_000, loop.quit)
+        loop.exec()
+        after = time.perf_counter()
+        if i >= 20:  # warm-up: thread start, first connections
+            round_trip.append(done_at[-1] - started)
+            on_ui.append(busy[-1] + (after - done_at[-1]))
+    ctx.pool.waitForDone()
+    panel.deleteLater()
+    app.processEvents()
+    return {"ui_round_trip": round_trip, "ui_thread_busy": on_ui}
+
+
+def run(sales: int, where: Path | None, *, ui: bool = True) -> dict[str, Any]:
     """Interleaved in rounds of 50, so the checkouts and the bare commits see the same disk and the same load."""
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="paidui-checkout-", dir=where) as name:
@@ -140,6 +187,8 @@ def run(sales: int, where: Path | None) -> dict[str, Any]:
                 costs["checkout_normal"] += [unsynced.checkout() for _ in range(50)]
                 for key, b in bare.items():
                     costs[key] += [b.commit() for _ in range(50)]
+            if ui:
+                costs.update(ui_round_trips(till, min(sales, 500)))
         finally:
             till.close()
             unsynced.close()
@@ -154,6 +203,7 @@ def run(sales: int, where: Path | None) -> dict[str, Any]:
         "bare_commit_full_same_pages": summary(costs["pages"]),
         "bare_commit_normal": summary(costs["normal"]),
         "checkout_normal": summary(costs["checkout_normal"]),
+        **({key: summary(costs[key]) for key in ("ui_round_trip", "ui_thread_busy")} if ui else {}),
         "load_avg": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
 
@@ -163,8 +213,9 @@ def main() -> int:
     parser.add_argument("--sales", type=int, default=2000)
     parser.add_argument("--dir", type=Path, help="a directory on the disk to measure (default: the temp dir)")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--no-ui", action="store_true", help="skip the round trip through the real checkout panel")
     args = parser.parse_args()
-    row = run(args.sales, args.dir)
+    row = run(args.sales, args.dir, ui=not args.no_ui)
     if args.json:
         print(json.dumps(row, indent=2))
         return 0
@@ -187,6 +238,13 @@ def main() -> int:
         f"  for information, WAL + NORMAL (no fsync): bare commit p50 {n['p50_ms']} ms, p99 {n['p99_ms']} ms; "
         f"checkout p50 {u['p50_ms']} ms, p99 {u['p99_ms']} ms  |  load {row['load_avg']}"
     )
+    if "ui_round_trip" in row:
+        r, b = row["ui_round_trip"], row["ui_thread_busy"]
+        print(
+            f"through the checkout panel ({r['n']} sales): Enter -> done shown p50 {r['p50_ms']} ms, p99 "
+            f"{r['p99_ms']} ms, max {r['max_ms']} ms; the UI thread busy in that time p50 {b['p50_ms']} ms, p99 "
+            f"{b['p99_ms']} ms, max {b['max_ms']} ms"
+        )
     return 0
 
 

@@ -99,6 +99,7 @@ def measure(
     from PySide6.QtWidgets import QApplication
 
     from cashier_app.core.clock import system_clock
+    from cashier_app.core.services import TillServices
     from cashier_app.options import Options
     from cashier_app.sync_worker import SyncController, SyncWorker
     from cashier_app.ui.context import AppContext
@@ -107,7 +108,12 @@ def measure(
 
     app = QApplication.instance() or QApplication([])
     ctx = AppContext(
-        engine=engine, info=info, signer=signer, clock=system_clock, options=Options(data_dir), data_dir=data_dir
+        services=TillServices(engine=engine, clock=system_clock),
+        info=info,
+        signer=signer,
+        clock=system_clock,
+        options=Options(data_dir),
+        data_dir=data_dir,
     )
     worker = SyncWorker(
         db_path=db,
@@ -172,6 +178,7 @@ def measure(
     driver.start(interval_ms)
     loop.exec()
     heartbeat.stop()
+    ctx.pool.waitForDone(10_000)  # the last sale's commit, on the till's database thread
     controller.stop(timeout_ms=int(timeout_s * 1000) + 5000)
     window.close()
     customer.close()

@@ -135,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     from .ui.i18n import install_translators
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    if not isinstance(app, QApplication):  # a bare QCoreApplication made before us cannot show windows
+        raise RuntimeError("the cashier app needs a QApplication")
     app.setOrganizationName("Paidui")
     app.setApplicationName("paidui-cashier")
     from PySide6.QtGui import QIcon
@@ -147,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     data_dir.mkdir(parents=True, exist_ok=True)
     options = Options(data_dir)
     language = args.lang or options.get(LANGUAGE)
-    app._translators = install_translators(app, language)  # type: ignore[attr-defined]
+    install_translators(app, language)  # the translators are children of the app: they live as long as it
     title = app.translate("Main", "Paidui cashier")
 
     db_path = data_dir / "paidui-cashier.db"
@@ -227,10 +229,12 @@ def _run(
     secrets: Secrets | None = None  # read on this thread only at enrolment and in the self-test
     if args.self_test:
         store = MemoryStore()
+        from shared.ids import StoreId, TerminalId
         from shared.tokens import new_private_key, private_key_bytes
 
-        store.save(Secrets("selftest", "selftest", "-", private_key_bytes(new_private_key())))
-        info = TerminalInfo("selftest", "selftest", "http://127.0.0.1:9", "self-test")
+        terminal, store_id = TerminalId("selftest"), StoreId("selftest")
+        store.save(Secrets(terminal, store_id, "-", private_key_bytes(new_private_key())))
+        info = TerminalInfo(terminal, store_id, "http://127.0.0.1:9", "self-test")
         with UnitOfWork(engine) as uow:
             kv_set(uow.conn, "terminal", info.__dict__)
             uow.commit()
@@ -301,6 +305,7 @@ def _run_till(
     info: TerminalInfo,
     secrets: Secrets | None,
 ) -> tuple[MainWindow, int]:
+    from .core.services import TillServices
     from .sync_worker import SyncController, SyncWorker
     from .ui.context import AppContext
     from .ui.customer_window import CustomerWindow
@@ -308,7 +313,7 @@ def _run_till(
 
     clock = system_clock
     ctx = AppContext(
-        engine=engine,
+        services=TillServices(engine=engine, clock=clock),
         info=info,
         signer=signer_for(info, secrets, clock) if secrets else None,
         clock=clock,
@@ -353,6 +358,7 @@ def _run_till(
         if controller is not None:
             controller.stop()
         window.close()
+        ctx.pool.waitForDone(30_000)  # a sale, refund or report still on the database thread finishes first
     return window, int(code)
 
 

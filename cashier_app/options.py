@@ -29,19 +29,28 @@ ESCPOS_COLUMNS = Option("escpos/columns", 48)  # 48 for 80 mm paper, 32 for 58 m
 ESCPOS_TIMEOUT_MS = Option("escpos/timeout_ms", 5000)  # connect and write; then the printer counts as offline
 
 
+def _as_int(value: object, default: int) -> int:
+    """The .ini holds text; a value that is not a whole number falls back to the default."""
+    if isinstance(value, int):
+        return value
+    try:
+        return int(str(value))
+    except ValueError:
+        return default
+
+
 class Options:
     def __init__(self, data_dir: Path) -> None:
         self._settings = QSettings(str(data_dir / "paidui-cashier.ini"), QSettings.Format.IniFormat)
 
     def get(self, option: Option[T]) -> T:
-        value = self._settings.value(option.key, option.default)
-        kind = type(option.default)
-        if kind is bool and isinstance(value, str):
-            return value.lower() in ("1", "true", "yes")  # type: ignore[return-value]
-        try:
-            return kind(value)  # type: ignore[return-value]
-        except (TypeError, ValueError):
-            return option.default
+        value: object = self._settings.value(option.key, option.default)
+        default = option.default
+        if isinstance(default, bool):  # before int: a bool is an int
+            return value.lower() in ("1", "true", "yes") if isinstance(value, str) else bool(value)
+        if isinstance(default, int):
+            return _as_int(value, default)
+        return str(value)
 
     def set(self, option: Option[T], value: T) -> None:
         self._settings.setValue(option.key, value)

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
+from shared.errors import Code
+
 from .core.clock import Clock
 from .core.credentials import Secrets, SecretsMissing
 from .core.db import make_engine, reading
@@ -115,7 +117,7 @@ class SyncWorker(QObject):
             outcome = self._sync.run_once()
         except (ServerUnavailable, RequestRefused) as exc:
             self._online = False
-            error = exc.code if isinstance(exc, RequestRefused) else "server_unavailable"
+            error = exc.code if isinstance(exc, RequestRefused) else Code.SERVER_UNAVAILABLE
             delay = self._backoff.next_delay()
             if isinstance(exc, ServerUnavailable) and exc.retry_after:
                 delay = max(delay, exc.retry_after)
@@ -164,20 +166,21 @@ class SyncController(QObject):
     def __init__(self, worker: SyncWorker) -> None:
         super().__init__()
         self.worker = worker
-        self.thread = QThread()
-        self.thread.setObjectName("paidui-sync")
-        worker.moveToThread(self.thread)
-        self.thread.started.connect(worker.start)
-        self.thread.finished.connect(worker.halt, Qt.ConnectionType.DirectConnection)
+        # not `self.thread`: that would hide QObject.thread(), which Qt and PySide call to route signals
+        self.worker_thread = QThread()
+        self.worker_thread.setObjectName("paidui-sync")
+        worker.moveToThread(self.worker_thread)
+        self.worker_thread.started.connect(worker.start)
+        self.worker_thread.finished.connect(worker.halt, Qt.ConnectionType.DirectConnection)
         self.wake.connect(worker.sync_now)  # queued: crosses threads
 
     def start(self) -> None:
-        self.thread.start()
+        self.worker_thread.start()
 
     def sync_now(self) -> None:
         self.wake.emit()
 
     def stop(self, timeout_ms: int = 30_000) -> None:
-        self.thread.quit()
-        self.thread.wait(timeout_ms)
+        self.worker_thread.quit()
+        self.worker_thread.wait(timeout_ms)
         self.worker.close()

@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     from cashier_app.core.credentials import MemoryStore
     from cashier_app.core.db import make_engine
     from cashier_app.core.migrate import migrate
+    from cashier_app.core.services import TillServices
     from cashier_app.core.sync import Backoff, SyncEngine
     from cashier_app.core.sync_client import SyncClient
     from cashier_app.core.terminal import enroll, signer_for
@@ -94,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             controller = SyncController(worker)
             ctx = AppContext(
-                engine=engine,
+                services=TillServices(engine=engine, clock=system_clock),
                 info=info,
                 signer=signer_for(info, secrets, system_clock),
                 clock=system_clock,

@@ -51,6 +51,31 @@ class Code(StrEnum):
     LINK_EXPIRED = "link_expired"
     LINK_INVALID = "link_invalid"
     LINK_REVOKED = "link_revoked"
+    # member codes and signed links (shared/tokens.py), verified at the till and on the server
+    TOKEN_MALFORMED = "token_malformed"
+    TOKEN_BAD_SIGNATURE = "token_bad_signature"
+    TOKEN_EXPIRED = "token_expired"
+    TOKEN_UNKNOWN_KEY = "token_unknown_key"
+    TOKEN_WRONG_PURPOSE = "token_wrong_purpose"
+    # the till (cashier_app): refused or failed at the till itself, before anything is written or sent
+    DEDUCTION_EXCEEDS_TOTAL = "deduction_exceeds_total"
+    DEDUCTION_NEEDS_MEMBER = "deduction_needs_member"
+    INVALID_PHONE = "invalid_phone"
+    MEMBER_EXISTS = "member_exists"
+    NO_MEMBER_KEYS = "no_member_keys"  # never synced: no public keys to check a member code with
+    UNKNOWN_PHONE = "unknown_phone"
+    NOT_A_CODE = "not_a_code"
+    ORDER_NOT_FOUND = "order_not_found"
+    SALE_NOT_SAVED = "sale_not_saved"  # the local database refused the write: nothing was recorded
+    LOCAL_DATABASE = "local_database"  # the same for anything but a sale (a refund, a report, a registration)
+    PIN_WRONG = "pin_wrong"
+    PIN_NOT_SET = "pin_not_set"
+    PIN_FORMAT = "pin_format"
+    PRINTER_OFFLINE = "printer_offline"
+    PRINTER_TIMEOUT = "printer_timeout"
+    PRINTER_ADDRESS = "printer_address"
+    PRINTER_IO = "printer_io"
+    SERVER_UNAVAILABLE = "server_unavailable"  # network down, timeout, 5xx: the till tries again later
 
 
 class RuleError(Exception):

@@ -20,6 +20,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
+from .errors import Code
+
 PREFIX = "PD1"
 MAX_TOKEN_LENGTH = 1024
 
@@ -31,7 +33,7 @@ class Purpose(StrEnum):
 
 
 class TokenError(ValueError):
-    def __init__(self, code: str, detail: str = "") -> None:
+    def __init__(self, code: str, detail: str = "") -> None:  # a Code; str while server code still raises text
         super().__init__(f"{code}: {detail}" if detail else code)
         self.code = code
 
@@ -44,7 +46,7 @@ def b64d(text: str) -> bytes:
     try:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError) as exc:
-        raise TokenError("token_malformed", "not base64url") from exc
+        raise TokenError(Code.TOKEN_MALFORMED, "not base64url") from exc
 
 
 def new_private_key() -> Ed25519PrivateKey:
@@ -67,7 +69,7 @@ def public_key_text(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
 def public_key_from_text(text: str) -> Ed25519PublicKey:
     raw = b64d(text)
     if len(raw) != 32:
-        raise TokenError("token_unknown_key", "an Ed25519 public key is 32 bytes")
+        raise TokenError(Code.TOKEN_UNKNOWN_KEY, "an Ed25519 public key is 32 bytes")
     return Ed25519PublicKey.from_public_bytes(raw)
 
 
@@ -91,25 +93,25 @@ def sign(*, key: Ed25519PrivateKey, kid: str, purpose: Purpose, expires: int, cl
 def peek(token: str) -> Token:
     """Parse without verifying (to find the key id); never trust what it returns."""
     if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
-        raise TokenError("token_malformed", "too long")
+        raise TokenError(Code.TOKEN_MALFORMED, "too long")
     parts = token.strip().split(".")
     if len(parts) != 3 or parts[0] != PREFIX:
-        raise TokenError("token_malformed", "not a Paidui code")
+        raise TokenError(Code.TOKEN_MALFORMED, "not a Paidui code")
     try:
         payload = json.loads(b64d(parts[1]))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise TokenError("token_malformed", "payload is not JSON") from exc
+        raise TokenError(Code.TOKEN_MALFORMED, "payload is not JSON") from exc
     if not isinstance(payload, dict):
-        raise TokenError("token_malformed", "payload is not an object")
+        raise TokenError(Code.TOKEN_MALFORMED, "payload is not an object")
     try:
         purpose = Purpose(payload.pop("p"))
         kid = str(payload.pop("k"))
         expires = payload.pop("exp")
         nonce = str(payload.pop("n"))
     except (KeyError, ValueError) as exc:
-        raise TokenError("token_malformed", "missing fields") from exc
+        raise TokenError(Code.TOKEN_MALFORMED, "missing fields") from exc
     if not isinstance(expires, int) or isinstance(expires, bool):
-        raise TokenError("token_malformed", "exp is not an integer")
+        raise TokenError(Code.TOKEN_MALFORMED, "exp is not an integer")
     return Token(purpose, kid, expires, nonce, payload)
 
 
@@ -118,14 +120,14 @@ def verify(token: str, *, keys: Mapping[str, Ed25519PublicKey], purpose: Purpose
     parsed = peek(token)
     key = keys.get(parsed.kid)
     if key is None:
-        raise TokenError("token_unknown_key", parsed.kid)
+        raise TokenError(Code.TOKEN_UNKNOWN_KEY, parsed.kid)
     prefix_body, _, signature = token.strip().rpartition(".")
     try:
         key.verify(b64d(signature), prefix_body.encode())
     except InvalidSignature as exc:
-        raise TokenError("token_bad_signature") from exc
+        raise TokenError(Code.TOKEN_BAD_SIGNATURE) from exc
     if parsed.purpose != purpose:
-        raise TokenError("token_wrong_purpose", f"{parsed.purpose.value} is not {purpose.value}")
+        raise TokenError(Code.TOKEN_WRONG_PURPOSE, f"{parsed.purpose.value} is not {purpose.value}")
     if now >= parsed.expires:
-        raise TokenError("token_expired")
+        raise TokenError(Code.TOKEN_EXPIRED)
     return parsed

@@ -13,31 +13,29 @@ from pydantic import ValidationError
 from sqlalchemy import func, insert, select, update
 
 from shared.errors import Code
-from shared.wire import MemberRegistered, OrderPaid, OrderRefunded, SaleLine
+from shared.ids import CashierId, MemberId
+from shared.wire import MemberRegistered, OrderPaid, OrderRefunded, SaleLine, Tender
 
 from .clock import Clock, iso
 from .db import UnitOfWork, kv_get, members, orders, refunds
+from .errors import TillError
 from .order_link import OrderLinkSigner
 from .outbox import append_event
 from .pin import check_manager_pin
 from .shifts import open_shift
 
-TENDERS = ("cash", "wechat", "alipay", "card")
+TENDERS: tuple[Tender, ...] = ("cash", "wechat", "alipay", "card")
+_TENDER_OF: dict[str, Tender] = {t: t for t in TENDERS}
 PHONE = re.compile(r"^1[3-9]\d{9}$")
 
 
-class CheckoutError(ValueError):
+class CheckoutError(TillError, ValueError):
     """A sale, refund or registration refused before anything was written; `code` is stable."""
-
-    def __init__(self, code: str, detail: str = "") -> None:
-        super().__init__(f"{code}: {detail}" if detail else code)
-        self.code = code
-        self.detail = detail
 
 
 @dataclass(frozen=True)
 class MemberRef:
-    member_id: str
+    member_id: MemberId
     display_name: str
     level: str | None = None
 
@@ -59,7 +57,7 @@ class Sale:
 def record_checkout(
     *,
     uow: UnitOfWork,
-    cashier_id: str,
+    cashier_id: CashierId,
     member: MemberRef | None,
     total_fen: int,
     deduction_points_fen: int = 0,
@@ -69,14 +67,15 @@ def record_checkout(
     lines: Sequence[SaleLine] = (),
 ) -> Sale:
     """Write the order and its `order_paid` event; returns only after the commit (the sale is then durable)."""
-    if tender not in TENDERS:
-        raise CheckoutError(Code.INVALID_EVENT.value, f"unknown tender {tender!r}")
+    known_tender = _TENDER_OF.get(tender)
+    if known_tender is None:
+        raise CheckoutError(Code.INVALID_EVENT, f"unknown tender {tender!r}")
     if total_fen <= 0:
-        raise CheckoutError(Code.INVALID_AMOUNT.value, "the amount must be above zero")
+        raise CheckoutError(Code.INVALID_AMOUNT, "the amount must be above zero")
     if deduction_points_fen < 0 or deduction_points_fen > total_fen:
-        raise CheckoutError("deduction_exceeds_total")
+        raise CheckoutError(Code.DEDUCTION_EXCEEDS_TOTAL)
     if deduction_points_fen and member is None:
-        raise CheckoutError("deduction_needs_member")
+        raise CheckoutError(Code.DEDUCTION_NEEDS_MEMBER)
     now = clock()
     order_id = uuid.uuid4()
     try:
@@ -89,11 +88,11 @@ def record_checkout(
             paid_fen=total_fen - deduction_points_fen,
             paid_at=now,
             completed=True,
-            tender=tender,  # type: ignore[arg-type]
+            tender=known_tender,
             lines=list(lines),
         )
     except ValidationError as exc:
-        raise CheckoutError(Code.INVALID_AMOUNT.value, str(exc.errors()[0]["msg"])) from None
+        raise CheckoutError(Code.INVALID_AMOUNT, str(exc.errors()[0]["msg"])) from None
     link = signer.link(order_id)
     conn = uow.conn
     shift_id = open_shift(conn, now=now)
@@ -140,10 +139,10 @@ def record_refund(
     conn = uow.conn
     check_manager_pin(conn, manager_pin)
     if amount_fen <= 0:
-        raise CheckoutError(Code.INVALID_AMOUNT.value, "the refund must be above zero")
+        raise CheckoutError(Code.INVALID_AMOUNT, "the refund must be above zero")
     row = conn.execute(select(orders).where(orders.c.order_id == str(order_id))).first()
     if row is not None and amount_fen > row.paid_fen - row.refunded_fen:
-        raise CheckoutError(Code.REFUND_EXCEEDS_PAID.value, f"at most {row.paid_fen - row.refunded_fen} fen")
+        raise CheckoutError(Code.REFUND_EXCEEDS_PAID, f"at most {row.paid_fen - row.refunded_fen} fen")
     now = clock()
     refund_id = uuid.uuid4()
     try:
@@ -151,7 +150,7 @@ def record_refund(
             order_id=order_id, refund_id=refund_id, amount_fen=amount_fen, refunded_at=now, reason=reason[:200]
         )
     except ValidationError as exc:
-        raise CheckoutError(Code.INVALID_AMOUNT.value, str(exc.errors()[0]["msg"])) from None
+        raise CheckoutError(Code.INVALID_AMOUNT, str(exc.errors()[0]["msg"])) from None
     shift_id = open_shift(conn, now=now)
     if row is not None:
         conn.execute(
@@ -187,16 +186,16 @@ def register_member(*, uow: UnitOfWork, phone: str, clock: Clock) -> MemberRef:
     """A member signed up at the till; the terminal makes the id and the sale can use it at once."""
     phone = phone.strip()
     if not PHONE.match(phone):
-        raise CheckoutError("invalid_phone")
+        raise CheckoutError(Code.INVALID_PHONE)
     conn = uow.conn
     salt = kv_get(conn, "phone_salt")
     hashed = phone_hash(salt, phone) if salt is not None else None
     if hashed is not None:
         known = conn.execute(select(members).where(members.c.phone_hash == hashed)).first()
         if known is not None:
-            raise CheckoutError("member_exists", known.member_id)
+            raise CheckoutError(Code.MEMBER_EXISTS, str(known.member_id))
     now = clock()
-    member_id = str(uuid.uuid4())
+    member_id = MemberId(str(uuid.uuid4()))  # the terminal makes the id: the sale can use it before any sync
     display = mask_phone(phone)
     append_event(conn, MemberRegistered(member_id=member_id, phone=phone, registered_at=now), now=now)
     conn.execute(

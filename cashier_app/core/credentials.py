@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from shared.ids import StoreId, TerminalId
+
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
 
@@ -52,8 +54,8 @@ class SecretsMissing(RuntimeError):
 
 @dataclass(frozen=True)
 class Secrets:
-    terminal_id: str
-    store_id: str
+    terminal_id: TerminalId
+    store_id: StoreId
     credential: str
     private_key: bytes  # raw Ed25519 private key
 
@@ -70,7 +72,9 @@ class Secrets:
     @classmethod
     def from_json(cls, text: str) -> Secrets:
         d = json.loads(text)
-        return cls(d["terminal_id"], d["store_id"], d["credential"], base64.b64decode(d["private_key"]))
+        return cls(
+            TerminalId(d["terminal_id"]), StoreId(d["store_id"]), d["credential"], base64.b64decode(d["private_key"])
+        )
 
 
 class CredentialStore(Protocol):

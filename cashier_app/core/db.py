@@ -153,6 +153,7 @@ class UnitOfWork:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._committed = False
         self.conn: Connection
 
     def __enter__(self) -> UnitOfWork:
@@ -164,6 +165,10 @@ class UnitOfWork:
     def commit(self) -> None:
         self._tx.commit()
         self._committed = True
+
+    @property
+    def committed(self) -> bool:
+        return self._committed
 
     def __exit__(self, *exc: object) -> None:
         try:

@@ -8,20 +8,19 @@ from dataclasses import dataclass, field
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, select
 
+from shared.errors import Code
+from shared.ids import MemberId
 from shared.tokens import PREFIX, Purpose, TokenError, public_key_from_text, verify
 from shared.wire import SigningKey, SnapshotEntry
 
 from .checkout import PHONE, MemberRef, phone_hash
 from .db import kv_get, members
+from .errors import TillError
 from .snapshot import load_snapshot
 
 
-class IdentifyError(ValueError):
+class IdentifyError(TillError, ValueError):
     """Codes: token_* (shared.tokens), no_member_keys, unknown_phone, not_a_code."""
-
-    def __init__(self, code: str, detail: str = "") -> None:
-        super().__init__(f"{code}: {detail}" if detail else code)
-        self.code = code
 
 
 @dataclass(frozen=True)
@@ -45,14 +44,16 @@ def member_code_keys(conn: Connection, *, now: dt.datetime) -> dict[str, Ed25519
     return keys
 
 
-def _view(conn: Connection, member_id: str) -> MemberView:
+def _view(conn: Connection, member_id: MemberId) -> MemberView:
     row = conn.execute(select(members).where(members.c.member_id == member_id)).first()
     snapshot = load_snapshot(conn)
     waiting = [e for e in snapshot.entries if e.member_id == member_id and e.status == "waiting"] if snapshot else []
     if row is None:
         # A member the last pull did not bring yet (new today): the code is valid, so sell to the id.
         return MemberView(MemberRef(member_id, f"…{member_id[-4:]}"), None, waiting)
-    return MemberView(MemberRef(row.member_id, row.display_name, row.level), row.phone_tail, waiting, bool(row.local))
+    return MemberView(
+        MemberRef(MemberId(row.member_id), row.display_name, row.level), row.phone_tail, waiting, bool(row.local)
+    )
 
 
 def identify(conn: Connection, text: str, *, now: dt.datetime) -> MemberView:
@@ -61,15 +62,15 @@ def identify(conn: Connection, text: str, *, now: dt.datetime) -> MemberView:
     if text.startswith(PREFIX + "."):
         keys = member_code_keys(conn, now=now)
         if not keys:
-            raise IdentifyError("no_member_keys")
+            raise IdentifyError(Code.NO_MEMBER_KEYS)
         try:
             token = verify(text, keys=keys, purpose=Purpose.MEMBER_CODE, now=now.timestamp())
         except TokenError as exc:
-            raise IdentifyError(exc.code) from None
+            raise IdentifyError(Code(exc.code)) from None
         member_id = token.claims.get("m")
         if not isinstance(member_id, str) or not member_id:
-            raise IdentifyError("token_malformed", "no member in the code")
-        return _view(conn, member_id)
+            raise IdentifyError(Code.TOKEN_MALFORMED, "no member in the code")
+        return _view(conn, MemberId(member_id))
     if PHONE.match(text):
         salt = kv_get(conn, "phone_salt")
         row = None
@@ -77,6 +78,6 @@ def identify(conn: Connection, text: str, *, now: dt.datetime) -> MemberView:
             hashed = phone_hash(salt, text)
             row = conn.execute(select(members.c.member_id).where(members.c.phone_hash == hashed)).first()
         if row is None:
-            raise IdentifyError("unknown_phone", text)
-        return _view(conn, row.member_id)
-    raise IdentifyError("not_a_code")
+            raise IdentifyError(Code.UNKNOWN_PHONE, text)
+        return _view(conn, MemberId(row.member_id))
+    raise IdentifyError(Code.NOT_A_CODE)

@@ -7,6 +7,7 @@ import uuid
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from shared.ids import TerminalId
 from shared.tokens import Purpose, sign
 
 from .clock import Clock
@@ -15,7 +16,7 @@ LINK_DAYS = 30
 
 
 class OrderLinkSigner:
-    def __init__(self, *, key: Ed25519PrivateKey, terminal_id: str, server_url: str, clock: Clock) -> None:
+    def __init__(self, *, key: Ed25519PrivateKey, terminal_id: TerminalId, server_url: str, clock: Clock) -> None:
         self._key = key
         self._kid = f"t:{terminal_id}"
         self._base = server_url.rstrip("/")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, Row, func, insert, select
 
 from shared.wire import EventBody, OutboxEvent
 
@@ -40,13 +41,13 @@ def append_event(conn: Connection, body: EventBody, *, now: dt.datetime) -> Appe
     return Appended(seq, event_id)
 
 
-def load_event(row: object) -> OutboxEvent:
+def load_event(row: Row[*tuple[Any, ...]]) -> OutboxEvent:
     """An outbox row (seq, event_id, created_at, body) as the wire event."""
     return OutboxEvent(
-        event_id=uuid.UUID(row.event_id),  # type: ignore[attr-defined]
-        seq=row.seq,  # type: ignore[attr-defined]
-        created_at=dt.datetime.fromisoformat(row.created_at),  # type: ignore[attr-defined]
-        body=_body_adapter.validate_json(row.body),  # type: ignore[attr-defined]
+        event_id=uuid.UUID(row.event_id),
+        seq=row.seq,
+        created_at=dt.datetime.fromisoformat(row.created_at),
+        body=_body_adapter.validate_json(row.body),
     )
 
 

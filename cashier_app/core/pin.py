@@ -8,15 +8,16 @@ import secrets
 
 from sqlalchemy import Connection
 
+from shared.errors import Code
+
 from .db import kv_get, kv_set
+from .errors import TillError
 
 _N, _R, _P = 2**14, 8, 1
 
 
-class PinError(ValueError):
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+class PinError(TillError, ValueError):
+    """pin_format, pin_not_set, pin_wrong."""
 
 
 def _hash(pin: str, salt: bytes) -> str:
@@ -25,7 +26,7 @@ def _hash(pin: str, salt: bytes) -> str:
 
 def set_manager_pin(conn: Connection, pin: str) -> None:
     if not (pin.isdigit() and 4 <= len(pin) <= 12):
-        raise PinError("pin_format")  # 4 to 12 digits: typed on a numeric keypad
+        raise PinError(Code.PIN_FORMAT)  # 4 to 12 digits: typed on a numeric keypad
     salt = secrets.token_bytes(16)
     kv_set(conn, "manager_pin", {"salt": salt.hex(), "hash": _hash(pin, salt)})
 
@@ -38,6 +39,6 @@ def check_manager_pin(conn: Connection, pin: str) -> None:
     """Raises PinError('pin_not_set' | 'pin_wrong')."""
     stored = kv_get(conn, "manager_pin")
     if stored is None:
-        raise PinError("pin_not_set")
+        raise PinError(Code.PIN_NOT_SET)
     if not hmac.compare_digest(_hash(pin, bytes.fromhex(stored["salt"])), stored["hash"]):
-        raise PinError("pin_wrong")
+        raise PinError(Code.PIN_WRONG)

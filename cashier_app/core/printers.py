@@ -19,17 +19,16 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
+from shared.errors import Code
+
+from .errors import TillError
+
 DEFAULT_PORT = 9100
 CLOSE_WAIT_S = 2.0  # at most this long for the printer to close its side once it has the whole job
 
 
-class PrinterError(Exception):
+class PrinterError(TillError):
     """The job did not reach the printer; `code` is stable (ui/words.py says it in words)."""
-
-    def __init__(self, code: str, detail: str = "") -> None:
-        super().__init__(f"{code}: {detail}" if detail else code)
-        self.code = code
-        self.detail = detail
 
 
 class Printer(Protocol):
@@ -48,20 +47,20 @@ class TcpPrinter:
         try:
             sock = socket.create_connection((self.host, self.port), timeout=self.timeout_s)
         except TimeoutError:
-            raise PrinterError("printer_timeout", f"{self.host}:{self.port}") from None
+            raise PrinterError(Code.PRINTER_TIMEOUT, f"{self.host}:{self.port}") from None
         except socket.gaierror as exc:
-            raise PrinterError("printer_address", f"{self.host}: {exc.strerror}") from None
+            raise PrinterError(Code.PRINTER_ADDRESS, f"{self.host}: {exc.strerror}") from None
         except OSError as exc:  # refused, no route, network down: the printer is off or not there
-            raise PrinterError("printer_offline", f"{self.host}:{self.port}: {exc.strerror or exc}") from None
+            raise PrinterError(Code.PRINTER_OFFLINE, f"{self.host}:{self.port}: {exc.strerror or exc}") from None
         with sock:
             try:
                 sock.settimeout(max(0.05, deadline - time.monotonic()))
                 sock.sendall(job)  # the timeout bounds the whole call (Python >= 3.5)
                 sock.shutdown(socket.SHUT_WR)
             except TimeoutError:
-                raise PrinterError("printer_timeout", f"{self.host}:{self.port}: not reading") from None
+                raise PrinterError(Code.PRINTER_TIMEOUT, f"{self.host}:{self.port}: not reading") from None
             except OSError as exc:
-                raise PrinterError("printer_io", f"{self.host}:{self.port}: {exc.strerror or exc}") from None
+                raise PrinterError(Code.PRINTER_IO, f"{self.host}:{self.port}: {exc.strerror or exc}") from None
             self._drain(sock, min(CLOSE_WAIT_S, self.timeout_s))
 
     @staticmethod
@@ -89,7 +88,7 @@ class FilePrinter:
         try:
             fd = os.open(self.path, flags, 0o644)
         except OSError as exc:  # ENOENT/ENODEV: unplugged or switched off; ENXIO: a pipe without reader
-            raise PrinterError("printer_offline", f"{self.path}: {exc.strerror}") from None
+            raise PrinterError(Code.PRINTER_OFFLINE, f"{self.path}: {exc.strerror}") from None
         try:
             self._write_all(fd, job)
         finally:
@@ -108,32 +107,32 @@ class FilePrinter:
                 pass
             except OSError as exc:
                 if exc.errno != errno.EAGAIN:
-                    raise PrinterError("printer_io", f"{self.path}: {exc.strerror}") from None
+                    raise PrinterError(Code.PRINTER_IO, f"{self.path}: {exc.strerror}") from None
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([], [fd], [], left)[1]:
-                raise PrinterError("printer_timeout", f"{self.path}: not taking data")
+                raise PrinterError(Code.PRINTER_TIMEOUT, f"{self.path}: not taking data")
 
 
 def open_printer(target: str, *, timeout_s: float = 5.0) -> Printer:
-    """The printer a setting or `--escpos` names; a malformed one is a PrinterError("printer_address")."""
+    """The printer a setting or `--escpos` names; a malformed one is a PrinterError(Code.PRINTER_ADDRESS)."""
     target = target.strip()
     if target.startswith("tcp://"):
         parts = urlsplit(target)
         try:
             port = parts.port or DEFAULT_PORT
         except ValueError:
-            raise PrinterError("printer_address", target) from None
+            raise PrinterError(Code.PRINTER_ADDRESS, target) from None
         if not parts.hostname or parts.path not in ("", "/"):
-            raise PrinterError("printer_address", target)
+            raise PrinterError(Code.PRINTER_ADDRESS, target)
         return TcpPrinter(parts.hostname, port, timeout_s)
     if target.startswith("file://"):
         parts = urlsplit(target)
         if parts.netloc not in ("", "localhost") or not parts.path:
-            raise PrinterError("printer_address", target)
+            raise PrinterError(Code.PRINTER_ADDRESS, target)
         path = unquote(parts.path)
         if os.name == "nt" and path[2:3] == ":":  # file:///C:/receipts/out.bin
             path = path[1:]
         return FilePrinter(Path(path), create=True, timeout_s=timeout_s)
     if "://" in target or not target:
-        raise PrinterError("printer_address", target or "(empty)")
+        raise PrinterError(Code.PRINTER_ADDRESS, target or "(empty)")
     return FilePrinter(Path(target), create=False, timeout_s=timeout_s)

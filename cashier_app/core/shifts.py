@@ -17,7 +17,7 @@ def open_shift(conn: Connection, *, now: dt.datetime) -> int:
     ).first()
     if row is not None:
         return int(row[0])
-    return int(conn.execute(insert(shifts).values(opened_at=iso(now))).inserted_primary_key[0])
+    return int(conn.execute(insert(shifts).values(opened_at=iso(now)).returning(shifts.c.shift_id)).scalar_one())
 
 
 def close_shift(conn: Connection, shift_id: int, *, now: dt.datetime) -> None:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Engine, select, update
 from sqlalchemy.engine import Row
@@ -47,7 +49,7 @@ class Backoff:
         self.attempt = 0
 
     def next_delay(self) -> float:
-        ceiling = min(self.cap, self.base * 2**self.attempt)
+        ceiling: float = min(self.cap, self.base * 2**self.attempt)
         self.attempt += 1
         return ceiling / 2 + self._rng.uniform(0, ceiling / 2)
 
@@ -100,7 +102,9 @@ class SyncEngine:
                 raise ServerUnavailable("the server applied none of the batch")
             stalls = 0
 
-    def _store_results(self, rows: list[Row], results: list[EventResult], outcome: SyncOutcome) -> bool:
+    def _store_results(
+        self, rows: Sequence[Row[*tuple[Any, ...]]], results: list[EventResult], outcome: SyncOutcome
+    ) -> bool:
         by_id = {str(r.event_id): r for r in results}
         now = iso(self._clock())
         progressed = False

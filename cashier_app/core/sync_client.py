@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ValidationError
 
+from shared.errors import Code
+from shared.ids import StoreId, TerminalId
 from shared.wire import PROTOCOL_VERSION, ErrorBody, PullResponse, PushRequest, PushResponse
 
 if TYPE_CHECKING:
@@ -39,8 +41,8 @@ class RequestRefused(RuntimeError):
 
 @dataclass(frozen=True)
 class Enrolment:
-    terminal_id: str
-    store_id: str
+    terminal_id: TerminalId
+    store_id: StoreId
     credential: str
 
 
@@ -87,7 +89,7 @@ class SyncClient:
             try:
                 error = ErrorBody.model_validate_json(response.content)
             except ValidationError:
-                raise RequestRefused(response.status_code, "http_error", response.text[:200]) from None
+                raise RequestRefused(response.status_code, Code.HTTP_ERROR, response.text[:200]) from None
             raise RequestRefused(response.status_code, error.code, error.detail)
         return response
 
@@ -99,7 +101,7 @@ class SyncClient:
             "POST", "/api/v1/terminals/enroll", body={"code": code, "name": name, "public_key": public_key}
         )
         answer = _EnrollResponse.model_validate_json(response.content)
-        return Enrolment(answer.terminal_id, answer.store_id, answer.credential)
+        return Enrolment(TerminalId(answer.terminal_id), StoreId(answer.store_id), answer.credential)
 
     def push(self, request: PushRequest) -> PushResponse:
         return PushResponse.model_validate_json(self._send("POST", "/api/v1/sync/push", body=request).content)
@@ -121,7 +123,7 @@ class StoreDay:
     kept_fen: int
 
 
-def fetch_store_day(http: httpx.Client, *, username: str, password: str, store_id: str, day: str) -> StoreDay:
+def fetch_store_day(http: httpx.Client, *, username: str, password: str, store_id: StoreId, day: str) -> StoreDay:
     """Log in as the store manager (the password is used once, never stored) and read the day's figures."""
     client = SyncClient(http)
     token = client._send("POST", "/api/v1/auth/token", body={"username": username, "password": password}).json()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection, Engine
 
+from shared.ids import CashierId, StoreId, TerminalId
 from shared.tokens import new_private_key, private_key_bytes, private_key_from_bytes, public_key_text
 
 from .clock import Clock
@@ -20,26 +21,28 @@ from .sync_client import SyncClient
 
 @dataclass(frozen=True)
 class TerminalInfo:
-    terminal_id: str
-    store_id: str
+    terminal_id: TerminalId
+    store_id: StoreId
     server_url: str
     name: str
 
 
 def load_terminal(conn: Connection) -> TerminalInfo | None:
     raw = kv_get(conn, "terminal")
-    return None if raw is None else TerminalInfo(**raw)
+    if raw is None:
+        return None
+    return TerminalInfo(TerminalId(raw["terminal_id"]), StoreId(raw["store_id"]), raw["server_url"], raw["name"])
 
 
-def cashier_id(conn: Connection) -> str:
+def cashier_id(conn: Connection) -> CashierId:
     """The checkout point this terminal sells for: set explicitly, else the store's first (spec A3: one per store)."""
     chosen = kv_get(conn, "cashier_id")
     if chosen:
-        return str(chosen)
+        return CashierId(str(chosen))
     store = load_store(conn)
     if store is not None and store.cashier_ids:
-        return store.cashier_ids[0]
-    return "default"
+        return CashierId(store.cashier_ids[0])
+    return CashierId("default")
 
 
 def enroll(

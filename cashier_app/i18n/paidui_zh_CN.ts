@@ -199,6 +199,10 @@
         <translation>Enter 确认 · Esc 清除 · F2 退款 · F3 注册会员 · F4 班次报表 · F6 门店队列 · F7 需处理 · F8 打印小票 · Shift+F8 小票打印机</translation>
     </message>
     <message>
+        <source>Receipt %1 NOT saved as PDF: %2</source>
+        <translation>小票 %1 未能保存为 PDF：%2</translation>
+    </message>
+    <message>
         <source>Refund recorded: %1</source>
         <translation>已退款：%1</translation>
     </message>
@@ -351,6 +355,10 @@
     <message>
         <source>Saved to %1</source>
         <translation>已保存到 %1</translation>
+    </message>
+    <message>
+        <source>Not saved: %1</source>
+        <translation>未保存：%1</translation>
     </message>
 </context>
 <context>
@@ -699,8 +707,56 @@
         <translation>没有该小票号或订单号的销售。</translation>
     </message>
     <message>
+        <source>The server does not know this till&apos;s store.</source>
+        <translation>服务器不认识本收银台所属的门店。</translation>
+    </message>
+    <message>
+        <source>The order has no queue entry.</source>
+        <translation>该订单没有排队记录。</translation>
+    </message>
+    <message>
+        <source>The queue entry is no longer waiting.</source>
+        <translation>该排队记录已不在排队中。</translation>
+    </message>
+    <message>
+        <source>No lottery is available for this queue entry.</source>
+        <translation>该排队记录没有可参加的抽奖。</translation>
+    </message>
+    <message>
+        <source>The lottery result is not one of the lottery&apos;s options.</source>
+        <translation>抽奖结果不是该抽奖的选项之一。</translation>
+    </message>
+    <message>
+        <source>The entry cannot be exchanged into that.</source>
+        <translation>该排队记录不能兑换成所选项目。</translation>
+    </message>
+    <message>
+        <source>Exchanging queue entries is switched off.</source>
+        <translation>排队兑换功能已关闭。</translation>
+    </message>
+    <message>
+        <source>Nothing is left to exchange in this queue entry.</source>
+        <translation>该排队记录已没有可兑换的金额。</translation>
+    </message>
+    <message>
+        <source>The settings are not valid.</source>
+        <translation>设置无效。</translation>
+    </message>
+    <message>
+        <source>This queue entry belongs to another member.</source>
+        <translation>该排队记录属于其他会员。</translation>
+    </message>
+    <message>
+        <source>The server does not know this member.</source>
+        <translation>服务器没有该会员。</translation>
+    </message>
+    <message>
         <source>The sale could NOT be saved; nothing was recorded. Try again.</source>
         <translation>本单未能保存，没有任何记录。请重试。</translation>
+    </message>
+    <message>
+        <source>The till&apos;s database could not be read or written; nothing was recorded. Try again.</source>
+        <translation>收银台本地数据库无法读写，未记录任何内容。请重试。</translation>
     </message>
     <message>
         <source>The receipt printer cannot be reached (off, unplugged or no network).</source>
@@ -717,6 +773,14 @@
     <message>
         <source>The receipt printer reported an error.</source>
         <translation>小票打印机报告了错误。</translation>
+    </message>
+    <message>
+        <source>The server refused the request.</source>
+        <translation>服务器拒绝了该请求。</translation>
+    </message>
+    <message>
+        <source>Refused by the server (%1).</source>
+        <translation>服务器拒绝（%1）。</translation>
     </message>
     <message>
         <source>Cash</source>

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from PySide6.QtWidgets import QDialog, QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
-from sqlalchemy import select
 
-from ..core.db import outbox, reading
+from ..core.services import AttentionItem
 from .context import AppContext
-from .words import code_text
+from .words import code_text, error_text
 
 
 class AttentionDialog(QDialog):
@@ -20,25 +19,30 @@ class AttentionDialog(QDialog):
         self.table.setHorizontalHeaderLabels([self.tr("No."), self.tr("Event"), self.tr("Time"), self.tr("Reason")])
         self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        note = QLabel(self.tr("The server refused these events; they will never apply. Tell your manager."))
-        note.setWordWrap(True)
+        self.note = QLabel(self.tr("The server refused these events; they will never apply. Tell your manager."))
+        self.note.setWordWrap(True)
         layout = QVBoxLayout(self)
-        layout.addWidget(note)
+        layout.addWidget(self.note)
         layout.addWidget(self.table, 1)
         self.resize(760, 400)
         self.refresh()
 
     def refresh(self) -> None:
+        """Read the list on the database thread; it shows when it comes."""
+        self.ctx.run(self.ctx.services.needs_attention, on_done=self.show_items, on_failed=self._failed, owner=self)
+
+    def _failed(self, exc: Exception) -> None:
+        self.note.setText(error_text(exc))
+
+    def show_items(self, items: list[AttentionItem]) -> None:
         kinds = {
             "order_paid": self.tr("Sale"),
             "order_refunded": self.tr("Refund"),
             "member_registered": self.tr("Member registration"),
             "order_completed": self.tr("Completion"),
         }
-        with reading(self.ctx.engine) as conn:
-            rows = conn.execute(select(outbox).where(outbox.c.state == "refused").order_by(outbox.c.seq)).all()
-        self.table.setRowCount(len(rows))
-        for i, r in enumerate(rows):
-            reason = code_text(r.code or "") + (f" ({r.detail})" if r.detail else "")
+        self.table.setRowCount(len(items))
+        for i, r in enumerate(items):
+            reason = code_text(r.code) + (f" ({r.detail})" if r.detail else "")
             for j, text in enumerate((str(r.seq), kinds.get(r.kind, r.kind), r.created_at[:19], reason)):
                 self.table.setItem(i, j, QTableWidgetItem(text))

@@ -17,18 +17,18 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy.exc import SQLAlchemyError
 
+from shared.errors import Code
 from shared.money import parse_yuan
 from shared.tokens import PREFIX
 
-from ..core.checkout import TENDERS, CheckoutError, MemberRef, Sale, record_checkout
-from ..core.db import UnitOfWork, reading
-from ..core.members import IdentifyError, MemberView, identify
-from ..core.terminal import cashier_id
+from ..core.checkout import TENDERS, MemberRef
+from ..core.errors import TillError
+from ..core.members import MemberView
+from ..core.services import SaleRecorded
 from ..options import AMOUNT_FONT_PT
 from .context import AppContext
-from .words import code_text, tender_text, yuan
+from .words import code_text, error_text, tender_text, yuan
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,11 @@ class MemberCard(QFrame):
 
 
 class CheckoutPanel(QWidget):
+    """The sale's form. Who the member is and the sale itself are read and written on the till's database thread
+    (`ctx.pool`); the form waits for the answer, locked, and says "done" only once the sale is committed."""
+
     sale_done = Signal(object)  # Sale
+    pending = Signal(int)  # events waiting to be sent, counted after the sale's commit
     unknown_phone = Signal(str)  # offer registration
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
@@ -88,6 +92,10 @@ class CheckoutPanel(QWidget):
         self.member: MemberView | None = None
         self.last_unknown_phone = ""
         self.held: _HeldSale | None = None  # a sale confirmed before the signing key was loaded
+        self.identifying = False  # a member code or phone number is being looked up
+        self.confirm_waits = False  # Enter came while it was: the sale follows the answer
+        self.saving = False  # the sale is being committed
+        self._lookup = 0  # which lookup's answer counts: Esc makes a pending one stale
 
         self.scan = QLineEdit()
         self.scan.setObjectName("scan")
@@ -155,31 +163,54 @@ class CheckoutPanel(QWidget):
         self.message.setStyleSheet("color: #b00020;" if error else "color: #1b5e20;")
         self.message.setText(text)
 
+    @property
+    def busy(self) -> bool:
+        return self.identifying or self.saving or self.held is not None
+
     def on_scan(self) -> None:
-        if self.held is not None:
+        if self.busy:
             return
         text = self.scan.text().strip()
         self.scan.clear()
         if not text:  # Enter on an empty field: a walk-in sale
             self.amount.setFocus()
             return
+        self.amount.setFocus()  # at once: the amount typed while the member is looked up goes where it belongs
         self.identify_text(text)
 
     def identify_text(self, text: str) -> None:
-        try:
-            with reading(self.ctx.engine) as conn:
-                view = identify(conn, text, now=self.ctx.clock())
-        except IdentifyError as exc:
-            self.set_member(None)
-            if exc.code == "unknown_phone":
-                self.last_unknown_phone = text
-                self.unknown_phone.emit(text)
-            self.say(code_text(exc.code), error=True)
-            self.scan.setFocus()
-            return
+        """Look the member up on the database thread; the amount may be typed meanwhile (not Enter: it waits)."""
+        self.identifying = True
+        self._lookup += 1
+        services, lookup = self.ctx.services, self._lookup
+        self.ctx.run(
+            lambda: services.identify(text=text),
+            on_done=lambda view: self._identified(view) if lookup == self._lookup else None,
+            on_failed=lambda exc: self._not_identified(text, exc) if lookup == self._lookup else None,
+            owner=self,
+        )
+
+    def _identified(self, view: MemberView) -> None:
+        self.identifying = False
         self.set_member(view)
         self.say(self.tr("Member recognised: %1").replace("%1", view.member.display_name))
-        self.amount.setFocus()
+        if self.confirm_waits:
+            self.confirm_waits = False
+            self._lock(False)
+            self.confirm()
+
+    def _not_identified(self, text: str, exc: Exception) -> None:
+        self.identifying = False
+        self.set_member(None)
+        if self.confirm_waits:  # the cashier meant a member's sale: never record it as a walk-in's
+            self.confirm_waits = False
+            self._lock(False)
+        code = exc.code if isinstance(exc, TillError) else Code.LOCAL_DATABASE
+        if code == Code.UNKNOWN_PHONE:
+            self.last_unknown_phone = text
+            self.unknown_phone.emit(text)
+        self.say(code_text(code), error=True)
+        self.scan.setFocus()
 
     def set_member(self, view: MemberView | None) -> None:
         self.member = view
@@ -197,28 +228,33 @@ class CheckoutPanel(QWidget):
             return
         self.to_pay.setText(yuan(max(0, total - deduction)))
 
-    def confirm(self) -> Sale | None:
-        if self.held is not None:  # Enter again while the sale waits for the key: it is already on its way
-            return None
+    def confirm(self) -> None:
+        if self.held is not None or self.saving or self.confirm_waits:  # Enter again: the sale is on its way
+            return
         if self.amount.text().strip().startswith(PREFIX + "."):
             # the scanner typed into the amount field: treat it as a scan, not as money
             text = self.amount.text()
             self.amount.clear()
-            self.identify_text(text)
-            return None
+            if not self.identifying:
+                self.identify_text(text)
+            return
+        if self.identifying:  # Enter right after a scan: the sale waits for the member, the form is locked
+            self.confirm_waits = True
+            self._lock(True)
+            return
         try:
             total = self._parse(self.amount)
             deduction = self._parse(self.deduction)
         except ValueError:
-            self.say(code_text("invalid_amount"), error=True)
+            self.say(code_text(Code.INVALID_AMOUNT), error=True)
             self.amount.setFocus()
             self.amount.selectAll()
-            return None
+            return
         held = _HeldSale(total, deduction, str(self.tender.currentData()), self.member.member if self.member else None)
         if self.ctx.signer is None:
             self._hold(held)
-            return None
-        return self._record(held)
+            return
+        self._record(held)
 
     def _hold(self, held: _HeldSale) -> None:
         """At start-up the till's signing key is read from the OS keyring on the sync worker's thread, after the
@@ -228,13 +264,11 @@ class CheckoutPanel(QWidget):
         self._lock(True)
         self.say(self.tr("Starting up: this sale is recorded as soon as the till's key is loaded (Esc cancels)."))
 
-    def key_ready(self) -> Sale | None:
+    def key_ready(self) -> None:
         """The signing key is here (`ctx.signer` is set): record the sale that waited for it, if any."""
         held, self.held = self.held, None
-        if held is None:
-            return None
-        self._lock(False)
-        return self._record(held)
+        if held is not None:
+            self._record(held)
 
     def _lock(self, locked: bool) -> None:
         for edit in (self.scan, self.amount, self.deduction):
@@ -242,29 +276,30 @@ class CheckoutPanel(QWidget):
         self.tender.setEnabled(not locked)
         self.confirm_button.setEnabled(not locked)
 
-    def _record(self, held: _HeldSale) -> Sale | None:
+    def _record(self, held: _HeldSale) -> None:
+        """Commit the sale on the database thread (durable when it answers), the form locked meanwhile."""
         signer = self.ctx.signer
         assert signer is not None
-        try:
-            with UnitOfWork(self.ctx.engine) as uow:
-                sale = record_checkout(
-                    uow=uow,
-                    cashier_id=cashier_id(uow.conn),
-                    member=held.member,
-                    total_fen=held.total_fen,
-                    deduction_points_fen=held.deduction_fen,
-                    tender=held.tender,
-                    signer=signer,
-                    clock=self.ctx.clock,
-                )
-        except CheckoutError as exc:
-            self.say(code_text(exc.code), error=True)
-            self.amount.setFocus()
-            return None
-        except SQLAlchemyError as exc:  # disk full, database locked for too long...: nothing was recorded
-            self.say(code_text("sale_not_saved") + f" ({type(exc.orig or exc).__name__})", error=True)
-            self.amount.setFocus()
-            return None
+        self.saving = True
+        self._lock(True)
+        services = self.ctx.services
+        self.ctx.run(
+            lambda: services.sell(
+                member=held.member,
+                total_fen=held.total_fen,
+                deduction_points_fen=held.deduction_fen,
+                tender=held.tender,
+                signer=signer,
+            ),
+            on_done=lambda recorded: self._recorded(held, recorded),
+            on_failed=self._not_recorded,
+            owner=self,
+        )
+
+    def _recorded(self, held: _HeldSale, recorded: SaleRecorded) -> None:
+        self.saving = False
+        self._lock(False)
+        sale = recorded.sale
         # Only now, after the commit, is the sale shown as done.
         self.say(
             self.tr("Sale %1 done: %2 by %3")
@@ -274,12 +309,32 @@ class CheckoutPanel(QWidget):
         )
         self._reset_form()
         self.sale_done.emit(sale)
-        return sale
+        if recorded.pending is not None:
+            self.pending.emit(recorded.pending)
+
+    def _not_recorded(self, exc: Exception) -> None:
+        """Refused (CheckoutError) or not written (disk full, database locked too long): nothing was recorded, the
+        form keeps the sale as typed."""
+        self.saving = False
+        self._lock(False)
+        if isinstance(exc, TillError):
+            self.say(error_text(exc), error=True)
+        else:  # a bug: say that the sale is not recorded, with what failed
+            self.say(code_text(Code.SALE_NOT_SAVED) + f" ({type(exc).__name__})", error=True)
+        self.amount.setFocus()
 
     def clear_sale(self) -> None:
+        if self.saving:  # the sale is being committed: Esc cannot stop it, its answer comes in milliseconds
+            return
+        if self.confirm_waits:  # Enter came during the lookup: the sale is not made
+            self.confirm_waits = False
+            self._lock(False)
         if self.held is not None:  # Esc while the sale waits for the key: it is not recorded
             self.held = None
             self._lock(False)
+        if self.identifying:  # Esc while a member is looked up: the answer no longer counts
+            self.identifying = False
+            self._lookup += 1
         self._reset_form()
         self.say(self.tr("Sale cleared."))
 

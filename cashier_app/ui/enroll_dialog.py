@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
+from shared.errors import Code
+
 from ..core.pin import PinError
 from ..core.sync_client import RequestRefused, ServerUnavailable
 from ..core.terminal import TerminalInfo
@@ -51,7 +53,7 @@ class EnrollDialog(QDialog):
     def submit(self) -> None:
         pin = self.pin.text().strip()
         if not (pin.isdigit() and 4 <= len(pin) <= 12):
-            self.message.setText(code_text("pin_format"))
+            self.message.setText(code_text(Code.PIN_FORMAT))
             return
         self.buttons.setEnabled(False)
         self.message.setText(self.tr("Enrolling…"))
@@ -67,6 +69,6 @@ class EnrollDialog(QDialog):
         if isinstance(exc, RequestRefused | PinError):
             self.message.setText(code_text(exc.code))
         elif isinstance(exc, ServerUnavailable):
-            self.message.setText(code_text("server_unavailable") + f" ({exc})")
+            self.message.setText(code_text(Code.SERVER_UNAVAILABLE) + f" ({exc})")
         else:
             self.message.setText(str(exc))

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QDialog, QLabel, QMainWindow, QVBoxLayout, QWidget
 
-from ..core.checkout import MemberRef, Sale
+from ..core.checkout import Sale
 from ..core.credentials import Secrets
-from ..core.db import reading
 from ..core.members import MemberView
-from ..core.outbox import pending_count
 from ..core.printers import PrinterError
-from ..core.snapshot import load_store
+from ..core.services import MemberRecorded, RefundRecorded
 from ..core.sync import OrderAck
 from ..core.terminal import signer_for
 from ..options import ESCPOS_COLUMNS, ESCPOS_PRINTER, ESCPOS_TIMEOUT_MS, RECEIPT_PDF
@@ -28,7 +28,9 @@ from .refund_dialog import RefundDialog
 from .register_dialog import RegisterDialog
 from .shift_report import ShiftReportDialog
 from .status_bar import SyncStatusBar
-from .words import code_text, yuan
+from .words import code_text, error_text, yuan
+
+D = TypeVar("D", bound=QDialog)
 
 STYLE = """
 QWidget { font-size: 15pt; }
@@ -59,12 +61,9 @@ class MainWindow(QMainWindow):
         self.last_sale: Sale | None = None
         self.dialogs: dict[str, QDialog] = {}
         self.credential_error: Exception | None = None  # why the worker could not read the secrets; main says it
-        with reading(ctx.engine) as conn:
-            store = load_store(conn)
-        self.store_name = store.name if store else ctx.info.name
-        self.setWindowTitle(
-            self.tr("Paidui cashier — %1 · %2").replace("%1", self.store_name).replace("%2", ctx.info.name)
-        )
+        self.store_name = ctx.info.name  # until the store's name is read (first thing on the database thread)
+        self.store_known = False
+        self._set_title()
         self.setStyleSheet(STYLE)
         self.checkout = CheckoutPanel(ctx)
         hints = QLabel(
@@ -96,6 +95,8 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence(Qt.KeyboardModifier.ShiftModifier | Qt.Key.Key_F8), self, self.reprint_escpos)
         self.receipt_printer = self._receipt_printer(ctx.options.get(ESCPOS_PRINTER) if escpos is None else escpos)
         self.checkout.sale_done.connect(self.on_sale)
+        self.checkout.pending.connect(self.status.set_pending)
+        ctx.run(ctx.services.store_name, on_done=self.on_store_name, on_failed=self.on_read_failed, owner=self)
         if sync is not None:
             sync.worker.status.connect(self.on_status)
             sync.worker.acknowledged.connect(self.on_acks)
@@ -104,6 +105,25 @@ class MainWindow(QMainWindow):
             sync.worker.secrets_failed.connect(self.on_secrets_failed)
         self.refresh_pending()
 
+    def _set_title(self) -> None:
+        self.setWindowTitle(
+            self.tr("Paidui cashier — %1 · %2").replace("%1", self.store_name).replace("%2", self.ctx.info.name)
+        )
+
+    def on_store_name(self, name: str | None) -> None:
+        if not name:  # never pulled: the till's own name stands in
+            return
+        self.store_known = True
+        self.store_name = name
+        self._set_title()
+        if self.customer is not None:
+            self.customer.set_store_name(name)
+        if self.receipt_printer is not None:
+            self.receipt_printer.store_name = name
+
+    def on_read_failed(self, exc: Exception) -> None:
+        self.status.showMessage(error_text(exc), 10_000)
+
     # ------------------------------------------------------------------ events from the checkout and the worker
     def on_sale(self, sale: Sale) -> None:
         self.last_sale = sale
@@ -111,13 +131,25 @@ class MainWindow(QMainWindow):
             self.customer.show_sale(sale)
         if self.sync is not None:
             self.sync.sync_now()
-        self.refresh_pending()
         if self.receipt_printer is not None:
             self.receipt_printer.print_sale(sale)
         if self.ctx.options.get(RECEIPT_PDF):
-            folder = self.ctx.data_dir / "receipts"
-            folder.mkdir(parents=True, exist_ok=True)
-            receipt.save_pdf(sale, self.ctx.info, self.store_name, folder / f"receipt-{sale.receipt_no:06d}.pdf")
+            self.save_receipt_pdf(sale)
+
+    def save_receipt_pdf(self, sale: Sale) -> None:
+        """The receipt as PDF into <data>/receipts, written on the database thread (file work); the words are
+        put together here, where the translators are."""
+        html = receipt.receipt_html(sale, self.ctx.info, self.store_name)
+        path = self.ctx.data_dir / "receipts" / f"receipt-{sale.receipt_no:06d}.pdf"
+        self.ctx.run(
+            lambda: receipt.write_pdf(html, path),
+            on_done=lambda _p: None,
+            on_failed=lambda exc: self.status.showMessage(
+                self.tr("Receipt %1 NOT saved as PDF: %2").replace("%1", str(sale.receipt_no)).replace("%2", str(exc)),
+                10_000,
+            ),
+            owner=self,
+        )
 
     def on_secrets(self, secrets: Secrets) -> None:
         self.ctx.signer = signer_for(self.ctx.info, secrets, self.ctx.clock)
@@ -137,55 +169,71 @@ class MainWindow(QMainWindow):
                 self.customer.on_ack(ack.order_id, ack.entry)
 
     def on_pulled(self) -> None:
+        if not self.store_known:  # the first pull of a new till brings the store's name
+            services = self.ctx.services
+            self.ctx.run(services.store_name, on_done=self.on_store_name, on_failed=self.on_read_failed, owner=self)
         dialog = self.dialogs.get("queue")
         if isinstance(dialog, QueueReportDialog) and dialog.isVisible():
             dialog.refresh()
 
     def refresh_pending(self) -> None:
-        with reading(self.ctx.engine) as conn:
-            self.status.set_pending(pending_count(conn))
+        self.ctx.run(
+            self.ctx.services.pending_count, on_done=self.status.set_pending, on_failed=self.on_read_failed, owner=self
+        )
 
     # ------------------------------------------------------------------ F-keys
-    def _open(self, name: str, dialog: QDialog) -> QDialog:
+    def _open(self, name: str, dialog: D) -> D:
         old = self.dialogs.pop(name, None)
         if old is not None:
             old.close()
             old.deleteLater()
         self.dialogs[name] = dialog
-        dialog.finished.connect(lambda _r: self.checkout.scan.setFocus())
+        dialog.finished.connect(self._back_to_checkout)
         dialog.open()
         dialog.activateWindow()  # keyboard first: the dialog takes the keys at once
         return dialog
 
+    def _back_to_checkout(self) -> None:
+        # keyboard first: the keys go back to the sale (a platform without a window manager would leave no window
+        # active after the dialog closes)
+        self.activateWindow()
+        self.checkout.scan.setFocus()
+
     def open_refund(self) -> RefundDialog:
         dialog = RefundDialog(self.ctx, self)
-        dialog.refunded.connect(lambda _r: (self.refresh_pending(), self.sync and self.sync.sync_now()))
-        dialog.refunded.connect(
-            lambda r: self.checkout.say(self.tr("Refund recorded: %1").replace("%1", yuan(r.amount_fen)))
-        )
-        return self._open("refund", dialog)  # type: ignore[return-value]
+        dialog.refunded.connect(self.on_refunded)
+        return self._open("refund", dialog)
+
+    def on_refunded(self, recorded: RefundRecorded) -> None:
+        if recorded.pending is not None:
+            self.status.set_pending(recorded.pending)
+        if self.sync is not None:
+            self.sync.sync_now()
+        self.checkout.say(self.tr("Refund recorded: %1").replace("%1", yuan(recorded.refund.amount_fen)))
 
     def open_register(self) -> RegisterDialog:
         dialog = RegisterDialog(self.ctx, self.checkout.last_unknown_phone, self)
         dialog.registered.connect(self.on_registered)
-        return self._open("register", dialog)  # type: ignore[return-value]
+        return self._open("register", dialog)
 
-    def on_registered(self, member: MemberRef) -> None:
+    def on_registered(self, recorded: MemberRecorded) -> None:
+        member = recorded.member
         self.checkout.set_member(MemberView(member, member.display_name[-4:], [], True))
         self.checkout.say(self.tr("Member registered: %1").replace("%1", member.display_name))
         self.checkout.amount.setFocus()
-        self.refresh_pending()
+        if recorded.pending is not None:
+            self.status.set_pending(recorded.pending)
         if self.sync is not None:
             self.sync.sync_now()
 
     def open_shift_report(self) -> ShiftReportDialog:
-        return self._open("shift", ShiftReportDialog(self.ctx, self))  # type: ignore[return-value]
+        return self._open("shift", ShiftReportDialog(self.ctx, self))
 
     def open_queue_report(self) -> QueueReportDialog:
-        return self._open("queue", QueueReportDialog(self.ctx, self))  # type: ignore[return-value]
+        return self._open("queue", QueueReportDialog(self.ctx, self))
 
     def open_attention(self) -> AttentionDialog:
-        return self._open("attention", AttentionDialog(self.ctx, self))  # type: ignore[return-value]
+        return self._open("attention", AttentionDialog(self.ctx, self))
 
     def print_last(self) -> QDialog | None:
         if self.last_sale is None:

@@ -21,12 +21,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.db import reading
-from ..core.reports import QueueReport, queue_report, queue_report_csv
+from shared.errors import Code
+from shared.ids import StoreId
+
+from ..core.reports import QueueReport
 from ..core.sync_client import RequestRefused, StoreDay, fetch_store_day
 from .context import AppContext
 from .ops import run_op
-from .words import code_text, status_text, yuan
+from .words import code_text, error_text, status_text, yuan
 
 
 class QueueReportDialog(QDialog):
@@ -88,12 +90,19 @@ class QueueReportDialog(QDialog):
         self.load_button.clicked.connect(self.load_today)
         self.password.returnPressed.connect(self.load_today)
         self.resize(900, 600)
+        self.report: QueueReport | None = None
         self.refresh()
 
     def refresh(self) -> None:
-        with reading(self.ctx.engine) as conn:
-            self.report: QueueReport = queue_report(conn, now=self.ctx.clock())
-        snap = self.report.snapshot
+        """Read the snapshot and today's local figures on the database thread; they show when they come."""
+        self.ctx.run(self.ctx.services.queue_report, on_done=self.show_report, on_failed=self._failed, owner=self)
+
+    def _failed(self, exc: Exception) -> None:
+        self.summary.setText(error_text(exc))
+
+    def show_report(self, report: QueueReport) -> None:
+        self.report = report
+        snap = report.snapshot
         lines = []
         if snap is None:
             lines.append(self.tr("No snapshot yet: this till has not synced with the server."))
@@ -103,7 +112,7 @@ class QueueReportDialog(QDialog):
                 self.tr("Queue %1 · snapshot version %2 · pulled %3")
                 .replace("%1", snap.queue)
                 .replace("%2", str(snap.version))
-                .replace("%3", (self.report.pulled_at or "")[:19])
+                .replace("%3", (report.pulled_at or "")[:19])
             )
             lines.append(
                 self.tr("Waiting entries: %1 · outstanding total: %2")
@@ -128,22 +137,23 @@ class QueueReportDialog(QDialog):
                     if j in (0, 2, 3, 4):
                         item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                     self.table.setItem(i, j, item)
-        if self.report.today_local_contributions_fen is not None:
+        if report.today_local_contributions_fen is not None:
             lines.append(
                 self.tr("Today's contributions from this till (estimate, computed locally): %1").replace(
-                    "%1", yuan(self.report.today_local_contributions_fen)
+                    "%1", yuan(report.today_local_contributions_fen)
                 )
             )
         self.summary.setText("\n".join(lines))
 
     def load_today(self) -> None:
         """Ask the server for today's figures as the store manager, off the UI thread."""
-        store = self.report.store
+        store = self.report.store if self.report is not None else None
         if store is None:
             self.today_label.setText(self.tr("No snapshot yet: this till has not synced with the server."))
             return
         day = dt.datetime.now(ZoneInfo(store.timezone)).date().isoformat()
         server, user, password = self.ctx.info.server_url, self.manager.text().strip(), self.password.text()
+        store_id = StoreId(store.store_id)  # the wire's text, this till's store
         self.password.clear()
         self.today_label.setText(self.tr("Loading…"))
 
@@ -151,7 +161,7 @@ class QueueReportDialog(QDialog):
             import httpx  # on the pool's thread: the till's start-up does not wait for it
 
             with httpx.Client(base_url=server, timeout=10) as http:
-                return fetch_store_day(http, username=user, password=password, store_id=store.store_id, day=day)
+                return fetch_store_day(http, username=user, password=password, store_id=store_id, day=day)
 
         run_op(job, on_done=self.show_today, on_failed=self._today_failed)
 
@@ -167,14 +177,24 @@ class QueueReportDialog(QDialog):
         )
 
     def _today_failed(self, exc: Exception) -> None:
-        code = exc.code if isinstance(exc, RequestRefused) else "server_unavailable"
+        code = exc.code if isinstance(exc, RequestRefused) else Code.SERVER_UNAVAILABLE
         self.today_label.setText(code_text(code))
 
-    def export(self) -> Path:
-        folder = self.ctx.data_dir / "reports"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"queue-{self.ctx.clock():%Y%m%d-%H%M%S}.csv"
-        # utf-8-sig: Excel on Chinese Windows reads the BOM and shows the masked names correctly
-        path.write_text(queue_report_csv(self.report), encoding="utf-8-sig")
+    def export(self) -> None:
+        """Write the CSV on the database thread (file work); says where when it is written."""
+        report = self.report
+        if report is None:  # not read yet
+            return
+        services, folder = self.ctx.services, self.ctx.data_dir / "reports"
+        self.ctx.run(
+            lambda: services.export_queue_csv(report=report, folder=folder),
+            on_done=self._exported,
+            on_failed=self._export_failed,
+            owner=self,
+        )
+
+    def _exported(self, path: Path) -> None:
         self.exported.setText(self.tr("Saved to %1").replace("%1", str(path)))
-        return path
+
+    def _export_failed(self, exc: Exception) -> None:
+        self.exported.setText(self.tr("Not saved: %1").replace("%1", str(exc)))

@@ -40,33 +40,42 @@ def receipt_html(sale: Sale, info: TerminalInfo, store_name: str) -> str:
     )
 
 
-def _document(sale: Sale, info: TerminalInfo, store_name: str) -> QTextDocument:
-    doc = QTextDocument()
-    doc.setHtml(receipt_html(sale, info, store_name))
-    return doc
-
-
 def _setup(printer: QPrinter) -> None:
     printer.setPageSize(QPageSize(QSizeF(RECEIPT_WIDTH_MM, 160), QPageSize.Unit.Millimeter, "receipt"))
     printer.setPageMargins(QMarginsF(3, 3, 3, 3), QPageLayout.Unit.Millimeter)
 
 
-def save_pdf(sale: Sale, info: TerminalInfo, store_name: str, path: Path) -> Path:
+def write_pdf(receipt_html: str, path: Path) -> Path:
+    """Lay the receipt out and write it as PDF: file work, for a thread other than the UI's (QTextDocument and
+    QPrinter's PDF output need no GUI thread); the HTML, with its translated words, is made on the UI thread."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
     printer.setOutputFileName(str(path))
     _setup(printer)
-    _document(sale, info, store_name).print_(printer)
+    doc = QTextDocument()
+    doc.setHtml(receipt_html)
+    doc.print_(printer)
+    if not path.exists():  # QPrinter says nothing when it cannot write the file
+        raise OSError(f"the PDF could not be written to {path}")
     return path
 
 
-def preview(sale: Sale, info: TerminalInfo, store_name: str, parent: QWidget | None) -> QPrintPreviewDialog:
-    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-    _setup(printer)
-    dialog = QPrintPreviewDialog(printer, parent)
-    doc = _document(sale, info, store_name)
-    dialog.paintRequested.connect(doc.print_)
-    dialog.setProperty("document", doc)  # keep the document alive as long as the dialog
-    dialog._doc = doc  # type: ignore[attr-defined]
+class ReceiptPreview(QPrintPreviewDialog):
+    """Qt's print preview of one receipt. QPrintPreviewDialog does not own the QPrinter it paints on (and QPrinter is
+    no QObject to parent): the dialog keeps it, or Python collects it and the next paint crashes the till."""
+
+    def __init__(self, html: str, parent: QWidget | None) -> None:
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        _setup(printer)
+        super().__init__(printer, parent)
+        self._printer = printer  # not `self.printer`: that would hide QPrintPreviewDialog.printer()
+        self.document = QTextDocument(self)
+        self.document.setHtml(html)
+        self.paintRequested.connect(self.document.print_)
+
+
+def preview(sale: Sale, info: TerminalInfo, store_name: str, parent: QWidget | None) -> ReceiptPreview:
+    dialog = ReceiptPreview(receipt_html(sale, info, store_name), parent)
     dialog.open()
     return dialog

@@ -11,17 +11,16 @@ import logging
 
 from PySide6.QtCore import QCoreApplication as Q
 from PySide6.QtCore import QObject, QThreadPool, Signal
-from sqlalchemy import select
 
-from shared.wire import EntryInfo
+from shared.errors import Code
 
 from ..core.checkout import Sale
-from ..core.db import orders, reading
 from ..core.escpos import ReceiptData, ReceiptWords, render_receipt
 from ..core.printers import PrinterError, open_printer
+from ..core.services import ReceiptFacts
 from .context import AppContext
 from .ops import run_op
-from .words import status_text, tender_text
+from .words import status_words, tender_text
 
 log = logging.getLogger("paidui.cashier.printer")
 
@@ -45,6 +44,29 @@ def receipt_words() -> ReceiptWords:
         scan_walk_in=Q.translate("Receipt", "Scan to see your order"),
         order=Q.translate("Receipt", "Order"),
         thanks=Q.translate("Receipt", "Thank you!"),
+    )
+
+
+def receipt_data(
+    sale: Sale, facts: ReceiptFacts, *, store_name: str, till_name: str, tender: str, statuses: dict[str, str]
+) -> ReceiptData:
+    """What this sale's receipt says now: the cashier point and the queue position as the order row holds them."""
+    entry = facts.entry
+    return ReceiptData(
+        store_name=store_name,
+        receipt_no=sale.receipt_no,
+        paid_at=sale.paid_at,
+        till_name=till_name,
+        cashier_id=facts.cashier_id or "",
+        tender_text=tender,
+        member_display=sale.member.display_name if sale.member else None,
+        total_fen=sale.total_fen,
+        deduction_points_fen=sale.deduction_points_fen,
+        paid_fen=sale.paid_fen,
+        order_id=str(sale.order_id),
+        order_link=sale.order_link,
+        position=entry.position if entry else None,
+        entry_status=statuses.get(entry.status, entry.status) if entry and entry.position is None else None,
     )
 
 
@@ -73,41 +95,23 @@ class ReceiptPrinter(QObject):
         self.pool.setMaxThreadCount(1)
         self.pool.setExpiryTimeout(-1)  # keep the one thread: no start-up cost per receipt
 
-    def receipt_for(self, sale: Sale) -> ReceiptData:
-        """What this sale's receipt says now: the cashier and the queue position as the order row holds them."""
-        with reading(self.ctx.engine) as conn:
-            row = conn.execute(
-                select(orders.c.cashier_id, orders.c.entry_json).where(orders.c.order_id == str(sale.order_id))
-            ).first()
-        entry = EntryInfo.model_validate_json(row.entry_json) if row is not None and row.entry_json else None
-        return ReceiptData(
-            store_name=self.store_name,
-            receipt_no=sale.receipt_no,
-            paid_at=sale.paid_at,
-            till_name=self.ctx.info.name,
-            cashier_id=row.cashier_id if row is not None else "",
-            tender_text=tender_text(sale.tender),
-            member_display=sale.member.display_name if sale.member else None,
-            total_fen=sale.total_fen,
-            deduction_points_fen=sale.deduction_points_fen,
-            paid_fen=sale.paid_fen,
-            order_id=str(sale.order_id),
-            order_link=sale.order_link,
-            position=entry.position if entry else None,
-            entry_status=status_text(entry.status) if entry and entry.position is None else None,
-        )
-
     def print_sale(self, sale: Sale) -> None:
-        """Gather the receipt's facts and words here (the translators), render and send on the print thread."""
-        data, words, columns = self.receipt_for(sale), receipt_words(), self.columns
-        printer, receipt_no = self.printer, sale.receipt_no
+        """Gather the receipt's words here (the translators); read the order's facts, render and send on the print
+        thread (database and printer I/O stay off the UI thread)."""
+        words, columns, printer, receipt_no = receipt_words(), self.columns, self.printer, sale.receipt_no
+        services, store_name, till_name = self.ctx.services, self.store_name, self.ctx.info.name
+        tender, statuses = tender_text(sale.tender), status_words()
 
         def send() -> int:
+            facts = services.receipt_facts(order_id=sale.order_id)
+            data = receipt_data(
+                sale, facts, store_name=store_name, till_name=till_name, tender=tender, statuses=statuses
+            )
             printer.send(render_receipt(data, words=words, columns=columns))
             return receipt_no
 
         def failed(exc: Exception) -> None:
-            code = exc.code if isinstance(exc, PrinterError) else "printer_io"
+            code = exc.code if isinstance(exc, PrinterError) else Code.PRINTER_IO
             log.warning(
                 "receipt %s not printed on %s: %s",
                 receipt_no,

@@ -2,28 +2,26 @@
 
 from __future__ import annotations
 
-import uuid
-
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
-from sqlalchemy import select
 
+from shared.errors import Code
 from shared.money import format_fen, parse_yuan
 
-from ..core.checkout import CheckoutError, Refund, record_refund
-from ..core.db import UnitOfWork, orders, reading
-from ..core.pin import PinError
+from ..core.services import FoundSale, RefundRecorded
 from .context import AppContext
-from .words import code_text, tender_text, yuan
+from .words import code_text, error_text, tender_text, yuan
 
 
 class RefundDialog(QDialog):
-    refunded = Signal(object)  # Refund
+    refunded = Signal(object)  # RefundRecorded
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.order_id: uuid.UUID | None = None
+        self.sale: FoundSale | None = None
+        self.submitting = False
         self.setWindowTitle(self.tr("Refund (F2)"))
         self.lookup = QLineEdit()
         self.lookup.setObjectName("lookup")
@@ -53,71 +51,84 @@ class RefundDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.message)
         layout.addWidget(buttons)
-        self.lookup.returnPressed.connect(self.find)
+        self.lookup.returnPressed.connect(self.look_up)
         self.amount.returnPressed.connect(self.reason.setFocus)
         self.reason.returnPressed.connect(self.pin.setFocus)
         self.pin.returnPressed.connect(self.submit)
         self.lookup.setFocus()
 
-    def find(self) -> None:
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # Enter moves field by field (on the PIN it submits): it must not also press the dialog's default button,
+        # which tried the refund with no PIN yet and looked the sale up again
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            return
+        super().keyPressEvent(event)
+
+    def look_up(self, *, then_submit: bool = False) -> None:
+        """Find the sale on the database thread; `then_submit`: OK was pressed before the sale was looked up."""
         text = self.lookup.text().strip()
-        self.order_id = None
-        with reading(self.ctx.engine) as conn:
-            query = select(orders)
-            if text.isdigit():
-                query = query.where(orders.c.receipt_no == int(text))
-            else:
-                query = query.where(orders.c.order_id == text.lower())
-            row = conn.execute(query).first()
-        if row is not None:
-            self.order_id = uuid.UUID(row.order_id)
-            left = row.paid_fen - row.refunded_fen
+        self.sale = None
+        services = self.ctx.services
+        self.ctx.run(
+            lambda: services.find_sale(text=text),
+            on_done=lambda sale: self._found(sale, then_submit),
+            on_failed=self._not_found,
+            owner=self,
+        )
+
+    def _found(self, sale: FoundSale, then_submit: bool) -> None:
+        self.sale = sale
+        if sale.local:
             self.found.setText(
                 self.tr("Sale %1 at %2: paid %3 by %4, refundable %5")
-                .replace("%1", str(row.receipt_no))
-                .replace("%2", row.paid_at[:19])
-                .replace("%3", yuan(row.paid_fen))
-                .replace("%4", tender_text(row.tender))
-                .replace("%5", yuan(left))
+                .replace("%1", str(sale.receipt_no))
+                .replace("%2", sale.paid_at[:19])
+                .replace("%3", yuan(sale.paid_fen))
+                .replace("%4", tender_text(sale.tender))
+                .replace("%5", yuan(sale.refundable_fen))
             )
-            self.amount.setText(format_fen(left))
+            self.amount.setText(format_fen(sale.refundable_fen))
         else:
-            try:
-                self.order_id = uuid.UUID(text)
-            except ValueError:
-                self.found.setText("")
-                self.message.setText(code_text("order_not_found"))
-                return
             self.found.setText(self.tr("A sale of another till of this store: the server checks the amount."))
             self.amount.clear()
         self.message.clear()
+        if then_submit:
+            self.submit()
+            return
         self.amount.setFocus()
         self.amount.selectAll()
 
-    def submit(self) -> Refund | None:
-        if self.order_id is None:
-            self.find()
-            if self.order_id is None:
-                return None
+    def _not_found(self, exc: Exception) -> None:
+        self.found.setText("")
+        self.message.setText(error_text(exc))
+
+    def submit(self) -> None:
+        """Record the refund on the database thread; the dialog closes when it is committed."""
+        if self.submitting:
+            return
+        if self.sale is None:
+            self.look_up(then_submit=True)
+            return
         try:
             amount = parse_yuan(self.amount.text())
         except ValueError:
-            self.message.setText(code_text("invalid_amount"))
-            return None
-        try:
-            with UnitOfWork(self.ctx.engine) as uow:
-                refund = record_refund(
-                    uow=uow,
-                    order_id=self.order_id,
-                    amount_fen=amount,
-                    manager_pin=self.pin.text(),
-                    reason=self.reason.text(),
-                    clock=self.ctx.clock,
-                )
-        except (CheckoutError, PinError) as exc:
-            self.message.setText(code_text(exc.code))
-            self.pin.clear()
-            return None
-        self.refunded.emit(refund)
+            self.message.setText(code_text(Code.INVALID_AMOUNT))
+            return
+        services, order_id, pin, reason = self.ctx.services, self.sale.order_id, self.pin.text(), self.reason.text()
+        self.submitting = True
+        self.ctx.run(
+            lambda: services.refund(order_id=order_id, amount_fen=amount, manager_pin=pin, reason=reason),
+            on_done=self._refunded,
+            on_failed=self._refused,
+            owner=self,
+        )
+
+    def _refunded(self, recorded: RefundRecorded) -> None:
+        self.submitting = False
+        self.refunded.emit(recorded)
         self.accept()
-        return refund
+
+    def _refused(self, exc: Exception) -> None:
+        self.submitting = False
+        self.message.setText(error_text(exc))
+        self.pin.clear()

@@ -5,18 +5,18 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from ..core.checkout import CheckoutError, MemberRef, register_member
-from ..core.db import UnitOfWork
+from ..core.services import MemberRecorded
 from .context import AppContext
-from .words import code_text
+from .words import error_text
 
 
 class RegisterDialog(QDialog):
-    registered = Signal(object)  # MemberRef
+    registered = Signal(object)  # MemberRecorded
 
     def __init__(self, ctx: AppContext, phone: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
+        self.submitting = False
         self.setWindowTitle(self.tr("Register a member (F3)"))
         self.phone = QLineEdit(phone)
         self.phone.setObjectName("phone")
@@ -43,13 +43,21 @@ class RegisterDialog(QDialog):
         self.phone.returnPressed.connect(self.submit)
         self.phone.setFocus()
 
-    def submit(self) -> MemberRef | None:
-        try:
-            with UnitOfWork(self.ctx.engine) as uow:
-                member = register_member(uow=uow, phone=self.phone.text(), clock=self.ctx.clock)
-        except CheckoutError as exc:
-            self.message.setText(code_text(exc.code))
-            return None
-        self.registered.emit(member)
+    def submit(self) -> None:
+        """Register on the database thread; the dialog closes when the member is committed."""
+        if self.submitting:
+            return
+        self.submitting = True
+        services, phone = self.ctx.services, self.phone.text()
+        self.ctx.run(
+            lambda: services.register_member(phone=phone), on_done=self._done, on_failed=self._failed, owner=self
+        )
+
+    def _done(self, recorded: MemberRecorded) -> None:
+        self.submitting = False
+        self.registered.emit(recorded)
         self.accept()
-        return member
+
+    def _failed(self, exc: Exception) -> None:
+        self.submitting = False
+        self.message.setText(error_text(exc))

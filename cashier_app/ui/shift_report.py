@@ -9,11 +9,9 @@ from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QLineEdit, QPushButt
 
 from shared.money import format_bp
 
-from ..core.db import UnitOfWork, reading
-from ..core.pin import PinError, check_manager_pin
-from ..core.reports import ShiftReport, x_report, z_report
+from ..core.reports import ShiftReport
 from .context import AppContext
-from .words import code_text, tender_text, yuan
+from .words import error_text, tender_text, yuan
 
 
 class ShiftReportDialog(QDialog):
@@ -43,15 +41,22 @@ class ShiftReportDialog(QDialog):
         self.z_button.clicked.connect(self.close_shift)
         self.pin.returnPressed.connect(self.close_shift)
         self.resize(520, 640)
+        self.report: ShiftReport | None = None
         self.refresh()
 
     def refresh(self) -> None:
-        with reading(self.ctx.engine) as conn:
-            report = x_report(conn)
-        self.report = report
-        self.view.setHtml(self.render(report, final=False))
+        """Read the open shift on the database thread; the X report shows when it comes."""
+        self.ctx.run(self.ctx.services.x_report, on_done=self.show_x, on_failed=self._failed, owner=self)
 
-    def render(self, report: ShiftReport | None, *, final: bool) -> str:
+    def show_x(self, report: ShiftReport | None) -> None:
+        self.report = report
+        self.view.setHtml(self.render_html(report, final=False))
+
+    def _failed(self, exc: Exception) -> None:
+        self.message.setText(error_text(exc))
+        self.pin.clear()
+
+    def render_html(self, report: ShiftReport | None, *, final: bool) -> str:
         title = self.tr("Z report — shift closed") if final else self.tr("X report — shift so far")
         if report is None:
             return f"<h2>{html.escape(title)}</h2><p>{html.escape(self.tr('No sales in this shift yet.'))}</p>"
@@ -92,17 +97,23 @@ class ShiftReportDialog(QDialog):
         return f"<h2>{html.escape(title)}</h2><table width='100%' cellpadding='4'>{body}</table>"
 
     def close_shift(self) -> None:
-        try:
-            with UnitOfWork(self.ctx.engine) as uow:
-                check_manager_pin(uow.conn, self.pin.text())
-                report = z_report(uow=uow, clock=self.ctx.clock)
-        except PinError as exc:
-            self.message.setText(code_text(exc.code))
-            self.pin.clear()
+        """The Z report, with the manager's PIN, on the database thread."""
+        if not self.z_button.isEnabled():  # closed already, or closing
             return
+        services, pin = self.ctx.services, self.pin.text()
+        self.z_button.setEnabled(False)
+        self.ctx.run(
+            lambda: services.close_shift(manager_pin=pin), on_done=self.show_z, on_failed=self._z_failed, owner=self
+        )
+
+    def _z_failed(self, exc: Exception) -> None:
+        self.z_button.setEnabled(True)
+        self._failed(exc)
+
+    def show_z(self, report: ShiftReport) -> None:
         self.pin.clear()
         self.message.clear()
         self.report = report
-        self.view.setHtml(self.render(report, final=True))
+        self.view.setHtml(self.render_html(report, final=True))
         self.z_button.setEnabled(False)
         self.closed_shift.emit(report)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
+from shared.errors import Code
+
 from ..sync_worker import SyncStatus
 from .words import code_text
 
@@ -32,7 +34,7 @@ class SyncStatusBar(QStatusBar):
         elif status.online:
             self.online.setText(self.tr("● online"))
             self.online.setStyleSheet("color: #2e7d32; font-weight: bold;")
-        elif status.error and status.error != "server_unavailable":
+        elif status.error and status.error != Code.SERVER_UNAVAILABLE:
             # the server answered but refuses us (revoked, bad credential): say why, it will not heal by itself
             self.online.setText(self.tr("● refused: %1").replace("%1", code_text(status.error)))
             self.online.setStyleSheet("color: #c62828; font-weight: bold;")

@@ -4,50 +4,98 @@ from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication as Q
 
+from shared.errors import Code
 from shared.money import format_fen
 
+from ..core.errors import TillError
 
-def code_text(code: str) -> str:
-    words = {
-        "token_bad_signature": Q.translate("Words", "This member code is not genuine (bad signature). Refused."),
-        "token_expired": Q.translate("Words", "This member code has expired. Ask the member to refresh it."),
-        "token_unknown_key": Q.translate("Words", "This member code is signed by an unknown key. Refused."),
-        "token_wrong_purpose": Q.translate("Words", "This code is not a member code."),
-        "token_malformed": Q.translate("Words", "This code cannot be read."),
-        "no_member_keys": Q.translate("Words", "Member codes cannot be checked yet: this till has never synced."),
-        "unknown_phone": Q.translate("Words", "No member with this phone number. Press F3 to register."),
-        "not_a_code": Q.translate("Words", "Scan a member code or type an 11-digit phone number."),
-        "invalid_amount": Q.translate("Words", "The amount is not valid."),
-        "deduction_exceeds_total": Q.translate("Words", "The points deduction is larger than the amount."),
-        "deduction_needs_member": Q.translate("Words", "A points deduction needs a member."),
-        "refund_exceeds_paid": Q.translate("Words", "The refund is larger than what is left of the sale."),
-        "pin_wrong": Q.translate("Words", "Wrong manager PIN."),
-        "pin_not_set": Q.translate("Words", "No manager PIN is set on this till."),
-        "pin_format": Q.translate("Words", "The PIN is 4 to 12 digits."),
-        "invalid_phone": Q.translate("Words", "Not a mainland mobile number (11 digits starting with 1)."),
-        "member_exists": Q.translate("Words", "This phone number is already a member."),
-        "unknown_cashier": Q.translate("Words", "The server does not know this till's cashier."),
-        "unknown_order": Q.translate("Words", "The server does not know this order."),
-        "order_refunded": Q.translate("Words", "The order was already refunded."),
-        "conflicting_duplicate": Q.translate("Words", "The same event was sent twice with different contents."),
-        "invalid_event": Q.translate("Words", "The server found the event invalid."),
-        "server_unavailable": Q.translate("Words", "The server cannot be reached."),
+
+def code_words() -> dict[Code, str]:
+    """Every stable code in words, translated now (tests/cashier_app/test_words.py holds it complete)."""
+    return {
+        # the rules, as the server refuses an event (F7) or a request
+        Code.UNKNOWN_ORDER: Q.translate("Words", "The server does not know this order."),
+        Code.UNKNOWN_STORE: Q.translate("Words", "The server does not know this till's store."),
+        Code.UNKNOWN_CASHIER: Q.translate("Words", "The server does not know this till's cashier."),
+        Code.INVALID_AMOUNT: Q.translate("Words", "The amount is not valid."),
+        Code.REFUND_EXCEEDS_PAID: Q.translate("Words", "The refund is larger than what is left of the sale."),
+        Code.NO_ENTRY: Q.translate("Words", "The order has no queue entry."),
+        Code.ENTRY_NOT_WAITING: Q.translate("Words", "The queue entry is no longer waiting."),
+        Code.LOTTERY_NOT_AVAILABLE: Q.translate("Words", "No lottery is available for this queue entry."),
+        Code.INVALID_LOTTERY_RESULT: Q.translate("Words", "The lottery result is not one of the lottery's options."),
+        Code.INVALID_TARGET: Q.translate("Words", "The entry cannot be exchanged into that."),
+        Code.EXCHANGE_DISABLED: Q.translate("Words", "Exchanging queue entries is switched off."),
+        Code.EXCHANGE_AMOUNT_ZERO: Q.translate("Words", "Nothing is left to exchange in this queue entry."),
+        Code.INVALID_SETTINGS: Q.translate("Words", "The settings are not valid."),
+        Code.ORDER_REFUNDED: Q.translate("Words", "The order was already refunded."),
+        Code.INVALID_EVENT: Q.translate("Words", "The server found the event invalid."),
+        Code.CONFLICTING_DUPLICATE: Q.translate("Words", "The same event was sent twice with different contents."),
+        Code.NOT_YOUR_ENTRY: Q.translate("Words", "This queue entry belongs to another member."),
+        Code.UNKNOWN_MEMBER: Q.translate("Words", "The server does not know this member."),
+        # member codes
+        Code.TOKEN_BAD_SIGNATURE: Q.translate("Words", "This member code is not genuine (bad signature). Refused."),
+        Code.TOKEN_EXPIRED: Q.translate("Words", "This member code has expired. Ask the member to refresh it."),
+        Code.TOKEN_UNKNOWN_KEY: Q.translate("Words", "This member code is signed by an unknown key. Refused."),
+        Code.TOKEN_WRONG_PURPOSE: Q.translate("Words", "This code is not a member code."),
+        Code.TOKEN_MALFORMED: Q.translate("Words", "This code cannot be read."),
+        # the till's own
+        Code.NO_MEMBER_KEYS: Q.translate("Words", "Member codes cannot be checked yet: this till has never synced."),
+        Code.UNKNOWN_PHONE: Q.translate("Words", "No member with this phone number. Press F3 to register."),
+        Code.NOT_A_CODE: Q.translate("Words", "Scan a member code or type an 11-digit phone number."),
+        Code.DEDUCTION_EXCEEDS_TOTAL: Q.translate("Words", "The points deduction is larger than the amount."),
+        Code.DEDUCTION_NEEDS_MEMBER: Q.translate("Words", "A points deduction needs a member."),
+        Code.PIN_WRONG: Q.translate("Words", "Wrong manager PIN."),
+        Code.PIN_NOT_SET: Q.translate("Words", "No manager PIN is set on this till."),
+        Code.PIN_FORMAT: Q.translate("Words", "The PIN is 4 to 12 digits."),
+        Code.INVALID_PHONE: Q.translate("Words", "Not a mainland mobile number (11 digits starting with 1)."),
+        Code.MEMBER_EXISTS: Q.translate("Words", "This phone number is already a member."),
+        Code.ORDER_NOT_FOUND: Q.translate("Words", "No sale with this receipt number or order id."),
+        Code.SALE_NOT_SAVED: Q.translate("Words", "The sale could NOT be saved; nothing was recorded. Try again."),
+        Code.LOCAL_DATABASE: Q.translate(
+            "Words", "The till's database could not be read or written; nothing was recorded. Try again."
+        ),
+        Code.PRINTER_OFFLINE: Q.translate(
+            "Words", "The receipt printer cannot be reached (off, unplugged or no network)."
+        ),
+        Code.PRINTER_TIMEOUT: Q.translate(
+            "Words", "The receipt printer does not answer (paper out, cover open or busy)."
+        ),
+        Code.PRINTER_ADDRESS: Q.translate(
+            "Words", "The receipt printer setting is not valid (tcp://host:9100, /dev/usb/lp0 or file:///path)."
+        ),
+        Code.PRINTER_IO: Q.translate("Words", "The receipt printer reported an error."),
+        Code.SERVER_UNAVAILABLE: Q.translate("Words", "The server cannot be reached."),
+        Code.HTTP_ERROR: Q.translate("Words", "The server refused the request."),
+    }
+
+
+def _server_request_words() -> dict[str, str]:
+    # Codes the server answers a request with that are not (yet) members of shared.errors.Code.
+    return {
         "unauthorized": Q.translate("Words", "The server does not accept this till's credential."),
         "terminal_revoked": Q.translate("Words", "This till has been revoked by headquarters."),
         "enrolment_code_invalid": Q.translate("Words", "The enrolment code is not valid."),
         "enrolment_code_expired": Q.translate("Words", "The enrolment code has expired."),
-        "order_not_found": Q.translate("Words", "No sale with this receipt number or order id."),
-        "sale_not_saved": Q.translate("Words", "The sale could NOT be saved; nothing was recorded. Try again."),
-        "printer_offline": Q.translate(
-            "Words", "The receipt printer cannot be reached (off, unplugged or no network)."
-        ),
-        "printer_timeout": Q.translate("Words", "The receipt printer does not answer (paper out, cover open or busy)."),
-        "printer_address": Q.translate(
-            "Words", "The receipt printer setting is not valid (tcp://host:9100, /dev/usb/lp0 or file:///path)."
-        ),
-        "printer_io": Q.translate("Words", "The receipt printer reported an error."),
     }
-    return words.get(code, code)
+
+
+def code_text(code: str) -> str:
+    """A code in words; one this till does not know (a newer server's) is named, never shown bare."""
+    words: dict[str, str] = {c.value: text for c, text in code_words().items()} | _server_request_words()
+    known = words.get(code)
+    if known is not None:
+        return known
+    return Q.translate("Words", "Refused by the server (%1).").replace("%1", code or "?")
+
+
+def error_text(exc: Exception) -> str:
+    """A failed job in words: a refusal by its code; anything else as the local database failing, named."""
+    if isinstance(exc, TillError):
+        return code_text(exc.code) + (f" ({exc.detail})" if exc.code in _NAMED_CAUSE and exc.detail else "")
+    return code_text(Code.LOCAL_DATABASE) + f" ({type(exc).__name__})"
+
+
+_NAMED_CAUSE = (Code.SALE_NOT_SAVED, Code.LOCAL_DATABASE)  # the detail names the database's error: worth saying
 
 
 def tender_text(tender: str | None) -> str:
@@ -65,6 +113,11 @@ def yuan(fen: int) -> str:
 
 
 def status_text(status: str) -> str:
+    return status_words().get(status, status)
+
+
+def status_words() -> dict[str, str]:
+    """A queue entry's status in words (translated now: a thread without the translators gets them ready-made)."""
     return {
         "waiting": Q.translate("Words", "waiting"),
         "completed": Q.translate("Words", "completed"),
@@ -72,4 +125,4 @@ def status_text(status: str) -> str:
         "exchanged": Q.translate("Words", "exchanged"),
         "expired": Q.translate("Words", "expired"),
         "cancelled": Q.translate("Words", "cancelled"),
-    }.get(status, status)
+    }

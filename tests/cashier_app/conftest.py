@@ -10,9 +10,12 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
+from PySide6.QtCore import QThreadPool
+from pytestqt.qtbot import QtBot
 from sqlalchemy import Engine
 
 from cashier_app.core.credentials import MemoryStore, Secrets
@@ -24,6 +27,9 @@ from cashier_app.core.sync_client import SyncClient
 from cashier_app.core.terminal import TerminalInfo, enroll, signer_for
 
 from .toyserver import ToyServer
+
+if TYPE_CHECKING:
+    from cashier_app.ui.context import AppContext
 
 TZ = dt.timezone(dt.timedelta(hours=8))
 
@@ -69,6 +75,29 @@ def toy() -> ToyServer:
 def http(toy: ToyServer) -> Iterator[httpx.Client]:
     with httpx.Client(transport=httpx.WSGITransport(app=toy.app()), base_url="http://toy.test") as client:
         yield client
+
+
+def settle(qtbot: QtBot, pool: QThreadPool | None = None) -> None:
+    """Wait until every job the widgets started off the UI thread (on `pool`, if given) has answered and its answer
+    was handled (a lookup's answer may start the sale: that is waited for too)."""
+    from cashier_app.ui import ops
+
+    qtbot.waitUntil(lambda: ops.idle(pool), timeout=10_000)
+
+
+def app_context(till: Till, data_dir: Path) -> AppContext:
+    from cashier_app.core.services import TillServices
+    from cashier_app.options import Options
+    from cashier_app.ui.context import AppContext
+
+    return AppContext(
+        services=TillServices(engine=till.engine, clock=till.clock),
+        info=till.info,
+        signer=till.signer,
+        clock=till.clock,
+        options=Options(data_dir),
+        data_dir=data_dir,
+    )
 
 
 @dataclass

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from cashier_app.core.credentials import CredentialStoreUnavailable, Secrets
 from cashier_app.core.db import orders, reading
 from cashier_app.core.migrate import head_revision, migrate, upgrade_to
+from cashier_app.core.services import TillServices
 from cashier_app.migrations.head import HEAD_REVISION
 from cashier_app.options import Options
 from cashier_app.sync_worker import SecretsLoader, SyncController, SyncWorker
@@ -199,7 +200,12 @@ def controller_for(till: Till, load_secrets: SecretsLoader) -> SyncController:
 
 def window_for(qtbot: QtBot, till: Till, controller: SyncController, tmp_path: Path) -> MainWindow:
     ctx = AppContext(
-        engine=till.engine, info=till.info, signer=None, clock=till.clock, options=Options(tmp_path), data_dir=tmp_path
+        services=TillServices(engine=till.engine, clock=till.clock),
+        info=till.info,
+        signer=None,
+        clock=till.clock,
+        options=Options(tmp_path),
+        data_dir=tmp_path,
     )
     window = MainWindow(ctx, sync=controller)
     qtbot.addWidget(window)

@@ -11,13 +11,11 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from cashier_app.core.sync import Backoff
-from cashier_app.options import Options
 from cashier_app.sync_worker import SyncController, SyncStatus, SyncWorker
-from cashier_app.ui.context import AppContext
 from cashier_app.ui.customer_window import CustomerWindow
 from cashier_app.ui.main_window import MainWindow
 
-from .conftest import Till
+from .conftest import Till, app_context, settle
 
 
 @pytest.fixture
@@ -39,14 +37,7 @@ def controller(till: Till) -> SyncController:
 def test_worker_sends_sales_and_the_customer_window_shows_the_position(
     qtbot: QtBot, till: Till, controller: SyncController, tmp_path: Path
 ) -> None:
-    ctx = AppContext(
-        engine=till.engine,
-        info=till.info,
-        signer=till.signer,
-        clock=till.clock,
-        options=Options(tmp_path),
-        data_dir=tmp_path,
-    )
+    ctx = app_context(till, tmp_path)
     customer = CustomerWindow()
     qtbot.addWidget(customer)
     window = MainWindow(ctx, customer=customer, sync=controller)
@@ -60,6 +51,7 @@ def test_worker_sends_sales_and_the_customer_window_shows_the_position(
     qtbot.keyClick(panel.scan, Qt.Key.Key_Return)
     panel.amount.setText("66")
     qtbot.keyClick(panel.amount, Qt.Key.Key_Return)
+    settle(qtbot, ctx.pool)
     assert customer.position.text() == "Queue position pending sync"
     assert window.status.pending.text() == "Waiting to send: 1"
     till.toy.down = False  # the server comes back: the backoff retries on its own
@@ -83,3 +75,13 @@ def test_worker_reports_refused_events_and_goes_on(qtbot: QtBot, till: Till, con
     qtbot.waitUntil(lambda: bool(seen) and seen[-1].online is True, timeout=5000)
     assert (seen[-1].pending, seen[-1].attention) == (0, 1)
     assert len(till.toy.applied_orders) == 1
+
+
+def test_the_controller_does_not_shadow_qobject_thread(qtbot: QtBot, controller: SyncController) -> None:
+    """`QObject.thread()` is where a QObject lives; an attribute of that name broke every Qt call that asks it."""
+    from PySide6.QtCore import QCoreApplication, QThread
+
+    app = QCoreApplication.instance()
+    assert app is not None
+    assert controller.thread() is app.thread()  # the controller lives on the UI thread
+    assert isinstance(controller.worker_thread, QThread) and controller.worker.thread() is controller.worker_thread

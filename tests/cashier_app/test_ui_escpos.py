@@ -12,11 +12,12 @@ from sqlalchemy import select
 
 from cashier_app.core.db import orders, reading
 from cashier_app.core.escpos import qr_store_command
+from cashier_app.core.services import TillServices
 from cashier_app.options import ESCPOS_COLUMNS, ESCPOS_TIMEOUT_MS, Options
 from cashier_app.ui.context import AppContext
 from cashier_app.ui.main_window import MainWindow
 
-from .conftest import Till
+from .conftest import Till, settle
 from .tcp_printer import TcpPrinterStub
 from .toyserver import ToyServer
 
@@ -35,8 +36,9 @@ def ctx(till: Till, tmp_path: Path) -> AppContext:
     options = Options(tmp_path)
     options.set(ESCPOS_COLUMNS, 32)
     options.set(ESCPOS_TIMEOUT_MS, 400)
+    services = TillServices(engine=till.engine, clock=till.clock)
     return AppContext(
-        engine=till.engine, info=till.info, signer=till.signer, clock=till.clock, options=options, data_dir=tmp_path
+        services=services, info=till.info, signer=till.signer, clock=till.clock, options=options, data_dir=tmp_path
     )
 
 
@@ -64,6 +66,7 @@ def sell(qtbot: QtBot, window: MainWindow, amount: str, member_text: str = "") -
     qtbot.keyClick(panel.scan, Qt.Key.Key_Return)
     qtbot.keyClicks(panel.amount, amount)
     qtbot.keyClick(panel.amount, Qt.Key.Key_Return)
+    settle(qtbot, window.ctx.pool)  # the sale is committed (its receipt may still be printing)
 
 
 def stored_qr_data(job: bytes) -> list[bytes]:

@@ -22,6 +22,7 @@ from cashier_app.core.clock import system_clock
 from cashier_app.core.credentials import InsecureFileStore, MemoryStore
 from cashier_app.core.db import make_engine, orders, outbox, reading
 from cashier_app.core.migrate import migrate
+from cashier_app.core.services import TillServices
 from cashier_app.core.sync import Backoff, SyncEngine
 from cashier_app.core.sync_client import RequestRefused, SyncClient, fetch_store_day
 from cashier_app.core.terminal import enroll, signer_for
@@ -83,7 +84,7 @@ def test_sales_made_while_the_server_is_down_are_applied_once_and_the_position_a
     )
     controller = SyncController(worker)
     ctx = AppContext(
-        engine=engine,
+        services=TillServices(engine=engine, clock=system_clock),
         info=info,
         signer=signer_for(info, secrets, system_clock),
         clock=system_clock,
@@ -103,9 +104,10 @@ def test_sales_made_while_the_server_is_down_are_applied_once_and_the_position_a
             if i % 3 == 2:  # a member, by phone number (the last sale too); the others are walk-ins
                 panel.scan.setText("13800001234")
                 qtbot.keyClick(panel.scan, Qt.Key.Key_Return)
-                assert panel.member is not None
+                qtbot.waitUntil(lambda: panel.member is not None)  # looked up on the till's database thread
             qtbot.keyClicks(panel.amount, f"{10 + i}.50")
             qtbot.keyClick(panel.amount, Qt.Key.Key_Return)
+            qtbot.waitUntil(lambda i=i: f"Sale {i + 1} done" in panel.message.text())  # committed, then "done"
         assert customer.position.text() == "Queue position pending sync"  # the last sale was a member's
         assert window.status.pending.text() == "Waiting to send: 12"
         server.start()  # back: the worker's backoff finds it

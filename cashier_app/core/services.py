@@ -1,0 +1,264 @@
+"""The till's local data as services for the widgets: the only way `cashier_app.ui` reaches the database.
+
+Every method reads or writes the local database (or a file), so the UI calls it off the UI thread (`ui/ops.py`) and
+gets the answer back on it. Arguments are keyword-only. A refusal is a `TillError` subclass with a stable
+`shared.errors.Code`; a database that cannot be read or written is one too (`sale_not_saved` for a sale,
+`local_database` for the rest), so the widgets never import SQLAlchemy to tell what went wrong.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from shared.errors import Code
+from shared.ids import CashierId, OrderId
+from shared.wire import EntryInfo
+
+from .checkout import CheckoutError, MemberRef, Refund, Sale, record_checkout, record_refund, register_member
+from .clock import Clock
+from .db import UnitOfWork, orders, outbox, reading
+from .errors import TillError
+from .members import MemberView, identify
+from .order_link import OrderLinkSigner
+from .outbox import pending_count
+from .pin import check_manager_pin
+from .reports import QueueReport, ShiftReport, queue_report, queue_report_csv, x_report, z_report
+from .snapshot import load_store
+from .terminal import cashier_id
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What a write did, and how many events now wait to be sent (read in the same job, for the status bar; None
+    when that count could not be read: the write stands all the same)."""
+
+    pending: int | None
+
+
+@dataclass(frozen=True)
+class SaleRecorded(Recorded):
+    sale: Sale
+
+
+@dataclass(frozen=True)
+class RefundRecorded(Recorded):
+    refund: Refund
+
+
+@dataclass(frozen=True)
+class MemberRecorded(Recorded):
+    member: MemberRef
+
+
+@dataclass(frozen=True)
+class FoundSale:
+    """A sale to refund: one of this till's (`local`), or another till's named by its order id only."""
+
+    order_id: OrderId
+    local: bool
+    receipt_no: int | None = None
+    paid_at: str = ""
+    paid_fen: int = 0
+    refundable_fen: int = 0
+    tender: str | None = None
+
+
+@dataclass(frozen=True)
+class AttentionItem:
+    seq: int
+    kind: str
+    created_at: str
+    code: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class ReceiptFacts:
+    """What a receipt says that the `Sale` does not: the cashier point and, once answered, the queue entry."""
+
+    cashier_id: CashierId | None
+    entry: EntryInfo | None
+
+
+class TillServices:
+    def __init__(self, *, engine: Engine, clock: Clock) -> None:
+        self._engine = engine
+        self._clock = clock
+
+    # ------------------------------------------------------------------ the sale
+    def identify(self, *, text: str) -> MemberView:
+        """A scanned member code or a typed phone number; IdentifyError with a Code when it names nobody."""
+        with self._storage(Code.LOCAL_DATABASE), reading(self._engine) as conn:
+            return identify(conn, text, now=self._clock())
+
+    def sell(
+        self,
+        *,
+        member: MemberRef | None,
+        total_fen: int,
+        deduction_points_fen: int,
+        tender: str,
+        signer: OrderLinkSigner,
+    ) -> SaleRecorded:
+        """Record a sale; returns after the commit (durable). TillError(sale_not_saved) if the disk refused."""
+
+        def work(uow: UnitOfWork) -> Sale:
+            return record_checkout(
+                uow=uow,
+                cashier_id=cashier_id(uow.conn),
+                member=member,
+                total_fen=total_fen,
+                deduction_points_fen=deduction_points_fen,
+                tender=tender,
+                signer=signer,
+                clock=self._clock,
+            )
+
+        sale = self._write(Code.SALE_NOT_SAVED, work)
+        return SaleRecorded(pending=self._pending_after_write(), sale=sale)
+
+    def pending_count(self) -> int:
+        with self._storage(Code.LOCAL_DATABASE), reading(self._engine) as conn:
+            return pending_count(conn)
+
+    def _pending_after_write(self) -> int | None:
+        # After a commit nothing may turn into "not saved": a count that cannot be read is just not shown.
+        try:
+            return self.pending_count()
+        except TillError:
+            log.warning("the count of events waiting to be sent could not be read after a write", exc_info=True)
+            return None
+
+    def store_name(self) -> str | None:
+        """The store's name from the last pull (None before the first)."""
+        with self._storage(Code.LOCAL_DATABASE), reading(self._engine) as conn:
+            store = load_store(conn)
+        return store.name if store is not None else None
+
+    def receipt_facts(self, *, order_id: uuid.UUID) -> ReceiptFacts:
+        with self._storage(Code.LOCAL_DATABASE), reading(self._engine) as conn:
+            row = conn.execute(
+                select(orders.c.cashier_id, orders.c.entry_json).where(orders.c.order_id == str(order_id))
+            ).first()
+        if row is None:
+            return ReceiptFacts(None, None)
+        entry = EntryInfo.model_validate_json(row.entry_json) if row.entry_json else None
+        return ReceiptFacts(CashierId(row.cashier_id), entry)
+
+    # ------------------------------------------------------------------ refunds and members
+    def find_sale(self, *, text: str) -> FoundSale:
+        """By receipt number or order id; an order id this till does not know is another till's sale."""
+        text = text.strip()
+        with self._storage(Code.LOCAL_DATABASE), reading(self._engine) as conn:
+            query = select(orders)
+            if text.isdigit():
+                query = query.where(orders.c.receipt_no == int(text))
+            else:
+                query = query.where(orders.c.order_id == text.lower())
+            row = conn.execute(query).first()
+        if row is not None:
+            return FoundSale(
+                OrderId(row.order_id),
+                True,
+                row.receipt_no,
+                row.paid_at,
+                row.paid_fen,
+                row.paid_fen - row.refunded_fen,
+                row.tender,
+            )
+        try:
+            return FoundSale(OrderId(str(uuid.UUID(text))), False)
+        except ValueError:
+            raise CheckoutError(Code.ORDER_NOT_FOUND, text) from None
+
+    def refund(self, *, order_id: OrderId, amount_fen: int, manager_pin: str, reason: str) -> RefundRecorded:
+        def work(uow: UnitOfWork) -> Refund:
+            return record_refund(
+                uow=uow,
+                order_id=uuid.UUID(order_id),
+                amount_fen=amount_fen,
+                manager_pin=manager_pin,
+                reason=reason,
+                clock=self._clock,
+            )
+
+        refund = self._write(Code.LOCAL_DATABASE, work)
+        return RefundRecorded(pending=self._pending_after_write(), refund=refund)
+
+    def register_member(self, *, phone: str) -> MemberRecorded:
+        member = self._write(Code.LOCAL_DATABASE, lambda uow: register_member(uow=uow, phone=phone, clock=self._clock))
+        return MemberRecorded(pending=self._pending_after_write(), member=member)
+
+    # ------------------------------------------------------------------ reports
+    def x_report(self) -> ShiftReport | None:
+        with self._storage(Code.LOCAL_DATABASE), reading(self._engine) as conn:
+            return x_report(conn)
+
+    def close_shift(self, *, manager_pin: str) -> ShiftReport:
+        """The Z report: checks the manager PIN and closes the open shift in one transaction."""
+
+        def work(uow: UnitOfWork) -> ShiftReport:
+            check_manager_pin(uow.conn, manager_pin)
+            return z_report(uow=uow, clock=self._clock)
+
+        return self._write(Code.LOCAL_DATABASE, work)
+
+    def queue_report(self) -> QueueReport:
+        with self._storage(Code.LOCAL_DATABASE), reading(self._engine) as conn:
+            return queue_report(conn, now=self._clock())
+
+    def export_queue_csv(self, *, report: QueueReport, folder: Path) -> Path:
+        """Write the queue report as CSV into `folder`; OSError (disk full, no permission) goes to the caller."""
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"queue-{self._clock():%Y%m%d-%H%M%S}.csv"
+        # utf-8-sig: Excel on Chinese Windows reads the BOM and shows the masked names correctly
+        path.write_text(queue_report_csv(report), encoding="utf-8-sig")
+        return path
+
+    def needs_attention(self) -> list[AttentionItem]:
+        """Events the server refused, oldest first."""
+        with self._storage(Code.LOCAL_DATABASE), reading(self._engine) as conn:
+            rows = conn.execute(select(outbox).where(outbox.c.state == "refused").order_by(outbox.c.seq)).all()
+        return [AttentionItem(r.seq, r.kind, r.created_at, r.code or "", r.detail or "") for r in rows]
+
+    # ------------------------------------------------------------------
+    def _write(self, code: Code, work: Callable[[UnitOfWork], T]) -> T:
+        """`work` in one unit of work (it commits). A database error before the commit is TillError(code): nothing
+        was written. One after it (returning the connection) is logged, not raised: the write stands, and saying
+        "not saved" then would have the cashier ring the sale up twice."""
+        uow = UnitOfWork(self._engine)
+        done: list[T] = []
+        try:
+            with uow:
+                done.append(work(uow))
+        except SQLAlchemyError as exc:
+            if not (uow.committed and done):
+                raise _storage_error(code, exc) from exc
+            log.warning("a database error after the commit (the write stands)", exc_info=True)
+        return done[0]
+
+    @staticmethod
+    @contextmanager
+    def _storage(code: Code) -> Iterator[None]:
+        try:
+            yield
+        except SQLAlchemyError as exc:  # disk full, database locked past the busy timeout, no connection free...
+            raise _storage_error(code, exc) from exc
+
+
+def _storage_error(code: Code, exc: SQLAlchemyError) -> TillError:
+    # only DBAPIError carries the driver's exception (`orig`); a pool timeout, for one, does not
+    cause = getattr(exc, "orig", None) or exc
+    return TillError(code, type(cause).__name__)
