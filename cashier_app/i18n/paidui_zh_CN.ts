@@ -254,10 +254,6 @@
         <translation>会员：%1  ·  %2</translation>
     </message>
     <message>
-        <source>Phone ends in %1</source>
-        <translation>手机尾号 %1</translation>
-    </message>
-    <message>
         <source>Registered at this till, pending sync</source>
         <translation>本收银台新注册，待同步</translation>
     </message>
@@ -741,6 +737,10 @@
     <message>
         <source>The settings are not valid.</source>
         <translation>设置无效。</translation>
+    </message>
+    <message>
+        <source>The server refused this registration: the member id is taken (reported to headquarters).</source>
+        <translation>服务器拒绝了此次注册：会员编号已被占用（已报告总部）。</translation>
     </message>
     <message>
         <source>This queue entry belongs to another member.</source>

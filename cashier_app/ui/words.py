@@ -30,6 +30,9 @@ def code_words() -> dict[Code, str]:
         Code.ORDER_REFUNDED: Q.translate("Words", "The order was already refunded."),
         Code.INVALID_EVENT: Q.translate("Words", "The server found the event invalid."),
         Code.CONFLICTING_DUPLICATE: Q.translate("Words", "The same event was sent twice with different contents."),
+        Code.CONFLICTING_MEMBER: Q.translate(
+            "Words", "The server refused this registration: the member id is taken (reported to headquarters)."
+        ),
         Code.NOT_YOUR_ENTRY: Q.translate("Words", "This queue entry belongs to another member."),
         Code.UNKNOWN_MEMBER: Q.translate("Words", "The server does not know this member."),
         # member codes

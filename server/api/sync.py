@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 
 from shared.errors import Code
 from shared.wire import (
+    PROTOCOL_VERSION,
+    PULL_VERSIONS,
     SUPPORTED_VERSIONS,
     EnrollRequest,
     EnrollResponse,
@@ -19,6 +21,7 @@ from shared.wire import (
 )
 
 from ..errors import Refused
+from ..inputs import parse_int
 from ..ratelimit import Limiter
 from ..services import terminals
 from ..services.terminals import TerminalPrincipal
@@ -76,9 +79,17 @@ def push(request: Request, terminal: TerminalDep, body: PushRequest) -> PushResp
 
 @router.get("/sync/pull", response_model=PullResponse, responses={**ERRORS, **LIMITED})
 def pull(
-    request: Request, terminal: TerminalDep, cursor: Annotated[str | None, Query(max_length=40)] = None
+    request: Request,
+    terminal: TerminalDep,
+    cursor: Annotated[str | None, Query(max_length=40)] = None,
+    paidui_protocol: Annotated[str | None, Header()] = None,
 ) -> PullResponse:
     """Settings in force, members changed since the cursor, the store's queue snapshot, member-code keys."""
+    version = parse_int(paidui_protocol) if paidui_protocol is not None else PROTOCOL_VERSION
+    if version not in PULL_VERSIONS:  # a version 1 pull handed out phone data that could be reversed in a second
+        raise Refused(
+            Code.UNSUPPORTED_PROTOCOL, f"pulls are served at versions {sorted(PULL_VERSIONS)}: update the till"
+        )
     svc = services(request)
     _within(svc.terminal_limits.pull, terminal)
     return svc.pull.pull(terminal=terminal, cursor=cursor)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import os
 import re
 import uuid
@@ -42,17 +41,10 @@ def mask_phone(phone: str) -> str:
     return f"{phone[:3]}****{phone[-4:]}"
 
 
-def display_name(name: str | None, phone: str | None) -> str:
-    if name:
-        return mask_name(name)
-    if phone:
-        return mask_phone(phone)
-    return "会员"
-
-
-def phone_hash(salt: str, phone: str) -> str:
-    """Protocol 1's phone hash (sha256 of salt + phone)."""
-    return hashlib.sha256((salt + phone).encode()).hexdigest()
+def display_name(name: str | None) -> str:
+    """What a till shows of a member: the masked name, or 会员 (member) — never a digit of the phone, which would
+    shrink the numbers a guesser has to try (docs/sync-protocol.md "Phone keys")."""
+    return mask_name(name) if name else "会员"
 
 
 def resolve_many(conn: Connection, member_ids: Iterable[str], *, terminal_id: str) -> dict[str, MemberId | None]:
@@ -215,7 +207,7 @@ def changed_since(conn: Connection, version: int, limit: int) -> list[Any]:
     """Members whose till-visible data changed after `version`, oldest change first."""
     return list(
         conn.execute(
-            select(M.member_id, M.name, M.phone, M.level, M.change_version)
+            select(M.member_id, M.name, M.phone_key, M.level, M.change_version)
             .where(M.change_version > version)
             .order_by(M.change_version)
             .limit(limit)

@@ -7,11 +7,11 @@ import secrets
 from sqlalchemy import Connection, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from shared.phones import KeyParams
+from shared.phones import lookup
+from shared.wire import PhoneLookup
 
 from ..db import tables as t
 
-PHONE_SALT = "phone_salt"  # protocol 1's sha256 salt: no longer handed out (its hashes could be reversed)
 PHONE_KEY_SALT = "phone_key_salt"
 
 
@@ -26,14 +26,8 @@ def get_or_create(conn: Connection, name: str, make: str) -> str:
     return str(conn.execute(select(t.ServerValue.value).where(t.ServerValue.name == name)).scalar_one())
 
 
-def phone_salt(conn: Connection) -> str:
-    """Protocol 1's salt of sha256 phone hashes (made at init)."""
-    found = conn.execute(select(t.ServerValue.value).where(t.ServerValue.name == PHONE_SALT)).scalar()
-    return str(found) if found is not None else get_or_create(conn, PHONE_SALT, secrets.token_hex(16))
-
-
-def phone_key_params(conn: Connection) -> KeyParams:
+def phone_key_params(conn: Connection) -> PhoneLookup:
     """The parameters of the chain's phone keys (`shared.phones`), the salt made at init (or by migration 0007)."""
     found = conn.execute(select(t.ServerValue.value).where(t.ServerValue.name == PHONE_KEY_SALT)).scalar()
     salt = str(found) if found is not None else get_or_create(conn, PHONE_KEY_SALT, secrets.token_hex(16))
-    return KeyParams(salt=salt)
+    return lookup(salt)

@@ -42,7 +42,7 @@ def test_every_api_route_answers_426_to_a_version_it_does_not_speak(app: FastAPI
     assert {"/api/v1/me", "/api/v1/stores", "/api/v1/health", "/api/v1/version", "/api/v1/sync/push"} <= set(paths)
     for path, operations in paths.items():
         for method in operations:
-            r = http.request(method, path.replace("{store_id}", "S1"), headers={"Paidui-Protocol": "2"})
+            r = http.request(method, path.replace("{store_id}", "S1"), headers={"Paidui-Protocol": "3"})
             assert (r.status_code, r.json()["code"]) == (426, "unsupported_protocol"), (method, path)
             assert "426" in operations[method]["responses"], (method, path)  # and the OpenAPI document says so
     assert http.get("/api/v1/version", headers={"Paidui-Protocol": "1"}).status_code == 200

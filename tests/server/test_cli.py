@@ -45,7 +45,7 @@ def test_init_makes_a_private_key_and_the_admin_and_can_run_again(
     with db.connect() as conn:
         assert conn.execute(select(t.User.role)).scalars().all() == ["hq_admin"]
         assert len(conn.execute(select(t.SigningKeyRow)).all()) == 1
-        assert conn.execute(select(t.ServerValue.value).where(t.ServerValue.name == "phone_salt")).scalar()
+        assert conn.execute(select(t.ServerValue.value).where(t.ServerValue.name == "phone_key_salt")).scalar()
     db.dispose()
 
 

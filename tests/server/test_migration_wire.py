@@ -30,7 +30,7 @@ def test_upgrade_from_0004_keeps_aliases_for_any_terminal(db: Database) -> None:
 
 
 def test_upgrade_from_0006_gives_every_phone_its_key(db: Database) -> None:
-    from shared.phones import KeyParams, phone_key
+    from shared.phones import lookup, phone_key
 
     cfg = _config()
     with db.engine.begin() as conn:
@@ -48,5 +48,5 @@ def test_upgrade_from_0006_gives_every_phone_its_key(db: Database) -> None:
     with db.connect() as conn:
         salt = conn.execute(text("SELECT value FROM server_values WHERE name = 'phone_key_salt'")).scalar_one()
         keys = dict(conn.execute(text("SELECT member_id, phone_key FROM members ORDER BY member_id")).all())
-    params = KeyParams(salt=salt)
+    params = lookup(salt)
     assert keys == {"m0": phone_key(params, "13800000001"), "m1": phone_key(params, "13900000002"), "m2": None}

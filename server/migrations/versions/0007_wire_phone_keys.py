@@ -15,7 +15,8 @@ import secrets
 import sqlalchemy as sa
 from alembic import op
 
-from shared.phones import KeyParams, phone_keys
+from shared.phones import phone_keys
+from shared.wire import PhoneLookup
 
 revision = "0007_wire_phone_keys"
 down_revision = "0006_wire_member_registration"
@@ -33,7 +34,7 @@ def upgrade() -> None:
     if salt is None:
         salt = secrets.token_hex(16)
         conn.execute(sa.text("INSERT INTO server_values (name, value) VALUES ('phone_key_salt', :v)"), {"v": salt})
-    params = KeyParams(salt=salt, n=2**14, r=8, p=1, length=16)  # protocol 2's parameters, frozen here
+    params = PhoneLookup(salt=salt, n=2**14, r=8, p=1, length=16)  # protocol 2's parameters, frozen here
     members = sa.table("members", sa.column("member_id"), sa.column("phone"), sa.column("phone_key"))
     after = ""
     while True:
