@@ -6,10 +6,10 @@
 Seed (raw executemany on SQLite, COPY on PostgreSQL): 10 stores of one cashier each sharing one queue, 100% / 10%,
 one completed 100.00 sale per entry spread over 60 days; every sale's 10.00 pays the head, so entry k is paid by
 sales 10k..10k+9 and the first tenth of the entries are completed. Orders, entries and allocations are written
-with cashier_stats, daily_stats, the queue's head and the entry counter computed from the same arithmetic (the
-state the engine would have left; `--check` verifies it with tests/server/totals.py). Then `paidui-server serve`
-runs in its own process on a loopback port; a headquarters admin signs in through the console's form and the
-benchmark times GET /console/liability (and, as the baseline of the same run on the same server, GET
+with cashier_stats, daily_stats, cashier_daily, the queue's head and the entry counter computed from the same
+arithmetic (the state the engine would have left; `--check` verifies it with tests/server/totals.py). Then
+`paidui-server serve` runs in its own process on a loopback port; a headquarters admin signs in through the console's
+form and the benchmark times GET /console/liability (and, as the baseline of the same run on the same server, GET
 /api/v1/health, and for information the settlement matrix over the whole 60 days).
 """
 
@@ -200,6 +200,11 @@ def seed(db: Database, n: int) -> None:
     pair_rows = [(d, src, dst, v) for (d, src, dst), v in sorted(pairs.items())]
     pair_cols = "day, from_store_id, to_store_id, amount_fen"
     daily_rows = [(s, d, *v) for (s, d), v in sorted(daily.items())]
+    # one cashier a store (K<n> of S<n>): its days are the store's, less sales and entitlement (migration 0005)
+    cashier_rows = [(f"K{s[1:]}", d, v[0], v[2], v[3], v[4], v[5], v[6]) for (s, d), v in sorted(daily.items())]
+    cashier_cols = (
+        "cashier_id, day, orders_count, contributions_fen, payouts_fen, kept_fen, entries_created, entries_completed"
+    )
     daily_cols = (
         "store_id, day, orders_count, sales_fen, contributions_fen, payouts_fen, kept_fen, entries_created, "
         "entries_completed, entitlement_created_fen"
@@ -220,6 +225,7 @@ def seed(db: Database, n: int) -> None:
             )
             cur.executemany(f"INSERT INTO settlement_daily ({pair_cols}) VALUES (?, ?, ?, ?)", pair_rows)
             cur.executemany(f"INSERT INTO daily_stats ({daily_cols}) VALUES ({','.join('?' * 10)})", daily_rows)
+            cur.executemany(f"INSERT INTO cashier_daily ({cashier_cols}) VALUES ({','.join('?' * 8)})", cashier_rows)
             cur.execute("INSERT INTO counters (name, value) VALUES ('entry_seq', ?)", (n,))
             cur.execute(
                 "INSERT INTO queues (key, head_seq, carry_fen, version) VALUES ('cashier:ALL', ?, 0, 1)", (head,)
@@ -242,6 +248,7 @@ def seed(db: Database, n: int) -> None:
             )
             cur.executemany(f"INSERT INTO settlement_daily ({pair_cols}) VALUES (%s, %s, %s, %s)", pair_rows)
             cur.executemany(f"INSERT INTO daily_stats ({daily_cols}) VALUES ({','.join(['%s'] * 10)})", daily_rows)
+            cur.executemany(f"INSERT INTO cashier_daily ({cashier_cols}) VALUES ({','.join(['%s'] * 8)})", cashier_rows)
             cur.execute("SELECT setval('entry_seq', %s)", (n,))
             cur.execute(
                 "INSERT INTO queues (key, head_seq, carry_fen, version) VALUES ('cashier:ALL', %s, 0, 1)", (head,)

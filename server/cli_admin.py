@@ -12,6 +12,7 @@ import sys
 import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from .db.settings import read_configuration
 from .db.urls import pg_dump_command, shown
 from .errors import Refused
 from .security import keys as keyfile
-from .services import admin, members, terminals, users
+from .services import admin, levels, members, terminals, users
 from .services.ingest import Ingest
 from .services.reports import stores
 
@@ -215,8 +216,38 @@ def member_level(args: argparse.Namespace) -> int:
         with db.connect() as conn:
             if not members.exists(conn, args.member_id):
                 raise CliError(f"no member {args.member_id}")
-        Ingest(db).apply(SetMemberLevel(member_id=args.member_id, level=level, at=at))
+        levels.apply_checked(Ingest(db), SetMemberLevel(member_id=args.member_id, level=level, at=at), [level])
     print(f"member {args.member_id}: level {level or 'none'} from {at.isoformat()}")
+    return 0
+
+
+def level_list(args: argparse.Namespace) -> int:
+    with database(args) as db, db.connect() as conn:
+        _emit([asdict(lv) for lv in levels.catalog(conn, db.settings_cache)])
+    return 0
+
+
+def level_set(args: argparse.Namespace) -> int:
+    actor, at = f"cli:{getpass.getuser()}", now()
+    with database(args) as db, levels.locked(db, at=at) as conn:
+        saved = levels.save(
+            conn,
+            level_id=args.level_id,
+            name_zh=args.name_zh,
+            name_en=args.name_en,
+            rank=args.rank,
+            actor=actor,
+            at=at,
+        )
+    print(f"level {saved.level_id}: {saved.name_zh} / {saved.name_en}, rank {saved.rank}")
+    return 0
+
+
+def level_remove(args: argparse.Namespace) -> int:
+    at = now()
+    with database(args) as db, levels.locked(db, at=at) as conn:
+        levels.remove(conn, level_id=args.level_id, actor=f"cli:{getpass.getuser()}", at=at)
+    print(f"level {args.level_id} removed")
     return 0
 
 
@@ -279,11 +310,18 @@ def settings_set(args: argparse.Namespace) -> int:
         at=now(), base=None if args.store else change, stores={args.store: change} if args.store else {}, actor=actor
     )
     with database(args) as db:
-        Ingest(db).apply(command)
+        levels.apply_checked(Ingest(db), command)
         with db.connect() as conn:
             version = _settings_doc(conn, args.store)["version"]
     print(f"settings changed by {actor}; version {version}")
     return 0
+
+
+def _history_doc(scope: str, raw: str | None) -> dict[str, Any]:
+    doc = json.loads(raw or "{}")
+    if scope == "levels":  # the level catalog: level id -> its names and rank, not a settings document
+        return dict(doc)
+    return (parse_base if scope == "base" else parse_store)(doc).model_dump(mode="json")
 
 
 def settings_history(args: argparse.Namespace) -> int:
@@ -296,9 +334,7 @@ def settings_history(args: argparse.Namespace) -> int:
         ).all()
     out = []
     for r in rows:
-        parse = parse_base if r.scope == "base" else parse_store
-        before = parse(json.loads(r.before_json or "{}")).model_dump(mode="json")
-        after = parse(json.loads(r.after_json)).model_dump(mode="json")
+        before, after = _history_doc(r.scope, r.before_json), _history_doc(r.scope, r.after_json)
         changed = {k: after.get(k) for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)}
         out.append(
             {"at": r.at.isoformat(), "actor": r.actor, "scope": r.scope, "version": r.version, "changed": changed}

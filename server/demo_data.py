@@ -20,7 +20,8 @@ from shared.ids import CashierId, MemberId, OrderId, StoreId
 from shared.phones import phone_keys
 
 from .db.database import Database
-from .services import admin, members, values
+from .db.settings import SettingsCache
+from .services import admin, levels, members, values
 from .services.ingest import Ingest
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -65,6 +66,9 @@ STORES: dict[str, tuple[str, list[str], int, int]] = {
     "S2": ("徐家汇店", ["S2-C1", "S2-C2"], 12, 18),
     "S3": ("五角场店", ["S3-C1"], 9, 14),
 }
+
+# the level catalog: (id, Chinese name, English name, rank)
+LEVELS = (("gold", "金卡会员", "Gold", 20), ("silver", "银卡会员", "Silver", 10))
 
 BASE: dict[str, Any] = {
     "enabled": True,
@@ -289,6 +293,9 @@ def load(db: Database, *, end: dt.datetime, seed: int = 2026) -> Summary:
             for cashier in cashiers:
                 admin.add_cashier(conn, cashier_id=cashier, store_id=store_id, name=f"{name} {cashier[-1]}号收银台")
                 summary.cashiers += 1
+        for level_id, name_zh, name_en, rank in LEVELS:
+            levels.save(conn, level_id=level_id, name_zh=name_zh, name_en=name_en, rank=rank, actor="demo", at=start)
+        cache = SettingsCache()  # this transaction's configuration, parsed once for the members below
         keys = phone_keys(values.phone_key_params(conn), [m.phone for m in people])  # ~33 ms each: in parallel
         for m, key in zip(people, keys, strict=True):
             members.add(
@@ -300,6 +307,7 @@ def load(db: Database, *, end: dt.datetime, seed: int = 2026) -> Summary:
                 store_id=m.home,
                 now=start,
                 key=key,
+                cache=cache,
             )
         summary.members = len(people)
     # A seeded source: the lottery draws of the history are part of what the seed fixes.

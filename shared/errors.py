@@ -29,6 +29,8 @@ class Code(StrEnum):
     CONFLICTING_MEMBER = "conflicting_member"  # a till's member registration names an id or phone it may not claim
     NOT_YOUR_ENTRY = "not_your_entry"
     UNKNOWN_MEMBER = "unknown_member"
+    UNKNOWN_LEVEL = "unknown_level"  # a level id that the chain's level catalog does not hold (a typo like "glod")
+    LEVEL_IN_USE = "level_in_use"  # a catalog level still named by a setting or held by a member
     # requests to the server (docs/sync-protocol.md "Errors"; the API maps each to its HTTP status)
     CONFLICT = "conflict"
     ENROLMENT_CODE_EXPIRED = "enrolment_code_expired"

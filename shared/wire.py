@@ -3,6 +3,7 @@
 Version history:
   1  push of outbox events (order paid / completed / refunded, member registered) with per-terminal sequence
      numbers and client-made UUIDs; pull of settings, members and the store's queue snapshot from a cursor.
+     Added within 1 (optional, on request): the level catalog in a pull (`?levels=true` -> `levels`).
   2  a pull carries members' phone keys (scrypt, `PhoneLookup`) instead of sha256 phone hashes and phone tails, and
      no digit of a phone; a version 1 pull is refused. Pushes are unchanged (both versions accepted).
 """
@@ -231,6 +232,15 @@ class StoreView(_Wire):
     cashier_ids: list[str]
 
 
+class LevelInfo(_Wire):
+    """A level of the chain's catalog: what a till shows for a member's `level`."""
+
+    level_id: str
+    name_zh: str
+    name_en: str
+    rank: int  # higher is better
+
+
 class PullResponse(_Wire):
     protocol: int = PROTOCOL_VERSION
     server_time: dt.datetime
@@ -244,6 +254,9 @@ class PullResponse(_Wire):
     snapshot: QueueSnapshot
     member_code_keys: list[SigningKey]
     phone_lookup: PhoneLookup
+    # Only when the pull asked for it (`levels=true`): a till that does not know the field never receives it, since
+    # this model refuses unknown fields. The whole catalog, highest rank first, on every such pull.
+    levels: list[LevelInfo] | None = None
 
 
 class ErrorBody(_Wire):

@@ -17,7 +17,7 @@ from shared.wire import SigningKey, SnapshotEntry
 from .checkout import MemberRef, local_phone_key
 from .db import kv_get, members
 from .errors import TillError
-from .snapshot import load_snapshot
+from .snapshot import level_names, load_snapshot
 
 
 class IdentifyError(TillError, ValueError):
@@ -29,6 +29,7 @@ class MemberView:
     member: MemberRef
     waiting: list[SnapshotEntry] = field(default_factory=list)  # from the last snapshot
     pending_registration: bool = False  # registered here, not yet confirmed by the server
+    level_names: tuple[str, str] | None = None  # (Chinese, English) of the member's level, from the level catalog
 
 
 def member_code_keys(conn: Connection, *, now: dt.datetime) -> dict[str, Ed25519PublicKey]:
@@ -51,7 +52,9 @@ def _view(conn: Connection, member_id: MemberId) -> MemberView:
     if row is None:
         # A member the last pull did not bring yet (new today): the code is valid, so sell to the id.
         return MemberView(MemberRef(member_id, f"…{member_id[-4:]}"), waiting)
-    return MemberView(MemberRef(MemberId(row.member_id), row.display_name, row.level), waiting, bool(row.local))
+    names = level_names(conn).get(row.level) if row.level else None
+    ref = MemberRef(MemberId(row.member_id), row.display_name, row.level)
+    return MemberView(ref, waiting, bool(row.local), names)
 
 
 def identify(conn: Connection, text: str, *, now: dt.datetime) -> MemberView:

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, delete
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from shared.settings import BaseSettings, StoreSettings, extraction_for, parse_base, parse_store
-from shared.wire import PullResponse, QueueSnapshot, StoreView
+from shared.wire import LevelInfo, PullResponse, QueueSnapshot, StoreView
 
 from .clock import iso
 from .db import kv_get, kv_set, members
@@ -37,6 +37,11 @@ def load_settings(conn: Connection) -> tuple[BaseSettings, StoreSettings] | None
         return None
 
 
+def level_names(conn: Connection) -> dict[str, tuple[str, str]]:
+    """level id -> (Chinese name, English name), from the catalog of the last pull that brought one."""
+    return {lv.level_id: (lv.name_zh, lv.name_en) for lv in map(LevelInfo.model_validate, kv_get(conn, "levels", []))}
+
+
 def contribution_ratio_bp(conn: Connection) -> tuple[int, bool] | None:
     """(extraction_bp, anonymous orders contribute) when the store takes part; None when it does not or unknown."""
     settings = load_settings(conn)
@@ -58,6 +63,8 @@ def apply_pull(conn: Connection, pull: PullResponse, *, now: dt.datetime) -> Non
     kv_set(conn, "snapshot", pull.snapshot.model_dump(mode="json"))
     kv_set(conn, "member_code_keys", [k.model_dump(mode="json") for k in pull.member_code_keys])
     kv_set(conn, "phone_lookup", pull.phone_lookup.model_dump(mode="json"))
+    if pull.levels is not None:
+        kv_set(conn, "levels", [lv.model_dump(mode="json") for lv in pull.levels])
     kv_set(conn, "last_pull_at", iso(now))
     if pull.members:
         rows = [

@@ -49,7 +49,8 @@ class Backoff:
         self.attempt = 0
 
     def next_delay(self) -> float:
-        ceiling: float = min(self.cap, self.base * 2**self.attempt)
+        # 2**64 times any base is past the cap; a larger power overflows a float (attempt 1024 on, server down long)
+        ceiling: float = min(self.cap, self.base * 2 ** min(self.attempt, 64))
         self.attempt += 1
         return ceiling / 2 + self._rng.uniform(0, ceiling / 2)
 

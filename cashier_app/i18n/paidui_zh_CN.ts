@@ -683,10 +683,6 @@
         <translation>无法连接服务器。</translation>
     </message>
     <message>
-        <source>The server does not accept this till&apos;s credential.</source>
-        <translation>服务器不接受本收银台的凭据。</translation>
-    </message>
-    <message>
         <source>This till has been revoked by headquarters.</source>
         <translation>本收银台已被总部停用。</translation>
     </message>
@@ -743,12 +739,80 @@
         <translation>服务器拒绝了此次注册：会员编号已被占用（已报告总部）。</translation>
     </message>
     <message>
+        <source>This member level is not in the chain&apos;s level catalog.</source>
+        <translation>该会员等级不在连锁的会员等级目录中。</translation>
+    </message>
+    <message>
+        <source>This member level is still in use and cannot be removed.</source>
+        <translation>该会员等级仍在使用中，不能删除。</translation>
+    </message>
+    <message>
         <source>This queue entry belongs to another member.</source>
         <translation>该排队记录属于其他会员。</translation>
     </message>
     <message>
         <source>The server does not know this member.</source>
         <translation>服务器没有该会员。</translation>
+    </message>
+    <message>
+        <source>The server already has a record like this. Tell your manager.</source>
+        <translation>服务器上已有同样的记录。请告知店长。</translation>
+    </message>
+    <message>
+        <source>The server does not allow this (for example, a manager of another store).</source>
+        <translation>服务器不允许此操作（例如不是本店的店长）。</translation>
+    </message>
+    <message>
+        <source>The server had an error. Sales stay saved on this till; try again shortly.</source>
+        <translation>服务器出错。销售记录已保存在本收银台，请稍后再试。</translation>
+    </message>
+    <message>
+        <source>The server found the till&apos;s request invalid. Tell your manager.</source>
+        <translation>服务器认为本收银台的请求无效。请告知店长。</translation>
+    </message>
+    <message>
+        <source>The server does not support this request (versions differ?). Tell your manager.</source>
+        <translation>服务器不支持此请求（可能是版本不一致）。请告知店长。</translation>
+    </message>
+    <message>
+        <source>The server cannot answer in the form the till asks for. Tell your manager.</source>
+        <translation>服务器无法按收银台要求的格式应答。请告知店长。</translation>
+    </message>
+    <message>
+        <source>The server does not have what the till asked for. Check the server address.</source>
+        <translation>服务器上没有收银台请求的内容。请检查服务器地址。</translation>
+    </message>
+    <message>
+        <source>The server is busy; the till will try again shortly.</source>
+        <translation>服务器繁忙，收银台稍后会自动重试。</translation>
+    </message>
+    <message>
+        <source>The request is too large for the server. Tell your manager.</source>
+        <translation>请求内容超出服务器的上限。请告知店长。</translation>
+    </message>
+    <message>
+        <source>The server&apos;s database does not answer; the till will try again shortly.</source>
+        <translation>服务器数据库暂时无法访问，收银台稍后会自动重试。</translation>
+    </message>
+    <message>
+        <source>The server does not accept the till&apos;s data format (versions differ?). Tell your manager.</source>
+        <translation>服务器不接受收银台的数据格式（可能是版本不一致）。请告知店长。</translation>
+    </message>
+    <message>
+        <source>This till&apos;s version does not match the server&apos;s. Update the cashier app.</source>
+        <translation>本收银台的程序版本与服务器不匹配，请更新收银程序。</translation>
+    </message>
+    <message>
+        <source>This member page link has expired; the member gets a new one with the next sale.</source>
+        <translation>该会员页链接已过期，会员下次消费时会拿到新链接。</translation>
+    </message>
+    <message>
+        <source>This member page link is not valid.</source>
+        <translation>该会员页链接无效。</translation>
+    </message>
+    <message>
+        <source>This member page link no longer works: the till that made it was revoked.</source>
+        <translation>该会员页链接已失效：签发它的收银台已被停用。</translation>
     </message>
     <message>
         <source>The sale could NOT be saved; nothing was recorded. Try again.</source>
@@ -777,6 +841,10 @@
     <message>
         <source>The server refused the request.</source>
         <translation>服务器拒绝了该请求。</translation>
+    </message>
+    <message>
+        <source>The server did not accept the sign-in (this till&apos;s credential, or the manager&apos;s name or password).</source>
+        <translation>服务器不接受登录信息（本收银台的凭据，或店长的用户名或密码有误）。</translation>
     </message>
     <message>
         <source>Refused by the server (%1).</source>

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QLocale, Qt, Signal
 from PySide6.QtGui import QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
@@ -61,7 +61,10 @@ class MemberCard(QFrame):
             self.details.setText(self.tr("Scan the member code or type the phone number, then Enter."))
             return
         m = view.member
-        level = m.level or self.tr("no level")
+        if view.level_names is not None:  # the catalog's name in the till's language; the bare id otherwise
+            level = view.level_names[0 if QLocale().language() == QLocale.Language.Chinese else 1]
+        else:
+            level = m.level or self.tr("no level")
         self.title.setText(self.tr("Member: %1  ·  %2").replace("%1", m.display_name).replace("%2", level))
         lines = []
         if view.pending_registration:

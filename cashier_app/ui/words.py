@@ -27,6 +27,8 @@ def code_words() -> dict[Code, str]:
         Code.EXCHANGE_DISABLED: Q.translate("Words", "Exchanging queue entries is switched off."),
         Code.EXCHANGE_AMOUNT_ZERO: Q.translate("Words", "Nothing is left to exchange in this queue entry."),
         Code.INVALID_SETTINGS: Q.translate("Words", "The settings are not valid."),
+        Code.UNKNOWN_LEVEL: Q.translate("Words", "This member level is not in the chain's level catalog."),
+        Code.LEVEL_IN_USE: Q.translate("Words", "This member level is still in use and cannot be removed."),
         Code.ORDER_REFUNDED: Q.translate("Words", "The order was already refunded."),
         Code.INVALID_EVENT: Q.translate("Words", "The server found the event invalid."),
         Code.CONFLICTING_DUPLICATE: Q.translate("Words", "The same event was sent twice with different contents."),
@@ -35,6 +37,50 @@ def code_words() -> dict[Code, str]:
         ),
         Code.NOT_YOUR_ENTRY: Q.translate("Words", "This queue entry belongs to another member."),
         Code.UNKNOWN_MEMBER: Q.translate("Words", "The server does not know this member."),
+        # requests to the server: 429 and 5xx reach the till as server_unavailable, yet a body may name them
+        Code.CONFLICT: Q.translate("Words", "The server already has a record like this. Tell your manager."),
+        Code.ENROLMENT_CODE_EXPIRED: Q.translate("Words", "The enrolment code has expired."),
+        Code.ENROLMENT_CODE_INVALID: Q.translate("Words", "The enrolment code is not valid."),
+        Code.FORBIDDEN: Q.translate(
+            "Words", "The server does not allow this (for example, a manager of another store)."
+        ),
+        Code.HTTP_ERROR: Q.translate("Words", "The server refused the request."),
+        Code.INTERNAL_ERROR: Q.translate(
+            "Words", "The server had an error. Sales stay saved on this till; try again shortly."
+        ),
+        Code.INVALID_REQUEST: Q.translate("Words", "The server found the till's request invalid. Tell your manager."),
+        Code.METHOD_NOT_ALLOWED: Q.translate(
+            "Words", "The server does not support this request (versions differ?). Tell your manager."
+        ),
+        Code.NOT_ACCEPTABLE: Q.translate(
+            "Words", "The server cannot answer in the form the till asks for. Tell your manager."
+        ),
+        Code.NOT_FOUND: Q.translate(
+            "Words", "The server does not have what the till asked for. Check the server address."
+        ),
+        Code.RATE_LIMITED: Q.translate("Words", "The server is busy; the till will try again shortly."),
+        Code.TERMINAL_REVOKED: Q.translate("Words", "This till has been revoked by headquarters."),
+        Code.TOO_LARGE: Q.translate("Words", "The request is too large for the server. Tell your manager."),
+        Code.UNAUTHORIZED: Q.translate(
+            "Words",
+            "The server did not accept the sign-in (this till's credential, or the manager's name or password).",
+        ),
+        Code.UNAVAILABLE: Q.translate(
+            "Words", "The server's database does not answer; the till will try again shortly."
+        ),
+        Code.UNSUPPORTED_MEDIA_TYPE: Q.translate(
+            "Words", "The server does not accept the till's data format (versions differ?). Tell your manager."
+        ),
+        Code.UNSUPPORTED_PROTOCOL: Q.translate(
+            "Words", "This till's version does not match the server's. Update the cashier app."
+        ),
+        Code.LINK_EXPIRED: Q.translate(
+            "Words", "This member page link has expired; the member gets a new one with the next sale."
+        ),
+        Code.LINK_INVALID: Q.translate("Words", "This member page link is not valid."),
+        Code.LINK_REVOKED: Q.translate(
+            "Words", "This member page link no longer works: the till that made it was revoked."
+        ),
         # member codes
         Code.TOKEN_BAD_SIGNATURE: Q.translate("Words", "This member code is not genuine (bad signature). Refused."),
         Code.TOKEN_EXPIRED: Q.translate("Words", "This member code has expired. Ask the member to refresh it."),
@@ -68,23 +114,12 @@ def code_words() -> dict[Code, str]:
         ),
         Code.PRINTER_IO: Q.translate("Words", "The receipt printer reported an error."),
         Code.SERVER_UNAVAILABLE: Q.translate("Words", "The server cannot be reached."),
-        Code.HTTP_ERROR: Q.translate("Words", "The server refused the request."),
-    }
-
-
-def _server_request_words() -> dict[str, str]:
-    # Codes the server answers a request with that are not (yet) members of shared.errors.Code.
-    return {
-        "unauthorized": Q.translate("Words", "The server does not accept this till's credential."),
-        "terminal_revoked": Q.translate("Words", "This till has been revoked by headquarters."),
-        "enrolment_code_invalid": Q.translate("Words", "The enrolment code is not valid."),
-        "enrolment_code_expired": Q.translate("Words", "The enrolment code has expired."),
     }
 
 
 def code_text(code: str) -> str:
     """A code in words; one this till does not know (a newer server's) is named, never shown bare."""
-    words: dict[str, str] = {c.value: text for c, text in code_words().items()} | _server_request_words()
+    words: dict[str, str] = {c.value: text for c, text in code_words().items()}
     known = words.get(code)
     if known is not None:
         return known

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from shared.errors import Code
 from shared.wire import (
@@ -82,8 +82,9 @@ def pull(
     request: Request,
     terminal: TerminalDep,
     cursor: Annotated[str | None, Query(max_length=40)] = None,
+    levels: Annotated[bool, Query(description="also send the level catalog (`levels`)")] = False,
     paidui_protocol: Annotated[str | None, Header()] = None,
-) -> PullResponse:
+) -> Response:
     """Settings in force, members changed since the cursor, the store's queue snapshot, member-code keys."""
     version = parse_int(paidui_protocol) if paidui_protocol is not None else PROTOCOL_VERSION
     if version not in PULL_VERSIONS:  # a version 1 pull handed out phone data that could be reversed in a second
@@ -92,4 +93,7 @@ def pull(
         )
     svc = services(request)
     _within(svc.terminal_limits.pull, terminal)
-    return svc.pull.pull(terminal=terminal, cursor=cursor)
+    answer = svc.pull.pull(terminal=terminal, cursor=cursor, with_levels=levels)
+    # A till that did not ask gets the answer of before, field for field: its model refuses a field it does not know.
+    body = answer.model_dump_json(exclude=None if levels else {"levels"})
+    return Response(body, media_type="application/json")

@@ -7,6 +7,7 @@ between the level ratios and the lotteries).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,7 @@ class LinkView:
 @dataclass(frozen=True, slots=True)
 class Row:
     level: str | None
+    name: str | None  # the level's display name (the catalog's, or its id)
     new: Resolution  # no qualifying spend
     top: Resolution  # every tier qualifies
 
@@ -48,9 +50,9 @@ class StorePreview:
     warnings: list[Warning]
 
 
-def _link_text(link: Any) -> str:
+def _link_text(link: Any, names: Mapping[str, str]) -> str:
     if isinstance(link, LevelLink):
-        return ", ".join(f"{k}: {format_bp(v)}" for k, v in sorted(link.ratios.items()) if v is not None)
+        return ", ".join(f"{names.get(k, k)}: {format_bp(v)}" for k, v in sorted(link.ratios.items()) if v is not None)
     if isinstance(link, TiersLink):
         return "; ".join(f"{t.days}d ≥ ¥{format_fen(t.threshold_fen)} → {format_bp(t.ratio_bp)}" for t in link.tiers)
     if isinstance(link, LotteryLink):
@@ -69,8 +71,9 @@ def applicable_default(base: BaseSettings, store: StoreSettings) -> int:
     return store.default_entitlement_bp if store.default_entitlement_bp is not None else base.default_entitlement_bp
 
 
-def warnings(base: BaseSettings, store: StoreSettings) -> list[Warning]:
+def warnings(base: BaseSettings, store: StoreSettings, names: Mapping[str, str] | None = None) -> list[Warning]:
     """§5.2: levels 1–3 override whatever their value, so a ratio below the default gives loyal members less."""
+    names = names or {}
     default = applicable_default(base, store)
     out = []
     for owner, ratios in (("store", store.level_entitlement_bp), ("base", base.level_entitlement_bp)):
@@ -80,12 +83,17 @@ def warnings(base: BaseSettings, store: StoreSettings) -> list[Warning]:
             if owner == "base" and store.level_entitlement_bp.get(level) is not None:
                 continue  # the store's own ratio for the level wins first
             if ratio == 0:
-                out.append(Warning("warn.level_zero", {"owner": owner, "level": level}))
+                out.append(Warning("warn.level_zero", {"owner": owner, "level": names.get(level, level)}))
             elif ratio < default:
                 out.append(
                     Warning(
                         "warn.level_below",
-                        {"owner": owner, "level": level, "ratio": format_bp(ratio), "standard": format_bp(default)},
+                        {
+                            "owner": owner,
+                            "level": names.get(level, level),
+                            "ratio": format_bp(ratio),
+                            "standard": format_bp(default),
+                        },
                     )
                 )
     for tier in store.cumulative_tiers:
@@ -105,20 +113,31 @@ def warnings(base: BaseSettings, store: StoreSettings) -> list[Warning]:
 
 
 def preview(
-    base: BaseSettings, store_id: str, name: str, store: StoreSettings, levels: list[str | None]
+    base: BaseSettings,
+    store_id: str,
+    name: str,
+    store: StoreSettings,
+    levels: list[str | None],
+    level_names: Mapping[str, str] | None = None,
 ) -> StorePreview:
+    names = level_names or {}
     links = cashier_chain(base, store)
     rows = [
-        Row(level, resolve(links, level, lambda _days: NO_SPEND), resolve(links, level, lambda _days: ANY_SPEND))
+        Row(
+            level,
+            None if level is None else names.get(level, level),
+            resolve(links, level, lambda _days: NO_SPEND),
+            resolve(links, level, lambda _days: ANY_SPEND),
+        )
         for level in levels
     ]
     return StorePreview(
         store_id=store_id,
         name=name,
         default_bp=applicable_default(base, store),
-        links=[LinkView(i, link.name, _link_text(link)) for i, link in enumerate(links, start=1)],
+        links=[LinkView(i, link.name, _link_text(link, names)) for i, link in enumerate(links, start=1)],
         rows=rows,
-        warnings=warnings(base, store),
+        warnings=warnings(base, store, names),
     )
 
 

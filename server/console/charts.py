@@ -25,8 +25,10 @@ def bars(
     label: Callable[[int], str],
     chart_id: str,
     empty: str,
+    labelled_by: str | None = None,
 ) -> str:
-    """`series` is (name, one value per day); `label` words a value (yuan for money, a count otherwise)."""
+    """`series` is (name, one value per day); `label` words a value (yuan for money, a count otherwise);
+    `labelled_by`: the id of the element that names the chart (its figcaption), for assistive technology."""
     if not days:
         return f'<p class="muted chart-empty" id="{escape(chart_id)}">{escape(empty)}</p>'
     values = [v for _, vs in series for v in vs]
@@ -43,7 +45,9 @@ def bars(
     zero = y(0)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" id="{escape(chart_id)}" class="chart" viewBox="0 0 {WIDTH} {HEIGHT}"'
-        f' width="{WIDTH}" height="{HEIGHT}" role="img">',
+        f' width="{WIDTH}" height="{HEIGHT}" role="img"'
+        + (f' aria-labelledby="{escape(labelled_by)}"' if labelled_by else "")
+        + ">",
         f'<line class="axis" x1="{LEFT}" y1="{zero}" x2="{WIDTH - 4}" y2="{zero}"/>',
         f'<text class="tick" x="{LEFT - 4}" y="{TOP + 10}" text-anchor="end">{escape(label(high))}</text>',
     ]

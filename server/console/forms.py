@@ -1,247 +1,171 @@
-"""The settings of spec §3.1 and §3.2 as form fields: reading a posted form into a patch, with an error per field.
+"""Typed form fields of the console: what a person types, read exactly into what the settings hold.
 
-Ratios are typed as percent with up to two decimals and kept as integer basis points (parsed exactly, never
-through a float); nested values (level ratios, lottery, tiers, windows, random return, reset) are edited as JSON
-and validated by the same pydantic models the engine uses. The engine validates again when the change is applied.
+Percent with up to two decimals becomes integer basis points and yuan become integer fen, both parsed from the
+decimal text (never through a float); more decimals are refused with a message rather than rounded. A form's state
+is one flat dict of input name -> typed text (`Values`), so a refused form shows again exactly what was typed, and
+its errors are keyed by the same input names. Words come from the console's word table (`message(key, **params)`).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
+import datetime as dt
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ValidationError
+from shared.money import format_bp, format_fen
 
-from shared.money import format_bp, parse_yuan
-
-from ..inputs import parse_int
-
-Kind = Literal["bool", "text", "int", "percent", "percent_opt", "choice", "json", "json_opt", "random_return"]
-
-
-@dataclass(frozen=True, slots=True)
-class Spec:
-    name: str  # the settings key; "display.x" for the display toggles
-    kind: Kind
-    choices: tuple[str, ...] = ()
-
-
-BASE_FIELDS: tuple[Spec, ...] = (
-    Spec("enabled", "bool"),
-    Spec("paused", "bool"),
-    Spec("display_name", "text"),
-    Spec("exchange_button_name", "text"),
-    Spec("extraction_bp", "percent"),
-    Spec("default_entitlement_bp", "percent"),
-    Spec("level_entitlement_bp", "json"),
-    Spec("lottery", "json_opt"),
-    Spec("deduction_orders_join", "bool"),
-    Spec("settlement_event", "choice", ("on_complete", "on_pay")),
-    Spec("cashier_auto_complete_hours", "int"),
-    Spec("ordering_rule", "choice", ("queue_order", "completed_first")),
-    Spec("points_exchange_enabled", "bool"),
-    Spec("points_per_yuan_x100", "int"),
-    Spec("voucher_exchange_enabled", "bool"),
-    Spec("voucher_ratio_bp", "percent"),
-    Spec("all_cashiers_queue", "bool"),
-    Spec("all_stores_queue", "bool"),
-    Spec("random_return", "json_opt"),
-    Spec("reset", "json_opt"),
-    Spec("leftover_policy", "choice", ("retain", "carry_forward")),
-    Spec("refund_clawback", "choice", ("received", "none", "all")),
-    Spec("anonymous_orders_contribute", "bool"),
-    Spec("timezone", "text"),
-    Spec("display.queue_id", "bool"),
-    Spec("display.progress", "bool"),
-    Spec("display.cumulative", "bool"),
-    Spec("display.pending", "bool"),
-    Spec("display.pending_amount", "bool"),
-    Spec("display.member_info", "bool"),
-)
-
-STORE_FIELDS: tuple[Spec, ...] = (
-    Spec("enabled", "bool"),
-    Spec("extraction_bp", "percent_opt"),
-    Spec("default_entitlement_bp", "percent_opt"),
-    Spec("level_entitlement_bp", "json"),
-    Spec("cumulative_tiers", "json"),
-    Spec("lottery", "json_opt"),
-    Spec("time_windows", "json"),
-    Spec("daily_limit", "int"),
-    Spec("total_limit", "int"),
-    Spec("random_return", "random_return"),
-)
-
-GENERAL = "__all__"
-
-
-@dataclass(frozen=True, slots=True)
-class FieldView:
-    spec: Spec
-    value: Any  # str for inputs, bool for checkboxes
-    error: str | None
-
-    @property
-    def name(self) -> str:
-        return self.spec.name
-
-    @property
-    def kind(self) -> str:
-        return self.spec.kind
-
-    @property
-    def choices(self) -> tuple[str, ...]:
-        return self.spec.choices
+Values = dict[str, str]
+Message = Callable[..., str]
+GENERAL = "__all__"  # errors that belong to no one field: shown above the form
+DECIMAL = re.compile(r"^(-?)(\d{1,13})(?:\.(\d*))?$")
+INTEGER = re.compile(r"^-?\d{1,9}$")
 
 
 class FieldError(ValueError):
+    """A typed value refused; `key` names the words in the console's word table."""
+
     def __init__(self, key: str, **params: Any) -> None:
         super().__init__(key)
         self.key = key
         self.params = params
 
 
+def _hundredths(text: str, *, unit: str, signed: bool = False) -> int:
+    """ "12.5" -> 1250: a decimal with at most two places, as an integer number of hundredths, exactly."""
+    s = text.strip().replace(unit, "").replace(",", "").strip()
+    found = DECIMAL.match(s)
+    if found is None:
+        raise FieldError("form.number")
+    sign, whole, frac = found.group(1), found.group(2), found.group(3) or ""
+    if len(frac) > 2:
+        raise FieldError("form.decimals")
+    if sign and not signed:
+        raise FieldError("form.negative")
+    value = int(whole) * 100 + int((frac + "00")[:2])
+    return -value if sign else value
+
+
 def parse_percent(text: str) -> int:
-    """ "12.5" -> 1250 bp, exactly (the same decimal grammar as an amount in yuan: two decimals at most)."""
+    """ "12.5" or "12.5%" -> 1250 basis points."""
+    return _hundredths(text, unit="%")
+
+
+def parse_yuan(text: str) -> int:
+    """ "2000" or "¥2,000.50" -> fen."""
+    return _hundredths(text.replace("¥", "").replace("￥", ""), unit="元")
+
+
+def parse_int(text: str, *, low: int | None = None, high: int | None = None) -> int:
+    s = text.strip()
+    if not INTEGER.match(s):
+        raise FieldError("form.integer")
+    value = int(s)
+    if low is not None and value < low:
+        raise FieldError("form.ge", value=low)
+    if high is not None and value > high:
+        raise FieldError("form.le", value=high)
+    return value
+
+
+def parse_time(text: str) -> str:
+    """ "9:30" or "09:30" -> "09:30" (a wall time of the store or chain, no zone)."""
     try:
-        bp = parse_yuan(text.replace("%", ""))
+        return dt.time.fromisoformat(text.strip().zfill(5)).strftime("%H:%M")
     except ValueError:
-        raise FieldError("form.percent") from None
-    if bp < 0:
-        raise FieldError("form.percent")
-    return bp
+        raise FieldError("form.time") from None
 
 
-def _get(doc: Mapping[str, Any], name: str) -> Any:
-    if name.startswith("display."):
-        return doc["display"][name.split(".", 1)[1]]
-    return doc[name]
-
-
-def show(spec: Spec, value: Any) -> Any:
-    """A stored value as the form shows it."""
-    if spec.kind == "bool":
-        return bool(value)
-    if spec.kind in ("percent", "percent_opt"):
-        return "" if value is None else format_bp(int(value)).rstrip("%")
-    if spec.kind in ("json", "json_opt"):
-        return "" if value is None else json.dumps(value, ensure_ascii=False, indent=1)
-    if spec.kind == "random_return":
-        return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return "" if value is None else str(value)
-
-
-def views(
-    specs: tuple[Spec, ...],
-    doc: Mapping[str, Any],
-    errors: Mapping[str, str] | None = None,
-    raw: Mapping[str, Any] | None = None,
-) -> list[FieldView]:
-    """Fields showing `raw` (what was typed, when refused) or else the stored values of `doc`."""
-    errors = errors or {}
-    out = []
-    for spec in specs:
-        value = raw[spec.name] if raw is not None and spec.name in raw else show(spec, _get(doc, spec.name))
-        out.append(FieldView(spec, value, errors.get(spec.name)))
-    return out
-
-
-def _value(spec: Spec, form: Mapping[str, str]) -> Any:
-    text = form.get(spec.name, "").strip()
-    match spec.kind:
-        case "bool":
-            return spec.name in form
-        case "text":
-            return text
-        case "int":
-            number = parse_int(text, signed=True)
-            if number is None:
-                raise FieldError("form.integer")
-            return number
-        case "percent":
-            if not text:
-                raise FieldError("form.required")
-            return parse_percent(text)
-        case "percent_opt":
-            return parse_percent(text) if text else None
-        case "choice":
-            if text not in spec.choices:
-                raise FieldError("form.choice", choices=", ".join(spec.choices))
-            return text
-        case "random_return":
-            if text in ("inherit", "off"):
-                return text
-            return _json(text, empty=None)
-    empty: Any = None if spec.kind == "json_opt" else ([] if spec.name in ("cumulative_tiers", "time_windows") else {})
-    return _json(text, empty=empty)
-
-
-def _json(text: str, *, empty: Any) -> Any:
-    if not text:
-        return empty
+def parse_date(text: str) -> str:
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise FieldError("form.json", detail=f"{exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+        return dt.date.fromisoformat(text.strip()).isoformat()
+    except ValueError:
+        raise FieldError("form.date") from None
+
+
+def parse_local_instant(text: str, zone: str) -> str:
+    """A `datetime-local` value ("2026-03-01T03:00") read as the chain's wall time, stored with its offset."""
+    try:
+        local = dt.datetime.fromisoformat(text.strip())
+        tz = ZoneInfo(zone)
+    except (ValueError, ZoneInfoNotFoundError):  # a zone typed wrong beside it is refused on its own input
+        raise FieldError("form.datetime") from None
+    if local.tzinfo is not None:
+        raise FieldError("form.datetime")
+    return local.replace(tzinfo=tz).isoformat()
+
+
+def show_percent(bp: int | None) -> str:
+    return "" if bp is None else format_bp(int(bp)).rstrip("%")
+
+
+def show_yuan(fen: int | None) -> str:
+    return "" if fen is None else format_fen(int(fen))
+
+
+def show_hundredths(value: int) -> str:
+    return format_fen(value)
+
+
+def show_local_instant(text: str, zone: str) -> str:
+    return dt.datetime.fromisoformat(text).astimezone(ZoneInfo(zone)).strftime("%Y-%m-%dT%H:%M")
+
+
+# ------------------------------------------------------------------------------------------------ rows
+
+
+def row_indices(values: Mapping[str, str], group: str) -> list[int]:
+    """The row numbers a repeating group has in `values` (inputs named `<group>-<n>-<part>`)."""
+    pattern = re.compile(rf"^{re.escape(group)}-(\d{{1,3}})-")
+    return sorted({int(m.group(1)) for k in values if (m := pattern.match(k))})
+
+
+def filled_rows(values: Mapping[str, str], group: str, parts: tuple[str, ...]) -> list[int]:
+    """Rows that hold something and are not ticked for removal (a blank row is no row)."""
+    return [
+        i
+        for i in row_indices(values, group)
+        if not values.get(f"{group}-{i}-remove") and any(values.get(f"{group}-{i}-{p}", "").strip() for p in parts)
+    ]
 
 
 @dataclass(slots=True)
-class Parsed:
-    patch: dict[str, Any]  # only what changed, top-level keys whole
-    errors: dict[str, str]
-    raw: dict[str, Any]  # what was typed, to show again
+class FormState:
+    """What a form shows: typed values, errors by input name, and how many blank rows each group offers."""
+
+    values: Values
+    errors: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, int] = field(default_factory=dict)
+
+    def rows(self, group: str) -> list[int]:
+        """The row numbers to draw: those typed or stored, then the blank ones to fill in."""
+        have = row_indices(self.values, group)
+        start = max(have) + 1 if have else 0
+        return [*have, *range(start, start + max(1, self.extra.get(group, 1)))]
+
+    def blank(self, group: str, i: int) -> bool:
+        """A row drawn to be filled in (no input of it was typed or stored)."""
+        return i not in row_indices(self.values, group)
+
+    def value(self, name: str) -> str:
+        return self.values.get(name, "")
+
+    def checked(self, name: str) -> bool:
+        return bool(self.values.get(name))
+
+    def error(self, name: str) -> str | None:
+        return self.errors.get(name)
+
+    def group_errors(self, group: str) -> list[str]:
+        """Errors of a group that belong to no one input of it (its own, or of a row as a whole)."""
+        return [
+            msg for name, msg in sorted(self.errors.items()) if name == group or re.fullmatch(rf"{group}-\d+", name)
+        ]
 
 
-def parse(
-    specs: tuple[Spec, ...],
-    form: Mapping[str, str],
-    current: BaseModel,
-    model: type[BaseModel],
-    message: Any,
-) -> Parsed:
-    """Read the posted fields, validate the whole document with `model`; `message(key, **params)` words errors."""
-    doc = current.model_dump(mode="json")
-    new = json.loads(json.dumps(doc))  # a deep copy of plain JSON values
-    raw: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    for spec in specs:
-        raw[spec.name] = (spec.name in form) if spec.kind == "bool" else form.get(spec.name, "")
-        try:
-            value = _value(spec, form)
-        except FieldError as exc:
-            errors[spec.name] = message(exc.key, **exc.params)
-            continue
-        if spec.name.startswith("display."):
-            new["display"][spec.name.split(".", 1)[1]] = value
-        else:
-            new[spec.name] = value
-    if not errors:
-        try:
-            validated = model.model_validate(new).model_dump(mode="json")
-        except ValidationError as exc:
-            for err in exc.errors():
-                name, detail = _field_of(err["loc"], specs)
-                kind = next((s.kind for s in specs if s.name == name), "text")
-                text = validation_message(err, kind, message)
-                errors.setdefault(name, (detail + ": " if detail else "") + text)
-        else:
-            patch = {k: v for k, v in validated.items() if v != doc.get(k)}
-            return Parsed(patch, {}, raw)
-    return Parsed({}, errors, raw)
-
-
-def _field_of(loc: tuple[Any, ...], specs: tuple[Spec, ...]) -> tuple[str, str]:
-    if not loc:
-        return GENERAL, ""
-    head = str(loc[0])
-    if head == "display" and len(loc) > 1:
-        return f"display.{loc[1]}", ""
-    if any(s.name == head for s in specs):
-        return head, "".join(f"[{x}]" if isinstance(x, int) else f".{x}" for x in loc[1:]).lstrip(".")
-    return GENERAL, ".".join(str(x) for x in loc)
-
+# ------------------------------------------------------------------------------------------------ model errors
 
 _PYDANTIC = {
     "greater_than_equal": ("form.ge", "ge"),
@@ -257,28 +181,39 @@ _PYDANTIC = {
     "missing": ("form.missing", None),
     "extra_forbidden": ("form.extra", None),
     "literal_error": ("form.literal", "expected"),
-    "dict_type": ("form.object", None),
-    "list_type": ("form.list", None),
-    "model_type": ("form.object", None),
-    "model_attributes_type": ("form.object", None),
     "time_parsing": ("form.time", None),
     "time_type": ("form.time", None),
     "date_parsing": ("form.date", None),
     "date_from_datetime_parsing": ("form.date", None),
     "datetime_parsing": ("form.datetime", None),
 }
+# The settings models' own refusals (shared/settings.py), by their English text, in the console's words.
+_VALUE_ERRORS = {
+    "a fixed lottery has 1 to 20 options": "form.lottery_options",
+    "an interval lottery needs min_bp and max_bp": "form.lottery_interval",
+    "min_bp must not exceed max_bp": "form.lottery_order",
+    "cash_per_group exceeds group_size": "form.random_cash",
+    "date_from is after date_to": "form.window_dates",
+    "weekdays, when given, names at least one day": "form.window_weekdays",
+    "a one-off reset lists its instants": "form.reset_once",
+    "unknown time zone": "form.timezone",
+    "(A25)": "form.a25",
+}
 
 
-def validation_message(err: Any, kind: str, message: Any) -> str:
-    """A pydantic error in the console's words; bounds of percent fields shown as percent."""
-    known = _PYDANTIC.get(err["type"])
+def validation_message(err: Mapping[str, Any], message: Message, *, percent: bool) -> str:
+    """A pydantic error in the console's words; bounds of a percent field shown as percent."""
+    text = str(err.get("msg", "")).removeprefix("Value error, ")
+    for needle, key in _VALUE_ERRORS.items():
+        if needle in text:
+            return message(key)
+    known = _PYDANTIC.get(str(err["type"]))
     if known is None:
-        msg = str(err.get("msg", ""))
-        return msg.removeprefix("Value error, ")
+        return text
     key, param = known
     if param is None:
-        return str(message(key))
+        return message(key)
     value = (err.get("ctx") or {}).get(param)
-    if kind in ("percent", "percent_opt") and isinstance(value, int):
+    if percent and isinstance(value, int):
         value = format_bp(value)
-    return str(message(key, value=value))
+    return message(key, value=value)

@@ -44,6 +44,8 @@ def _document(raw: str | None, scope: str) -> dict[str, Any]:
     if raw is None:
         return {}
     doc = json.loads(raw)
+    if scope == "levels":  # the level catalog: level id -> its names and rank, not a settings document
+        return dict(doc)
     try:
         return _flat((parse_base if scope == "base" else parse_store)(doc).model_dump(mode="json"))
     except RuleError:  # written under older rules: show it as it was stored

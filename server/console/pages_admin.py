@@ -21,7 +21,7 @@ from shared.ids import MemberId
 from ..api.state import services
 from ..db import tables as t
 from ..db.settings import SettingsCache
-from ..services import admin, exports, members, terminals
+from ..services import admin, exports, levels, members, terminals
 from . import history as hist
 from .i18n import refusal
 from .session import ConsoleUser, Denied
@@ -29,7 +29,6 @@ from .web import ConsoleRoute, Form, HqPosted, User, base_settings, field, langu
 
 router = APIRouter(route_class=ConsoleRoute)
 ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
-LEVEL = re.compile(r"^[\w.\-]{1,40}$")
 PAGE = 50
 
 
@@ -210,6 +209,7 @@ def _members_page(
     with services(request).db.connect() as conn:
         found = _members(conn, user, q, after)
         zone = _zone(request, conn)
+        catalog = levels.catalog(conn, services(request).db.settings_cache)
     mask = hist.phone_mask(user)
     rows = [
         {
@@ -233,6 +233,8 @@ def _members_page(
         typed=typed or {},
         next_after=found[-1].member_id if len(found) == PAGE else None,
         zone=zone,
+        levels=catalog,
+        level_name={lv.level_id: lv.name(language(request)) for lv in catalog},
     )
 
 
@@ -245,13 +247,16 @@ def members_list(request: Request, user: User) -> Response:
 def add_member(request: Request, form: Form, user: HqPosted) -> Response:
     phone, name, level = field(form, "phone"), field(form, "name"), field(form, "level")
     typed = {"phone": phone, "name": name, "level": level}
-    if level and not LEVEL.match(level):
-        return _members_page(request, user, error="admin.bad_level", status=422, typed=typed)
     svc = services(request)
     try:
         with svc.db.connect() as conn:
             member_id = members.add(
-                conn, phone=phone or None, name=name[:100], level=level or None, now=svc.clock.now()
+                conn,
+                phone=phone or None,
+                name=name[:100],
+                level=level or None,
+                now=svc.clock.now(),
+                cache=svc.db.settings_cache,
             )
     except RuleError as exc:
         return _members_page(
@@ -262,13 +267,15 @@ def add_member(request: Request, form: Form, user: HqPosted) -> Response:
 
 @router.post("/members/{member_id}/level")
 def set_level(request: Request, member_id: str, form: Form, user: HqPosted) -> Response:
-    level = field(form, "level")
-    if level and not LEVEL.match(level):
-        return _members_page(request, user, error="admin.bad_level", status=422)
+    level = field(form, "level") or None
     svc = services(request)
     with svc.db.connect() as conn:
         if not members.exists(conn, member_id):
             raise Denied(404, "not_found")
     # the level is in force from now on; orders paid before keep the level they had (spec §2 "with history")
-    svc.ingest.apply(SetMemberLevel(member_id=MemberId(member_id), level=level or None, at=svc.clock.now()))
+    command = SetMemberLevel(member_id=MemberId(member_id), level=level, at=svc.clock.now())
+    try:
+        levels.apply_checked(svc.ingest, command, [level])
+    except RuleError as exc:
+        return _members_page(request, user, error=refusal(language(request), exc.code, exc.detail), status=422)
     return RedirectResponse(f"/console/members?q={member_id}", status_code=303)

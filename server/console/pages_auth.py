@@ -31,7 +31,7 @@ from .session import (
 from .web import HERE, LANG_COOKIE, ConsoleRoute, Form, Posted, field, page, safe_next
 
 router = APIRouter(route_class=ConsoleRoute)
-STATIC = {"console.css": "text/css", "console.js": "text/javascript"}
+STATIC = {"console.css": "text/css", "console.js": "text/javascript", "favicon.svg": "image/svg+xml"}
 LOGIN_ATTEMPTS_PER_MINUTE = 10  # per client address, in each server process (per user: services/signin.py)
 DEVICE_COOKIE = "paidui_device"  # this browser signed in here before: its user's correct password is never held back
 DEVICE_DAYS = 30

@@ -23,10 +23,12 @@ from .web import (
     ConsoleRoute,
     User,
     base_settings,
+    cashier_names,
     language,
     mark,
     page,
     parse_day,
+    queue_label,
     store_names,
     today,
 )
@@ -42,11 +44,13 @@ def _days(request: Request) -> int:
     return days if days in DAYS else 30
 
 
-def _figures(request: Request, user: ConsoleUser, days: int) -> Liability:
+def _figures(request: Request, user: ConsoleUser, days: int) -> tuple[Liability, dict[str, tuple[str, str]]]:
+    """The figures and the names of the checkout points (cashier id -> (store name, its name))."""
     svc = services(request)
     with svc.db.connect() as conn:
         base = base_settings(conn, svc.db)
-        return liability(conn, base, today=today(request, base), store_ids=user.scope, days=days)
+        figures = liability(conn, base, today=today(request, base), store_ids=user.scope, days=days)
+        return figures, cashier_names(conn)
 
 
 def _filled(figures: Liability, days: int) -> list[DayFigures]:
@@ -63,7 +67,7 @@ def _filled(figures: Liability, days: int) -> list[DayFigures]:
 @router.get("/liability")
 def liability_page(request: Request, user: User) -> Response:
     days = _days(request)
-    figures = _figures(request, user, days)
+    figures, cashiers = _figures(request, user, days)
     tr = functools.partial(translate, language(request))
     series = _filled(figures, days)
     day_list = [d.day for d in series]
@@ -77,6 +81,7 @@ def liability_page(request: Request, user: User) -> Response:
         label=lambda v: "¥" + format_fen(v),
         chart_id="chart-money",
         empty=tr("liability.no_days"),
+        labelled_by="chart-money-caption",
     )
     entries = bars(
         day_list,
@@ -87,12 +92,14 @@ def liability_page(request: Request, user: User) -> Response:
         label=str,
         chart_id="chart-entries",
         empty=tr("liability.no_days"),
+        labelled_by="chart-entries-caption",
     )
     return page(
         request,
         "liability.html",
         user=user,
         figures=figures,
+        queue_name=functools.partial(queue_label, names=cashiers, tr=tr),
         days=days,
         chart_money=mark(money),
         chart_entries=mark(entries),
@@ -155,7 +162,7 @@ def export(request: Request, name: str, user: User) -> Response:
     tr = functools.partial(translate, language(request))
     table: exports.Table
     if kind == "liability":
-        table = exports.liability_table(_figures(request, user, _days(request)))
+        table = exports.liability_table(_figures(request, user, _days(request))[0])
         stem = f"liability-{table.rows[-1][0].isoformat() if table.rows else 'empty'}"
     elif kind == "settlement":
         first, last, found, names, _ = _period(request, user)
@@ -181,7 +188,10 @@ def export(request: Request, name: str, user: User) -> Response:
         stem = "members" if user.is_hq else f"members-{user.store_id}"
     else:
         raise Denied(404, "not_found")
-    body, media = exports.render(table, fmt, tr)
+    svc = services(request)
+    with svc.db.connect() as conn:
+        zone = base_settings(conn, svc.db).timezone
+    body, media = exports.render(table, fmt, tr, zone)
     stem = re.sub(r"[^A-Za-z0-9_.-]", "_", stem)  # a file name in a header: nothing a browser could misread
     return Response(
         body,

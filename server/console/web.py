@@ -22,6 +22,7 @@ from markupsafe import Markup
 from sqlalchemy import Connection, select
 from starlette.datastructures import FormData
 
+from shared.engine.model import ALL
 from shared.errors import Code, RuleError
 from shared.money import format_bp, format_fen
 from shared.settings import BaseSettings
@@ -86,6 +87,7 @@ def page(
             lang=lang,
             t=functools.partial(translate, lang),
             when=when,
+            zone_name=zone.key,
             path=request.url.path,
             query=quote(str(request.url.path) + ("?" + request.url.query if request.url.query else ""), safe=""),
             **context,
@@ -209,6 +211,21 @@ def store_names(conn: Connection, scope: list[str] | None) -> dict[str, str]:
     if scope is not None:
         stmt = stmt.where(t.Store.store_id.in_(scope))
     return {sid: name for sid, name in conn.execute(stmt)}
+
+
+def cashier_names(conn: Connection) -> dict[str, tuple[str, str]]:
+    """cashier id -> (its store's name, its own name): what a queue is called on the pages."""
+    c, s = t.Cashier, t.Store
+    return {cid: (store, name) for cid, store, name in conn.execute(select(c.cashier_id, s.name, c.name).join(s))}
+
+
+def queue_label(key: str, names: dict[str, tuple[str, str]], tr: Callable[..., str]) -> str:
+    """`cashier:C1` -> "<store name> · <checkout point name>"; `cashier:ALL` -> "all checkout points"."""
+    _, _, cashier = key.partition(":")
+    if cashier == ALL:
+        return tr("queue.all")
+    store, name = names.get(cashier, ("", cashier))
+    return f"{store} · {name}" if store else name
 
 
 def today(request: Request, base: BaseSettings) -> dt.date:

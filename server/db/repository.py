@@ -269,7 +269,7 @@ class SqlRepository:
         self.conn.execute(insert(t.Refund).values(refund_id=refund_id, order_id=order_id, amount_fen=amount_fen, at=at))
         order = self.order(order_id)
         if order is not None:
-            self.totals.refunded(order.store_id, amount_fen, at)
+            self.totals.refunded(order.store_id, order.cashier_id, amount_fen, at)
 
     # ------------------------------------------------------------ entries
 
@@ -403,7 +403,9 @@ class SqlRepository:
                 "at": at,
             },
         )
-        self.totals.allocated(from_store=from_store, to_store=entry.store_id, amount_fen=amount_fen, at=at)
+        self.totals.allocated(
+            from_store=from_store, to_store=entry.store_id, to_cashier=entry.cashier_id, amount_fen=amount_fen, at=at
+        )
 
     def allocations_from(self, order_id: OrderId) -> list[tuple[int, int]]:
         a = t.Allocation
@@ -425,15 +427,19 @@ class SqlRepository:
                 order_id=order_id, store_id=store_id, amount_fen=amount_fen, reason=reason.value, queue_key=key, at=at
             )
         )
-        if store_id is not None:
-            self.totals.kept(store_id, amount_fen, at)
+        if source is not None:
+            self.totals.kept(source.store_id, source.cashier_id, amount_fen, at)
 
     def remove_unallocated(self, order_id: OrderId) -> None:
         u = t.Unallocated
-        rows = self.conn.execute(select(u.store_id, u.amount_fen, u.at).where(u.order_id == order_id))
-        for store_id, amount, at in rows:
+        rows = self.conn.execute(
+            select(u.store_id, u.amount_fen, u.at, O.c.cashier_id)
+            .join(O, O.c.order_id == u.order_id, isouter=True)
+            .where(u.order_id == order_id)
+        )
+        for store_id, amount, at, cashier_id in rows:
             if store_id is not None:
-                self.totals.kept(store_id, -amount, at)
+                self.totals.kept(store_id, cashier_id or "", -amount, at)
         self.conn.execute(delete(u).where(u.order_id == order_id))
 
     def add_rebate(self, member_id: MemberId, amount_fen: int, kind: RebateKind, ref: str, at: dt.datetime) -> None:

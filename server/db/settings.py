@@ -1,9 +1,10 @@
-"""The chain's configuration, read one way: base settings and the stores (time zone, cashiers, store settings, name).
+"""The chain's configuration, read one way: base settings, the stores (time zone, cashiers, store settings, name) and
+the member level catalog.
 
 `settings.version` grows with every change of the base settings, a store's settings, the stores or their cashiers,
-in the transaction that makes the change. A read asks for the version (one row by primary key) and parses the rest
-only when the version moved since this process last read it: the rules read the configuration on every event, the
-console and the member page on every page, so the cache is what keeps them flat.
+or the level catalog, in the transaction that makes the change. A read asks for the version (one row by primary
+key) and parses the rest only when the version moved since this process last read it: the rules read the
+configuration on every event, the console and the member page on every page, so the cache is what keeps them flat.
 
 A transaction that changed the configuration reads it back without the cache: what it sees may still roll back, and
 a rolled-back version number comes round again with other contents.
@@ -16,7 +17,7 @@ import json
 import threading
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
@@ -30,7 +31,22 @@ _VERSION = select(t.SettingsRow.version).where(t.SettingsRow.id == 1)
 _BASE = select(t.SettingsRow.base_json).where(t.SettingsRow.id == 1)
 _STORES = select(t.Store.store_id, t.Store.name, t.Store.timezone, t.Store.settings_json)
 _CASHIERS = select(t.Cashier.cashier_id, t.Cashier.store_id)
+_LC = t.LevelCatalog
+_LEVELS = select(_LC.level_id, _LC.name_zh, _LC.name_en, _LC.rank).order_by(_LC.rank.desc(), _LC.level_id)
 _SET_VERSION = update(t.SettingsRow).where(t.SettingsRow.id == 1).values(version=bindparam("b_version"))
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    """A member level of the chain's catalog (migration 0006): what settings and members may name, and its names."""
+
+    level_id: str
+    name_zh: str
+    name_en: str
+    rank: int  # higher is better; lists show the highest first
+
+    def name(self, lang: str) -> str:
+        return self.name_zh if lang == "zh" else self.name_en
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +57,7 @@ class Configuration:
     base: BaseSettings
     stores: Mapping[StoreId, StoreInfo]
     names: Mapping[StoreId, str]  # store id -> the store's name
+    levels: tuple[Level, ...] = ()  # the level catalog, highest rank first, then by id
 
     def store(self, store_id: str) -> StoreInfo | None:
         return self.stores.get(StoreId(store_id))
@@ -96,7 +113,8 @@ def read_configuration(conn: Connection, cache: SettingsCache | None) -> Configu
         settings = parse_store(json.loads(row.settings_json or "{}"))
         stores[store_id] = StoreInfo(store_id, row.timezone, tuple(sorted(cashiers[store_id])), settings)
         names[store_id] = row.name
-    config = Configuration(current, parse_base(json.loads(raw)) if raw else BaseSettings(), stores, names)
+    base = parse_base(json.loads(raw)) if raw else BaseSettings()
+    config = Configuration(current, base, stores, names, catalog(conn))
     if cache is not None:
         cache.put(config)
     return config
@@ -105,6 +123,11 @@ def read_configuration(conn: Connection, cache: SettingsCache | None) -> Configu
 def base_settings(conn: Connection, cache: SettingsCache | None) -> BaseSettings:
     """The base settings in force."""
     return read_configuration(conn, cache).base
+
+
+def catalog(conn: Connection) -> tuple[Level, ...]:
+    """The level catalog as this transaction sees it, past the cache (readers use `read_configuration(...).levels`)."""
+    return tuple(Level(*row) for row in conn.execute(_LEVELS))
 
 
 # ---------------------------------------------------------------------------------------------- changes
@@ -135,6 +158,23 @@ def save_store(conn: Connection, store_id: str, settings: StoreSettings, *, acto
     conn.execute(update(t.Store).where(t.Store.store_id == store_id).values(settings_json=after))
     _record(conn, scope=f"store:{store_id}", before=before, after=after, version=new, actor=actor, at=at)
     return new
+
+
+def save_levels(conn: Connection, before: tuple[Level, ...], *, actor: str, at: dt.datetime) -> int | None:
+    """After an edit of the level catalog in this transaction (`before`: the catalog it started from): a new version
+    and a line in the history, or None when nothing changed. Tills re-read the catalog when the version moves."""
+    after = catalog(conn)
+    if after == before:
+        return None
+    new = bump(conn)
+    _record(
+        conn, scope="levels", before=_levels_json(before), after=_levels_json(after), version=new, actor=actor, at=at
+    )
+    return new
+
+
+def _levels_json(levels: tuple[Level, ...]) -> str:
+    return json.dumps({lv.level_id: asdict(lv) for lv in levels}, ensure_ascii=False, sort_keys=True)
 
 
 def _record(

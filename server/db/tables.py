@@ -94,6 +94,16 @@ class Member(Base):
     change_version: Mapped[int] = mapped_column(BigInteger, default=0, index=True)  # pull cursor
 
 
+class LevelCatalog(Base):
+    """The member levels headquarters defines (migration 0006): settings and members may name only these."""
+
+    __tablename__ = "level_catalog"
+    level_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(40))
+    name_en: Mapped[str] = mapped_column(String(40))
+    rank: Mapped[int] = mapped_column(Integer, default=0)  # higher is better; lists show the highest first
+
+
 class MemberLevel(Base):
     """Level history: the level in force at t is the latest change with effective_at <= t (later id wins a tie)."""
 
@@ -106,7 +116,7 @@ class MemberLevel(Base):
 
 class MemberAlias(Base):
     """A member id made at a till that turned out to be an existing member (same phone). It names that member for
-    the terminal that made it only; NULL: made before aliases were scoped (migration 0006), any terminal."""
+    the terminal that made it only; NULL: made before aliases were scoped (migration 0008), any terminal."""
 
     __tablename__ = "member_aliases"
     alias_id: Mapped[Key] = mapped_column(primary_key=True)
@@ -154,6 +164,21 @@ class DailyStats(Base):
     entries_created: Mapped[int] = mapped_column(BigInteger, default=0)
     entries_completed: Mapped[int] = mapped_column(BigInteger, default=0)
     entitlement_created_fen: Mapped[Fen] = mapped_column(default=0)
+
+
+class CashierDaily(Base):
+    """Per cashier and store-local day: what flowed in and out through that cashier (migration 0005), so that a
+    queue of one cashier shows its own figures, not its store's. The store's figures stay in daily_stats."""
+
+    __tablename__ = "cashier_daily"
+    cashier_id: Mapped[Key] = mapped_column(primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    orders_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    contributions_fen: Mapped[Fen] = mapped_column(default=0)
+    payouts_fen: Mapped[Fen] = mapped_column(default=0)  # allocations to this cashier's entries (net)
+    kept_fen: Mapped[Fen] = mapped_column(default=0)  # unallocated from this cashier's orders
+    entries_created: Mapped[int] = mapped_column(BigInteger, default=0)
+    entries_completed: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class SettlementDaily(Base):

@@ -18,7 +18,7 @@ from shared.money import pct, points_for
 from shared.settings import BaseSettings
 
 from ..db import tables as t
-from ..db.settings import SettingsCache, base_settings
+from ..db.settings import SettingsCache, read_configuration
 
 E = t.EntryRow.__table__
 WAITING_SHOWN = 50  # waiting entries on one page of the list (the totals count them all; `page` turns the pages)
@@ -63,6 +63,16 @@ class MemberView:
     pending_fen: int
     page: int = 1  # of the waiting entries, WAITING_SHOWN a page, oldest first
     more_waiting: bool = False  # a next page exists
+    level_id: str | None = None
+    level_names: tuple[str, str] | None = None  # (zh, en) from the level catalog
+
+    def level_name(self, lang: str) -> str | None:
+        """The member's level as the catalog names it (its id when the catalog no longer has it)."""
+        if self.level_id is None:
+            return None
+        if self.level_names is None:
+            return self.level_id
+        return self.level_names[0] if lang == "zh" else self.level_names[1]
 
 
 def exchange_amounts(base: BaseSettings, remaining_fen: int) -> tuple[int | None, int | None]:
@@ -219,7 +229,8 @@ def load(
     """One page of the member's waiting entries and the latest closed ones; the `highlight`ed entry (an order
     link's) and the one named by `include` (just drawn or exchanged) are shown whatever page they are on, each in
     its own list, so every waiting entry can be reached, drawn and exchanged."""
-    base = base_settings(conn, cache)
+    config = read_configuration(conn, cache)
+    base = config.base
     zone = ZoneInfo(base.timezone)
     names = dict(conn.execute(select(t.Cashier.cashier_id, t.Cashier.name)).all())
     waiting_rows: list[Any] = list(
@@ -301,6 +312,8 @@ def load(
 
     waiting = sorted((view(r) for r in waiting_rows), key=lambda v: (not v.highlighted, v.seq))
     closed = sorted((view(r) for r in closed_rows), key=lambda v: (not v.highlighted, -v.seq))
+    level_id = conn.execute(select(t.Member.level).where(t.Member.member_id == member_id)).scalar()
+    named = next((lv for lv in config.levels if lv.level_id == level_id), None)
     return MemberView(
         member_id=member_id,
         base=base,
@@ -310,4 +323,6 @@ def load(
         pending_fen=pending(conn, member_id),
         page=page,
         more_waiting=more_waiting,
+        level_id=level_id,
+        level_names=(named.name_zh, named.name_en) if named is not None else None,
     )

@@ -1,8 +1,10 @@
 """Exports of the console's tables as CSV and XLSX (openpyxl): liability series, settlement, history, members.
 
-Money leaves as two columns: whole fen (an integer, exact, for sums) and yuan as text from `format_fen` (for
-reading); a spreadsheet never gets a float amount. Rates leave as integer basis points and percent text. Text
-cells that a spreadsheet would run as a formula (=, +, -, @) are quoted in CSV and typed as strings in XLSX.
+Money leaves as two columns: whole fen (an integer, exact, for sums) and yuan: text from `format_fen` in CSV, a
+number cell with the format 0.00 in XLSX, written from `Decimal(fen) / 100` (exact; a float never touches an
+amount). Rates leave as integer basis points and percent (text in CSV, a 0.00% number cell in XLSX). Times are in
+the chain's time zone (the console's), the zone and its UTC offset stated in the column title. Text cells that a
+spreadsheet would run as a formula (=, +, -, @) are quoted in CSV and typed as strings in XLSX.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import io
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -27,6 +31,10 @@ from .liability import Liability, Settlement
 Kind = Literal["text", "int", "fen", "bp", "date", "datetime"]
 Title = Callable[[str], str]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+DEFAULT_ZONE = "Asia/Shanghai"
+YUAN_FORMAT = "0.00"
+PERCENT_FORMAT = "0.00%"
+TIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,63 +54,95 @@ def _identity(key: str) -> str:
     return key
 
 
-def _headers(table: Table, title: Title) -> list[str]:
+def _offset(at: dt.datetime) -> str:
+    delta = at.utcoffset() or dt.timedelta(0)
+    sign = "-" if delta < dt.timedelta(0) else "+"
+    minutes = abs(int(delta.total_seconds())) // 60
+    return f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _offsets(table: Table, zone: ZoneInfo) -> dict[int, list[str]]:
+    """The UTC offsets the times of each datetime column take in `zone` (one, unless the zone changes clocks)."""
+    out: dict[int, list[str]] = {}
+    for i, c in enumerate(table.columns):
+        if c.kind == "datetime":
+            seen = {_offset(r[i].astimezone(zone)) for r in table.rows if isinstance(r[i], dt.datetime)}
+            out[i] = sorted(seen)
+    return out
+
+
+def _headers(table: Table, title: Title, zone: ZoneInfo) -> list[str]:
+    offsets = _offsets(table, zone)
     out = []
-    for c in table.columns:
+    for i, c in enumerate(table.columns):
         if c.kind == "fen":
             out += [f"{title(c.key)} ({title('unit.fen')})", f"{title(c.key)} ({title('unit.yuan')})"]
         elif c.kind == "bp":
             out += [f"{title(c.key)} (bp)", f"{title(c.key)} (%)"]
+        elif c.kind == "datetime":
+            out.append(f"{title(c.key)} ({' '.join([zone.key, '/'.join(offsets[i])] if offsets[i] else [zone.key])})")
         else:
             out.append(title(c.key))
     return out
 
 
-def _cells(table: Table, row: Sequence[Any]) -> list[tuple[Any, bool]]:
-    """(value, is_free_text) per output cell."""
-    out: list[tuple[Any, bool]] = []
+def _cells(table: Table, row: Sequence[Any], zone: ZoneInfo, *, sheet: bool) -> list[tuple[Any, bool, str | None]]:
+    """(value, is_free_text, number format) per output cell; `sheet`: typed for XLSX rather than CSV text."""
+    out: list[tuple[Any, bool, str | None]] = []
     for c, v in zip(table.columns, row, strict=True):
         if c.kind in ("fen", "bp"):
             if v is None:
-                out += [(None, False), (None, False)]
+                out += [(None, False, None), (None, False, None)]
+            elif sheet:  # exact decimals from integers: 12345 fen -> Decimal("123.45"), 1250 bp -> 0.125
+                scaled = Decimal(int(v)).scaleb(-2 if c.kind == "fen" else -4)
+                out += [(int(v), False, None), (scaled, False, YUAN_FORMAT if c.kind == "fen" else PERCENT_FORMAT)]
             else:
-                out += [(int(v), False), (format_fen(int(v)) if c.kind == "fen" else format_bp(int(v)), False)]
+                text = format_fen(int(v)) if c.kind == "fen" else format_bp(int(v))
+                out += [(int(v), False, None), (text, False, None)]
         elif c.kind == "datetime" and isinstance(v, dt.datetime):
-            out.append((v.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"), False))
+            local = v.astimezone(zone)
+            if sheet:  # a spreadsheet time has no zone: the wall time of the zone named in the title
+                out.append((local.replace(tzinfo=None), False, TIME_FORMAT))
+            else:
+                out.append((local.strftime("%Y-%m-%d %H:%M:%S"), False, None))
         elif c.kind == "date" and isinstance(v, dt.date):
-            out.append((v.isoformat(), False))
+            out.append((v.isoformat(), False, None))
         elif c.kind == "int":
-            out.append((None if v is None else int(v), False))
+            out.append((None if v is None else int(v), False, None))
         else:
-            out.append(("" if v is None else str(v), True))
+            out.append(("" if v is None else str(v), True, None))
     return out
 
 
-def to_csv(table: Table, title: Title = _identity) -> bytes:
+def to_csv(table: Table, title: Title = _identity, zone: str = DEFAULT_ZONE) -> bytes:
     """UTF-8 with a byte-order mark, so that spreadsheet programs read the Chinese titles right."""
+    tz = ZoneInfo(zone)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(_headers(table, title))
+    writer.writerow(_headers(table, title, tz))
     for row in table.rows:
         writer.writerow(
             [
                 "'" + v if text and isinstance(v, str) and v.startswith(FORMULA_START) else v
-                for v, text in _cells(table, row)
+                for v, text, _ in _cells(table, row, tz, sheet=False)
             ]
         )
     return buf.getvalue().encode("utf-8-sig")
 
 
-def to_xlsx(table: Table, title: Title = _identity) -> bytes:
+def to_xlsx(table: Table, title: Title = _identity, zone: str = DEFAULT_ZONE) -> bytes:
+    tz = ZoneInfo(zone)
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title=table.name[:31])
-    ws.append(_headers(table, title))
+    ws.append(_headers(table, title, tz))
     for row in table.rows:
         cells = []
-        for value, _text in _cells(table, row):
+        for value, _text, number_format in _cells(table, row, tz, sheet=True):
             cell = WriteOnlyCell(ws, value=value)
             if isinstance(value, str):
                 cell.data_type = "s"  # never a formula, whatever the text starts with
+            if number_format is not None:
+                cell.number_format = number_format
             cells.append(cell)
         ws.append(cells)
     out = io.BytesIO()
@@ -110,12 +150,12 @@ def to_xlsx(table: Table, title: Title = _identity) -> bytes:
     return out.getvalue()
 
 
-def render(table: Table, fmt: str, title: Title = _identity) -> tuple[bytes, str]:
-    """(body, media type) of the table as `csv` or `xlsx`."""
+def render(table: Table, fmt: str, title: Title = _identity, zone: str = DEFAULT_ZONE) -> tuple[bytes, str]:
+    """(body, media type) of the table as `csv` or `xlsx`, times in `zone` (the chain's)."""
     if fmt == "csv":
-        return to_csv(table, title), "text/csv; charset=utf-8"
+        return to_csv(table, title, zone), "text/csv; charset=utf-8"
     if fmt == "xlsx":
-        return to_xlsx(table, title), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        return to_xlsx(table, title, zone), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     raise ValueError(f"unknown export format {fmt!r}")
 
 

@@ -1,8 +1,9 @@
 """Headquarters figures: liability per queue and for the chain, daily series, inter-store settlement.
 
 Everything here reads the running totals kept in the same transactions as the entries (cashier_stats,
-daily_stats) or sums ledger rows by index; nothing scans the waiting entries, so a page answers in the same time
-with 10^3 or 10^6 of them. Money is int fen; rates are int basis points; estimates are labelled as estimates.
+daily_stats per store, cashier_daily per cashier: a queue's own figures) or sums ledger rows by index; nothing
+scans the waiting entries, so a page answers in the same time with 10^3 or 10^6 of them. Money is int fen; rates
+are int basis points; estimates are labelled as estimates.
 """
 
 from __future__ import annotations
@@ -88,8 +89,8 @@ class QueueLiability:
     cashier_ids: list[str]
     waiting_count: int
     outstanding_fen: int
-    week: Totals  # the last 7 days (store-level figures of the stores whose cashiers feed this queue)
-    total: Totals  # since the beginning
+    week: Totals  # the last 7 days, of the cashiers that feed this queue (those shown: a store's share of a shared one)
+    total: Totals  # since the beginning, likewise
     estimate: Estimate | None  # for the whole queue, even when the view is one store's share of it
     shared: bool  # one queue for all cashiers: the view may show one store's share of it
 
@@ -141,6 +142,23 @@ def _per_store(conn: Connection, since: dt.date | None, until: dt.date) -> dict[
     return {row[0]: Totals(*(int(x or 0) for x in row[1:])) for row in conn.execute(stmt.group_by(ds.store_id))}
 
 
+_CASHIER_SUMS = ("orders_count", "contributions_fen", "payouts_fen", "kept_fen", "entries_created", "entries_completed")
+
+
+def _per_cashier(conn: Connection, since: dt.date | None, until: dt.date) -> dict[str, Totals]:
+    """cashier_daily summed per cashier: a queue of one cashier reads its own figures (no sales: those are the
+    store's, in daily_stats)."""
+    cd = t.CashierDaily
+    stmt = select(cd.cashier_id, *(func.sum(getattr(cd, c)) for c in _CASHIER_SUMS)).where(cd.day <= until)
+    if since is not None:
+        stmt = stmt.where(cd.day >= since)
+    out = {}
+    for row in conn.execute(stmt.group_by(cd.cashier_id)):
+        orders, contributions, payouts, kept, created, completed = (int(x or 0) for x in row[1:])
+        out[row[0]] = Totals(orders, 0, contributions, payouts, kept, created, completed)
+    return out
+
+
 def _series(conn: Connection, store_ids: list[str] | None, since: dt.date, until: dt.date) -> list[DayFigures]:
     ds = t.DailyStats
     stmt = (
@@ -160,7 +178,7 @@ def liability(
     """Per queue and for the chain (or for the given stores only: a store manager's view).
 
     A few grouped reads of the running totals, whatever the number of entries: cashier_stats (one row per
-    cashier) and daily_stats (one row per store and day)."""
+    cashier), daily_stats (one row per store and day) and cashier_daily (one row per cashier and day)."""
     cs = t.CashierStats
     cashier_rows = conn.execute(select(t.Cashier.cashier_id, t.Cashier.store_id).order_by(t.Cashier.cashier_id)).all()
     stats = {
@@ -169,6 +187,8 @@ def liability(
     }
     week = _per_store(conn, today - dt.timedelta(days=ESTIMATE_DAYS - 1), today)
     ever = _per_store(conn, None, today)
+    cashier_week = _per_cashier(conn, today - dt.timedelta(days=ESTIMATE_DAYS - 1), today)
+    cashier_ever = _per_cashier(conn, None, today)
     groups: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for cashier_id, store_id in cashier_rows:
         groups[queue_key(cashier_id, base.all_cashiers_queue)].append((cashier_id, store_id))
@@ -178,8 +198,7 @@ def liability(
         if not shown:
             continue
         stores = sorted({s for _, s in shown})
-        all_stores = sorted({s for _, s in members})
-        whole_week = _sum([week.get(s, Totals()) for s in all_stores])
+        whole_week = _sum([cashier_week.get(c, Totals()) for c, _ in members])
         whole_outstanding = sum(stats.get(c, (0, 0))[1] for c, _ in members)
         queues.append(
             QueueLiability(
@@ -188,8 +207,8 @@ def liability(
                 cashier_ids=[c for c, _ in shown],
                 waiting_count=sum(stats.get(c, (0, 0))[0] for c, _ in shown),
                 outstanding_fen=sum(stats.get(c, (0, 0))[1] for c, _ in shown),
-                week=_sum([week.get(s, Totals()) for s in stores]),
-                total=_sum([ever.get(s, Totals()) for s in stores]),
+                week=_sum([cashier_week.get(c, Totals()) for c, _ in shown]),
+                total=_sum([cashier_ever.get(c, Totals()) for c, _ in shown]),
                 estimate=estimate(whole_outstanding, whole_week),
                 shared=key.endswith(ALL),
             )

@@ -19,7 +19,8 @@ from shared.phones import PHONE, phone_key, phone_keys
 from shared.wire import MemberRegistered
 
 from ..db import tables as t
-from . import admin, audit, values
+from ..db.settings import SettingsCache
+from . import admin, audit, levels, values
 from .terminals import TerminalPrincipal
 
 M = t.Member
@@ -149,10 +150,12 @@ def add(
     member_id: str | None = None,
     store_id: str | None = None,
     now: dt.datetime,
+    cache: SettingsCache | None = None,
     key: str | None = None,
 ) -> str:
-    """A member added by headquarters; `level` is in force from the beginning of time. `key`: the phone's key when
-    the caller made it already (an import makes them in parallel)."""
+    """A member added by headquarters; `level` (of the level catalog, read through `cache` when given) is in force
+    from the beginning of time. `key`: the phone's key when the caller made it already (an import makes them in
+    parallel)."""
     member_id = member_id or str(uuid.uuid4())
     if not MEMBER_ID.match(member_id):
         raise RuleError(Code.INVALID_EVENT, f"member id {member_id!r}: 1-64 letters, digits or _.:-")
@@ -162,6 +165,7 @@ def add(
         raise RuleError(Code.INVALID_EVENT, f"phone {phone} belongs to a member already")
     if id_taken(conn, member_id):
         raise RuleError(Code.INVALID_EVENT, f"member {member_id} exists already")
+    levels.require_known(conn, [level], cache)  # a level of the catalog, or none
     if phone is not None and key is None:
         key = phone_key(values.phone_key_params(conn), phone)
     admin.add_member(
@@ -177,6 +181,7 @@ def import_csv(conn: Connection, rows: Iterable[dict[str, str]], *, now: dt.date
     valid = sorted({p for p in phones if p is not None and PHONE.match(p)})
     keys = dict(zip(valid, phone_keys(values.phone_key_params(conn), valid, workers=os.cpu_count() or 2), strict=True))
     added = []
+    cache = SettingsCache()  # the catalog parsed once for the whole import: adding members leaves it as it is
     for line, (row, phone) in enumerate(zip(rows, phones, strict=True), start=2):
         try:
             added.append(
@@ -188,6 +193,7 @@ def import_csv(conn: Connection, rows: Iterable[dict[str, str]], *, now: dt.date
                     member_id=(row.get("member_id") or "").strip() or None,
                     now=now,
                     key=keys.get(phone) if phone is not None else None,
+                    cache=cache,
                 )
             )
         except RuleError as exc:

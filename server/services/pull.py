@@ -11,7 +11,7 @@ import datetime as dt
 from sqlalchemy import Connection, or_, select
 
 from shared.errors import Code
-from shared.wire import MemberInfo, PullResponse, SigningKey, StoreView
+from shared.wire import LevelInfo, MemberInfo, PullResponse, SigningKey, StoreView
 
 from ..clock import Clock
 from ..db import tables as t
@@ -69,7 +69,9 @@ class PullService:
         self.members_page = members_page
         self.member_code_ttl = member_code_ttl
 
-    def pull(self, *, terminal: terminals.TerminalPrincipal, cursor: str | None) -> PullResponse:
+    def pull(
+        self, *, terminal: terminals.TerminalPrincipal, cursor: str | None, with_levels: bool = False
+    ) -> PullResponse:
         since = parse_cursor(cursor)
         now = self.clock.now()
         with self.db.consistent_read() as conn:
@@ -111,6 +113,12 @@ class PullService:
                 snapshot=snapshot,
                 member_code_keys=keys,
                 phone_lookup=lookup,
+                levels=[
+                    LevelInfo(level_id=lv.level_id, name_zh=lv.name_zh, name_en=lv.name_en, rank=lv.rank)
+                    for lv in config.levels  # the catalog is part of the configuration: same read, same version
+                ]
+                if with_levels
+                else None,
             )
         with self.db.connect() as conn:
             terminals.touch(conn, terminal_id=terminal.terminal_id, now=now)

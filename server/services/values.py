@@ -27,7 +27,7 @@ def get_or_create(conn: Connection, name: str, make: str) -> str:
 
 
 def phone_key_params(conn: Connection) -> PhoneLookup:
-    """The parameters of the chain's phone keys (`shared.phones`), the salt made at init (or by migration 0007)."""
+    """The parameters of the chain's phone keys (`shared.phones`), the salt made at init (or by migration 0009)."""
     found = conn.execute(select(t.ServerValue.value).where(t.ServerValue.name == PHONE_KEY_SALT)).scalar()
     salt = str(found) if found is not None else get_or_create(conn, PHONE_KEY_SALT, secrets.token_hex(16))
     return lookup(salt)

@@ -21,6 +21,7 @@ def test_scanned_member_code_is_verified_offline(till: Till) -> None:
     till.toy.down = True  # offline: verification needs only the pulled public key
     view = ident(till, code)
     assert (view.member.member_id, view.member.display_name, view.member.level) == ("M1", "张*", "gold")
+    assert view.level_names == ("金卡", "Gold card")  # the level catalog came with the pull
 
 
 def test_forged_code_is_refused(till: Till) -> None:

@@ -116,6 +116,13 @@ def test_backoff_grows_with_jitter_and_caps() -> None:
     assert b.next_delay() <= 1.0
 
 
+def test_backoff_stays_at_its_cap_however_long_the_server_is_down() -> None:
+    """2**attempt times a float overflowed after 1024 retries (some 9-17 hours down at a 60 s cap)."""
+    b = Backoff(base=1.0, cap=60.0, rng=random.Random(7))
+    b.attempt = 5000
+    assert all(30.0 <= b.next_delay() <= 60.0 for _ in range(3))
+
+
 def test_a_backlog_larger_than_a_push_body_goes_in_several_pushes(till: Till) -> None:
     """Thirty sales of 500 long lines (~150 KB each): one batch of them would pass the server's 4 MiB body limit
     (413) and stall the outbox; the till keeps each push under it."""

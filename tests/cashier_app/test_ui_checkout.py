@@ -6,14 +6,16 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QLocale, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
+from cashier_app.core.checkout import MemberRef
 from cashier_app.core.db import orders, reading, refunds
+from cashier_app.core.members import MemberView
 from cashier_app.core.services import TillServices
-from cashier_app.ui.checkout import CheckoutPanel
+from cashier_app.ui.checkout import CheckoutPanel, MemberCard
 from cashier_app.ui.context import AppContext
 from cashier_app.ui.customer_window import CustomerWindow
 from cashier_app.ui.main_window import MainWindow
@@ -66,7 +68,8 @@ def test_member_sale_by_keyboard(qtbot: QtBot, window: MainWindow, till: Till) -
     assert panel.scan.hasFocus()
     type_enter(qtbot, panel.scan, till.toy.member_code("M1", now=till.clock().timestamp()))
     assert panel.member is not None and panel.member.member.member_id == "M1"
-    assert "张*" in panel.card.title.text() and "gold" in panel.card.title.text()
+    # the level by the name the catalog gives it (the till runs in English here), not its id
+    assert "张*" in panel.card.title.text() and "Gold card" in panel.card.title.text()
     assert panel.amount.hasFocus()
     qtbot.keyClicks(panel.amount, "88.5")
     assert panel.to_pay.text() == "¥88.50"
@@ -429,3 +432,19 @@ def test_the_amount_typed_during_the_lookup_goes_to_the_amount(qtbot: QtBot, win
     settle(qtbot)
     [sale] = sales(till)
     assert (sale.member_id, sale.paid_fen) == ("M1", 2000)
+
+
+def test_the_member_card_names_the_level_in_the_tills_language(qtbot: QtBot) -> None:
+    card = MemberCard()
+    qtbot.addWidget(card)
+    view = MemberView(MemberRef("M1", "张*", "gold"), level_names=("金卡", "Gold card"))
+    QLocale.setDefault(QLocale("zh_CN"))
+    try:
+        card.show_member(view)
+        assert "金卡" in card.title.text() and "gold" not in card.title.text()
+    finally:
+        QLocale.setDefault(QLocale("en"))
+    card.show_member(view)
+    assert "Gold card" in card.title.text()
+    card.show_member(dataclasses.replace(view, level_names=None))  # no catalog pulled yet: the id
+    assert "gold" in card.title.text()

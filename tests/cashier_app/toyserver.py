@@ -25,6 +25,7 @@ from shared.wire import (
     MAX_PUSH_BYTES,
     EntryInfo,
     EventResult,
+    LevelInfo,
     MemberInfo,
     PhoneLookup,
     PullResponse,
@@ -77,6 +78,9 @@ class ToyServer:
     delay: float = 0.0  # seconds each request waits (a slow server)
     down: bool = False  # answer 503 to everything
     refuse: dict[str, str] = field(default_factory=dict)  # order_id -> code to refuse its order_paid with
+    levels: list[LevelInfo] = field(
+        default_factory=lambda: [LevelInfo(level_id="gold", name_zh="金卡", name_en="Gold card", rank=10)]
+    )
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
@@ -270,8 +274,9 @@ class ToyServer:
             snapshot=snap,
             member_code_keys=[SigningKey(kid="mk1", public_key=public_key_text(self.member_key))],
             phone_lookup=self.phone_lookup,
+            levels=self.levels if request.query.get("levels") == "true" else None,
         )
-        return 200, answer.model_dump(mode="json")
+        return 200, answer.model_dump(mode="json", exclude=None if answer.levels is not None else {"levels"})
 
     def health(self, request: Request) -> Answer:
         return 200, {"status": "ok", "version": "toy", "database": "memory"}

@@ -55,6 +55,8 @@ class PaiduiServer:
         self.cli("cashier", "add", "C1", "--store", "S1")
         self.cli("settings", "set", "--inline", '{"enabled": true, "extraction_bp": 1000}')
         self.cli("settings", "set", "--store", "S1", "--inline", '{"enabled": true}')
+        self.cli("level", "set", "gold", "金卡", "--en", "Gold", "--rank", "20")
+        self.cli("level", "set", "silver", "银卡", "--en", "Silver", "--rank", "10")
         out = self.cli("member", "add", "--phone", member_phone, "--name", "张三", "--level", "gold")
         return out.split()[0]
 

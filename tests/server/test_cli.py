@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import json
 import sqlite3
 import stat
@@ -84,6 +85,17 @@ def test_reference_data_terminals_and_members(
     assert [(x["terminal_id"], x["revoked_at"]) for x in listed] == [(done.terminal_id, None)]
     assert main(["terminal", "revoke", done.terminal_id]) == 0
     assert main(["terminal", "revoke", "t-nope"]) == 2
+    assert main(["member", "add", "--phone", "13800000000", "--name", "张三", "--level", "gold"]) == 2  # no such level
+    assert main(["level", "set", "gold", "金卡", "--en", "Gold", "--rank", "20"]) == 0
+    assert main(["level", "set", "silver", "银卡"]) == 0
+    assert main(["level", "set", "vip", "贵宾", "--rank", "30"]) == 0
+    capsys.readouterr()
+    assert main(["level", "list"]) == 0
+    assert [lv["level_id"] for lv in json.loads(capsys.readouterr().out)] == ["vip", "gold", "silver"]
+    assert main(["settings", "history", "--limit", "1"]) == 0  # a catalog change is in the settings history
+    vip = {"level_id": "vip", "name_zh": "贵宾", "name_en": "贵宾", "rank": 30}
+    last = json.loads(capsys.readouterr().out)[0]
+    assert (last["actor"], last["scope"], last["changed"]) == (f"cli:{getpass.getuser()}", "levels", {"vip": vip})
     assert main(["member", "add", "--phone", "13800000000", "--name", "张三", "--level", "gold"]) == 0
     assert main(["member", "add", "--phone", "13800000000"]) == 2  # the phone is taken
     csv_file = tmp_path / "members.csv"
@@ -96,6 +108,9 @@ def test_reference_data_terminals_and_members(
     assert main(["member", "add", "--phone", "13700000000", "--id", "m-7"]) == 0
     assert main(["member", "level", "m-7", "vip", "--at", "2026-01-01T00:00:00+08:00"]) == 0
     assert main(["member", "level", "m-404", "vip"]) == 2
+    assert main(["member", "level", "m-7", "glod"]) == 2  # a typo is refused
+    assert main(["level", "remove", "vip"]) == 2  # m-7 holds it
+    assert main(["level", "remove", "silver"]) == 2  # 王五 holds it
     with db.connect() as conn:
         assert conn.execute(select(func.count()).select_from(t.Member)).scalar_one() == 4
         assert conn.execute(select(t.Member.level).where(t.Member.member_id == "m-7")).scalar_one() == "vip"

@@ -7,6 +7,8 @@ import csv
 import datetime as dt
 import io
 import re
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import httpx
 from fastapi import FastAPI
@@ -15,11 +17,14 @@ from sqlalchemy import Connection, event, text
 
 from server.console.web import base_settings
 from server.db.database import Database
+from server.services import admin
+from server.services.ingest import Ingest
 from server.services.liability import liability
+from shared.engine.commands import PayOrder
 from shared.money import format_fen
 
 from .console_support import MANAGER_PASSWORD, add_manager, fifo_model, history, ledger, seed_history, sign_in
-from .support import ADMIN_PASSWORD, T0
+from .support import ADMIN_PASSWORD, T0, seed
 from .totals import running_totals_differences
 
 FIRST_DAY = (T0 - dt.timedelta(days=2)).date().isoformat()
@@ -172,8 +177,9 @@ def test_exports_hold_the_page_figures_in_whole_fen(http: httpx.Client, app: Fas
     titles = values[0]
     assert titles[0] == "付款门店（销售）"
     for row in values[1:]:
-        for cell in row:
-            assert not isinstance(cell, float), row  # money never as a float
+        for fen_cell, yuan_cell in zip(row[1::2], row[2::2], strict=False):  # (fen, yuan) pairs after the name
+            if fen_cell is not None:  # the yuan cell is a number, exactly the whole fen / 100
+                assert isinstance(fen_cell, int) and Decimal(str(yuan_cell)) == Decimal(fen_cell).scaleb(-2), row
     lines = {row[0]: row for row in values[1:3]}
     s1, s2 = lines["S1 Store S1"], lines["S2 Store S2"]
     assert (s1[1], s1[3], s2[1], s2[3]) == (
@@ -184,6 +190,15 @@ def test_exports_hold_the_page_figures_in_whole_fen(http: httpx.Client, app: Fas
     )
     history_csv = http.get("/console/export/history.csv").content.decode("utf-8-sig")
     assert "all_cashiers_queue" in history_csv and "test" in history_csv
+    history_sheet = load_workbook(io.BytesIO(http.get("/console/export/history.xlsx").content)).active
+    assert history_sheet is not None
+    head, first = list(history_sheet.iter_rows(values_only=True))[:2]
+    assert head[0] == "时间 (Asia/Shanghai UTC+08:00)"
+    with app.state.db.connect() as conn:
+        at = conn.execute(text("SELECT at FROM settings_history ORDER BY id DESC")).scalars().first()
+    stamp = at if isinstance(at, dt.datetime) else dt.datetime.fromisoformat(at)
+    stamp = stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
+    assert first[0] == stamp.astimezone(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None)
     members = list(csv.reader(io.StringIO(http.get("/console/export/members.csv").content.decode("utf-8-sig"))))
     pending = members[0].index("待奖励金额 (分)")
     assert sum(int(row[pending]) for row in members[1:]) == sums["outstanding"]
@@ -266,7 +281,91 @@ def test_the_liability_figures_read_running_totals_only(db: Database) -> None:
             figures = liability(conn, base_settings(conn, db), today=T0.date(), days=30)
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
-    assert figures.total_waiting > 0 and len(statements) <= 8
+    assert figures.total_waiting > 0 and len(statements) <= 10
     for statement in statements:
         for table in ("entries", "orders", "allocations", "unallocated"):
             assert not re.search(rf"\b{table}\b", statement), statement
+
+
+def _queue_row(page: str, key: str) -> dict[str, str]:
+    row = re.search(rf'<tr data-queue="{key}">(.*?)</tr>', page, re.S)
+    assert row, f"no row of {key}"
+    cells = dict(re.findall(r'data-col="(\w+)"[^>]*>([^<]*)<', row.group(1)))
+    cells |= {f"{col}:fen": v for col, v in re.findall(r'data-col="(\w+)" data-fen="(-?\d+)"', row.group(1))}
+    cells |= {f"{col}:bp": v for col, v in re.findall(r'data-col="(\w+)" data-bp="(\d*)"', row.group(1))}
+    return cells
+
+
+def _per_cashier_from_ledgers(conn: Connection, cashier: str) -> dict[str, int]:
+    def one(sql: str) -> int:
+        return int(conn.execute(text(sql), {"c": cashier}).scalar_one() or 0)
+
+    created = one("SELECT count(*) FROM entries WHERE cashier_id = :c")
+    completed = one("SELECT count(*) FROM entries WHERE cashier_id = :c AND status = 'completed'")
+    return {
+        "contributions": one("SELECT sum(contribution_fen) FROM orders WHERE cashier_id = :c"),
+        "payouts": one(
+            "SELECT sum(a.amount_fen) FROM allocations a JOIN entries e ON e.seq = a.entry_seq WHERE e.cashier_id = :c"
+        ),
+        "kept": one(
+            "SELECT sum(u.amount_fen) FROM unallocated u JOIN orders o ON o.order_id = u.order_id "
+            "WHERE o.cashier_id = :c"
+        ),
+        "waiting": one("SELECT count(*) FROM entries WHERE cashier_id = :c AND status = 'waiting'"),
+        "outstanding": one(
+            "SELECT sum(entitlement_fen - paid_fen) FROM entries WHERE cashier_id = :c AND status = 'waiting'"
+        ),
+        "completion_bp": completed * 10_000 // created,
+    }
+
+
+def test_two_queues_of_one_store_show_their_own_figures_and_names(http: httpx.Client, app: FastAPI) -> None:
+    """Issue 15 item 13: each queue row holds that queue's figures (they were its store's, the same on both rows)
+    and is named by its store and checkout point."""
+    db = app.state.db
+    start = T0 - dt.timedelta(days=2)
+    seed(db, stores={"S1": ["C1"], "S2": ["C2"]}, base={"all_cashiers_queue": False}, at=start - dt.timedelta(hours=1))
+    with db.connect() as conn:
+        admin.add_cashier(conn, cashier_id="C1b", store_id="S1", name="二号窗口")
+    ingest = Ingest(db)
+    # C1 is busy (many members, 10% in, 100% out: its line moves); C1b sees a few big sales and one anonymous one
+    sales = [("C1", f"m{i % 4}", 8_000 + 250 * i) for i in range(14)]
+    sales += [("C1b", None, 30_000), ("C1b", "w1", 50_000), ("C1b", "w2", 20_000), ("C2", "z1", 9_000)]
+    for i, (cashier, member, paid) in enumerate(sales):
+        at = start + dt.timedelta(hours=3 * i)
+        store = "S2" if cashier == "C2" else "S1"
+        ingest.apply(
+            PayOrder(
+                order_id=f"Q{i}",
+                store_id=store,
+                cashier_id=cashier,
+                member_id=member,
+                paid_fen=paid,
+                paid_at=at,
+                received_at=at,
+                completed=True,
+            )
+        )
+    with db.connect() as conn:
+        assert running_totals_differences(conn) == []
+        want = {c: _per_cashier_from_ledgers(conn, c) for c in ("C1", "C1b")}
+    assert want["C1"] != want["C1b"]
+    sign_in(http, "admin", ADMIN_PASSWORD)
+    page = http.get("/console/liability").text
+    for cashier, name in (("C1", "Store S1 · C1"), ("C1b", "Store S1 · 二号窗口")):
+        row, expected = _queue_row(page, f"cashier:{cashier}"), want[cashier]
+        assert row["queue"].strip() == name
+        assert int(row["waiting"]) == expected["waiting"]
+        assert int(row["outstanding:fen"]) == expected["outstanding"]
+        assert int(row["contributions_7d:fen"]) == expected["contributions"]
+        assert int(row["payouts_7d:fen"]) == expected["payouts"]
+        assert int(row["kept_7d:fen"]) == int(row["kept_total:fen"]) == expected["kept"]
+        assert int(row["completion_7d:bp"]) == int(row["completion_total:bp"]) == expected["completion_bp"]
+
+
+def test_one_queue_for_all_cashiers_is_called_so(http: httpx.Client, app: FastAPI) -> None:
+    seed_history(app.state.db, history(), shared=True)
+    sign_in(http, "admin", ADMIN_PASSWORD)
+    assert _queue_row(http.get("/console/liability").text, "cashier:ALL")["queue"].strip() == "所有收银台"
+    http.get("/console/lang", params={"to": "en", "next": "/console/liability"})
+    assert _queue_row(http.get("/console/liability").text, "cashier:ALL")["queue"].strip() == "all checkout points"

@@ -20,7 +20,8 @@ from server.db import tables as t
 from server.member_page import forms, qr
 from server.member_page.i18n import MESSAGES
 from server.security.member_codes import issue_member_code, verify_member_code
-from server.services import terminals
+from server.services import levels, terminals
+from shared.engine.commands import SetMemberLevel
 from shared.money import format_fen, pct
 
 from .member_support import enrol, open_shop, queue_of_four
@@ -125,6 +126,18 @@ def test_an_order_link_highlights_its_entry_and_shows_the_members_others(app: Fa
     assert (shop.orders["a"], "position") in f and (shop.orders["a"], "this-order") not in f
     first = re.search(r'data-order="([^"]+)"', r.text)
     assert first is not None and first.group(1) == shop.orders["c"]  # the highlighted entry comes first
+
+
+def test_the_page_names_the_members_level_as_the_catalog_does(app: FastAPI, client: httpx.Client) -> None:
+    shop = open_shop(app)
+    with app.state.db.connect() as conn:
+        levels.save(conn, level_id="gold", name_zh="金卡会员", name_en="Gold member", rank=1, actor="t", at=T0)
+    app.state.ingest.apply(SetMemberLevel(member_id="m1", level="gold", at=T0))
+    queue_of_four(shop)
+    assert Fields(client.get(f"/m/{shop.member_link('m1')}").text).found[(None, "level")] == "会员等级：金卡会员"
+    english = client.get(f"/m/{shop.member_link('m1')}", params={"lang": "en"}).text
+    assert Fields(english).found[(None, "level")] == "Member level: Gold member"
+    assert (None, "level") not in Fields(client.get(f"/m/{shop.member_link('m2')}").text).found  # no level
 
 
 def test_display_switches_hide_each_field(app: FastAPI, client: httpx.Client) -> None:

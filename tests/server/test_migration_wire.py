@@ -1,4 +1,5 @@
-"""Migrations 0005 (sign-in throttle) and 0006 (scoped aliases, audit log) upgrade a database that holds data."""
+"""Migrations 0007 (sign-in throttle), 0008 (scoped aliases, audit log) and 0009 (phone keys) upgrade a database
+that holds data."""
 
 from __future__ import annotations
 
@@ -15,11 +16,11 @@ def _config() -> Config:
     return cfg
 
 
-def test_upgrade_from_0004_keeps_aliases_for_any_terminal(db: Database) -> None:
+def test_upgrade_from_0006_keeps_aliases_for_any_terminal(db: Database) -> None:
     cfg = _config()
     with db.engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0004")
+        command.downgrade(cfg, "0006")
         conn.execute(text("INSERT INTO member_aliases (alias_id, member_id) VALUES ('till-made', 'm1')"))
     db.migrate()
     with db.connect() as conn:
@@ -29,13 +30,13 @@ def test_upgrade_from_0004_keeps_aliases_for_any_terminal(db: Database) -> None:
     assert {"audit_log", "sign_in_throttle", "sign_in_known"} <= tables
 
 
-def test_upgrade_from_0006_gives_every_phone_its_key(db: Database) -> None:
+def test_upgrade_from_0008_gives_every_phone_its_key(db: Database) -> None:
     from shared.phones import lookup, phone_key
 
     cfg = _config()
     with db.engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0006_wire_member_registration")
+        command.downgrade(cfg, "0008_wire_member_registration")
         for n, phone in enumerate(("13800000001", "13900000002", None)):
             conn.execute(
                 text(

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import select
 
 from server.db import tables as t
 from server.db.database import Database
 from server.db.settings import base_settings, read_configuration
 from server.db.unit_of_work import UnitOfWork
-from server.services import admin
+from server.services import admin, levels
 from server.services.ingest import Ingest
 from shared.engine.commands import ChangeSettings, PayOrder
 from shared.settings import BaseSettings
@@ -65,3 +66,20 @@ def test_a_member_first_seen_in_a_command_is_stamped_with_the_unit_of_works_inst
     with db.connect() as conn:
         created = conn.execute(select(t.Member.created_at).where(t.Member.member_id == "new")).scalar_one()
     assert created == later
+
+
+def test_the_level_catalog_is_read_with_the_configuration_and_an_edit_is_seen_through_the_cache(db: Database) -> None:
+    seed(db, stores={"S1": ["C1"]})
+    with db.connect() as conn:
+        before = read_configuration(conn, db.settings_cache)
+    assert before.levels == ()
+    with levels.locked(db, at=T0) as conn:
+        levels.save(conn, level_id="gold", name_zh="金卡", name_en="Gold", rank=2, actor="test", at=T0)
+    with pytest.raises(RuntimeError), levels.locked(db, at=T0) as conn:  # an edit rolled back is never seen
+        levels.save(conn, level_id="silver", name_zh="银卡", actor="test", at=T0)
+        raise RuntimeError("the transaction fails after the edit")
+    with db.connect() as conn:
+        after = read_configuration(conn, db.settings_cache)
+        named = levels.catalog(conn, db.settings_cache)
+    assert after.version > before.version and named == after.levels
+    assert [(lv.level_id, lv.name("zh"), lv.name("en")) for lv in after.levels] == [("gold", "金卡", "Gold")]

@@ -9,10 +9,10 @@ import pytest
 from fastapi import FastAPI
 
 from server.clock import FixedClock
-from server.services import members, users
+from server.services import levels, members, users
 from shared.phones import phone_key
 from shared.tokens import Purpose, public_key_from_text, verify
-from shared.wire import PhoneLookup
+from shared.wire import PhoneLookup, PullResponse
 
 from .support import ADMIN_PASSWORD, T0, Till, enrolment_code, paid, registered, seed
 
@@ -72,6 +72,7 @@ def test_pull_pages_members_and_carries_the_snapshot(app: FastAPI, http: httpx.C
     seed(app.state.db, stores={"S1": ["C1"], "S2": ["C2"]}, base={"all_cashiers_queue": True})
     app.state.services.pull.members_page = 2
     with app.state.db.connect() as conn:
+        levels.save(conn, level_id="gold", name_zh="金卡", actor="test", at=T0)
         for i in range(3):
             members.add(conn, phone=f"1370000000{i}", name=f"王小{i}", level="gold", member_id=f"m{i}", now=T0)
     a, b = _till(app, http, "S1"), _till(app, http, "S2")
@@ -183,3 +184,31 @@ def test_guessing_codes_and_passwords_is_rate_limited(app: FastAPI, http: httpx.
     assert (r.status_code, r.json()["code"], r.headers["Retry-After"]) == (429, "rate_limited", "20")
     ticks[0] += 20 * 10**9  # one attempt's worth of time later
     assert http.post("/api/v1/auth/token", json={"username": "admin", "password": ADMIN_PASSWORD}).status_code == 200
+
+
+def test_a_pull_brings_the_level_catalog_only_to_a_till_that_asks(app: FastAPI, http: httpx.Client) -> None:
+    """Additive within protocol 1: a till of before (whose model refuses unknown fields) gets the answer of before;
+    one that asks with `levels=true` gets the whole catalog, highest rank first, and sees a rename at once."""
+    seed(app.state.db, stores={"S1": ["C1"]})
+    with app.state.db.connect() as conn:
+        levels.save(conn, level_id="silver", name_zh="银卡", name_en="Silver", rank=10, actor="test", at=T0)
+        levels.save(conn, level_id="gold", name_zh="金卡", name_en="Gold", rank=20, actor="test", at=T0)
+        members.add(conn, phone="13700000009", level="gold", member_id="m9", now=T0)
+    till = _till(app, http)
+    before = till.pull().json()
+    assert "levels" not in before
+    assert set(before) == set(PullResponse.model_fields) - {"levels"}
+    asked = http.get("/api/v1/sync/pull", params={"levels": "true"}, headers=till.auth)
+    answer = PullResponse.model_validate_json(asked.content)
+    assert answer.levels is not None
+    assert [(lv.level_id, lv.name_zh, lv.name_en, lv.rank) for lv in answer.levels] == [
+        ("gold", "金卡", "Gold", 20),
+        ("silver", "银卡", "Silver", 10),
+    ]
+    assert [m.level for m in answer.members] == ["gold"]
+    with app.state.db.connect() as conn:
+        levels.save(conn, level_id="gold", name_zh="黄金会员", name_en="Gold", rank=20, actor="test", at=T0)
+    again = http.get("/api/v1/sync/pull", params={"levels": "true", "cursor": answer.cursor}, headers=till.auth)
+    renamed = PullResponse.model_validate_json(again.content)
+    assert renamed.levels is not None and renamed.levels[0].name_zh == "黄金会员"
+    assert renamed.settings_version > answer.settings_version  # a catalog change is a settings change

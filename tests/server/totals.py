@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, text
 
 
 def running_totals_differences(conn: Connection) -> list[str]:
-    """cashier_stats and daily_stats against sums straight from entries, allocations, unallocated and orders."""
+    """cashier_stats, daily_stats and cashier_daily against sums straight from the ledger tables."""
     diffs: list[str] = []
     direct = {
         row[0]: (int(row[1]), int(row[2]), int(row[3]))
@@ -60,6 +62,7 @@ def running_totals_differences(conn: Connection) -> list[str]:
         want = (payouts.get(key, 0), kept_money.get(key, 0))
         if stats.get(key, (0, 0)) != want:
             diffs.append(f"daily_stats {key}: kept (payouts, kept) {stats.get(key)} vs ledgers {want}")
+    diffs += _cashier_daily_differences(conn, day)
     raw = conn.execute(text("SELECT base_json FROM settings WHERE id = 1")).scalar()
     chain = ZoneInfo(json.loads(raw or "{}").get("timezone", "Asia/Shanghai"))
     pairs: dict[tuple[dt.date, str, str], int] = defaultdict(int)
@@ -78,4 +81,52 @@ def running_totals_differences(conn: Connection) -> list[str]:
     stats_contrib = int(conn.execute(text("SELECT coalesce(sum(contributions_fen), 0) FROM daily_stats")).scalar_one())
     if total_contrib != stats_contrib:
         diffs.append(f"contributions: daily_stats {stats_contrib} vs orders {total_contrib}")
+    return diffs
+
+
+def _cashier_daily_differences(conn: Connection, day: Callable[[str, Any], dt.date]) -> list[str]:
+    """cashier_daily per cashier and store-local day: payouts by the paid entry's cashier, money kept by the source
+    order's cashier, entries made by their cashier; contributions per cashier in all (counted on the day an order
+    settles, and reversed on the day of a refund, so their days are not the order's)."""
+    want: dict[tuple[str, dt.date], list[int]] = defaultdict(lambda: [0, 0, 0])
+    sources = (
+        (
+            0,
+            "SELECT e.cashier_id, e.store_id, a.at, a.amount_fen FROM allocations a "
+            "JOIN entries e ON e.seq = a.entry_seq",
+        ),
+        (
+            1,
+            "SELECT o.cashier_id, o.store_id, u.at, u.amount_fen FROM unallocated u "
+            "JOIN orders o ON o.order_id = u.order_id",
+        ),
+        (2, "SELECT cashier_id, store_id, created_at, 1 FROM entries"),
+    )
+    for i, sql in sources:
+        for cashier, store, at, amount in conn.execute(text(sql)):
+            want[(cashier, day(store, at))][i] += int(amount)
+    kept = {
+        (r[0], r[1] if isinstance(r[1], dt.date) else dt.date.fromisoformat(r[1])): [int(x) for x in r[2:]]
+        for r in conn.execute(text("SELECT cashier_id, day, payouts_fen, kept_fen, entries_created FROM cashier_daily"))
+    }
+    diffs = [
+        f"cashier_daily {key}: kept (payouts, kept, created) {kept.get(key)} vs ledgers {want.get(key)}"
+        for key in set(want) | set(kept)
+        if kept.get(key, [0, 0, 0]) != want.get(key, [0, 0, 0])
+    ]
+    contributions = {
+        c: int(v)
+        for c, v in conn.execute(text("SELECT cashier_id, sum(contribution_fen) FROM orders GROUP BY cashier_id"))
+    }
+    counted = {
+        c: int(v)
+        for c, v in conn.execute(
+            text("SELECT cashier_id, sum(contributions_fen) FROM cashier_daily GROUP BY cashier_id")
+        )
+    }
+    for cashier in set(contributions) | set(counted):
+        if contributions.get(cashier, 0) != counted.get(cashier, 0):
+            diffs.append(
+                f"cashier_daily {cashier}: contributions {counted.get(cashier)} vs orders {contributions.get(cashier)}"
+            )
     return diffs

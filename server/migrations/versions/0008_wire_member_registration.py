@@ -1,7 +1,7 @@
 """member registration: aliases scoped to the terminal that made them, and an audit log
 
-Revision ID: 0006_wire_member_registration
-Revises: 0005_wire_sign_in
+Revision ID: 0008_wire_member_registration
+Revises: 0007_wire_sign_in
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 import server.db.types
 
-revision = "0006_wire_member_registration"
-down_revision = "0005_wire_sign_in"
+revision = "0008_wire_member_registration"
+down_revision = "0007_wire_sign_in"
 branch_labels = None
 depends_on = None
 

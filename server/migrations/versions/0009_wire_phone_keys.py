@@ -1,7 +1,7 @@
 """phone keys: members.phone_key (scrypt, shared.phones) for tills' offline lookup, and the chain's key salt
 
-Revision ID: 0007_wire_phone_keys
-Revises: 0006_wire_member_registration
+Revision ID: 0009_wire_phone_keys
+Revises: 0008_wire_member_registration
 
 Every member with a phone gets its key here: about 33 ms of CPU each, spread over the machine's cores (10,000
 members: about 3 minutes on two cores). Tills pull the keys with protocol 2.
@@ -18,8 +18,8 @@ from alembic import op
 from shared.phones import phone_keys
 from shared.wire import PhoneLookup
 
-revision = "0007_wire_phone_keys"
-down_revision = "0006_wire_member_registration"
+revision = "0009_wire_phone_keys"
+down_revision = "0008_wire_member_registration"
 branch_labels = None
 depends_on = None
 

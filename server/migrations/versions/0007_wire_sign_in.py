@@ -1,7 +1,7 @@
 """sign-in throttle: failed sign-ins per user name and the origins each user signed in from lately
 
-Revision ID: 0005_wire_sign_in
-Revises: 0004
+Revision ID: 0007_wire_sign_in
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 import server.db.types
 
-revision = "0005_wire_sign_in"
-down_revision = "0004"
+revision = "0007_wire_sign_in"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
