@@ -13,19 +13,22 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from . import console, member_page
 from .api import auth, errors, health, stores, sync
+from .api.deps import check_protocol
+from .bodylimits import BODY_LIMITS, DEFAULT_BODY_LIMIT, BodyLimits
 from .clock import Clock, SystemClock
 from .config import ServerSettings, load_settings
 from .db.database import Database
 from .jobs import JobRunner, running
-from .ratelimit import Limiter, Limits, Rate
+from .ratelimit import Limiter, Limits, Rate, TerminalLimits, clock_ns
 from .security.keys import KeyRing
 from .services.context import Services
 from .services.ingest import Ingest
 from .services.pull import PullService
+from .services.signin import SignInPolicy
 from .services.sync import PushService
 
 
@@ -66,6 +69,12 @@ def create_app(settings: ServerSettings | None = None, *, clock: Clock | None = 
         member_limits=Limits(
             page_per_minute=settings.rate_member_page_per_minute, action_per_minute=settings.rate_draw_per_minute
         ),
+        signin=SignInPolicy(),
+        terminal_limits=TerminalLimits(
+            push_per_minute=settings.rate_push_per_minute,
+            pull_per_minute=settings.rate_pull_per_minute,
+            clock=clock_ns(clock),
+        ),
     )
     app = FastAPI(title="Paidui central server", version=health.server_version(), lifespan=_lifespan)
     app.state.settings = settings
@@ -75,9 +84,13 @@ def create_app(settings: ServerSettings | None = None, *, clock: Clock | None = 
     app.state.clock = clock
     app.state.jobs = jobs
     app.state.services = svc
-    errors.install(app)
+    answers = errors.Answers({"/console": console.refusal_page, "/m/": member_page.refusal_page})
+    errors.install(app, answers)
+    app.add_middleware(BodyLimits, limits=BODY_LIMITS, default=DEFAULT_BODY_LIMIT, refuse=answers)
     errors.document_error_bodies(app)
-    for router in (health.router, auth.router, sync.router, stores.router, member_page.router, console.router):
+    for router in (health.router, auth.router, sync.router, stores.router):  # the API: every route checks the header
+        app.include_router(router, dependencies=[Depends(check_protocol)], responses=errors.PROTOCOL)
+    for router in (member_page.router, console.router):
         app.include_router(router)
     return app
 

@@ -38,7 +38,7 @@ def initialise(
             keyfile.write_key_file(path, keys)
             done.append(f"signing key {keys[0].kid} written to {path} (keep it secret; back it up)")
         with db.connect() as conn:
-            values.phone_salt(conn)
+            values.phone_key_params(conn)
             keyfile.publish(conn, keys)
             exists = users.user_exists(conn, admin_username)
         if not exists:

@@ -27,6 +27,7 @@ from .config import ServerSettings, load_settings
 from .db import tables as t
 from .db.database import Database
 from .db.settings import read_configuration
+from .db.urls import pg_dump_command, shown
 from .errors import Refused
 from .security import keys as keyfile
 from .services import admin, levels, members, terminals, users
@@ -101,7 +102,7 @@ def init(args: argparse.Namespace) -> int:
         admin_password=lambda: _password(args.admin_password, "headquarters admin"),
     ):
         print(line)
-    print(f"database ready: {make_url(settings.resolved_database_url).render_as_string(hide_password=True)}")
+    print(f"database ready: {shown(settings.resolved_database_url)}")
     return 0
 
 
@@ -367,11 +368,11 @@ def backup(args: argparse.Namespace) -> int:
     url = make_url(settings.resolved_database_url)
     dest = Path(args.dest)
     if not settings.is_sqlite:
-        plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        schema = f" --schema={settings.database_schema}" if settings.database_schema else ""
-        print(f"pg_dump --format=custom{schema} --file={dest} '{plain}'")
+        print(pg_dump_command(settings.resolved_database_url, schema=settings.database_schema, dest=str(dest)))
         print(
-            "(PostgreSQL: run the command above; restore with pg_restore. Back up the key file too.)", file=sys.stderr
+            "(PostgreSQL: run the command above; pg_dump reads the password from ~/.pgpass or PGPASSWORD, never from "
+            "this line; restore with pg_restore. Back up the key file too.)",
+            file=sys.stderr,
         )
         return 0
     if dest.exists():

@@ -47,6 +47,8 @@ class ServerSettings(BaseSettings):
     rate_member_page_per_minute: int = Field(60, ge=1)
     rate_draw_per_minute: int = Field(10, ge=1)
     rate_auth_per_minute: int = Field(30, ge=1)  # password logins and enrolment attempts per client address
+    rate_push_per_minute: int = Field(600, ge=1)  # pushes per terminal (a catch-up sends batches back to back)
+    rate_pull_per_minute: int = Field(600, ge=1)  # pulls per terminal (a first pull pages through every member)
 
     @field_validator("log_level")
     @classmethod

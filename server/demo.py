@@ -154,10 +154,11 @@ def initialise_database(demo: Demo) -> None:
 def make_data(demo: Demo) -> None:
     from .config import load_settings
     from .db.database import Database
+    from .db.urls import shown
 
     demo.write_config(8000)
     settings = load_settings(demo.config)
-    say(f"paidui-server init ({settings.resolved_database_url})")
+    say(f"paidui-server init ({shown(settings.resolved_database_url)})")
     initialise_database(demo)
     now = dt.datetime.now(dt.UTC)
     say("demo data: 3 stores, 200 members, rules, three weeks of sales through the rules engine ...")

@@ -17,10 +17,11 @@ from shared.engine.commands import ChangeSettings, Command, DrawLottery, Exchang
 from shared.engine.randomness import SystemRandomSource
 from shared.errors import RuleError
 from shared.ids import CashierId, MemberId, OrderId, StoreId
+from shared.phones import phone_keys
 
 from .db.database import Database
 from .db.settings import SettingsCache
-from .services import admin, levels, members
+from .services import admin, levels, members, values
 from .services.ingest import Ingest
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -295,7 +296,8 @@ def load(db: Database, *, end: dt.datetime, seed: int = 2026) -> Summary:
         for level_id, name_zh, name_en, rank in LEVELS:
             levels.save(conn, level_id=level_id, name_zh=name_zh, name_en=name_en, rank=rank, actor="demo", at=start)
         cache = SettingsCache()  # this transaction's configuration, parsed once for the members below
-        for m in people:
+        keys = phone_keys(values.phone_key_params(conn), [m.phone for m in people])  # ~33 ms each: in parallel
+        for m, key in zip(people, keys, strict=True):
             members.add(
                 conn,
                 phone=m.phone,
@@ -304,6 +306,7 @@ def load(db: Database, *, end: dt.datetime, seed: int = 2026) -> Summary:
                 member_id=m.member_id,
                 store_id=m.home,
                 now=start,
+                key=key,
                 cache=cache,
             )
         summary.members = len(people)

@@ -14,6 +14,7 @@ hard limit across processes, limit at the reverse proxy in front of the workers 
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import threading
 import time
@@ -23,7 +24,10 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
+from .clock import Clock
+
 NS = 1_000_000_000
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 MAX_KEYS = 100_000
 
 
@@ -90,6 +94,23 @@ class Limiter:
 
     def __len__(self) -> int:
         return len(self._tat)
+
+
+def clock_ns(clock: Clock) -> Callable[[], int]:
+    """A limiter's clock read from the server's injected clock, so tests drive the limits with it."""
+
+    def ns() -> int:
+        return (clock.now() - EPOCH) // dt.timedelta(microseconds=1) * 1000
+
+    return ns
+
+
+class TerminalLimits:
+    """Pushes and pulls per terminal: a till in a loop, or a stolen credential, cannot take the server for itself."""
+
+    def __init__(self, *, push_per_minute: int, pull_per_minute: int, clock: Callable[[], int]) -> None:
+        self.push = Limiter(Rate.per_minute(push_per_minute), clock=clock)
+        self.pull = Limiter(Rate.per_minute(pull_per_minute), clock=clock)
 
 
 def client_address(request: Request) -> str:

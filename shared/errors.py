@@ -26,12 +26,12 @@ class Code(StrEnum):
     # ours
     INVALID_EVENT = "invalid_event"
     CONFLICTING_DUPLICATE = "conflicting_duplicate"
+    CONFLICTING_MEMBER = "conflicting_member"  # a till's member registration names an id or phone it may not claim
     NOT_YOUR_ENTRY = "not_your_entry"
     UNKNOWN_MEMBER = "unknown_member"
     UNKNOWN_LEVEL = "unknown_level"  # a level id that the chain's level catalog does not hold (a typo like "glod")
     LEVEL_IN_USE = "level_in_use"  # a catalog level still named by a setting or held by a member
     # requests to the server (docs/sync-protocol.md "Errors"; the API maps each to its HTTP status)
-    BAD_REQUEST = "bad_request"
     CONFLICT = "conflict"
     ENROLMENT_CODE_EXPIRED = "enrolment_code_expired"
     ENROLMENT_CODE_INVALID = "enrolment_code_invalid"

@@ -4,6 +4,8 @@ Version history:
   1  push of outbox events (order paid / completed / refunded, member registered) with per-terminal sequence
      numbers and client-made UUIDs; pull of settings, members and the store's queue snapshot from a cursor.
      Added within 1 (optional, on request): the level catalog in a pull (`?levels=true` -> `levels`).
+  2  a pull carries members' phone keys (scrypt, `PhoneLookup`) instead of sha256 phone hashes and phone tails, and
+     no digit of a phone; a version 1 pull is refused. Pushes are unchanged (both versions accepted).
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-PROTOCOL_VERSION = 1
-SUPPORTED_VERSIONS = frozenset({1})
+PROTOCOL_VERSION = 2
+SUPPORTED_VERSIONS = frozenset({1, 2})
+PULL_VERSIONS = frozenset({2})  # a version 1 pull handed out phone data that could be reversed
 MAX_BATCH = 500
+MAX_PUSH_BYTES = 4 * 1024 * 1024  # a push body; a till keeps each batch under it (one event is far less)
 MAX_FEN = 10**12
 
 Fen = Annotated[int, Field(ge=0, le=MAX_FEN, strict=True)]
@@ -108,7 +112,7 @@ class MemberRegistered(_Wire):
 
     type: Literal["member_registered"] = "member_registered"
     member_id: Id
-    phone: Annotated[str, Field(pattern=r"^1[3-9]\d{9}$")]
+    phone: Annotated[str, Field(pattern=r"^1[3-9][0-9]{9}$")]  # ASCII digits: \d would take any script's
     registered_at: AwareDatetime
 
 
@@ -175,11 +179,21 @@ class PushResponse(_Wire):
 
 class MemberInfo(_Wire):
     member_id: str
-    display_name: str  # already masked for the till
-    phone_hash: str | None  # sha256(chain salt + phone), for offline lookup of a typed phone number
-    phone_tail: str | None  # last four digits, shown to the cashier to confirm
+    display_name: str  # already masked for the till; never a digit of the phone
+    phone_key: str | None  # shared.phones.phone_key of the member's phone (hex), for offline lookup of a typed number
     level: str | None
     updated_version: int
+
+
+class PhoneLookup(_Wire):
+    """How a till computes the key of a typed phone number (shared.phones; docs/sync-protocol.md "Phone keys")."""
+
+    scheme: Literal["scrypt"] = "scrypt"
+    salt: str  # the chain's, ASCII
+    n: Annotated[int, Field(ge=2, le=2**20)]
+    r: Annotated[int, Field(ge=1, le=32)]
+    p: Annotated[int, Field(ge=1, le=16)]
+    length: Annotated[int, Field(ge=8, le=64)]  # bytes of key
 
 
 class SnapshotEntry(_Wire):
@@ -239,7 +253,7 @@ class PullResponse(_Wire):
     members_complete: bool  # False: more member changes wait; pull again with the new cursor
     snapshot: QueueSnapshot
     member_code_keys: list[SigningKey]
-    phone_salt: str
+    phone_lookup: PhoneLookup
     # Only when the pull asked for it (`levels=true`): a till that does not know the field never receives it, since
     # this model refuses unknown fields. The whole catalog, highest rank first, on every such pull.
     levels: list[LevelInfo] | None = None

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pydantic import ValidationError
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from shared.errors import Code
 from shared.ids import CashierId, MemberId
-from shared.wire import MemberRegistered, OrderPaid, OrderRefunded, SaleLine, Tender
+from shared.phones import PHONE, phone_key
+from shared.wire import MemberRegistered, OrderPaid, OrderRefunded, PhoneLookup, SaleLine, Tender
 
 from .clock import Clock, iso
 from .db import UnitOfWork, kv_get, members, orders, refunds
@@ -26,7 +25,6 @@ from .shifts import open_shift
 
 TENDERS: tuple[Tender, ...] = ("cash", "wechat", "alipay", "card")
 _TENDER_OF: dict[str, Tender] = {t: t for t in TENDERS}
-PHONE = re.compile(r"^1[3-9]\d{9}$")
 
 
 class CheckoutError(TillError, ValueError):
@@ -174,12 +172,14 @@ def record_refund(
     return Refund(refund_id, order_id, amount_fen, row is not None, appended.seq)
 
 
-def phone_hash(salt: str, phone: str) -> str:
-    return hashlib.sha256((salt + phone).encode()).hexdigest()
-
-
 def mask_phone(phone: str) -> str:
     return f"{phone[:3]}****{phone[-4:]}"
+
+
+def local_phone_key(conn: Connection, phone: str) -> str | None:
+    """The key of a typed number under the parameters of the last pull (None before the first pull)."""
+    raw = kv_get(conn, "phone_lookup")
+    return None if raw is None else phone_key(PhoneLookup.model_validate(raw), phone)
 
 
 def register_member(*, uow: UnitOfWork, phone: str, clock: Clock) -> MemberRef:
@@ -188,20 +188,17 @@ def register_member(*, uow: UnitOfWork, phone: str, clock: Clock) -> MemberRef:
     if not PHONE.match(phone):
         raise CheckoutError(Code.INVALID_PHONE)
     conn = uow.conn
-    salt = kv_get(conn, "phone_salt")
-    hashed = phone_hash(salt, phone) if salt is not None else None
-    if hashed is not None:
-        known = conn.execute(select(members).where(members.c.phone_hash == hashed)).first()
+    key = local_phone_key(conn, phone)
+    if key is not None:
+        known = conn.execute(select(members).where(members.c.phone_key == key)).first()
         if known is not None:
             raise CheckoutError(Code.MEMBER_EXISTS, str(known.member_id))
     now = clock()
     member_id = MemberId(str(uuid.uuid4()))  # the terminal makes the id: the sale can use it before any sync
-    display = mask_phone(phone)
+    display = mask_phone(phone)  # typed here, and in this till's outbox anyway; the pull brings 会员 instead
     append_event(conn, MemberRegistered(member_id=member_id, phone=phone, registered_at=now), now=now)
     conn.execute(
-        insert(members).values(
-            member_id=member_id, display_name=display, phone_hash=hashed, phone_tail=phone[-4:], level=None, local=True
-        )
+        insert(members).values(member_id=member_id, display_name=display, phone_key=key, level=None, local=True)
     )
     uow.commit()
     return MemberRef(member_id, display, None)

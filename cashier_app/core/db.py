@@ -96,8 +96,7 @@ members = Table(
     metadata,
     Column("member_id", String(64), primary_key=True),
     Column("display_name", String(80), nullable=False),
-    Column("phone_hash", String(64), index=True),
-    Column("phone_tail", String(4)),
+    Column("phone_key", String(64), index=True),  # shared.phones: found from a typed number, never turned back
     Column("level", String(64)),
     Column("local", Boolean, nullable=False, default=False),
 )

@@ -10,10 +10,11 @@ from sqlalchemy import Connection, select
 
 from shared.errors import Code
 from shared.ids import MemberId
+from shared.phones import PHONE
 from shared.tokens import PREFIX, Purpose, TokenError, public_key_from_text, verify
 from shared.wire import SigningKey, SnapshotEntry
 
-from .checkout import PHONE, MemberRef, phone_hash
+from .checkout import MemberRef, local_phone_key
 from .db import kv_get, members
 from .errors import TillError
 from .snapshot import level_names, load_snapshot
@@ -26,7 +27,6 @@ class IdentifyError(TillError, ValueError):
 @dataclass(frozen=True)
 class MemberView:
     member: MemberRef
-    phone_tail: str | None
     waiting: list[SnapshotEntry] = field(default_factory=list)  # from the last snapshot
     pending_registration: bool = False  # registered here, not yet confirmed by the server
     level_names: tuple[str, str] | None = None  # (Chinese, English) of the member's level, from the level catalog
@@ -51,10 +51,10 @@ def _view(conn: Connection, member_id: MemberId) -> MemberView:
     waiting = [e for e in snapshot.entries if e.member_id == member_id and e.status == "waiting"] if snapshot else []
     if row is None:
         # A member the last pull did not bring yet (new today): the code is valid, so sell to the id.
-        return MemberView(MemberRef(member_id, f"…{member_id[-4:]}"), None, waiting)
+        return MemberView(MemberRef(member_id, f"…{member_id[-4:]}"), waiting)
     names = level_names(conn).get(row.level) if row.level else None
     ref = MemberRef(MemberId(row.member_id), row.display_name, row.level)
-    return MemberView(ref, row.phone_tail, waiting, bool(row.local), names)
+    return MemberView(ref, waiting, bool(row.local), names)
 
 
 def identify(conn: Connection, text: str, *, now: dt.datetime) -> MemberView:
@@ -73,11 +73,10 @@ def identify(conn: Connection, text: str, *, now: dt.datetime) -> MemberView:
             raise IdentifyError(Code.TOKEN_MALFORMED, "no member in the code")
         return _view(conn, MemberId(member_id))
     if PHONE.match(text):
-        salt = kv_get(conn, "phone_salt")
+        key = local_phone_key(conn, text)  # one scrypt, ~33 ms: the till holds keys, never phone numbers
         row = None
-        if salt is not None:
-            hashed = phone_hash(salt, text)
-            row = conn.execute(select(members.c.member_id).where(members.c.phone_hash == hashed)).first()
+        if key is not None:
+            row = conn.execute(select(members.c.member_id).where(members.c.phone_key == key)).first()
         if row is None:
             raise IdentifyError(Code.UNKNOWN_PHONE, text)
         return _view(conn, MemberId(row.member_id))

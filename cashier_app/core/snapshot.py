@@ -62,7 +62,7 @@ def apply_pull(conn: Connection, pull: PullResponse, *, now: dt.datetime) -> Non
     kv_set(conn, "store", pull.store.model_dump(mode="json"))
     kv_set(conn, "snapshot", pull.snapshot.model_dump(mode="json"))
     kv_set(conn, "member_code_keys", [k.model_dump(mode="json") for k in pull.member_code_keys])
-    kv_set(conn, "phone_salt", pull.phone_salt)
+    kv_set(conn, "phone_lookup", pull.phone_lookup.model_dump(mode="json"))
     if pull.levels is not None:
         kv_set(conn, "levels", [lv.model_dump(mode="json") for lv in pull.levels])
     kv_set(conn, "last_pull_at", iso(now))
@@ -71,8 +71,7 @@ def apply_pull(conn: Connection, pull: PullResponse, *, now: dt.datetime) -> Non
             {
                 "member_id": m.member_id,
                 "display_name": m.display_name,
-                "phone_hash": m.phone_hash,
-                "phone_tail": m.phone_tail,
+                "phone_key": m.phone_key,
                 "level": m.level,
                 "local": False,
             }
@@ -82,11 +81,11 @@ def apply_pull(conn: Connection, pull: PullResponse, *, now: dt.datetime) -> Non
         conn.execute(
             stmt.on_conflict_do_update(
                 index_elements=[members.c.member_id],
-                set_={c: stmt.excluded[c] for c in ("display_name", "phone_hash", "phone_tail", "level", "local")},
+                set_={c: stmt.excluded[c] for c in ("display_name", "phone_key", "level", "local")},
             ),
             rows,
         )
         # A member registered here and now known to the server under another id (same phone): drop our copy.
-        hashes = [m.phone_hash for m in pull.members if m.phone_hash]
-        if hashes:
-            conn.execute(delete(members).where(members.c.local.is_(True), members.c.phone_hash.in_(hashes)))
+        keys = [m.phone_key for m in pull.members if m.phone_key]
+        if keys:
+            conn.execute(delete(members).where(members.c.local.is_(True), members.c.phone_key.in_(keys)))

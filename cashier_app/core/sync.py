@@ -10,12 +10,12 @@ import random
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, select, update
 from sqlalchemy.engine import Row
 
-from shared.wire import MAX_BATCH, EntryInfo, EventResult, PushRequest
+from shared.wire import MAX_BATCH, MAX_PUSH_BYTES, EntryInfo, EventResult, PushRequest
 
 from .clock import Clock, iso
 from .db import UnitOfWork, kv_get, kv_set, members, orders, outbox, reading
@@ -58,6 +58,23 @@ class Backoff:
         self.attempt = 0
 
 
+R = TypeVar("R", bound=Row[*tuple[Any, ...]])
+ENVELOPE_BYTES = 200  # an event's event_id, seq and created_at around its body, and the batch's own fields
+
+
+def within_bytes(rows: Sequence[R], budget: int = MAX_PUSH_BYTES - 4096) -> list[R]:
+    """The first rows whose push fits the server's body limit (docs/sync-protocol.md "Limits"); at least one (an
+    event is at most ~160 KB, far under the limit)."""
+    kept: list[R] = []
+    size = 0
+    for row in rows:
+        size += len(row.body.encode()) + ENVELOPE_BYTES
+        if kept and size > budget:
+            break
+        kept.append(row)
+    return kept
+
+
 class SyncEngine:
     def __init__(self, *, engine: Engine, client: SyncClient, clock: Clock, batch_size: int = MAX_BATCH) -> None:
         self._engine = engine
@@ -83,6 +100,7 @@ class SyncEngine:
                     .order_by(outbox.c.seq)
                     .limit(self._batch)
                 ).all()
+                rows = within_bytes(rows)
                 backlog = pending_count(conn) - len(rows)
             if not rows:
                 return

@@ -254,10 +254,6 @@
         <translation>会员：%1  ·  %2</translation>
     </message>
     <message>
-        <source>Phone ends in %1</source>
-        <translation>手机尾号 %1</translation>
-    </message>
-    <message>
         <source>Registered at this till, pending sync</source>
         <translation>本收银台新注册，待同步</translation>
     </message>
@@ -739,6 +735,10 @@
         <translation>设置无效。</translation>
     </message>
     <message>
+        <source>The server refused this registration: the member id is taken (reported to headquarters).</source>
+        <translation>服务器拒绝了此次注册：会员编号已被占用（已报告总部）。</translation>
+    </message>
+    <message>
         <source>This member level is not in the chain&apos;s level catalog.</source>
         <translation>该会员等级不在连锁的会员等级目录中。</translation>
     </message>
@@ -753,10 +753,6 @@
     <message>
         <source>The server does not know this member.</source>
         <translation>服务器没有该会员。</translation>
-    </message>
-    <message>
-        <source>The server could not read the till&apos;s request. Tell your manager.</source>
-        <translation>服务器无法读取本收银台发出的请求。请告知店长。</translation>
     </message>
     <message>
         <source>The server already has a record like this. Tell your manager.</source>

@@ -67,8 +67,6 @@ class MemberCard(QFrame):
             level = m.level or self.tr("no level")
         self.title.setText(self.tr("Member: %1  ·  %2").replace("%1", m.display_name).replace("%2", level))
         lines = []
-        if view.phone_tail:
-            lines.append(self.tr("Phone ends in %1").replace("%1", view.phone_tail))
         if view.pending_registration:
             lines.append(self.tr("Registered at this till, pending sync"))
         if view.waiting:

@@ -218,7 +218,7 @@ class MainWindow(QMainWindow):
 
     def on_registered(self, recorded: MemberRecorded) -> None:
         member = recorded.member
-        self.checkout.set_member(MemberView(member, member.display_name[-4:], [], True))
+        self.checkout.set_member(MemberView(member, [], True))
         self.checkout.say(self.tr("Member registered: %1").replace("%1", member.display_name))
         self.checkout.amount.setFocus()
         if recorded.pending is not None:

@@ -32,10 +32,12 @@ def code_words() -> dict[Code, str]:
         Code.ORDER_REFUNDED: Q.translate("Words", "The order was already refunded."),
         Code.INVALID_EVENT: Q.translate("Words", "The server found the event invalid."),
         Code.CONFLICTING_DUPLICATE: Q.translate("Words", "The same event was sent twice with different contents."),
+        Code.CONFLICTING_MEMBER: Q.translate(
+            "Words", "The server refused this registration: the member id is taken (reported to headquarters)."
+        ),
         Code.NOT_YOUR_ENTRY: Q.translate("Words", "This queue entry belongs to another member."),
         Code.UNKNOWN_MEMBER: Q.translate("Words", "The server does not know this member."),
         # requests to the server: 429 and 5xx reach the till as server_unavailable, yet a body may name them
-        Code.BAD_REQUEST: Q.translate("Words", "The server could not read the till's request. Tell your manager."),
         Code.CONFLICT: Q.translate("Words", "The server already has a record like this. Tell your manager."),
         Code.ENROLMENT_CODE_EXPIRED: Q.translate("Words", "The enrolment code has expired."),
         Code.ENROLMENT_CODE_INVALID: Q.translate("Words", "The enrolment code is not valid."),

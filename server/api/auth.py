@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.wire import ErrorBody
 
-from ..services import users
+from ..ratelimit import client_address
+from ..services import signin, users
 from .deps import CallerDep, limit_attempts
 from .errors import ERRORS, LIMITED
 from .state import services
@@ -41,16 +42,23 @@ class Me(BaseModel):
     "/auth/token",
     response_model=TokenResponse,
     dependencies=[Depends(limit_attempts)],
-    responses={401: {"model": ErrorBody, "description": "wrong user name or password"}, 422: ERRORS[422], **LIMITED},
+    responses={401: {"model": ErrorBody, "description": "wrong user name or password"}, 400: ERRORS[400], **LIMITED},
 )
 def token(request: Request, body: TokenRequest) -> TokenResponse:
-    """A bearer token for a headquarters admin or a store manager."""
+    """A bearer token for a headquarters admin or a store manager (attempts throttled per address and per user)."""
     svc = services(request)
     ttl = svc.settings.api_token_minutes
-    with svc.db.connect() as conn:
-        access = users.login(
-            conn, username=body.username, password=body.password, now=svc.clock.now(), ttl=timedelta(minutes=ttl)
-        )
+    now = svc.clock.now()
+    access = signin.sign_in(
+        svc.db,
+        username=body.username,
+        origins=[signin.address_origin(client_address(request))],
+        now=now,
+        policy=svc.signin,
+        check=lambda conn: users.login(
+            conn, username=body.username, password=body.password, now=now, ttl=timedelta(minutes=ttl)
+        ),
+    )
     return TokenResponse(access_token=access, expires_in=ttl * 60)
 
 

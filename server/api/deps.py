@@ -12,6 +12,7 @@ from shared.errors import Code
 from shared.wire import SUPPORTED_VERSIONS
 
 from ..errors import Refused, forbidden, not_found, unauthorized
+from ..inputs import parse_int
 from ..security.secrets import TERMINAL_PREFIX, USER_PREFIX
 from ..services import terminals, users
 from ..services.terminals import TerminalPrincipal
@@ -48,10 +49,13 @@ class Caller:
 
 
 def check_protocol(paidui_protocol: Annotated[str | None, Header()] = None) -> None:
-    """The `Paidui-Protocol` header, when sent, must name a version this server speaks."""
+    """The `Paidui-Protocol` header, when sent, must name a version this server speaks (every /api/v1 route)."""
     if paidui_protocol is None:
         return
-    if not paidui_protocol.strip().isdigit() or int(paidui_protocol) not in SUPPORTED_VERSIONS:
+    version = parse_int(paidui_protocol)
+    if version is None:
+        raise Refused(Code.INVALID_REQUEST, "Paidui-Protocol is a version number (ASCII digits)")
+    if version not in SUPPORTED_VERSIONS:
         raise Refused(Code.UNSUPPORTED_PROTOCOL, f"this server speaks {sorted(SUPPORTED_VERSIONS)}")
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from shared.errors import Code
 from shared.wire import (
+    PROTOCOL_VERSION,
+    PULL_VERSIONS,
     SUPPORTED_VERSIONS,
     EnrollRequest,
     EnrollResponse,
@@ -19,20 +21,25 @@ from shared.wire import (
 )
 
 from ..errors import Refused
+from ..inputs import parse_int
+from ..ratelimit import Limiter
 from ..services import terminals
-from .deps import TerminalDep, check_protocol, limit_attempts
-from .errors import ERRORS, LIMITED, PROTOCOL
+from ..services.terminals import TerminalPrincipal
+from .deps import TerminalDep, limit_attempts
+from .errors import ERRORS, LIMITED, TOO_LARGE
 from .state import services
 
-router = APIRouter(prefix="/api/v1", tags=["sync"], dependencies=[Depends(check_protocol)], responses=PROTOCOL)
+router = APIRouter(prefix="/api/v1", tags=["sync"])
 
 
 @router.post(
     "/terminals/enroll",
     response_model=EnrollResponse,
     responses={
-        400: {"model": ErrorBody, "description": "`enrolment_code_invalid`, `enrolment_code_expired`"},
-        422: ERRORS[422],
+        400: {
+            "model": ErrorBody,
+            "description": "`enrolment_code_invalid`, `enrolment_code_expired`, `invalid_request`",
+        },
         **LIMITED,
     },
     dependencies=[Depends(limit_attempts)],
@@ -53,23 +60,40 @@ def rotate(request: Request, terminal: TerminalDep) -> RotateResponse:
         return RotateResponse(credential=terminals.rotate(conn, terminal_id=terminal.terminal_id))
 
 
-@router.post("/sync/push", response_model=PushResponse, responses=ERRORS)
+def _within(limiter: Limiter, terminal: TerminalPrincipal) -> None:
+    decision = limiter.hit(terminal.terminal_id)
+    if not decision.allowed:
+        seconds = decision.retry_after_seconds
+        raise Refused(Code.RATE_LIMITED, f"too many requests; try again in {seconds} s", retry_after=seconds)
+
+
+@router.post("/sync/push", response_model=PushResponse, responses={**ERRORS, **TOO_LARGE, **LIMITED})
 def push(request: Request, terminal: TerminalDep, body: PushRequest) -> PushResponse:
     """Apply a batch of outbox events, each exactly once; answer per event."""
     if body.protocol not in SUPPORTED_VERSIONS:
         raise Refused(Code.UNSUPPORTED_PROTOCOL, f"this server speaks {sorted(SUPPORTED_VERSIONS)}")
-    return services(request).push.push(terminal=terminal, request=body)
+    svc = services(request)
+    _within(svc.terminal_limits.push, terminal)
+    return svc.push.push(terminal=terminal, request=body)
 
 
-@router.get("/sync/pull", response_model=PullResponse, responses=ERRORS)
+@router.get("/sync/pull", response_model=PullResponse, responses={**ERRORS, **LIMITED})
 def pull(
     request: Request,
     terminal: TerminalDep,
     cursor: Annotated[str | None, Query(max_length=40)] = None,
     levels: Annotated[bool, Query(description="also send the level catalog (`levels`)")] = False,
+    paidui_protocol: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Settings in force, members changed since the cursor, the store's queue snapshot, member-code keys."""
-    answer = services(request).pull.pull(terminal=terminal, cursor=cursor, with_levels=levels)
+    version = parse_int(paidui_protocol) if paidui_protocol is not None else PROTOCOL_VERSION
+    if version not in PULL_VERSIONS:  # a version 1 pull handed out phone data that could be reversed in a second
+        raise Refused(
+            Code.UNSUPPORTED_PROTOCOL, f"pulls are served at versions {sorted(PULL_VERSIONS)}: update the till"
+        )
+    svc = services(request)
+    _within(svc.terminal_limits.pull, terminal)
+    answer = svc.pull.pull(terminal=terminal, cursor=cursor, with_levels=levels)
     # A till that did not ask gets the answer of before, field for field: its model refuses a field it does not know.
     body = answer.model_dump_json(exclude=None if levels else {"levels"})
     return Response(body, media_type="application/json")

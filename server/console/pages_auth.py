@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import secrets
 import threading
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, RedirectResponse
 
+from shared.errors import Code
+
 from ..api.state import services
 from ..errors import Refused
-from ..ratelimit import Limiter, Rate, client_address
-from ..services import users
+from ..ratelimit import Limiter, Rate, client_address, clock_ns
+from ..services import signin, users
 from .session import (
     COOKIE,
     LOGIN_COOKIE,
@@ -28,25 +32,30 @@ from .web import HERE, LANG_COOKIE, ConsoleRoute, Form, Posted, field, page, saf
 
 router = APIRouter(route_class=ConsoleRoute)
 STATIC = {"console.css": "text/css", "console.js": "text/javascript", "favicon.svg": "image/svg+xml"}
-LOGIN_ATTEMPTS_PER_MINUTE = 10  # per client address and per user name, in each server process
-EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+LOGIN_ATTEMPTS_PER_MINUTE = 10  # per client address, in each server process (per user: services/signin.py)
+DEVICE_COOKIE = "paidui_device"  # this browser signed in here before: its user's correct password is never held back
+DEVICE_DAYS = 30
 _limiter_lock = threading.Lock()
 
 
-def _limiters(request: Request) -> tuple[Limiter, Limiter]:
-    """Sign-in attempts per client address and per user name (one pair per process)."""
+def _by_address(request: Request) -> Limiter:
+    """Sign-in attempts per client address (one limiter per process)."""
     state = request.app.state
     with _limiter_lock:
-        if getattr(state, "console_login_limiters", None) is None:
+        if getattr(state, "console_login_limiter", None) is None:
             rate = Rate.per_minute(LOGIN_ATTEMPTS_PER_MINUTE)
-            clock = services(request).clock
+            state.console_login_limiter = Limiter(rate, clock=clock_ns(services(request).clock))
+        limiter: Limiter = state.console_login_limiter
+        return limiter
 
-            def ns() -> int:  # the server's injected clock, so tests drive it
-                return (clock.now() - EPOCH) // dt.timedelta(microseconds=1) * 1000
 
-            state.console_login_limiters = (Limiter(rate, clock=ns), Limiter(rate, clock=ns))
-        limiters: tuple[Limiter, Limiter] = state.console_login_limiters
-        return limiters
+def _origins(request: Request) -> tuple[list[str], str]:
+    """Where this attempt comes from (the address, and the browser's device token) and the device token to keep."""
+    device = request.cookies.get(DEVICE_COOKIE, "")
+    if not (20 <= len(device) <= 64 and device.isascii()):
+        device = secrets.token_urlsafe(24)
+    digest = hashlib.sha256(device.encode()).hexdigest()
+    return [signin.address_origin(client_address(request)), f"d:{digest}"], device
 
 
 def _secure(request: Request) -> bool:
@@ -96,29 +105,45 @@ def login(request: Request, form: Form) -> Response:
     # double submit: the form's token must match the cookie this browser got with the form
     if not same(field(form, "csrf"), login_csrf(request.cookies.get(LOGIN_COOKIE, "") or "-")):
         return _login_page(request, next_=next_, error="login.stale", username=username, status=403)
-    by_address, by_name = _limiters(request)
-    decision = by_address.hit(client_address(request))
-    if decision.allowed:
-        decision = by_name.hit(username.lower())
+    decision = _by_address(request).hit(client_address(request))
     if not decision.allowed:  # before the password hash is checked: guessing costs the guesser, not the server
-        response = _login_page(request, next_=next_, error="login.too_many", username=username, status=429)
-        response.headers["Retry-After"] = str(decision.retry_after_seconds)
-        return response
+        return _too_many(request, next_, username, decision.retry_after_seconds)
     svc = services(request)
+    now = svc.clock.now()
+    origins, device = _origins(request)
     try:
-        with svc.db.connect() as conn:
-            token = users.login(
-                conn,
-                username=username,
-                password=str(form.get("password") or ""),
-                now=svc.clock.now(),
-                ttl=session_ttl(request),
-            )
-    except Refused:
+        token = signin.sign_in(
+            svc.db,
+            username=username,
+            origins=origins,
+            now=now,
+            policy=svc.signin,
+            check=lambda conn: users.login(
+                conn, username=username, password=str(form.get("password") or ""), now=now, ttl=session_ttl(request)
+            ),
+        )
+    except Refused as exc:
+        if exc.code == Code.RATE_LIMITED:
+            return _too_many(request, next_, username, exc.retry_after or 1)
         return _login_page(request, next_=next_, error="login.wrong", username=username, status=401)
     response = RedirectResponse(next_, status_code=303)
     response.set_cookie(COOKIE, token, path=PATH, httponly=True, samesite="lax", secure=_secure(request))
+    response.set_cookie(
+        DEVICE_COOKIE,
+        device,
+        path=PATH,
+        httponly=True,
+        samesite="strict",
+        secure=_secure(request),
+        max_age=int(dt.timedelta(days=DEVICE_DAYS).total_seconds()),
+    )
     response.delete_cookie(LOGIN_COOKIE, path=PATH)
+    return response
+
+
+def _too_many(request: Request, next_: str, username: str, seconds: int) -> Response:
+    response = _login_page(request, next_=next_, error="login.too_many", username=username, status=429)
+    response.headers["Retry-After"] = str(seconds)
     return response
 
 

@@ -8,9 +8,11 @@ import re
 
 from fastapi import APIRouter, Request, Response
 
+from shared.errors import Code
 from shared.money import format_fen
 
 from ..api.state import services
+from ..inputs import parse_int
 from ..services import exports
 from ..services.liability import DayFigures, Liability, Settlement, liability, settlement_for_days
 from . import history as hist
@@ -36,8 +38,10 @@ DAYS = (7, 30, 90, 365)
 
 
 def _days(request: Request) -> int:
-    raw = request.query_params.get("days", "30")
-    return int(raw) if raw.isdigit() and int(raw) in DAYS else 30
+    days = parse_int(request.query_params.get("days", "30"))
+    if days is None:
+        raise Denied(400, Code.INVALID_REQUEST.value)
+    return days if days in DAYS else 30
 
 
 def _figures(request: Request, user: ConsoleUser, days: int) -> tuple[Liability, dict[str, tuple[str, str]]]:

@@ -17,13 +17,14 @@ from sqlalchemy import Connection, select
 from starlette.datastructures import FormData
 
 from shared.engine.commands import ChangeSettings
-from shared.errors import RuleError
+from shared.errors import Code, RuleError
 from shared.ids import StoreId
 from shared.settings import BaseSettings
 
 from ..api.state import services
 from ..db import tables as t
 from ..db.settings import SettingsCache
+from ..inputs import parse_int
 from ..services import levels
 from ..services.admin import store_settings
 from . import chains_view, rules_form
@@ -213,7 +214,9 @@ def save_store(request: Request, store_id: str, form: Form, user: HqPosted) -> R
 @router.get("/history")
 def history(request: Request, user: User) -> Response:
     raw = request.query_params.get("before", "")
-    before = int(raw) if raw.isdigit() else None
+    before = parse_int(raw) if raw else None
+    if raw and before is None:
+        raise Denied(400, Code.INVALID_REQUEST.value)
     svc = services(request)
     with svc.db.connect() as conn:
         base = base_settings(conn, svc.db)

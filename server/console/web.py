@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import re
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,7 +23,7 @@ from sqlalchemy import Connection, select
 from starlette.datastructures import FormData
 
 from shared.engine.model import ALL
-from shared.errors import RuleError
+from shared.errors import Code, RuleError
 from shared.money import format_bp, format_fen
 from shared.settings import BaseSettings
 
@@ -37,6 +38,7 @@ from .session import ConsoleUser, Denied, NeedLogin, current_user, same
 
 HERE = Path(__file__).resolve().parent
 LANG_COOKIE = "paidui_lang"
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tab and line breaks are text; the rest is not
 SECURITY_HEADERS = {
     # everything is served from here: no CDN, no inline script, no inline style attributes
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -98,6 +100,14 @@ def error_page(request: Request, status: int, reason: str, user: ConsoleUser | N
     return page(request, "error.html", user=user, status=status, status_code=status, reason=reason)
 
 
+def refusal_page(request: Request, status: int, code: Code, headers: dict[str, str] | None) -> Response:
+    """A refusal that reached the application's handlers (a value the database cannot store, a body too large, a
+    wrong method, a crash) as the console's error page in the reader's language, never as JSON."""
+    response = error_page(request, status, code.value)
+    response.headers.update({**SECURITY_HEADERS, **(headers or {})})
+    return response
+
+
 class ConsoleRoute(APIRoute):
     """Console routes answer HTML: refusals become pages, a missing session a redirect to the sign-in page."""
 
@@ -106,6 +116,8 @@ class ConsoleRoute(APIRoute):
 
         async def route(request: Request) -> Response:
             try:
+                if any(CONTROL.search(value) for _, value in request.query_params.multi_items()):
+                    raise Denied(400, Code.INVALID_REQUEST.value)  # as in a form (`form_data`)
                 response = await handler(request)
             except NeedLogin as exc:
                 target = f"/console/login?next={quote(request.url.path, safe='')}"
@@ -117,7 +129,7 @@ class ConsoleRoute(APIRoute):
             except (Refused, RuleError) as exc:
                 response = error_page(request, http_status(exc.code), refusal(language(request), exc.code, exc.detail))
             except RequestValidationError:
-                response = error_page(request, 400, "bad_request")
+                response = error_page(request, 400, Code.INVALID_REQUEST.value)
             for name, value in SECURITY_HEADERS.items():
                 response.headers.setdefault(name, value)
             return response
@@ -129,7 +141,12 @@ class ConsoleRoute(APIRoute):
 
 
 async def form_data(request: Request) -> FormData:
-    return await request.form()
+    """The posted form; one with a control character (a NUL, say) is refused whole, on every database alike
+    (PostgreSQL cannot store a NUL; SQLite would keep it and show it later)."""
+    form = await request.form()
+    if any(isinstance(value, str) and CONTROL.search(value) for _, value in form.multi_items()):
+        raise Denied(400, Code.INVALID_REQUEST.value)
+    return form
 
 
 def signed_in(request: Request) -> ConsoleUser:

@@ -86,6 +86,7 @@ class Member(Base):
     __tablename__ = "members"
     member_id: Mapped[Key] = mapped_column(primary_key=True)
     phone: Mapped[str | None] = mapped_column(String(20), unique=True, nullable=True)
+    phone_key: Mapped[str | None] = mapped_column(String(64), nullable=True)  # shared.phones, for tills' lookups
     name: Mapped[str] = mapped_column(String(100), default="")
     level: Mapped[str | None] = mapped_column(String(40), nullable=True)  # current level, for display
     created_at: Mapped[Timestamp]
@@ -114,11 +115,13 @@ class MemberLevel(Base):
 
 
 class MemberAlias(Base):
-    """A member id made at a till that turned out to be an existing member (same phone)."""
+    """A member id made at a till that turned out to be an existing member (same phone). It names that member for
+    the terminal that made it only; NULL: made before aliases were scoped (migration 0008), any terminal."""
 
     __tablename__ = "member_aliases"
     alias_id: Mapped[Key] = mapped_column(primary_key=True)
     member_id: Mapped[Key] = mapped_column(index=True)
+    terminal_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 # ---------------------------------------------------------------------------------------------- queues
@@ -461,6 +464,42 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.user_id"), index=True)
     created_at: Mapped[Timestamp]
     expires_at: Mapped[Timestamp]
+
+
+class AuditRow(Base):
+    """Something headquarters should be able to look back on: who did what, from where (the console's Audit page)."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[Timestamp] = mapped_column(UTCDateTime(), index=True)
+    actor: Mapped[str] = mapped_column(String(100))  # terminal:<id>, user:<name>
+    store_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    action: Mapped[str] = mapped_column(String(40))  # member_registered
+    code: Mapped[str] = mapped_column(String(40))  # a stable code, or what happened (phone_known)
+    subject: Mapped[str] = mapped_column(String(100))  # what it was about (a member id)
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class SignInThrottle(Base):
+    """Failed password sign-ins under one user name (as typed, lower case; unknown names too) from origins that have
+    not signed in as it lately: the wait before the next such attempt (server/services/signin.py)."""
+
+    __tablename__ = "sign_in_throttle"
+    username: Mapped[str] = mapped_column(String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[Timestamp] = mapped_column(UTCDateTime(), index=True)
+    next_allowed_at: Mapped[Timestamp]
+
+
+class SignInKnown(Base):
+    """Where a user signed in from lately: a client address (`a:`) or a console browser's device token (`d:` and its
+    sha256). A correct password from here is never held back by the user-wide wait."""
+
+    __tablename__ = "sign_in_known"
+    username: Mapped[str] = mapped_column(String(80), primary_key=True)
+    origin: Mapped[str] = mapped_column(String(100), primary_key=True)
+    last_success_at: Mapped[Timestamp]
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # in a row since the last success from here
 
 
 class JobRun(Base):

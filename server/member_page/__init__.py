@@ -5,6 +5,6 @@
 
 from __future__ import annotations
 
-from .routes import router
+from .routes import refusal_page, router
 
-__all__ = ["router"]
+__all__ = ["refusal_page", "router"]

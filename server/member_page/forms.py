@@ -13,6 +13,7 @@ import hmac
 
 from shared.tokens import b64d, b64e, private_key_bytes
 
+from ..inputs import parse_int
 from ..security.keys import KeyRing
 
 FORM_TTL = dt.timedelta(minutes=30)
@@ -37,11 +38,12 @@ def issue(ring: KeyRing, *, action: str, member_id: str, order_id: str, now: dt.
 def valid(ring: KeyRing, token: str, *, action: str, member_id: str, order_id: str, now: dt.datetime) -> bool:
     expires_text, _, rest = token.partition(".")
     kid, _, mac = rest.partition(".")
-    if not expires_text.isdigit() or not mac or int(expires_text) <= now.timestamp():
+    expires = parse_int(expires_text)
+    if expires is None or not mac or expires <= now.timestamp():
         return False
     for key in ring.keys():  # noqa: SIM118 - KeyRing.keys() is a method, not a mapping
         if key.kid == kid:
-            want = _mac(_secret(private_key_bytes(key.private)), action, member_id, order_id, int(expires_text))
+            want = _mac(_secret(private_key_bytes(key.private)), action, member_id, order_id, expires)
             try:
                 return hmac.compare_digest(b64d(mac), b64d(want))
             except ValueError:

@@ -5,6 +5,10 @@ A till signs ORDER_PAGE links (claim `o`, an order it sold) offline with its ter
 such a link is honoured only for an order that terminal itself sold, and never once the terminal is revoked (a lost
 or stolen till could otherwise mint links for every order in its local database). An altered or unknown link is
 refused (403), an expired one is gone (410).
+
+The server caps the lifetime it honours, whatever expiry the till wrote: a link that claims to live longer than a
+member-page link (`member_page_days`, plus a day for a till's clock) is refused, and a link to an order the server
+holds expires `member_page_days` (plus that day) after the order was paid, however freshly it was signed.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from ..security.keys import KeyRing
 from ..security.member_codes import verify_member_page_token
 
 TERMINAL_KID = "t:"
+CLOCK_SLACK = dt.timedelta(days=1)  # a till's clock may run ahead; its links still work
 
 
 class LinkRefused(Exception):
@@ -78,15 +83,19 @@ def resolve(conn: Connection, *, ring: KeyRing, token: str, now: dt.datetime, pa
         raise _refusal(exc) from None
     if row.revoked_at is not None:
         raise LinkRefused("revoked", terminal_id)
+    if checked.expires > (now + page_ttl + CLOCK_SLACK).timestamp():
+        raise LinkRefused("invalid", "the link claims a longer life than the server honours")
     order_id = checked.claims.get("o")
     if not isinstance(order_id, str) or not order_id:
         raise LinkRefused("invalid", "no order id")
     order = conn.execute(
-        select(t.OrderRow.member_id, t.OrderRow.terminal_id).where(t.OrderRow.order_id == order_id)
+        select(t.OrderRow.member_id, t.OrderRow.terminal_id, t.OrderRow.paid_at).where(t.OrderRow.order_id == order_id)
     ).first()
     if order is None:
         return Link("order", None, OrderId(order_id), order_known=False)  # signed at the till, not synced yet
     if order.terminal_id != terminal_id:
         raise LinkRefused("invalid", "the order was not sold by the terminal that signed the link")
+    if now >= order.paid_at + page_ttl + CLOCK_SLACK:
+        raise LinkRefused("expired", "the order was paid longer ago than a link lives")
     member_id = MemberId(order.member_id) if order.member_id is not None else None
     return Link("order", member_id, OrderId(order_id))

@@ -108,6 +108,13 @@ def _message(
     )
 
 
+def refusal_page(request: Request, status: int, code: Code, headers: dict[str, str] | None) -> Response:
+    """A refusal that reached the application's handlers (a form field missing or malformed, a body too large) as
+    a page in the member's language, never as JSON."""
+    words = Words(negotiate(request.query_params.get("lang"), request.headers.get("accept-language")))
+    return _message(words, status, code.value, headers=headers)
+
+
 def _limited(words: Words, decision: Decision) -> HTMLResponse:
     seconds = decision.retry_after_seconds
     return _message(words, 429, "rate_limited", headers={"Retry-After": str(seconds)}, seconds=seconds)
@@ -178,8 +185,9 @@ def page(
     lang: Annotated[str | None, Query(max_length=5)] = None,
     done: Annotated[str | None, Query(max_length=20)] = None,
     o: Annotated[str | None, Query(max_length=64)] = None,
+    p: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
-    """The member's own queue entries and rewards; the link is the capability."""
+    """The member's own queue entries and rewards, a page of waiting entries at a time; the link is the capability."""
     words = Words(negotiate(lang, request.headers.get("accept-language")))
     link = _page_checks(request, token, words)
     if isinstance(link, Response):
@@ -190,7 +198,13 @@ def page(
     state = request.app.state
     with state.db.connect() as conn:
         member = view.load(
-            conn, state.db.settings_cache, member_id=link.member_id, highlight=link.order_id, now=state.clock.now()
+            conn,
+            state.db.settings_cache,
+            member_id=link.member_id,
+            highlight=link.order_id,
+            now=state.clock.now(),
+            page=p,
+            include=o,
         )
         notice = _notice(conn, member, words, done, o)
     code_svg, code_valid = _member_code(request, link.member_id, words, member.base.timezone)
@@ -213,8 +227,10 @@ def page(
         draw_forms=draw_forms,
         code_refresh_ms=max(30, state.settings.member_code_seconds - 60) * 1000,
         code_url=f"/m/{token}/code?lang={words.lang}",
-        self_url=_page_url(token, words.lang),
-        other_lang_url=_page_url(token, "en" if words.lang == "zh" else "zh"),
+        self_url=_page_url(token, words.lang, **({"p": str(p)} if p > 1 else {})),
+        other_lang_url=_page_url(token, "en" if words.lang == "zh" else "zh", **({"p": str(p)} if p > 1 else {})),
+        next_url=_page_url(token, words.lang, p=str(p + 1)) if member.more_waiting else None,
+        previous_url=_page_url(token, words.lang, **({"p": str(p - 1)} if p > 2 else {})) if p > 1 else None,
     )
 
 
@@ -357,7 +373,7 @@ def exchange_form(
     state = request.app.state
     now = state.clock.now()
     with state.db.connect() as conn:
-        member = view.load(conn, state.db.settings_cache, member_id=link.member_id, highlight=o, now=now)
+        member = view.load(conn, state.db.settings_cache, member_id=link.member_id, highlight=None, now=now, include=o)
     entry = next((e for e in member.waiting if e.order_id == o), None)
     name = member.base.exchange_button_name
     if entry is None or not entry.exchangeable:

@@ -21,7 +21,7 @@ from ..db import tables as t
 from ..db.settings import SettingsCache, read_configuration
 
 E = t.EntryRow.__table__
-WAITING_SHOWN = 50  # waiting entries listed (a member rarely has more; the totals count them all)
+WAITING_SHOWN = 50  # waiting entries on one page of the list (the totals count them all; `page` turns the pages)
 CLOSED_SHOWN = 20
 ESTIMATE_DAYS = 7
 
@@ -61,6 +61,8 @@ class MemberView:
     closed: list[EntryView]
     cumulative_fen: int
     pending_fen: int
+    page: int = 1  # of the waiting entries, WAITING_SHOWN a page, oldest first
+    more_waiting: bool = False  # a next page exists
     level_id: str | None = None
     level_names: tuple[str, str] | None = None  # (zh, en) from the level catalog
 
@@ -215,17 +217,33 @@ def pending(conn: Connection, member_id: str) -> int:
 
 
 def load(
-    conn: Connection, cache: SettingsCache, *, member_id: str, highlight: str | None, now: dt.datetime
+    conn: Connection,
+    cache: SettingsCache,
+    *,
+    member_id: str,
+    highlight: str | None,
+    now: dt.datetime,
+    page: int = 1,
+    include: str | None = None,
 ) -> MemberView:
+    """One page of the member's waiting entries and the latest closed ones; the `highlight`ed entry (an order
+    link's) and the one named by `include` (just drawn or exchanged) are shown whatever page they are on, each in
+    its own list, so every waiting entry can be reached, drawn and exchanged."""
     config = read_configuration(conn, cache)
     base = config.base
     zone = ZoneInfo(base.timezone)
     names = dict(conn.execute(select(t.Cashier.cashier_id, t.Cashier.name)).all())
     waiting_rows: list[Any] = list(
         conn.execute(
-            select(E).where(E.c.member_id == member_id, E.c.status == "waiting").order_by(E.c.seq).limit(WAITING_SHOWN)
+            select(E)
+            .where(E.c.member_id == member_id, E.c.status == "waiting")
+            .order_by(E.c.seq)
+            .offset((page - 1) * WAITING_SHOWN)
+            .limit(WAITING_SHOWN + 1)
         )
     )
+    more_waiting = len(waiting_rows) > WAITING_SHOWN
+    waiting_rows = waiting_rows[:WAITING_SHOWN]
     closed_rows: list[Any] = list(
         conn.execute(
             select(E)
@@ -234,8 +252,10 @@ def load(
             .limit(CLOSED_SHOWN)
         )
     )
-    if highlight is not None and not any(r.order_id == highlight for r in [*waiting_rows, *closed_rows]):
-        closed_rows += conn.execute(select(E).where(E.c.member_id == member_id, E.c.order_id == highlight)).all()
+    for wanted in {highlight, include} - {None}:
+        if not any(r.order_id == wanted for r in [*waiting_rows, *closed_rows]):
+            for row in conn.execute(select(E).where(E.c.member_id == member_id, E.c.order_id == wanted)):
+                (waiting_rows if row.status == "waiting" else closed_rows).append(row)
     shown = [r.order_id for r in [*waiting_rows, *closed_rows]]
     paid_at = (
         dict(conn.execute(select(t.OrderRow.order_id, t.OrderRow.paid_at).where(t.OrderRow.order_id.in_(shown))).all())
@@ -301,6 +321,8 @@ def load(
         closed=closed,
         cumulative_fen=cumulative(conn, member_id),
         pending_fen=pending(conn, member_id),
+        page=page,
+        more_waiting=more_waiting,
         level_id=level_id,
         level_names=(named.name_zh, named.name_en) if named is not None else None,
     )

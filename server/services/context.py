@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from ..clock import Clock
 from ..config import ServerSettings
 from ..db.database import Database
-from ..ratelimit import Limiter, Limits
+from ..ratelimit import Limiter, Limits, TerminalLimits
 from ..security.keys import KeyRing
 from .ingest import Ingest
 from .pull import PullService
+from .signin import SignInPolicy
 from .sync import PushService
 
 
@@ -25,3 +26,5 @@ class Services:
     pull: PullService
     auth_limiter: Limiter  # password logins and enrolment attempts, per client address
     member_limits: Limits  # the member page's page views and actions, per client address and per member
+    terminal_limits: TerminalLimits  # pushes and pulls, per terminal
+    signin: SignInPolicy  # the user-wide wait after failed password sign-ins (server/services/signin.py)

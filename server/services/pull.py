@@ -18,20 +18,23 @@ from ..db import tables as t
 from ..db.database import Database
 from ..db.settings import read_configuration
 from ..errors import Refused, not_found
+from ..inputs import parse_int
 from ..security.member_codes import MEMBER_CODE_TTL
 from . import members, terminals, values
 from .snapshots import queue_snapshot
 
-CURSOR_PREFIX = "v1."
+CURSOR_PREFIX = "v2."
+V1_PREFIX = "v1."  # a cursor of protocol 1: the member list starts over, so the till's phone data is replaced
 
 
 def parse_cursor(cursor: str | None) -> int:
     if not cursor:
         return 0
-    digits = cursor[len(CURSOR_PREFIX) :]
-    if not cursor.startswith(CURSOR_PREFIX) or not digits.isdigit() or len(digits) > 18:
+    prefix, digits = cursor[:3], cursor[3:]
+    since = parse_int(digits) if digits else None
+    if prefix not in (CURSOR_PREFIX, V1_PREFIX) or since is None:
         raise Refused(Code.INVALID_REQUEST, "the cursor is the one the last pull gave; or pull without one")
-    return int(digits)
+    return since if prefix == CURSOR_PREFIX else 0
 
 
 def member_code_keys(conn: Connection, now: dt.datetime, lifetime: dt.timedelta) -> list[SigningKey]:
@@ -77,16 +80,15 @@ class PullService:
             store = config.store(terminal.store_id)
             if store is None:
                 raise not_found("the terminal's store no longer exists")
-            salt = values.phone_salt(conn)
+            lookup = values.phone_key_params(conn)
             changed = members.changed_since(conn, since, self.members_page + 1)
             complete = len(changed) <= self.members_page
             changed = changed[: self.members_page]
             infos = [
                 MemberInfo(
                     member_id=m.member_id,
-                    display_name=members.display_name(m.name, m.phone),
-                    phone_hash=members.phone_hash(salt, m.phone) if m.phone else None,
-                    phone_tail=m.phone[-4:] if m.phone else None,
+                    display_name=members.display_name(m.name),
+                    phone_key=m.phone_key,
                     level=m.level,
                     updated_version=m.change_version,
                 )
@@ -110,7 +112,7 @@ class PullService:
                 members_complete=complete,
                 snapshot=snapshot,
                 member_code_keys=keys,
-                phone_salt=salt,
+                phone_lookup=lookup,
                 levels=[
                     LevelInfo(level_id=lv.level_id, name_zh=lv.name_zh, name_en=lv.name_en, rank=lv.rank)
                     for lv in config.levels  # the catalog is part of the configuration: same read, same version

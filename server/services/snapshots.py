@@ -109,5 +109,5 @@ def _display_names(conn: Connection, member_ids: set[str]) -> dict[str, str]:
     if not member_ids:
         return {}
     m = t.Member
-    rows = conn.execute(select(m.member_id, m.name, m.phone).where(m.member_id.in_(sorted(member_ids))))
-    return {row.member_id: display_name(row.name, row.phone) for row in rows}
+    rows = conn.execute(select(m.member_id, m.name).where(m.member_id.in_(sorted(member_ids))))
+    return {row.member_id: display_name(row.name) for row in rows}

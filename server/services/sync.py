@@ -144,16 +144,8 @@ def read_batch_view(conn: Connection, terminal_id: str, events: list[OutboxEvent
     through = int(conn.execute(_THROUGH, {"tid": terminal_id}).scalar_one())
     ids = [str(e.event_id) for e in events]
     logged = {r.event_id: r for r in conn.execute(select(EL).where(EL.event_id.in_(ids)))} if ids else {}
-    wanted = sorted({e.body.member_id for e in events if isinstance(e.body, OrderPaid) and e.body.member_id})
-    member_ids: dict[str, MemberId | None] = {}
-    if wanted:
-        alias = dict(
-            conn.execute(
-                select(t.MemberAlias.alias_id, t.MemberAlias.member_id).where(t.MemberAlias.alias_id.in_(wanted))
-            ).all()
-        )
-        found = set(conn.execute(select(t.Member.member_id).where(t.Member.member_id.in_(wanted))).scalars())
-        member_ids = {m: MemberId(alias.get(m) or m) if m in alias or m in found else None for m in wanted}
+    wanted = [e.body.member_id for e in events if isinstance(e.body, OrderPaid) and e.body.member_id]
+    member_ids = members.resolve_many(conn, wanted, terminal_id=terminal_id)
     orders = sorted({str(e.body.order_id) for e in events if isinstance(e.body, OrderCompleted | OrderRefunded)})
     order_stores: dict[str, str] = {}
     if orders:
@@ -361,9 +353,16 @@ class PushService:
         raise AssertionError("unreachable")
 
     def _refuse(
-        self, terminal: terminals.TerminalPrincipal, event: OutboxEvent, digest: str, code: str, detail: str
+        self,
+        terminal: terminals.TerminalPrincipal,
+        event: OutboxEvent,
+        digest: str,
+        code: str,
+        detail: str,
+        also: Callable[[Connection], None] | None = None,
     ) -> EventResult:
-        """A refused event is logged in its own transaction: it will never apply, and a resend says so again."""
+        """A refused event is logged in its own transaction: it will never apply, and a resend says so again.
+        `also` writes with it (an audit row)."""
         result = self._refusal(event, code, detail)
 
         def work(conn: Connection) -> EventResult:
@@ -371,6 +370,8 @@ class PushService:
             log_event(
                 conn, terminal_id=terminal.terminal_id, event=event, digest=digest, answer=result, at=self.clock.now()
             )
+            if also is not None:
+                also(conn)
             return result
 
         return self._transaction(work)
@@ -393,6 +394,7 @@ class PushService:
                 member_id=body.member_id,
                 phone=body.phone,
                 store_id=terminal.store_id,
+                terminal_id=terminal.terminal_id,
                 at=server_time(body.registered_at, received),
             )
             result = EventResult(
@@ -404,7 +406,9 @@ class PushService:
         try:
             result = self._transaction(work)
         except RuleError as exc:
-            return self._refuse(terminal, event, digest, exc.code, exc.detail)
+            return self._refuse(
+                terminal, event, digest, exc.code, exc.detail, also=members.audit_refusal(terminal, body, exc, received)
+            )
         # sales later in this batch may name it
         view.member_ids[body.member_id] = MemberId(result.member_id) if result.member_id else None
         return result

@@ -1,4 +1,4 @@
-"""Server-wide values made once (the chain's phone-hash salt), kept in `server_values`."""
+"""Server-wide values made once (the chain's phone-key salt), kept in `server_values`."""
 
 from __future__ import annotations
 
@@ -7,9 +7,12 @@ import secrets
 from sqlalchemy import Connection, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from shared.phones import lookup
+from shared.wire import PhoneLookup
+
 from ..db import tables as t
 
-PHONE_SALT = "phone_salt"
+PHONE_KEY_SALT = "phone_key_salt"
 
 
 def get_or_create(conn: Connection, name: str, make: str) -> str:
@@ -23,7 +26,8 @@ def get_or_create(conn: Connection, name: str, make: str) -> str:
     return str(conn.execute(select(t.ServerValue.value).where(t.ServerValue.name == name)).scalar_one())
 
 
-def phone_salt(conn: Connection) -> str:
-    """The per-chain salt of the phone hashes terminals use for offline lookup (made at init)."""
-    found = conn.execute(select(t.ServerValue.value).where(t.ServerValue.name == PHONE_SALT)).scalar()
-    return str(found) if found is not None else get_or_create(conn, PHONE_SALT, secrets.token_hex(16))
+def phone_key_params(conn: Connection) -> PhoneLookup:
+    """The parameters of the chain's phone keys (`shared.phones`), the salt made at init (or by migration 0009)."""
+    found = conn.execute(select(t.ServerValue.value).where(t.ServerValue.name == PHONE_KEY_SALT)).scalar()
+    salt = str(found) if found is not None else get_or_create(conn, PHONE_KEY_SALT, secrets.token_hex(16))
+    return lookup(salt)

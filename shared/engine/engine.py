@@ -47,6 +47,10 @@ from .randomness import RandomSource, SystemRandomSource
 from .repository import Repository
 
 CLOCK_SKEW_TOLERANCE = dt.timedelta(minutes=5)
+# A till offline for a long weekend, or a fortnight, sells with its own true times; a sale stamped longer ago than
+# this before it reached the server is a wrong clock (or a till rewriting closed days: daily limits, tiers, reports)
+# and is placed at its arrival, flagged, like a sale stamped in the future (spec §15; docs/sync-protocol.md).
+BACKDATE_TOLERANCE = dt.timedelta(days=30)
 MAX_FEN = 10**12  # 10 billion yuan: anything above is a typo or an attack, not a sale
 FIRST_BATCH = 4  # most settlements touch one or two entries
 NEXT_BATCH = 64
@@ -130,7 +134,7 @@ class Engine:
         if self.repo.order(cmd.order_id) is not None:
             return Outcome("duplicate", cmd.order_id, self._copy(self.repo.entry_of_order(cmd.order_id)))
 
-        skew = paid_at > received + CLOCK_SKEW_TOLERANCE
+        skew = not received - BACKDATE_TOLERANCE <= paid_at <= received + CLOCK_SKEW_TOLERANCE
         order = Order(
             order_id=cmd.order_id,
             store_id=cmd.store_id,

@@ -121,3 +121,30 @@ def test_backoff_stays_at_its_cap_however_long_the_server_is_down() -> None:
     b = Backoff(base=1.0, cap=60.0, rng=random.Random(7))
     b.attempt = 5000
     assert all(30.0 <= b.next_delay() <= 60.0 for _ in range(3))
+
+
+def test_a_backlog_larger_than_a_push_body_goes_in_several_pushes(till: Till) -> None:
+    """Thirty sales of 500 long lines (~150 KB each): one batch of them would pass the server's 4 MiB body limit
+    (413) and stall the outbox; the till keeps each push under it."""
+    import datetime as dt
+
+    from cashier_app.core.outbox import append_event
+    from shared.ids import CashierId
+    from shared.wire import MAX_PUSH_BYTES, OrderPaid, SaleLine
+
+    line = SaleLine(name="特" * 80, quantity=1, unit_price_fen=100, amount_fen=100)
+    with UnitOfWork(till.engine) as uow:
+        for _ in range(30):
+            body = OrderPaid(
+                order_id=uuid.uuid4(),
+                cashier_id=CashierId("C1"),
+                total_fen=50_000,
+                paid_fen=50_000,
+                paid_at=dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC),
+                lines=[line] * 500,
+            )
+            append_event(uow.conn, body, now=till.clock())
+        uow.commit()
+    outcome = till.sync.run_once()
+    assert outcome.answered == 30 and len(till.toy.applied_orders) == 30
+    assert len(till.toy.push_sizes) >= 2 and max(till.toy.push_sizes) <= MAX_PUSH_BYTES

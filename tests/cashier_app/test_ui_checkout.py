@@ -437,7 +437,7 @@ def test_the_amount_typed_during_the_lookup_goes_to_the_amount(qtbot: QtBot, win
 def test_the_member_card_names_the_level_in_the_tills_language(qtbot: QtBot) -> None:
     card = MemberCard()
     qtbot.addWidget(card)
-    view = MemberView(MemberRef("M1", "张*", "gold"), "1234", level_names=("金卡", "Gold card"))
+    view = MemberView(MemberRef("M1", "张*", "gold"), level_names=("金卡", "Gold card"))
     QLocale.setDefault(QLocale("zh_CN"))
     try:
         card.show_member(view)

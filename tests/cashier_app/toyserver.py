@@ -9,7 +9,6 @@ what was paid, positions are the order of arrival.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import secrets
 import threading
@@ -20,12 +19,15 @@ from urllib.parse import parse_qs
 
 from pydantic import ValidationError
 
+from shared.phones import phone_key
 from shared.tokens import Purpose, new_private_key, public_key_text, sign
 from shared.wire import (
+    MAX_PUSH_BYTES,
     EntryInfo,
     EventResult,
     LevelInfo,
     MemberInfo,
+    PhoneLookup,
     PullResponse,
     PushRequest,
     PushResponse,
@@ -70,7 +72,8 @@ class ToyServer:
     store_id: str = "S1"
     store_name: str = "Store One"
     cashier_ids: list[str] = field(default_factory=lambda: ["C1"])
-    phone_salt: str = "salt-"
+    # small scrypt parameters keep the till's tests quick; the till uses whatever a pull says
+    phone_lookup: PhoneLookup = field(default_factory=lambda: PhoneLookup(salt="salt-", n=1024, r=8, p=1, length=16))
     codes: set[str] = field(default_factory=lambda: {"ENROL-1"})
     delay: float = 0.0  # seconds each request waits (a slow server)
     down: bool = False  # answer 503 to everything
@@ -94,6 +97,7 @@ class ToyServer:
         self.entries: list[Entry] = []
         self.version = 0
         self.requests = 0
+        self.push_sizes: list[int] = []
 
     # ------------------------------------------------------------------ helpers for tests
     def member_code(self, member_id: str, *, expires_in: int = 300, now: float | None = None) -> str:
@@ -105,8 +109,7 @@ class ToyServer:
         self.members[member_id] = MemberInfo(
             member_id=member_id,
             display_name=name,
-            phone_hash=hashlib.sha256((self.phone_salt + phone).encode()).hexdigest(),
-            phone_tail=phone[-4:],
+            phone_key=phone_key(self.phone_lookup, phone),
             level=level,
             updated_version=self.version,
         )
@@ -169,7 +172,7 @@ class ToyServer:
             self._refund(body)
             return EventResult(**result, status="accepted", order_id=body.order_id)
         if body.type == "member_registered":
-            self.add_member(body.member_id, body.phone, f"{body.phone[:3]}****{body.phone[-4:]}", None)
+            self.add_member(body.member_id, body.phone, "会员", None)
             return EventResult(**result, status="accepted", member_id=body.member_id)
         return EventResult(**result, status="accepted")
 
@@ -185,10 +188,13 @@ class ToyServer:
         terminal = self._terminal(request)
         if terminal is None:
             return 401, {"code": "unauthorized"}
+        self.push_sizes.append(len(request.body))
+        if len(request.body) > MAX_PUSH_BYTES:  # as the server: a body over the limit is refused whole
+            return 413, {"code": "too_large", "detail": f"at most {MAX_PUSH_BYTES} bytes"}
         try:
             req = PushRequest.model_validate_json(request.body)
         except ValidationError as exc:
-            return 422, {"code": "invalid_request", "detail": str(exc)[:200]}
+            return 400, {"code": "invalid_request", "detail": str(exc)[:200]}
         with self.lock:
             through = self.applied_through[terminal]
             results: list[EventResult] = []
@@ -267,7 +273,7 @@ class ToyServer:
             members_complete=complete,
             snapshot=snap,
             member_code_keys=[SigningKey(kid="mk1", public_key=public_key_text(self.member_key))],
-            phone_salt=self.phone_salt,
+            phone_lookup=self.phone_lookup,
             levels=self.levels if request.query.get("levels") == "true" else None,
         )
         return 200, answer.model_dump(mode="json", exclude=None if answer.levels is not None else {"levels"})

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from cashier_app.core.sync_client import RequestRefused, SyncClient
 from server.db import tables as t
+from shared.phones import phone_key
 from shared.tokens import new_private_key, public_key_text
 from shared.wire import PushRequest
 from tests.server.support import ADMIN_PASSWORD, T0, Till, check_event, paid, refunded, registered, seed
@@ -60,8 +61,8 @@ def test_enrol_push_duplicates_gaps_pull_and_revoke(served: ServerProcess) -> No
         assert client.push(PushRequest(events=[check_event(refund)])).results[0].status == "accepted"
         pull = client.pull(None)
         assert pull.store.store_id == "S1" and pull.snapshot.waiting_count == 4
-        assert [m.phone_tail for m in pull.members] == ["0011"]
-        assert pull.member_code_keys and pull.phone_salt
+        assert [m.phone_key for m in pull.members] == [phone_key(pull.phone_lookup, "13800000011")]
+        assert pull.member_code_keys
         assert [e.position for e in pull.snapshot.entries] == [1, 2, 3, 4]
         assert client.pull(pull.cursor).members == []
         done = served.cli("terminal", "revoke", enrolment.terminal_id)

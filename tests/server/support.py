@@ -25,7 +25,7 @@ from server.db.database import Database
 from server.services import admin, terminals
 from shared.engine.commands import ChangeSettings
 from shared.tokens import new_private_key, public_key_text
-from shared.wire import OutboxEvent
+from shared.wire import PROTOCOL_VERSION, OutboxEvent
 
 PG_URL = os.environ.get("PAIDUI_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 ADMIN_PASSWORD = "hq-password-1"
@@ -152,7 +152,7 @@ class Till:
 
     @property
     def auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.credential}", "Paidui-Protocol": "1"}
+        return {"Authorization": f"Bearer {self.credential}", "Paidui-Protocol": str(PROTOCOL_VERSION)}
 
     def event(self, body: dict[str, Any], *, seq: int | None = None, event_id: str | None = None) -> dict[str, Any]:
         if seq is None:
@@ -161,7 +161,8 @@ class Till:
         return {"event_id": event_id or str(uuid.uuid4()), "seq": seq, "created_at": T0.isoformat(), "body": body}
 
     def push(self, events: list[dict[str, Any]], **extra: Any) -> httpx.Response:
-        return self.http.post("/api/v1/sync/push", json={"protocol": 1, "events": events, **extra}, headers=self.auth)
+        body = {"protocol": PROTOCOL_VERSION, "events": events, **extra}
+        return self.http.post("/api/v1/sync/push", json=body, headers=self.auth)
 
     def pull(self, cursor: str | None = None) -> httpx.Response:
         return self.http.get("/api/v1/sync/pull", params={"cursor": cursor} if cursor else None, headers=self.auth)

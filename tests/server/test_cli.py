@@ -46,7 +46,7 @@ def test_init_makes_a_private_key_and_the_admin_and_can_run_again(
     with db.connect() as conn:
         assert conn.execute(select(t.User.role)).scalars().all() == ["hq_admin"]
         assert len(conn.execute(select(t.SigningKeyRow)).all()) == 1
-        assert conn.execute(select(t.ServerValue.value).where(t.ServerValue.name == "phone_salt")).scalar()
+        assert conn.execute(select(t.ServerValue.value).where(t.ServerValue.name == "phone_key_salt")).scalar()
     db.dispose()
 
 
@@ -196,3 +196,21 @@ def test_config_file_and_environment(
         assert main(["--config", str(config), "backup", str(tmp_path / "x.dump")]) == 0
         assert capsys.readouterr().out.startswith("pg_dump --format=custom")
     assert main(["--config", str(tmp_path / "missing.toml"), "store", "list"]) == 2
+
+
+def test_backup_never_prints_the_database_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The command is printed to be run: it lands in logs and shell history, so the password is not in it."""
+    monkeypatch.delenv("PAIDUI_CONFIG", raising=False)
+    monkeypatch.setenv("PAIDUI_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("PAIDUI_DATABASE_URL", "postgresql://paidui:s3cret-Pw@db.example:5433/chain")
+    monkeypatch.setenv("PAIDUI_DATABASE_SCHEMA", "paidui")
+    assert main(["backup", str(tmp_path / "x.dump")]) == 0
+    out, err = capsys.readouterr()
+    assert "s3cret-Pw" not in out + err
+    assert out.strip() == (
+        f"pg_dump --format=custom --file={tmp_path / 'x.dump'} --host=db.example --port=5433 --username=paidui "
+        "--schema=paidui --dbname=chain"
+    )
+    assert "PGPASSWORD" in err

@@ -60,7 +60,7 @@ def test_every_word_the_console_uses_is_in_the_table_in_both_languages() -> None
         "error.csrf",
         "error.hq_only",
         "error.role",
-        "error.bad_request",
+        "error.invalid_request",
         "error.bad_date",
         "error.bad_period",
     }

@@ -10,8 +10,9 @@ from fastapi import FastAPI
 
 from server.clock import FixedClock
 from server.services import levels, members, users
+from shared.phones import phone_key
 from shared.tokens import Purpose, public_key_from_text, verify
-from shared.wire import PullResponse
+from shared.wire import PhoneLookup, PullResponse
 
 from .support import ADMIN_PASSWORD, T0, Till, enrolment_code, paid, registered, seed
 
@@ -80,8 +81,8 @@ def test_pull_pages_members_and_carries_the_snapshot(app: FastAPI, http: httpx.C
     first = a.pull().json()
     assert [m["member_id"] for m in first["members"]] == ["m0", "m1"] and first["members_complete"] is False
     assert first["members"][1]["display_name"] == "王*1"
-    assert first["members"][1]["phone_tail"] == "0001" and len(first["members"][1]["phone_hash"]) == 64
-    assert first["members"][1]["phone_hash"] == members.phone_hash(first["phone_salt"], "13700000001")
+    lookup = PhoneLookup.model_validate(first["phone_lookup"])
+    assert first["members"][1]["phone_key"] == phone_key(lookup, "13700000001")
     second = a.pull(first["cursor"]).json()
     assert [m["member_id"] for m in second["members"]] == ["m2"] and second["members_complete"] is True
     assert a.pull(second["cursor"]).json()["members"] == []
@@ -95,7 +96,7 @@ def test_pull_pages_members_and_carries_the_snapshot(app: FastAPI, http: httpx.C
     version = snap["version"]
     a.push([a.event(paid("C1", 10_000, member="m2"))])
     assert a.pull(second["cursor"]).json()["snapshot"]["version"] > version
-    assert a.pull("garbage").status_code == 422
+    assert a.pull("garbage").status_code == 400
 
 
 def test_member_codes_verify_offline_with_the_pulled_keys(app: FastAPI, http: httpx.Client) -> None:
@@ -154,12 +155,12 @@ def test_wrong_passwords_and_protocols_are_refused(app: FastAPI, http: httpx.Cli
     assert http.post("/api/v1/auth/token", json={"username": "admin", "password": "nope"}).status_code == 401
     assert http.post("/api/v1/auth/token", json={"username": "nobody", "password": "nope"}).status_code == 401
     till = _till(app, http)
-    r = http.get("/api/v1/sync/pull", headers={**till.auth, "Paidui-Protocol": "2"})
+    r = http.get("/api/v1/sync/pull", headers={**till.auth, "Paidui-Protocol": "3"})
     assert (r.status_code, r.json()["code"]) == (426, "unsupported_protocol")
     r = http.post("/api/v1/sync/push", headers=till.auth, json={"protocol": 9, "events": []})
     assert r.status_code == 426
     r = http.post("/api/v1/sync/push", headers=till.auth, json={"events": [{"nonsense": 1}]})
-    assert (r.status_code, r.json()["code"]) == (422, "invalid_request")
+    assert (r.status_code, r.json()["code"]) == (400, "invalid_request")
     member = till.event(registered("13800000009"))
     assert till.push([member]).status_code == 200
 
@@ -167,7 +168,7 @@ def test_wrong_passwords_and_protocols_are_refused(app: FastAPI, http: httpx.Cli
 def test_health_and_version(app: FastAPI, http: httpx.Client) -> None:
     health = http.get("/api/v1/health").json()
     assert health["status"] == "ok" and health["database"] in ("sqlite", "postgresql")
-    assert http.get("/api/v1/version").json()["protocols"] == [1]
+    assert http.get("/api/v1/version").json()["protocols"] == [1, 2]
     assert http.get("/api/v1/nowhere").json()["code"] == "not_found"
 
 
