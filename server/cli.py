@@ -55,6 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--workers", type=int, help="server processes; more than 1 needs PostgreSQL")
+    serve.add_argument(
+        "--wait-for-database",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="wait this long for a database that cannot take connections yet (default 60; 0: do not wait)",
+    )
     serve.set_defaults(handler=_admin("serve"))
 
     store = _group(sub, "store", "stores")

@@ -59,10 +59,14 @@ def settings_of(args: argparse.Namespace, **overrides: Any) -> ServerSettings:
 
 
 @contextmanager
-def database(args: argparse.Namespace, *, check: bool = True) -> Iterator[Database]:
+def database(args: argparse.Namespace, *, check: bool = True, wait_s: float = 0) -> Iterator[Database]:
     settings = settings_of(args)
     db = Database(settings.resolved_database_url, schema=settings.database_schema, pool_size=0)
     try:
+        if wait_s > 0:
+            from .db.database import wait_until_reachable
+
+            wait_until_reachable(db, timeout_s=wait_s)
         if check:
             from .db.schema import is_current
 
@@ -110,7 +114,7 @@ def serve(args: argparse.Namespace) -> int:
     settings = settings_of(args, host=args.host, port=args.port, workers=args.workers)
     if settings.workers > 1 and settings.is_sqlite:
         raise CliError("--workers > 1 needs PostgreSQL (PAIDUI_DATABASE_URL): SQLite has a single writer")
-    with database(args):
+    with database(args, wait_s=args.wait_for_database):
         pass
     keyfile.KeyRing(settings.resolved_key_file)  # refuse to start without a readable key file
     import uvicorn

@@ -5,7 +5,9 @@ A unit of work (one transaction of the rules) is `unit_of_work.UnitOfWork`; plai
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -14,11 +16,13 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.pool import NullPool
 
 from .settings import SettingsCache
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+log = logging.getLogger("paidui")
 
 
 class Database:
@@ -96,3 +100,31 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+# SQLSTATEs of a database that cannot take connections now (PostgreSQL starting, recovering, shutting down) or of a
+# connection that failed; None: the driver could not connect at all (refused, no route, SQLite file busy).
+_UNREACHABLE = {None, "57P01", "57P02", "57P03", "08000", "08001", "08003", "08004", "08006"}
+
+
+def is_unreachable(exc: DBAPIError) -> bool:
+    """A connection that could not be made or was lost, rather than a statement the database refused."""
+    if exc.connection_invalidated:
+        return True
+    return isinstance(exc, OperationalError | InterfaceError) and getattr(exc.orig, "sqlstate", None) in _UNREACHABLE
+
+
+def wait_until_reachable(db: Database, *, timeout_s: float, sleep: Callable[[float], None] = time.sleep) -> None:
+    """Open one connection, trying again while the database cannot be reached, for up to `timeout_s` seconds."""
+    deadline = time.monotonic() + timeout_s
+    delay = 0.1
+    while True:
+        try:
+            with db.engine.connect():
+                return
+        except DBAPIError as exc:
+            if not is_unreachable(exc) or time.monotonic() + delay > deadline:
+                raise
+            log.warning("the database cannot be reached (%s); trying again in %.1f s", exc.orig, delay)
+            sleep(delay)
+            delay = min(5.0, delay * 2)

@@ -9,9 +9,14 @@ crashes and restarts the shared cluster itself (pg_ctlcluster), leaving it runni
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 
 from . import scenarios
@@ -71,6 +76,56 @@ def test_server_killed_and_postgres_crashed_under_load_four_processes(
     _report(report, result, chaos, "PostgreSQL (private instance), 4 processes")
     assert chaos.pg_crashes == scale(2, 10) and chaos.server_kills == scale(1, 10)
     assert result.found == []
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("restart", ["a worker", "the server"])
+def test_server_started_while_postgres_recovers_waits_for_it(tmp_path: Path, restart: str) -> None:
+    """A worker (re)started while PostgreSQL cannot take connections yet (down, or recovering after a crash)
+    waits for it: it used to fail its start-up, and uvicorn's supervisor then stopped the whole server for good.
+    `serve` itself, started while the database is down, waits for it too (`--wait-for-database`)."""
+    try:
+        cluster = PrivateCluster().init()
+    except ClusterUnavailable as exc:
+        pytest.skip(str(exc))
+    try:
+        cluster.start()
+        with serving(tmp_path / "server", "postgresql", workers=2, url=cluster.url) as server:
+            cluster.crash()
+            back = threading.Timer(3.0, cluster.start)
+            back.start()
+            try:
+                if restart == "the server":
+                    server.kill()
+                    server.start(timeout=120)  # raises ServerNotReady if the server gives up
+                else:
+                    assert server.proc is not None
+                    workers = subprocess.run(
+                        ["pgrep", "-P", str(server.proc.pid)], capture_output=True, text=True, check=True
+                    ).stdout.split()
+                    os.kill(int(workers[0]), signal.SIGKILL)  # the supervisor starts another one, now
+            finally:
+                back.join()
+            deadline = time.monotonic() + 60
+            with httpx.Client(base_url=server.url, timeout=5) as http:
+                while True:
+                    assert server.proc is not None and server.proc.poll() is None, "the server stopped"
+                    try:
+                        if http.get("/api/v1/health").status_code == 200 and _all_workers_up(server.proc.pid):
+                            break
+                    except httpx.TransportError:
+                        pass
+                    assert time.monotonic() < deadline, "the server did not come back"
+                    time.sleep(0.2)
+            time.sleep(2)  # a worker that failed its start-up would have stopped the supervisor by now
+            assert server.proc.poll() is None, "the server stopped"
+    finally:
+        cluster.destroy()
+
+
+def _all_workers_up(supervisor: int) -> bool:
+    found = subprocess.run(["pgrep", "-P", str(supervisor)], capture_output=True, text=True).stdout.split()
+    return len(found) >= 2
 
 
 @pytest.mark.postgres
