@@ -96,7 +96,12 @@ class ServeProcess:
     def stop(self) -> None:
         if self.proc is None:
             return
-        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        except ProcessLookupError:  # it stopped by itself (the test will say why): nothing left to stop
+            self.proc.wait(timeout=30)
+            self.proc = None
+            return
         try:
             self.proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
