@@ -28,6 +28,7 @@ from .security.keys import KeyRing
 from .services.context import Services
 from .services.ingest import Ingest
 from .services.pull import PullService
+from .services.sender import make_sender
 from .services.signin import SignInPolicy
 from .services.sync import PushService
 
@@ -74,6 +75,16 @@ def create_app(settings: ServerSettings | None = None, *, clock: Clock | None = 
             push_per_minute=settings.rate_push_per_minute,
             pull_per_minute=settings.rate_pull_per_minute,
             clock=clock_ns(clock),
+        ),
+        sender=make_sender(
+            settings.sender,
+            file=settings.resolved_sender_file,
+            url=settings.sender_webhook_url,
+            secret=(
+                settings.sender_webhook_secret.get_secret_value().encode()
+                if settings.sender_webhook_secret is not None
+                else None
+            ),
         ),
     )
     app = FastAPI(title="Paidui central server", version=health.server_version(), lifespan=_lifespan)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from .db.urls import normalise_url
@@ -50,6 +50,14 @@ class ServerSettings(BaseSettings):
     rate_push_per_minute: int = Field(600, ge=1)  # pushes per terminal (a catch-up sends batches back to back)
     rate_pull_per_minute: int = Field(600, ge=1)  # pulls per terminal (a first pull pages through every member)
 
+    # member sign-in by phone and one-time code, and the sender of codes and notifications (services/sender.py)
+    sender: Literal["file", "log", "webhook"] = "file"
+    sender_file: Path | None = None  # file sender: default <data_dir>/messages.jsonl
+    sender_webhook_url: str | None = None  # webhook sender: where to POST (an SMS gateway's adapter)
+    sender_webhook_secret: SecretStr | None = None  # webhook sender: the HMAC-SHA256 key (PAIDUI_SENDER_WEBHOOK_SECRET)
+    sign_in_code_minutes: int = Field(5, ge=1, le=30)  # a code's life
+    member_session_hours: int = Field(168, ge=1, le=24 * 90)  # a signed-in session, from its last use
+
     @field_validator("log_level")
     @classmethod
     def _level(cls, v: str) -> str:
@@ -58,7 +66,19 @@ class ServerSettings(BaseSettings):
             raise ValueError("log_level is one of critical, error, warning, info, debug, trace")
         return v
 
+    @model_validator(mode="after")
+    def _webhook(self) -> ServerSettings:
+        if self.sender == "webhook" and (not self.sender_webhook_url or self.sender_webhook_secret is None):
+            raise ValueError("sender = webhook needs sender_webhook_url and sender_webhook_secret")
+        if self.sender_webhook_url and not self.sender_webhook_url.startswith(("https://", "http://")):
+            raise ValueError("sender_webhook_url is an http(s) URL")
+        return self
+
     # ------------------------------------------------------------------ derived
+
+    @property
+    def resolved_sender_file(self) -> Path:
+        return self.sender_file if self.sender_file is not None else self.data_dir / "messages.jsonl"
 
     @property
     def resolved_database_url(self) -> str:

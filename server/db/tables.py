@@ -509,3 +509,32 @@ class JobRun(Base):
     job: Mapped[str] = mapped_column(String(40), primary_key=True)
     instant: Mapped[dt.datetime] = mapped_column(UTCDateTime(), primary_key=True)
     ran_at: Mapped[Timestamp]
+
+
+# ---------------------------------------------------------------------------------------------- member sign-in
+
+
+class MemberSignInCode(Base):
+    """A one-time sign-in code sent to a phone (server/services/member_signin.py). Only its HMAC is kept; a request
+    for a phone that is no member's gets a row too (no code is sent), so the answer and the throttles are the same."""
+
+    __tablename__ = "member_sign_in_codes"
+    challenge_id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random, names the code in the form
+    phone_digest: Mapped[str] = mapped_column(String(64), index=True)  # sha256 of the phone as typed
+    member_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    code_hash: Mapped[str] = mapped_column(String(64))  # HMAC-SHA256 (key from the server's signing key `kid`)
+    kid: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[Timestamp]
+    expires_at: Mapped[Timestamp] = mapped_column(UTCDateTime(), index=True)
+    used_at: Mapped[OptTimestamp]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # wrong codes typed against it
+
+
+class MemberSession(Base):
+    """A member signed in on a browser: the sha256 of the cookie's random token (server/member_page/session.py)."""
+
+    __tablename__ = "member_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_id: Mapped[Key] = mapped_column(index=True)
+    created_at: Mapped[Timestamp]
+    expires_at: Mapped[Timestamp] = mapped_column(UTCDateTime(), index=True)

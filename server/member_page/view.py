@@ -47,6 +47,7 @@ class EntryView:
     exchange_points: int | None  # what an exchange would give now; None when that target is off
     exchange_voucher_fen: int | None
     highlighted: bool
+    store_name: str = ""
 
     @property
     def exchangeable(self) -> bool:
@@ -216,6 +217,12 @@ def pending(conn: Connection, member_id: str) -> int:
     return int(total or 0)
 
 
+def masked_phone(conn: Connection, member_id: str) -> str | None:
+    """The member's phone as the signed-in page shows it (138****5678), or None."""
+    phone = conn.execute(select(t.Member.phone).where(t.Member.member_id == member_id)).scalar()
+    return f"{phone[:3]}****{phone[-4:]}" if phone else None
+
+
 def load(
     conn: Connection,
     cache: SettingsCache,
@@ -308,6 +315,7 @@ def load(
             exchange_points=points,
             exchange_voucher_fen=voucher,
             highlighted=row.order_id == highlight,
+            store_name=config.names.get(row.store_id, row.store_id),
         )
 
     waiting = sorted((view(r) for r in waiting_rows), key=lambda v: (not v.highlighted, v.seq))

@@ -11,6 +11,7 @@ from ..ratelimit import Limiter, Limits, TerminalLimits
 from ..security.keys import KeyRing
 from .ingest import Ingest
 from .pull import PullService
+from .sender import Sender
 from .signin import SignInPolicy
 from .sync import PushService
 
@@ -28,3 +29,4 @@ class Services:
     member_limits: Limits  # the member page's page views and actions, per client address and per member
     terminal_limits: TerminalLimits  # pushes and pulls, per terminal
     signin: SignInPolicy  # the user-wide wait after failed password sign-ins (server/services/signin.py)
+    sender: Sender  # sign-in codes and notifications to members' phones (server/services/sender.py)

@@ -152,3 +152,12 @@ def _insert_new(conn: Connection, table: type[t.Base], values: dict[str, object]
     """Insert unless a parallel request inserted the same key first (then its row stands)."""
     dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
     conn.execute(dialect.insert(table).values(**values).on_conflict_do_nothing())
+
+
+def throttle(db: Database, *, key: str, now: dt.datetime, policy: SignInPolicy) -> None:
+    """Count one attempt against `key` as if it failed (`Refused(rate_limited)` with `retry_after` while its wait
+    holds): for things that cost whether or not they succeed, such as sending a sign-in code to a phone. The same
+    rows and the same conditional UPDATE as password sign-in, so every server process sees one count."""
+    with db.connect() as conn:
+        _claim(conn, key, now, policy)
+        _failed(conn, key, [], now, policy)

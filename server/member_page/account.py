@@ -1,0 +1,224 @@
+"""Member sign-in without a receipt (`/m/signin`: phone, then a one-time code) and the signed-in page (`/m/me`).
+
+Signed in, the page shows what a link shows and more: every entry in every store, the member's own code (the code
+the till scans), and the sign-out button. The code is never on an order link's page; here the member proved the
+phone. Posts are refused from other sites (`routes._same_site`) and, signed in, carry a token bound to the session.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from shared.errors import Code
+
+from ..api.state import services
+from ..errors import Refused
+from ..ratelimit import client_address
+from ..security.member_codes import issue_member_page_token
+from ..services import member_signin
+from . import forms, session, view
+from .i18n import Lang, Words, negotiate
+from .routes import HEADERS, PAGE_ERRORS, _html, _limited, _member_code, _message, _same_site
+
+router = APIRouter(prefix="/m", tags=["member page"])
+LANG_Q = Annotated[str | None, Query(max_length=5)]
+LANG_FORM = Annotated[str | None, Form(max_length=5)]
+SIGNIN_ERRORS = {
+    **PAGE_ERRORS,
+    303: {"description": "done: on to the next step"},
+    400: {"description": "not a mobile number (HTML)"},
+    401: {"description": "a wrong, used or expired code (HTML)"},
+    503: {"description": "the code could not be sent (HTML)"},
+}
+
+
+def _words(request: Request, lang: str | None) -> Words:
+    return Words(negotiate(lang, request.headers.get("accept-language")))
+
+
+def _url(path: str, lang: Lang, **extra: str) -> str:
+    return f"{path}?{urlencode({'lang': lang, **extra})}"
+
+
+def _redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303, headers=HEADERS)
+
+
+def _code_minutes(request: Request) -> int:
+    return services(request).settings.sign_in_code_minutes
+
+
+def _signin_form(words: Words, *, status: int = 200, error: str | None = None, phone: str = "") -> HTMLResponse:
+    return _html(
+        "signin.html",
+        words,
+        status,
+        error=error,
+        phone=phone,
+        other_lang_url=_url("/m/signin", "en" if words.lang == "zh" else "zh"),
+    )
+
+
+def _code_form(
+    words: Words, challenge: str, minutes: int, *, status: int = 200, error: str | None = None
+) -> HTMLResponse:
+    return _html(
+        "signin_code.html",
+        words,
+        status,
+        challenge=challenge,
+        minutes=minutes,
+        error=error,
+        again_url=_url("/m/signin", words.lang),
+        other_lang_url=_url("/m/signin/code", "en" if words.lang == "zh" else "zh", c=challenge),
+    )
+
+
+@router.get("/signin", response_class=HTMLResponse, responses=PAGE_ERRORS)
+def signin_form(request: Request, lang: LANG_Q = None) -> Response:
+    """The phone number form (or the signed-in page, when this browser is signed in)."""
+    words = _words(request, lang)
+    if session.current(request) is not None:
+        return _redirect(_url("/m/me", words.lang))
+    return _signin_form(words)
+
+
+@router.post("/signin", response_class=HTMLResponse, responses=SIGNIN_ERRORS)
+def send_code(request: Request, phone: Annotated[str, Form(max_length=40)], lang: LANG_FORM = None) -> Response:
+    """Send a one-time code to the phone when it is a member's (the answer is the same when it is not)."""
+    words = _words(request, lang)
+    svc = services(request)
+    address = client_address(request)
+    decision = svc.member_limits.action_by_address.hit(address)
+    if not decision.allowed:
+        return _limited(words, decision)
+    if not _same_site(request):
+        return _message(words, 403, "form_invalid")
+    typed = "".join(ch for ch in phone if ch.isascii() and ch.isdigit())
+    try:
+        challenge = member_signin.request_code(
+            svc.db,
+            ring=svc.keys,
+            sender=svc.sender,
+            phone=typed,
+            address=address,
+            now=svc.clock.now(),
+            ttl=dt.timedelta(minutes=_code_minutes(request)),
+            lang=words.lang,
+        )
+    except Refused as exc:
+        if exc.code == Code.INVALID_PHONE:
+            return _signin_form(words, status=400, error=words.code(Code.INVALID_PHONE), phone=phone)
+        if exc.code == Code.RATE_LIMITED:
+            seconds = exc.retry_after or 1
+            return _message(
+                words, 429, "rate_limited", headers={"Retry-After": str(seconds)}, back="/m/signin", seconds=seconds
+            )
+        return _message(words, 503, "signin_not_sent", back=_url("/m/signin", words.lang))
+    return _redirect(_url("/m/signin/code", words.lang, c=challenge.challenge_id))
+
+
+@router.get("/signin/code", response_class=HTMLResponse, responses=PAGE_ERRORS)
+def code_form(request: Request, c: Annotated[str, Query(min_length=1, max_length=32)], lang: LANG_Q = None) -> Response:
+    """The form for the code just sent."""
+    return _code_form(_words(request, lang), c, _code_minutes(request))
+
+
+@router.post("/signin/code", response_class=HTMLResponse, responses=SIGNIN_ERRORS)
+def check_code(
+    request: Request,
+    challenge: Annotated[str, Form(min_length=1, max_length=32)],
+    code: Annotated[str, Form(max_length=20)],
+    lang: LANG_FORM = None,
+) -> Response:
+    """Sign in with the code: a session cookie, and on to the signed-in page."""
+    words = _words(request, lang)
+    svc = services(request)
+    address = client_address(request)
+    decision = svc.member_limits.action_by_address.hit(address)
+    if not decision.allowed:
+        return _limited(words, decision)
+    if not _same_site(request):
+        return _message(words, 403, "form_invalid")
+    try:
+        member_id = member_signin.check_code(
+            svc.db, ring=svc.keys, challenge_id=challenge, code=code, address=address, now=svc.clock.now()
+        )
+    except Refused as exc:
+        if exc.code == Code.RATE_LIMITED:
+            seconds = exc.retry_after or 1
+            return _message(words, 429, "rate_limited", headers={"Retry-After": str(seconds)}, seconds=seconds)
+        return _code_form(words, challenge, _code_minutes(request), status=401, error=words("signin_wrong"))
+    response = _redirect(_url("/m/me", words.lang))
+    session.start(request, response, member_id)
+    return response
+
+
+@router.post("/signout", response_class=HTMLResponse, responses=SIGNIN_ERRORS)
+def sign_out(request: Request, form_token: Annotated[str, Form(max_length=100)], lang: LANG_FORM = None) -> Response:
+    """End this browser's session."""
+    words = _words(request, lang)
+    signed = session.current(request)
+    response = _redirect(_url("/m/signin", words.lang))
+    if signed is not None:
+        if not _same_site(request) or not session.form_valid(signed[1], "signout", form_token):
+            return _message(words, 403, "form_invalid")
+        session.end(request, response, signed[1])
+    return response
+
+
+@router.get("/me", response_class=HTMLResponse, responses=PAGE_ERRORS)
+def me(
+    request: Request,
+    lang: LANG_Q = None,
+    p: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    """The signed-in member's page: every entry in every store, the member code, the figures."""
+    words = _words(request, lang)
+    signed = session.current(request)
+    if signed is None:
+        return _redirect(_url("/m/signin", words.lang))
+    member_id, token = signed
+    svc = services(request)
+    limits = svc.member_limits
+    for limiter, key in ((limits.page_by_address, client_address(request)), (limits.page_by_member, member_id)):
+        decision = limiter.hit(key)
+        if not decision.allowed:
+            return _limited(words, decision)
+    now = svc.clock.now()
+    with svc.db.connect() as conn:
+        member = view.load(conn, svc.db.settings_cache, member_id=member_id, highlight=None, now=now, page=p)
+        phone = view.masked_phone(conn, member_id)
+    link = issue_member_page_token(svc.keys, member_id, now, ttl=dt.timedelta(days=svc.settings.member_page_days))
+    code_svg, code_valid = _member_code(request, member_id, words, member.base.timezone)
+    draw_forms = {
+        e.order_id: forms.issue(svc.keys, action="draw", member_id=member_id, order_id=e.order_id, now=now)
+        for e in member.waiting
+        if e.lottery_available
+    }
+    extra = {"p": str(p)} if p > 1 else {}
+    return _html(
+        "me.html",
+        words,
+        member=member,
+        display=member.base.display,
+        token=link,
+        phone=phone,
+        show_store=True,
+        notice=None,
+        code_svg=code_svg,
+        code_valid=code_valid,
+        draw_forms=draw_forms,
+        code_refresh_ms=max(30, svc.settings.member_code_seconds - 60) * 1000,
+        code_url=f"/m/{link}/code?lang={words.lang}",
+        signout_token=session.form_token(token, "signout"),
+        self_url=_url("/m/me", words.lang, **extra),
+        other_lang_url=_url("/m/me", "en" if words.lang == "zh" else "zh", **extra),
+        next_url=_url("/m/me", words.lang, p=str(p + 1)) if member.more_waiting else None,
+        previous_url=(_url("/m/me", words.lang, **({"p": str(p - 1)} if p > 2 else {})) if p > 1 else None),
+    )
