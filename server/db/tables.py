@@ -509,3 +509,12 @@ class JobRun(Base):
     job: Mapped[str] = mapped_column(String(40), primary_key=True)
     instant: Mapped[dt.datetime] = mapped_column(UTCDateTime(), primary_key=True)
     ran_at: Mapped[Timestamp]
+
+
+class WalletConsent(Base):
+    """A payment code that authorised a hold (server/services/consent.py): each code authorises at most one."""
+
+    __tablename__ = "wallet_consents"
+    member_id: Mapped[Key] = mapped_column(primary_key=True)
+    step: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)  # Unix time // 30
+    used_at: Mapped[Timestamp] = mapped_column(index=True)
