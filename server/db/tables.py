@@ -538,3 +538,12 @@ class MemberSession(Base):
     member_id: Mapped[Key] = mapped_column(index=True)
     created_at: Mapped[Timestamp]
     expires_at: Mapped[Timestamp] = mapped_column(UTCDateTime(), index=True)
+
+
+class WalletConsent(Base):
+    """A payment code that authorised a hold (server/services/consent.py): each code authorises at most one."""
+
+    __tablename__ = "wallet_consents"
+    member_id: Mapped[Key] = mapped_column(primary_key=True)
+    step: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)  # Unix time // 30
+    used_at: Mapped[Timestamp] = mapped_column(index=True)

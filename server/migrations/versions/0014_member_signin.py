@@ -1,7 +1,7 @@
 """member sign-in: one-time codes sent to a phone (kept as HMACs) and the members' browser sessions
 
 Revision ID: 0014_member_signin
-Revises: 0009_wire_phone_keys
+Revises: 0013_wallet
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 import server.db.types
 
 revision = "0014_member_signin"
-down_revision = "0009_wire_phone_keys"
+down_revision = "0013_wallet"  # re-chained after merging wallet-core (the brief gave 0009)
 branch_labels = None
 depends_on = None
 
