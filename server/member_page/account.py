@@ -12,15 +12,16 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from shared.errors import Code
+from shared.ids import MemberId
 
 from ..api.state import services
 from ..errors import Refused
 from ..ratelimit import client_address
 from ..security.member_codes import issue_member_page_token
-from ..services import member_signin
+from ..services import consent, member_signin
 from . import forms, session, view
 from .i18n import Lang, Words, negotiate
 from .routes import HEADERS, PAGE_ERRORS, _html, _limited, _member_code, _message, _same_site
@@ -172,6 +173,33 @@ def sign_out(request: Request, form_token: Annotated[str, Form(max_length=100)],
     return response
 
 
+def _payment_code(request: Request, member_id: str) -> dict[str, str | int]:
+    """The member's payment code now (wallet consent, `server.services.consent`): 8 digits, a new one every 30 s."""
+    now = services(request).clock.now()
+    code = consent.payment_code(consent.consent_key(services(request).keys, now), MemberId(member_id), now)
+    return {"code": code, "display": f"{code[:4]} {code[4:]}", "seconds_left": consent.seconds_left(now)}
+
+
+@router.get(
+    "/me/payment-code",
+    responses={401: {"description": "not signed in"}, 429: {"description": "too many requests"}},
+)
+def payment_code(request: Request) -> Response:
+    """The signed-in member's current payment code, for the page's script (JSON, never cached)."""
+    headers = {"Cache-Control": "no-store"}
+    signed = session.current(request)
+    if signed is None:
+        return JSONResponse({"code": Code.UNAUTHORIZED, "detail": "sign in first"}, status_code=401, headers=headers)
+    decision = services(request).member_limits.page_by_member.hit(signed[0])
+    if not decision.allowed:
+        return JSONResponse(
+            {"code": Code.RATE_LIMITED, "detail": "too many requests"},
+            status_code=429,
+            headers={**headers, "Retry-After": str(decision.retry_after_seconds)},
+        )
+    return JSONResponse(_payment_code(request, signed[0]), headers=headers)
+
+
 @router.get("/me", response_class=HTMLResponse, responses=PAGE_ERRORS)
 def me(
     request: Request,
@@ -217,6 +245,7 @@ def me(
         code_refresh_ms=max(30, svc.settings.member_code_seconds - 60) * 1000,
         code_url=f"/m/{link}/code?lang={words.lang}",
         signout_token=session.form_token(token, "signout"),
+        payment=_payment_code(request, member_id),
         self_url=_url("/m/me", words.lang, **extra),
         other_lang_url=_url("/m/me", "en" if words.lang == "zh" else "zh", **extra),
         next_url=_url("/m/me", words.lang, p=str(p + 1)) if member.more_waiting else None,

@@ -75,6 +75,10 @@ MESSAGES: Mapping[Lang, Mapping[str, str]] = {
         "refused": "操作未完成：{reason}",
         "refused_exchange_changed": "待奖励金额刚刚有变化，请重新确认。",
         "refused_other": "请稍后再试。",
+        "payment_code": "付款码（钱包付款）",
+        "payment_code_left": "{seconds} 秒后更新",
+        "payment_code_note": "用返利余额、积分或购物券付款时，把这 8 位数字告诉收银员。"
+        "每个码只能授权一次付款；不要给别人看。",
         "signin_title": "会员登录",
         "signin_intro": "没有小票也能查看：输入注册会员时的手机号，我们会发送一条验证码短信。",
         "signin_phone": "手机号",
@@ -154,6 +158,10 @@ MESSAGES: Mapping[Lang, Mapping[str, str]] = {
         "refused": "Not done: {reason}",
         "refused_exchange_changed": "The amount just changed; please confirm again.",
         "refused_other": "Please try again later.",
+        "payment_code": "Payment code (pay from your wallet)",
+        "payment_code_left": "New code in {seconds} s",
+        "payment_code_note": "To pay with your rebate balance, points or a voucher, tell the cashier these 8 digits. "
+        "Each code authorises one payment; do not show it to anyone else.",
         "signin_title": "Member sign-in",
         "signin_intro": "No receipt needed: enter the mobile number you registered with and we will text you a code.",
         "signin_phone": "Mobile number",

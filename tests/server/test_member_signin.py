@@ -22,7 +22,8 @@ from server.app import create_app
 from server.clock import FixedClock
 from server.config import ServerSettings
 from server.db import tables as t
-from server.services import admin
+from server.security.member_codes import issue_member_page_token
+from server.services import admin, consent
 from server.services.member_signin import MAX_ATTEMPTS
 from server.services.sender import (
     SIGNATURE_HEADER,
@@ -33,6 +34,7 @@ from server.services.sender import (
     signature_valid,
 )
 from shared.engine.commands import PayOrder
+from shared.ids import MemberId
 
 from .support import T0, live_server, seed
 
@@ -311,3 +313,36 @@ def test_a_code_the_gateway_refused_is_not_usable(webhook_app: tuple[FastAPI, Re
     with app.state.db.connect() as conn:
         row = conn.execute(select(t.MemberSignInCode)).one()
     assert row.used_at is not None and code  # marked used: a code that did not go out signs nobody in
+
+
+# ---------------------------------------------------------------------------------------------- the payment code
+
+
+def sign_in(app: FastAPI, client: httpx.Client) -> None:
+    challenge = challenge_of(ask(client))
+    code = outbox(app)[-1]["data"]["code"]
+    assert client.post("/m/signin/code", data={"challenge": challenge, "code": code}).status_code == 303
+
+
+def test_the_signed_in_page_shows_the_payment_code_which_moves_every_30_seconds(
+    app: FastAPI, client: httpx.Client, clock: FixedClock
+) -> None:
+    assert client.get("/m/me/payment-code").status_code == 401
+    sign_in(app, client)
+    now = clock.now()
+    expected = consent.payment_code(consent.consent_key(app.state.keys, now), MemberId("m1"), now)
+    page = client.get("/m/me").text
+    assert f"{expected[:4]} {expected[4:]}" in page
+    first = client.get("/m/me/payment-code").json()
+    assert first["code"] == expected and first["seconds_left"] == consent.seconds_left(now)
+    clock.advance(dt.timedelta(seconds=30))
+    second = client.get("/m/me/payment-code").json()
+    assert second["code"] != first["code"]
+    key = consent.consent_key(app.state.keys, clock.now())
+    assert consent.verify_payment_code(key, MemberId("m1"), second["code"], clock.now())
+
+
+def test_a_link_page_shows_no_payment_code(app: FastAPI, client: httpx.Client) -> None:
+    link = issue_member_page_token(app.state.keys, "m1", T0, ttl=dt.timedelta(days=30))
+    page = client.get(f"/m/{link}")
+    assert page.status_code == 200 and 'data-field="payment-code"' not in page.text

@@ -24,3 +24,35 @@
   if (link) { link.addEventListener("click", refresh); }
   window.setInterval(refresh, every);
 })();
+
+// The payment code (signed-in page): a new one every 30 s. Count down, then fetch the next; without this script the
+// page shows the code of the moment it was loaded and its refresh link.
+(function () {
+  "use strict";
+  var box = document.getElementById("payment-code");
+  var left = document.getElementById("payment-code-left");
+  if (!box || !left || !window.fetch) { return; }
+  var url = box.getAttribute("data-url");
+  var words = box.getAttribute("data-left-words") || "{s}";
+  var seconds = parseInt(box.getAttribute("data-seconds-left"), 10) || 30;
+
+  function show() { left.textContent = words.replace("{s}", String(seconds)); }
+
+  function fetchCode() {
+    fetch(url, { credentials: "same-origin", cache: "no-store" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (body) {
+        if (!body || !body.display) { return; }
+        box.textContent = body.display;
+        seconds = body.seconds_left;
+        show();
+      })
+      .catch(function () { /* offline: the link still reloads */ });
+  }
+
+  window.setInterval(function () {
+    seconds -= 1;
+    if (seconds <= 0) { seconds = 30; fetchCode(); }
+    show();
+  }, 1000);
+})();
