@@ -26,6 +26,8 @@ MAX_FEN = 10**12
 Fen = Annotated[int, Field(ge=0, le=MAX_FEN, strict=True)]
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
 Tender = Literal["cash", "wechat", "alipay", "card", "other"]
+TenderKind = Literal["cash", "card", "wechat", "alipay"]
+MAX_TENDERS = 8
 
 
 class _Wire(BaseModel):
@@ -67,6 +69,27 @@ class SaleLine(_Wire):
         return self
 
 
+class TenderPart(_Wire):
+    """One way the customer paid part of a sale. Cash may say what was handed over (`received_fen`) and what was
+    given back (`change_fen`): then `received_fen - change_fen = amount_fen`."""
+
+    kind: TenderKind
+    amount_fen: Annotated[int, Field(gt=0, le=MAX_FEN, strict=True)]
+    received_fen: Fen | None = None
+    change_fen: Fen | None = None
+
+    @model_validator(mode="after")
+    def _cash(self) -> TenderPart:
+        if (self.received_fen is None) != (self.change_fen is None):
+            raise ValueError("received_fen and change_fen come together")
+        if self.received_fen is not None and self.change_fen is not None:
+            if self.kind != "cash":
+                raise ValueError("only cash has received_fen and change_fen")
+            if self.received_fen - self.change_fen != self.amount_fen:
+                raise ValueError("received_fen - change_fen must equal amount_fen")
+        return self
+
+
 class OrderPaid(_Wire):
     type: Literal["order_paid"] = "order_paid"
     order_id: uuid.UUID
@@ -81,6 +104,7 @@ class OrderPaid(_Wire):
     completed: bool = True
     tender: Tender = "cash"
     lines: Annotated[list[SaleLine], Field(max_length=500)] = []
+    tenders: Annotated[list[TenderPart], Field(max_length=MAX_TENDERS)] = []
 
     @model_validator(mode="after")
     def _sums(self) -> OrderPaid:
@@ -89,6 +113,8 @@ class OrderPaid(_Wire):
             raise ValueError("total_fen must equal paid_fen + discount_fen + deductions")
         if self.lines and sum(line.amount_fen for line in self.lines) != self.total_fen:
             raise ValueError("the lines must add up to total_fen")
+        if self.tenders and sum(t.amount_fen for t in self.tenders) != self.paid_fen:
+            raise ValueError("the tenders must add up to paid_fen")
         return self
 
 

@@ -53,7 +53,9 @@ orders = Table(
     Column("total_fen", Integer, nullable=False),
     Column("deduction_points_fen", Integer, nullable=False, default=0),
     Column("paid_fen", Integer, nullable=False),
-    Column("tender", String(16), nullable=False),
+    Column("tender", String(16), nullable=False),  # the one tender, or the largest part of a split
+    Column("tenders_json", Text),  # the parts (shared.wire.TenderPart) when said part by part; NULL: `tender` alone
+    Column("change_fen", Integer, nullable=False, default=0),
     Column("paid_at", String(40), nullable=False),
     Column("refunded_fen", Integer, nullable=False, default=0),
     Column("order_link", Text, nullable=False),  # the terminal-signed member page link shown as a QR code

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from shared.errors import Code
 from shared.ids import CashierId, OrderId
-from shared.wire import EntryInfo
+from shared.wire import EntryInfo, TenderPart
 
 from .checkout import CheckoutError, MemberRef, Refund, Sale, record_checkout, record_refund, register_member
 from .clock import Clock
@@ -111,6 +111,7 @@ class TillServices:
         deduction_points_fen: int,
         tender: str,
         signer: OrderLinkSigner,
+        tenders: Sequence[TenderPart] = (),
     ) -> SaleRecorded:
         """Record a sale; returns after the commit (durable). TillError(sale_not_saved) if the disk refused."""
 
@@ -122,6 +123,7 @@ class TillServices:
                 total_fen=total_fen,
                 deduction_points_fen=deduction_points_fen,
                 tender=tender,
+                tenders=tenders,
                 signer=signer,
                 clock=self._clock,
             )

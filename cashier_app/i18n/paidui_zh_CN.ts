@@ -110,6 +110,10 @@
         <translation>实付 %1</translation>
     </message>
     <message>
+        <source>Received %1 · Change %2</source>
+        <translation>实收 %1 · 找零 %2</translation>
+    </message>
+    <message>
         <source>Scan to follow your queue entry and rebate (and the lottery, when offered).</source>
         <translation>扫码查看您的排队权益和返利进度（如有抽奖，也在此参与）。</translation>
     </message>
@@ -589,6 +593,41 @@
     </message>
 </context>
 <context>
+    <name>TenderPanel</name>
+    <message>
+        <source>cash received (empty: exact)</source>
+        <translation>实收现金（留空：正好）</translation>
+    </message>
+    <message>
+        <source>part paid another way</source>
+        <translation>其他方式支付的部分</translation>
+    </message>
+    <message>
+        <source>Add part</source>
+        <translation>添加分笔</translation>
+    </message>
+    <message>
+        <source>Clear parts</source>
+        <translation>清除分笔</translation>
+    </message>
+    <message>
+        <source>Cash received</source>
+        <translation>实收现金</translation>
+    </message>
+    <message>
+        <source>Change</source>
+        <translation>找零</translation>
+    </message>
+    <message>
+        <source>Split: %1 · rest %2</source>
+        <translation>分笔：%1 · 剩余 %2</translation>
+    </message>
+    <message>
+        <source>short %1</source>
+        <translation>还差 %1</translation>
+    </message>
+</context>
+<context>
     <name>Words</name>
     <message>
         <source>This member code is not genuine (bad signature). Refused.</source>
@@ -813,6 +852,22 @@
     <message>
         <source>This member page link no longer works: the till that made it was revoked.</source>
         <translation>该会员页链接已失效：签发它的收银台已被停用。</translation>
+    </message>
+    <message>
+        <source>Too many wrong PINs: locked for 5 minutes.</source>
+        <translation>密码错误次数过多：已锁定 5 分钟。</translation>
+    </message>
+    <message>
+        <source>Sign in first (F11): this store sells under each cashier&apos;s PIN.</source>
+        <translation>请先登录（F11）：本店每位收银员使用自己的密码收银。</translation>
+    </message>
+    <message>
+        <source>The split payments add up to more than the amount due.</source>
+        <translation>分笔付款合计超过应付金额。</translation>
+    </message>
+    <message>
+        <source>The cash received is less than the cash due.</source>
+        <translation>实收现金少于应收现金。</translation>
     </message>
     <message>
         <source>The sale could NOT be saved; nothing was recorded. Try again.</source>

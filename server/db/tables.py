@@ -230,6 +230,8 @@ class OrderRow(Base):
     clock_skew: Mapped[bool] = mapped_column(Boolean)
     tender: Mapped[str | None] = mapped_column(String(12), nullable=True)
     lines_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    tenders_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    employee_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     __table_args__ = (
         Index("ix_orders_member_store_paid", "member_id", "store_id", "paid_at"),

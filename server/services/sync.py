@@ -300,6 +300,9 @@ class PushService:
                 completed=body.completed,
                 tender=body.tender,
                 lines_json=json.dumps([x.model_dump() for x in body.lines], ensure_ascii=False) if body.lines else None,
+                tenders_json=(
+                    json.dumps([x.model_dump(exclude_none=True) for x in body.tenders]) if body.tenders else None
+                ),
             )
         else:
             store = view.order_stores.get(str(body.order_id))

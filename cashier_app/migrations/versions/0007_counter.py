@@ -1,0 +1,27 @@
+"""The counter: tenders and change on a sale
+
+Revision ID: 0007
+Revises: 0003
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("orders") as batch:
+        batch.add_column(sa.Column("tenders_json", sa.Text))
+        batch.add_column(sa.Column("change_fen", sa.Integer, nullable=False, server_default="0"))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("orders") as batch:
+        batch.drop_column("change_fen")
+        batch.drop_column("tenders_json")
