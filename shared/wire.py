@@ -142,7 +142,19 @@ class MemberRegistered(_Wire):
     registered_at: AwareDatetime
 
 
-EventBody = Annotated[OrderPaid | OrderCompleted | OrderRefunded | MemberRegistered, Field(discriminator="type")]
+class DrawerOpened(_Wire):
+    """The cash drawer opened without a sale (a manager's decision at the till: change for the float, a check)."""
+
+    type: Literal["drawer_opened"] = "drawer_opened"
+    drawer_id: uuid.UUID  # made by the till, once
+    opened_at: AwareDatetime
+    employee_id: Id | None = None  # the manager who allowed it (None: the till's shared manager PIN)
+    reason: Annotated[str, Field(max_length=200)] = ""
+
+
+EventBody = Annotated[
+    OrderPaid | OrderCompleted | OrderRefunded | MemberRegistered | DrawerOpened, Field(discriminator="type")
+]
 
 
 class OutboxEvent(_Wire):

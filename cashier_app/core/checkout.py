@@ -22,7 +22,7 @@ from .order_link import OrderLinkSigner
 from .outbox import append_event
 from .pin import check_manager_pin
 from .shifts import open_shift
-from .tender import change_of, dump, main_kind, wire_parts
+from .tender import cash_in, change_of, dump, main_kind, wire_parts
 
 TENDERS: tuple[Tender, ...] = ("cash", "wechat", "alipay", "card")
 _TENDER_OF: dict[str, Tender] = {t: t for t in TENDERS}
@@ -56,6 +56,11 @@ class Sale:
     @property
     def change_fen(self) -> int:
         return change_of(self.tenders)
+
+    @property
+    def opens_drawer(self) -> bool:
+        """A sale that took cash opens the cash drawer."""
+        return cash_in(self.tenders, tender=self.tender, paid_fen=self.paid_fen) > 0
 
     @property
     def received_fen(self) -> int | None:

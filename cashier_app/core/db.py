@@ -103,6 +103,17 @@ members = Table(
     Column("local", Boolean, nullable=False, default=False),
 )
 
+# The cash drawer opened without a sale, by a manager's decision (a sale's own opening is the sale).
+drawer_openings = Table(
+    "drawer_openings",
+    metadata,
+    Column("drawer_id", String(36), primary_key=True),
+    Column("shift_id", Integer, nullable=False, index=True),
+    Column("opened_at", String(40), nullable=False),
+    Column("employee_id", String(64)),
+    Column("reason", String(200), nullable=False, default=""),
+)
+
 shifts = Table(
     "shifts",
     metadata,

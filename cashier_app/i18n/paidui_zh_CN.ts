@@ -139,6 +139,29 @@
     </message>
 </context>
 <context>
+    <name>DrawerDialog</name>
+    <message>
+        <source>Open the cash drawer (F9)</source>
+        <translation>打开钱箱（F9）</translation>
+    </message>
+    <message>
+        <source>e.g. change for the float</source>
+        <translation>例如：补充备用零钱</translation>
+    </message>
+    <message>
+        <source>Opening the drawer without a sale needs a manager. It is recorded and reported.</source>
+        <translation>无销售打开钱箱需要店长授权，并会被记录和上报。</translation>
+    </message>
+    <message>
+        <source>Manager PIN</source>
+        <translation>店长密码</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>原因</translation>
+    </message>
+</context>
+<context>
     <name>EnrollDialog</name>
     <message>
         <source>Set up this till</source>
@@ -199,8 +222,8 @@
         <translation>排队收银 — %1 · %2</translation>
     </message>
     <message>
-        <source>Enter confirm · Esc clear · F2 refund · F3 register member · F4 shift report · F6 store queue · F7 needs attention · F8 print receipt · Shift+F8 receipt printer</source>
-        <translation>Enter 确认 · Esc 清除 · F2 退款 · F3 注册会员 · F4 班次报表 · F6 门店队列 · F7 需处理 · F8 打印小票 · Shift+F8 小票打印机</translation>
+        <source>Enter confirm · Esc clear · F2 refund · F3 register member · F4 shift report · F6 store queue · F7 needs attention · F8 print receipt · Shift+F8 receipt printer · F9 open drawer</source>
+        <translation>Enter 确认 · Esc 清除 · F2 退款 · F3 注册会员 · F4 班次报表 · F6 门店队列 · F7 需处理 · F8 打印小票 · Shift+F8 小票打印机 · F9 开钱箱</translation>
     </message>
     <message>
         <source>Receipt %1 NOT saved as PDF: %2</source>
@@ -213,6 +236,14 @@
     <message>
         <source>Member registered: %1</source>
         <translation>会员已注册：%1</translation>
+    </message>
+    <message>
+        <source>Drawer opening recorded; no receipt printer is set up to open the drawer.</source>
+        <translation>已记录开钱箱；未设置小票打印机，无法驱动钱箱。</translation>
+    </message>
+    <message>
+        <source>Cash drawer opened (recorded).</source>
+        <translation>钱箱已打开（已记录）。</translation>
     </message>
     <message>
         <source>No sale to print yet.</source>
@@ -233,6 +264,10 @@
     <message>
         <source>Receipt %1 printed.</source>
         <translation>小票 %1 已打印。</translation>
+    </message>
+    <message>
+        <source>The cash drawer did NOT open: %1</source>
+        <translation>钱箱未能打开：%1</translation>
     </message>
     <message>
         <source>Receipt %1 NOT printed: %2 Shift+F8 prints it again.</source>

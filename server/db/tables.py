@@ -511,3 +511,19 @@ class JobRun(Base):
     job: Mapped[str] = mapped_column(String(40), primary_key=True)
     instant: Mapped[dt.datetime] = mapped_column(UTCDateTime(), primary_key=True)
     ran_at: Mapped[Timestamp]
+
+
+# ---------------------------------------------------------------------------------------------- the counter
+
+
+class DrawerOpening(Base):
+    """A till's cash drawer opened without a sale (issue 14): who allowed it, when, why. Recorded, never ruled on."""
+
+    __tablename__ = "drawer_openings"
+    drawer_id: Mapped[Key] = mapped_column(primary_key=True)
+    store_id: Mapped[Key] = mapped_column(index=True)
+    terminal_id: Mapped[str] = mapped_column(String(64))
+    employee_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    opened_at: Mapped[Timestamp]
+    received_at: Mapped[Timestamp]
+    reason: Mapped[str] = mapped_column(String(200), default="")

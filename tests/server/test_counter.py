@@ -72,3 +72,25 @@ def test_the_wire_model_checks_the_sums() -> None:
     assert sale.tenders == [part]
     with pytest.raises(ValidationError, match="add up to paid_fen"):
         OrderPaid.model_validate(paid("C1", 8851) | {"tenders": [part.model_dump()]})
+
+
+def test_a_drawer_opening_is_stored_once(app: FastAPI, http: httpx.Client) -> None:
+    seed(app.state.db, stores={"S1": ["C1"]})
+    till = _till(app, http)
+    body = {
+        "type": "drawer_opened",
+        "drawer_id": "0192f3a4-5b6c-7d8e-9f00-000000000001",
+        "opened_at": T0.isoformat(),
+        "reason": "change for the float",
+    }
+    event = till.event(body)
+    assert till.push([event]).json()["results"][0]["status"] == "accepted"
+    assert till.push([event]).json()["results"][0]["status"] == "duplicate"
+    with app.state.db.connect() as conn:
+        [row] = conn.execute(select(t.DrawerOpening)).all()
+    assert (row.store_id, row.terminal_id, row.reason, row.employee_id) == (
+        "S1",
+        till.terminal_id,
+        body["reason"],
+        None,
+    )
