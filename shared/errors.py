@@ -73,6 +73,10 @@ class Code(StrEnum):
     PIN_WRONG = "pin_wrong"
     PIN_NOT_SET = "pin_not_set"
     PIN_FORMAT = "pin_format"
+    PIN_LOCKED = "pin_locked"  # too many wrong PINs in a row: that PIN is locked for a while
+    NOT_SIGNED_IN = "not_signed_in"  # the store has employees: a cashier signs in before selling
+    TENDER_EXCEEDS_DUE = "tender_exceeds_due"  # the split tenders add up to more than the amount due
+    RECEIVED_TOO_LITTLE = "received_too_little"  # the cash handed over is less than the cash due
     PRINTER_OFFLINE = "printer_offline"
     PRINTER_TIMEOUT = "printer_timeout"
     PRINTER_ADDRESS = "printer_address"

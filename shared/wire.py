@@ -28,6 +28,8 @@ MAX_FEN = 10**12
 Fen = Annotated[int, Field(ge=0, le=MAX_FEN, strict=True)]
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
 Tender = Literal["cash", "wechat", "alipay", "card", "other"]
+TenderKind = Literal["cash", "card", "wechat", "alipay"]
+MAX_TENDERS = 8
 
 
 class _Wire(BaseModel):
@@ -80,6 +82,27 @@ class WalletTender(_Wire):
     amount_fen: Annotated[int, Field(gt=0, le=MAX_FEN, strict=True)]
 
 
+class TenderPart(_Wire):
+    """One way the customer paid part of a sale. Cash may say what was handed over (`received_fen`) and what was
+    given back (`change_fen`): then `received_fen - change_fen = amount_fen`."""
+
+    kind: TenderKind
+    amount_fen: Annotated[int, Field(gt=0, le=MAX_FEN, strict=True)]
+    received_fen: Fen | None = None
+    change_fen: Fen | None = None
+
+    @model_validator(mode="after")
+    def _cash(self) -> TenderPart:
+        if (self.received_fen is None) != (self.change_fen is None):
+            raise ValueError("received_fen and change_fen come together")
+        if self.received_fen is not None and self.change_fen is not None:
+            if self.kind != "cash":
+                raise ValueError("only cash has received_fen and change_fen")
+            if self.received_fen - self.change_fen != self.amount_fen:
+                raise ValueError("received_fen - change_fen must equal amount_fen")
+        return self
+
+
 class OrderPaid(_Wire):
     type: Literal["order_paid"] = "order_paid"
     order_id: uuid.UUID
@@ -96,6 +119,7 @@ class OrderPaid(_Wire):
     tender: Tender = "cash"
     lines: Annotated[list[SaleLine], Field(max_length=500)] = []
     wallet_tenders: Annotated[list[WalletTender], Field(max_length=20)] = []
+    tenders: Annotated[list[TenderPart], Field(max_length=MAX_TENDERS)] = []
 
     @model_validator(mode="after")
     def _sums(self) -> OrderPaid:
@@ -107,6 +131,9 @@ class OrderPaid(_Wire):
         if self.lines and sum(line.amount_fen for line in self.lines) != self.total_fen:
             raise ValueError("the lines must add up to total_fen")
         self._wallet_sums()
+        from_balance = sum(t.amount_fen for t in self.wallet_tenders if t.kind == "rebate")
+        if self.tenders and sum(t.amount_fen for t in self.tenders) + from_balance != self.paid_fen:
+            raise ValueError("the tenders and the rebate balance must add up to paid_fen")
         return self
 
     def _wallet_sums(self) -> None:
@@ -150,7 +177,19 @@ class MemberRegistered(_Wire):
     registered_at: AwareDatetime
 
 
-EventBody = Annotated[OrderPaid | OrderCompleted | OrderRefunded | MemberRegistered, Field(discriminator="type")]
+class DrawerOpened(_Wire):
+    """The cash drawer opened without a sale (a manager's decision at the till: change for the float, a check)."""
+
+    type: Literal["drawer_opened"] = "drawer_opened"
+    drawer_id: uuid.UUID  # made by the till, once
+    opened_at: AwareDatetime
+    employee_id: Id | None = None  # the manager who allowed it (None: the till's shared manager PIN)
+    reason: Annotated[str, Field(max_length=200)] = ""
+
+
+EventBody = Annotated[
+    OrderPaid | OrderCompleted | OrderRefunded | MemberRegistered | DrawerOpened, Field(discriminator="type")
+]
 
 
 class OutboxEvent(_Wire):

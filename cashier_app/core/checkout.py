@@ -13,7 +13,7 @@ from sqlalchemy import Connection, func, insert, select, update
 from shared.errors import Code
 from shared.ids import CashierId, MemberId
 from shared.phones import PHONE, phone_key
-from shared.wire import MemberRegistered, OrderPaid, OrderRefunded, PhoneLookup, SaleLine, Tender
+from shared.wire import MemberRegistered, OrderPaid, OrderRefunded, PhoneLookup, SaleLine, Tender, TenderPart
 
 from .clock import Clock, iso
 from .db import UnitOfWork, kv_get, members, orders, refunds
@@ -22,6 +22,7 @@ from .order_link import OrderLinkSigner
 from .outbox import append_event
 from .pin import check_manager_pin
 from .shifts import open_shift
+from .tender import cash_in, change_of, dump, main_kind, wire_parts
 
 TENDERS: tuple[Tender, ...] = ("cash", "wechat", "alipay", "card")
 _TENDER_OF: dict[str, Tender] = {t: t for t in TENDERS}
@@ -50,6 +51,21 @@ class Sale:
     tender: str
     paid_at: dt.datetime
     order_link: str
+    tenders: tuple[TenderPart, ...] = ()  # how it was paid, when said part by part (cash received, split)
+
+    @property
+    def change_fen(self) -> int:
+        return change_of(self.tenders)
+
+    @property
+    def opens_drawer(self) -> bool:
+        """A sale that took cash opens the cash drawer."""
+        return cash_in(self.tenders, tender=self.tender, paid_fen=self.paid_fen) > 0
+
+    @property
+    def received_fen(self) -> int | None:
+        cash = [p.received_fen for p in self.tenders if p.received_fen is not None]
+        return sum(cash) if cash else None
 
 
 def record_checkout(
@@ -63,8 +79,11 @@ def record_checkout(
     signer: OrderLinkSigner,
     clock: Clock,
     lines: Sequence[SaleLine] = (),
+    tenders: Sequence[TenderPart] = (),
 ) -> Sale:
-    """Write the order and its `order_paid` event; returns only after the commit (the sale is then durable)."""
+    """Write the order and its `order_paid` event; returns only after the commit (the sale is then durable).
+    `tenders` (from `tender.settle`) say how it was paid part by part; `tender` is then the largest part's kind."""
+    tender = main_kind(tenders, tender)
     known_tender = _TENDER_OF.get(tender)
     if known_tender is None:
         raise CheckoutError(Code.INVALID_EVENT, f"unknown tender {tender!r}")
@@ -74,6 +93,8 @@ def record_checkout(
         raise CheckoutError(Code.DEDUCTION_EXCEEDS_TOTAL)
     if deduction_points_fen and member is None:
         raise CheckoutError(Code.DEDUCTION_NEEDS_MEMBER)
+    if tenders and sum(t.amount_fen for t in tenders) != total_fen - deduction_points_fen:
+        raise CheckoutError(Code.TENDER_EXCEEDS_DUE, "the tenders must add up to the amount paid")
     now = clock()
     order_id = uuid.uuid4()
     try:
@@ -88,6 +109,7 @@ def record_checkout(
             completed=True,
             tender=known_tender,
             lines=list(lines),
+            tenders=wire_parts(tenders),
         )
     except ValidationError as exc:
         raise CheckoutError(Code.INVALID_AMOUNT, str(exc.errors()[0]["msg"])) from None
@@ -107,6 +129,8 @@ def record_checkout(
             deduction_points_fen=deduction_points_fen,
             paid_fen=body.paid_fen,
             tender=tender,
+            tenders_json=dump(wire_parts(tenders)),
+            change_fen=change_of(tenders),
             paid_at=iso(now),
             refunded_fen=0,
             order_link=link,
@@ -116,7 +140,17 @@ def record_checkout(
     appended = append_event(conn, body, now=now)
     uow.commit()
     return Sale(
-        order_id, receipt_no, appended.seq, member, total_fen, deduction_points_fen, body.paid_fen, tender, now, link
+        order_id,
+        receipt_no,
+        appended.seq,
+        member,
+        total_fen,
+        deduction_points_fen,
+        body.paid_fen,
+        tender,
+        now,
+        link,
+        tuple(tenders),
     )
 
 

@@ -53,7 +53,9 @@ orders = Table(
     Column("total_fen", Integer, nullable=False),
     Column("deduction_points_fen", Integer, nullable=False, default=0),
     Column("paid_fen", Integer, nullable=False),
-    Column("tender", String(16), nullable=False),
+    Column("tender", String(16), nullable=False),  # the one tender, or the largest part of a split
+    Column("tenders_json", Text),  # the parts (shared.wire.TenderPart) when said part by part; NULL: `tender` alone
+    Column("change_fen", Integer, nullable=False, default=0),
     Column("paid_at", String(40), nullable=False),
     Column("refunded_fen", Integer, nullable=False, default=0),
     Column("order_link", Text, nullable=False),  # the terminal-signed member page link shown as a QR code
@@ -99,6 +101,17 @@ members = Table(
     Column("phone_key", String(64), index=True),  # shared.phones: found from a typed number, never turned back
     Column("level", String(64)),
     Column("local", Boolean, nullable=False, default=False),
+)
+
+# The cash drawer opened without a sale, by a manager's decision (a sale's own opening is the sale).
+drawer_openings = Table(
+    "drawer_openings",
+    metadata,
+    Column("drawer_id", String(36), primary_key=True),
+    Column("shift_id", Integer, nullable=False, index=True),
+    Column("opened_at", String(40), nullable=False),
+    Column("employee_id", String(64)),
+    Column("reason", String(200), nullable=False, default=""),
 )
 
 shifts = Table(

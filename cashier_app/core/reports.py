@@ -16,6 +16,7 @@ from .clock import Clock, iso
 from .db import UnitOfWork, kv_get, orders, refunds, shifts
 from .shifts import close_shift, open_shift
 from .snapshot import contribution_ratio_bp, load_snapshot, load_store
+from .tender import load as load_tenders
 
 
 @dataclass
@@ -59,9 +60,11 @@ def shift_report(conn: Connection, shift_id: int) -> ShiftReport:
         report.deductions_fen += o.deduction_points_fen
         report.paid_fen += o.paid_fen
         report.member_sales += o.member_id is not None
-        line = report.by_tender.setdefault(o.tender, TenderLine())
-        line.sales_count += 1
-        line.sales_fen += o.paid_fen
+        # a split sale counts once under each of its tenders, with that part's amount (cash: net of the change)
+        for kind, amount in [(p.kind, p.amount_fen) for p in load_tenders(o.tenders_json)] or [(o.tender, o.paid_fen)]:
+            line = report.by_tender.setdefault(kind, TenderLine())
+            line.sales_count += 1
+            line.sales_fen += amount
         if ratio is not None and (o.member_id is not None or ratio[1]):
             # contribution = pct(paid − refunded, X) (spec §6); refunds made later are not known here
             report.contributions_fen = (report.contributions_fen or 0) + pct(o.paid_fen - o.refunded_fen, ratio[0])

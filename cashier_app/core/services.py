@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,11 +21,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from shared.errors import Code
 from shared.ids import CashierId, OrderId
-from shared.wire import EntryInfo
+from shared.wire import EntryInfo, TenderPart
 
 from .checkout import CheckoutError, MemberRef, Refund, Sale, record_checkout, record_refund, register_member
 from .clock import Clock
 from .db import UnitOfWork, orders, outbox, reading
+from .drawer import DrawerOpening, record_drawer_opening
 from .errors import TillError
 from .members import MemberView, identify
 from .order_link import OrderLinkSigner
@@ -60,6 +61,11 @@ class RefundRecorded(Recorded):
 @dataclass(frozen=True)
 class MemberRecorded(Recorded):
     member: MemberRef
+
+
+@dataclass(frozen=True)
+class DrawerRecorded(Recorded):
+    opening: DrawerOpening
 
 
 @dataclass(frozen=True)
@@ -111,6 +117,7 @@ class TillServices:
         deduction_points_fen: int,
         tender: str,
         signer: OrderLinkSigner,
+        tenders: Sequence[TenderPart] = (),
     ) -> SaleRecorded:
         """Record a sale; returns after the commit (durable). TillError(sale_not_saved) if the disk refused."""
 
@@ -122,6 +129,7 @@ class TillServices:
                 total_fen=total_fen,
                 deduction_points_fen=deduction_points_fen,
                 tender=tender,
+                tenders=tenders,
                 signer=signer,
                 clock=self._clock,
             )
@@ -200,6 +208,14 @@ class TillServices:
     def register_member(self, *, phone: str) -> MemberRecorded:
         member = self._write(Code.LOCAL_DATABASE, lambda uow: register_member(uow=uow, phone=phone, clock=self._clock))
         return MemberRecorded(pending=self._pending_after_write(), member=member)
+
+    def open_drawer(self, *, manager_pin: str, reason: str) -> DrawerRecorded:
+        """The drawer opened without a sale: the manager's PIN, recorded and queued for the server."""
+        opening = self._write(
+            Code.LOCAL_DATABASE,
+            lambda uow: record_drawer_opening(uow=uow, manager_pin=manager_pin, reason=reason, clock=self._clock),
+        )
+        return DrawerRecorded(pending=self._pending_after_write(), opening=opening)
 
     # ------------------------------------------------------------------ reports
     def x_report(self) -> ShiftReport | None:

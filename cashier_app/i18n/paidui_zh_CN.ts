@@ -110,6 +110,10 @@
         <translation>实付 %1</translation>
     </message>
     <message>
+        <source>Received %1 · Change %2</source>
+        <translation>实收 %1 · 找零 %2</translation>
+    </message>
+    <message>
         <source>Scan to follow your queue entry and rebate (and the lottery, when offered).</source>
         <translation>扫码查看您的排队权益和返利进度（如有抽奖，也在此参与）。</translation>
     </message>
@@ -132,6 +136,29 @@
     <message>
         <source>A lottery is waiting for you: scan the code to draw.</source>
         <translation>您有一次抽奖机会：扫码即可抽奖。</translation>
+    </message>
+</context>
+<context>
+    <name>DrawerDialog</name>
+    <message>
+        <source>Open the cash drawer (F9)</source>
+        <translation>打开钱箱（F9）</translation>
+    </message>
+    <message>
+        <source>e.g. change for the float</source>
+        <translation>例如：补充备用零钱</translation>
+    </message>
+    <message>
+        <source>Opening the drawer without a sale needs a manager. It is recorded and reported.</source>
+        <translation>无销售打开钱箱需要店长授权，并会被记录和上报。</translation>
+    </message>
+    <message>
+        <source>Manager PIN</source>
+        <translation>店长密码</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>原因</translation>
     </message>
 </context>
 <context>
@@ -195,8 +222,8 @@
         <translation>排队收银 — %1 · %2</translation>
     </message>
     <message>
-        <source>Enter confirm · Esc clear · F2 refund · F3 register member · F4 shift report · F6 store queue · F7 needs attention · F8 print receipt · Shift+F8 receipt printer</source>
-        <translation>Enter 确认 · Esc 清除 · F2 退款 · F3 注册会员 · F4 班次报表 · F6 门店队列 · F7 需处理 · F8 打印小票 · Shift+F8 小票打印机</translation>
+        <source>Enter confirm · Esc clear · F2 refund · F3 register member · F4 shift report · F6 store queue · F7 needs attention · F8 print receipt · Shift+F8 receipt printer · F9 open drawer</source>
+        <translation>Enter 确认 · Esc 清除 · F2 退款 · F3 注册会员 · F4 班次报表 · F6 门店队列 · F7 需处理 · F8 打印小票 · Shift+F8 小票打印机 · F9 开钱箱</translation>
     </message>
     <message>
         <source>Receipt %1 NOT saved as PDF: %2</source>
@@ -209,6 +236,14 @@
     <message>
         <source>Member registered: %1</source>
         <translation>会员已注册：%1</translation>
+    </message>
+    <message>
+        <source>Drawer opening recorded; no receipt printer is set up to open the drawer.</source>
+        <translation>已记录开钱箱；未设置小票打印机，无法驱动钱箱。</translation>
+    </message>
+    <message>
+        <source>Cash drawer opened (recorded).</source>
+        <translation>钱箱已打开（已记录）。</translation>
     </message>
     <message>
         <source>No sale to print yet.</source>
@@ -229,6 +264,10 @@
     <message>
         <source>Receipt %1 printed.</source>
         <translation>小票 %1 已打印。</translation>
+    </message>
+    <message>
+        <source>The cash drawer did NOT open: %1</source>
+        <translation>钱箱未能打开：%1</translation>
     </message>
     <message>
         <source>Receipt %1 NOT printed: %2 Shift+F8 prints it again.</source>
@@ -589,6 +628,41 @@
     </message>
 </context>
 <context>
+    <name>TenderPanel</name>
+    <message>
+        <source>cash received (empty: exact)</source>
+        <translation>实收现金（留空：正好）</translation>
+    </message>
+    <message>
+        <source>part paid another way</source>
+        <translation>其他方式支付的部分</translation>
+    </message>
+    <message>
+        <source>Add part</source>
+        <translation>添加分笔</translation>
+    </message>
+    <message>
+        <source>Clear parts</source>
+        <translation>清除分笔</translation>
+    </message>
+    <message>
+        <source>Cash received</source>
+        <translation>实收现金</translation>
+    </message>
+    <message>
+        <source>Change</source>
+        <translation>找零</translation>
+    </message>
+    <message>
+        <source>Split: %1 · rest %2</source>
+        <translation>分笔：%1 · 剩余 %2</translation>
+    </message>
+    <message>
+        <source>short %1</source>
+        <translation>还差 %1</translation>
+    </message>
+</context>
+<context>
     <name>Words</name>
     <message>
         <source>This member code is not genuine (bad signature). Refused.</source>
@@ -813,6 +887,22 @@
     <message>
         <source>This member page link no longer works: the till that made it was revoked.</source>
         <translation>该会员页链接已失效：签发它的收银台已被停用。</translation>
+    </message>
+    <message>
+        <source>Too many wrong PINs: locked for 5 minutes.</source>
+        <translation>密码错误次数过多：已锁定 5 分钟。</translation>
+    </message>
+    <message>
+        <source>Sign in first (F11): this store sells under each cashier&apos;s PIN.</source>
+        <translation>请先登录（F11）：本店每位收银员使用自己的密码收银。</translation>
+    </message>
+    <message>
+        <source>The split payments add up to more than the amount due.</source>
+        <translation>分笔付款合计超过应付金额。</translation>
+    </message>
+    <message>
+        <source>The cash received is less than the cash due.</source>
+        <translation>实收现金少于应收现金。</translation>
     </message>
     <message>
         <source>The sale could NOT be saved; nothing was recorded. Try again.</source>

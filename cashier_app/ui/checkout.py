@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from shared.errors import Code
 from shared.money import parse_yuan
 from shared.tokens import PREFIX
+from shared.wire import TenderPart
 
 from ..core.checkout import TENDERS, MemberRef
 from ..core.errors import TillError
@@ -28,6 +29,7 @@ from ..core.members import MemberView
 from ..core.services import SaleRecorded
 from ..options import AMOUNT_FONT_PT
 from .context import AppContext
+from .tender import TenderPanel, tender_summary
 from .words import code_text, error_text, tender_text, yuan
 
 
@@ -37,6 +39,7 @@ class _HeldSale:
     deduction_fen: int
     tender: str
     member: MemberRef | None
+    tenders: tuple[TenderPart, ...] = ()
 
 
 class MemberCard(QFrame):
@@ -126,6 +129,8 @@ class CheckoutPanel(QWidget):
         self.confirm_button = QPushButton(self.tr("Confirm sale (Enter)"))
         self.confirm_button.setObjectName("confirm")
         self.confirm_button.setFont(mid)
+        self.tendering = TenderPanel(font_pt=self.ctx.options.get(AMOUNT_FONT_PT))  # ui/tender.py
+        self.tendering.confirm_requested.connect(self.confirm)
         self.message = QLabel()
         self.message.setObjectName("message")
         self.message.setWordWrap(True)
@@ -143,6 +148,7 @@ class CheckoutPanel(QWidget):
         layout.addWidget(self.card)
         layout.addLayout(form)
         layout.addLayout(pay_row)
+        layout.addWidget(self.tendering)
         layout.addWidget(self.confirm_button)
         layout.addWidget(self.message)
         layout.addStretch(1)
@@ -226,8 +232,10 @@ class CheckoutPanel(QWidget):
             total, deduction = self._parse(self.amount), self._parse(self.deduction)
         except ValueError:
             self.to_pay.setText("—")
+            self.tendering.set_due(None)
             return
         self.to_pay.setText(yuan(max(0, total - deduction)))
+        self.tendering.set_due(max(0, total - deduction))
 
     def confirm(self) -> None:
         if self.held is not None or self.saving or self.confirm_waits:  # Enter again: the sale is on its way
@@ -251,7 +259,23 @@ class CheckoutPanel(QWidget):
             self.amount.setFocus()
             self.amount.selectAll()
             return
-        held = _HeldSale(total, deduction, str(self.tender.currentData()), self.member.member if self.member else None)
+        try:
+            tenders = self.tendering.settle(due_fen=max(0, total - deduction), rest_kind=str(self.tender.currentData()))
+        except TillError as exc:
+            self.say(error_text(exc), error=True)
+            return
+        except ValueError:
+            self.say(code_text(Code.INVALID_AMOUNT), error=True)
+            self.tendering.received.setFocus()
+            self.tendering.received.selectAll()
+            return
+        held = _HeldSale(
+            total,
+            deduction,
+            str(self.tender.currentData()),
+            self.member.member if self.member else None,
+            tuple(tenders) if total > deduction else (),
+        )
         if self.ctx.signer is None:
             self._hold(held)
             return
@@ -275,6 +299,7 @@ class CheckoutPanel(QWidget):
         for edit in (self.scan, self.amount, self.deduction):
             edit.setReadOnly(locked)
         self.tender.setEnabled(not locked)
+        self.tendering.set_locked(locked)
         self.confirm_button.setEnabled(not locked)
 
     def _record(self, held: _HeldSale) -> None:
@@ -290,6 +315,7 @@ class CheckoutPanel(QWidget):
                 total_fen=held.total_fen,
                 deduction_points_fen=held.deduction_fen,
                 tender=held.tender,
+                tenders=held.tenders,
                 signer=signer,
             ),
             on_done=lambda recorded: self._recorded(held, recorded),
@@ -306,9 +332,10 @@ class CheckoutPanel(QWidget):
             self.tr("Sale %1 done: %2 by %3")
             .replace("%1", str(sale.receipt_no))
             .replace("%2", yuan(sale.paid_fen))
-            .replace("%3", tender_text(held.tender))
+            .replace("%3", tender_summary(held.tenders, held.tender))
         )
         self._reset_form()
+        self.tendering.show_sale(sale)
         self.sale_done.emit(sale)
         if recorded.pending is not None:
             self.pending.emit(recorded.pending)
@@ -344,5 +371,6 @@ class CheckoutPanel(QWidget):
         self.scan.clear()
         self.amount.clear()
         self.deduction.clear()
+        self.tendering.reset()
         self.tender.setCurrentIndex(0)
         self.scan.setFocus()

@@ -24,13 +24,21 @@ class CustomerWindow(QWidget):
         self.welcome = QLabel(self.tr("Welcome to %1").replace("%1", store_name) if store_name else self.tr("Welcome"))
         self.amount = QLabel()
         self.amount.setObjectName("customerAmount")
+        self.change = QLabel()  # cash received and the change due, as big as the amount
+        self.change.setObjectName("customerChange")
         self.qr = QrWidget()
         self.hint = QLabel()
         self.hint.setWordWrap(True)
         self.position = QLabel()
         self.position.setObjectName("customerPosition")
         self.position.setWordWrap(True)
-        for label, size in ((self.welcome, 22), (self.amount, 40), (self.hint, 18), (self.position, 26)):
+        for label, size in (
+            (self.welcome, 22),
+            (self.amount, 40),
+            (self.change, 40),
+            (self.hint, 18),
+            (self.position, 26),
+        ):
             font = QFont()
             font.setPointSize(size)
             font.setBold(label is not self.hint)
@@ -39,6 +47,7 @@ class CustomerWindow(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.welcome)
         layout.addWidget(self.amount)
+        layout.addWidget(self.change)
         layout.addWidget(self.qr, 1)
         layout.addWidget(self.hint)
         layout.addWidget(self.position)
@@ -51,6 +60,7 @@ class CustomerWindow(QWidget):
     def idle(self) -> None:
         self.order_id = None
         self.amount.setText("")
+        self.change.setText("")
         self.qr.set_text("")
         self.qr.hide()
         self.hint.setText("")
@@ -59,6 +69,12 @@ class CustomerWindow(QWidget):
     def show_sale(self, sale: Sale) -> None:
         self.order_id = sale.order_id
         self.amount.setText(self.tr("Paid %1").replace("%1", yuan(sale.paid_fen)))
+        received = sale.received_fen
+        self.change.setText(
+            ""
+            if received is None
+            else self.tr("Received %1 · Change %2").replace("%1", yuan(received)).replace("%2", yuan(sale.change_fen))
+        )
         self.qr.set_text(sale.order_link)
         self.qr.show()
         if sale.member is not None:

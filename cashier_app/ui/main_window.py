@@ -12,7 +12,7 @@ from ..core.checkout import Sale
 from ..core.credentials import Secrets
 from ..core.members import MemberView
 from ..core.printers import PrinterError
-from ..core.services import MemberRecorded, RefundRecorded
+from ..core.services import DrawerRecorded, MemberRecorded, RefundRecorded
 from ..core.sync import OrderAck
 from ..core.terminal import signer_for
 from ..options import ESCPOS_COLUMNS, ESCPOS_PRINTER, ESCPOS_TIMEOUT_MS, RECEIPT_PDF
@@ -22,6 +22,7 @@ from .attention import AttentionDialog
 from .checkout import CheckoutPanel
 from .context import AppContext
 from .customer_window import CustomerWindow
+from .drawer_dialog import DrawerDialog
 from .queue_report import QueueReportDialog
 from .receipt_printer import ReceiptPrinter
 from .refund_dialog import RefundDialog
@@ -69,7 +70,7 @@ class MainWindow(QMainWindow):
         hints = QLabel(
             self.tr(
                 "Enter confirm · Esc clear · F2 refund · F3 register member · F4 shift report · "
-                "F6 store queue · F7 needs attention · F8 print receipt · Shift+F8 receipt printer"
+                "F6 store queue · F7 needs attention · F8 print receipt · Shift+F8 receipt printer · F9 open drawer"
             )
         )
         hints.setObjectName("hints")
@@ -90,6 +91,7 @@ class MainWindow(QMainWindow):
             (Qt.Key.Key_F6, self.open_queue_report),
             (Qt.Key.Key_F7, self.open_attention),
             (Qt.Key.Key_F8, self.print_last),
+            (Qt.Key.Key_F9, self.open_drawer),
         ):
             QShortcut(QKeySequence(key), self, action)
         QShortcut(QKeySequence(Qt.KeyboardModifier.ShiftModifier | Qt.Key.Key_F8), self, self.reprint_escpos)
@@ -132,7 +134,7 @@ class MainWindow(QMainWindow):
         if self.sync is not None:
             self.sync.sync_now()
         if self.receipt_printer is not None:
-            self.receipt_printer.print_sale(sale)
+            self.receipt_printer.print_sale(sale, open_drawer=sale.opens_drawer)  # cash: the drawer opens
         if self.ctx.options.get(RECEIPT_PDF):
             self.save_receipt_pdf(sale)
 
@@ -229,6 +231,25 @@ class MainWindow(QMainWindow):
     def open_shift_report(self) -> ShiftReportDialog:
         return self._open("shift", ShiftReportDialog(self.ctx, self))
 
+    def open_drawer(self) -> DrawerDialog:
+        dialog = DrawerDialog(self.ctx, self)
+        dialog.opened.connect(self.on_drawer_opened)
+        return self._open("drawer", dialog)
+
+    def on_drawer_opened(self, recorded: DrawerRecorded) -> None:
+        """Recorded (and queued for the server): now the pulse, through the receipt printer the drawer hangs on."""
+        if recorded.pending is not None:
+            self.status.set_pending(recorded.pending)
+        if self.sync is not None:
+            self.sync.sync_now()
+        if self.receipt_printer is None:
+            self.checkout.say(
+                self.tr("Drawer opening recorded; no receipt printer is set up to open the drawer."), error=True
+            )
+            return
+        self.receipt_printer.open_drawer()
+        self.checkout.say(self.tr("Cash drawer opened (recorded)."))
+
     def open_queue_report(self) -> QueueReportDialog:
         return self._open("queue", QueueReportDialog(self.ctx, self))
 
@@ -283,6 +304,9 @@ class MainWindow(QMainWindow):
 
     def on_print_failed(self, receipt_no: int, code: str) -> None:
         # The sale stands (it was committed before printing); only the paper is missing.
+        if receipt_no == 0:
+            self.status.show_printer_problem(self.tr("The cash drawer did NOT open: %1").replace("%1", code_text(code)))
+            return
         self.status.show_printer_problem(
             self.tr("Receipt %1 NOT printed: %2 Shift+F8 prints it again.")
             .replace("%1", str(receipt_no))

@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, QThreadPool, Signal
 from shared.errors import Code
 
 from ..core.checkout import Sale
-from ..core.escpos import ReceiptData, ReceiptWords, render_receipt
+from ..core.escpos import ReceiptData, ReceiptWords, drawer_job, render_receipt
 from ..core.printers import PrinterError, open_printer
 from ..core.services import ReceiptFacts
 from .context import AppContext
@@ -72,7 +72,8 @@ def receipt_data(
 
 class ReceiptPrinter(QObject):
     printed = Signal(int)  # receipt number
-    failed = Signal(int, str)  # receipt number, PrinterError code
+    failed = Signal(int, str)  # receipt number (0: the cash drawer alone), PrinterError code
+    drawer_opened = Signal()
 
     def __init__(
         self,
@@ -95,9 +96,10 @@ class ReceiptPrinter(QObject):
         self.pool.setMaxThreadCount(1)
         self.pool.setExpiryTimeout(-1)  # keep the one thread: no start-up cost per receipt
 
-    def print_sale(self, sale: Sale) -> None:
+    def print_sale(self, sale: Sale, *, open_drawer: bool = False) -> None:
         """Gather the receipt's words here (the translators); read the order's facts, render and send on the print
-        thread (database and printer I/O stay off the UI thread)."""
+        thread (database and printer I/O stay off the UI thread). `open_drawer`: a cash sale, as it is made (never a
+        reprint)."""
         words, columns, printer, receipt_no = receipt_words(), self.columns, self.printer, sale.receipt_no
         services, store_name, till_name = self.ctx.services, self.store_name, self.ctx.info.name
         tender, statuses = tender_text(sale.tender), status_words()
@@ -107,7 +109,7 @@ class ReceiptPrinter(QObject):
             data = receipt_data(
                 sale, facts, store_name=store_name, till_name=till_name, tender=tender, statuses=statuses
             )
-            printer.send(render_receipt(data, words=words, columns=columns))
+            printer.send(render_receipt(data, words=words, columns=columns, open_drawer=open_drawer))
             return receipt_no
 
         def failed(exc: Exception) -> None:
@@ -122,6 +124,19 @@ class ReceiptPrinter(QObject):
             self.failed.emit(receipt_no, code)
 
         run_op(send, on_done=self.printed.emit, on_failed=failed, pool=self.pool)
+
+    def open_drawer(self) -> None:
+        """Open the cash drawer (wired to this printer) without printing; failures come as `failed` with 0."""
+
+        def send() -> int:
+            self.printer.send(drawer_job())
+            return 0
+
+        def failed(exc: Exception) -> None:
+            log.warning("the cash drawer did not open on %s: %s", self.target, exc)
+            self.failed.emit(0, exc.code if isinstance(exc, PrinterError) else Code.PRINTER_IO)
+
+        run_op(send, on_done=lambda _n: self.drawer_opened.emit(), on_failed=failed, pool=self.pool)
 
     def wait(self, ms: int) -> bool:
         """Wait for queued jobs (closing the app, tests); False if they still run."""

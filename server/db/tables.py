@@ -231,6 +231,8 @@ class OrderRow(Base):
     clock_skew: Mapped[bool] = mapped_column(Boolean)
     tender: Mapped[str | None] = mapped_column(String(12), nullable=True)
     lines_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    tenders_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    employee_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     __table_args__ = (
         Index("ix_orders_member_store_paid", "member_id", "store_id", "paid_at"),
@@ -629,3 +631,19 @@ class WalletConsent(Base):
     member_id: Mapped[Key] = mapped_column(primary_key=True)
     step: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)  # Unix time // 30
     used_at: Mapped[Timestamp] = mapped_column(index=True)
+
+
+# ---------------------------------------------------------------------------------------------- the counter
+
+
+class DrawerOpening(Base):
+    """A till's cash drawer opened without a sale (issue 14): who allowed it, when, why. Recorded, never ruled on."""
+
+    __tablename__ = "drawer_openings"
+    drawer_id: Mapped[Key] = mapped_column(primary_key=True)
+    store_id: Mapped[Key] = mapped_column(index=True)
+    terminal_id: Mapped[str] = mapped_column(String(64))
+    employee_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    opened_at: Mapped[Timestamp]
+    received_at: Mapped[Timestamp]
+    reason: Mapped[str] = mapped_column(String(200), default="")

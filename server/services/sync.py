@@ -27,6 +27,7 @@ from shared.errors import Code, RuleError
 from shared.ids import CashierId, MemberId, OrderId
 from shared.settings import BaseSettings
 from shared.wire import (
+    DrawerOpened,
     EntryInfo,
     EventResult,
     OrderCompleted,
@@ -43,7 +44,7 @@ from ..db.database import Database
 from ..db.unit_of_work import UnitOfWork
 from ..security.keys import KeyRing
 from ..security.member_codes import MEMBER_PAGE_TTL, issue_member_page_token
-from . import members, terminals
+from . import counter, members, terminals
 from .ingest import Ingest, is_retryable
 from .parking import Parking, lock_order_id, park_command, server_time
 from .positions import Placed, positions
@@ -278,6 +279,8 @@ class PushService:
             return self._refuse(terminal, event, digest, Code.INVALID_EVENT, f"{odd[0]} is not a plausible time")
         if body.type == "member_registered":
             return self._register(terminal, event, digest, received, view)
+        if isinstance(body, DrawerOpened):
+            return self._record(terminal, event, digest, received)
         member_id: MemberId | None = None
         if isinstance(body, OrderPaid):
             if body.member_id:
@@ -301,6 +304,9 @@ class PushService:
                 completed=body.completed,
                 tender=body.tender,
                 lines_json=json.dumps([x.model_dump() for x in body.lines], ensure_ascii=False) if body.lines else None,
+                tenders_json=(
+                    json.dumps([x.model_dump(exclude_none=True) for x in body.tenders]) if body.tenders else None
+                ),
             )
         else:
             store = view.order_stores.get(str(body.order_id))
@@ -413,6 +419,24 @@ class PushService:
         # sales later in this batch may name it
         view.member_ids[body.member_id] = MemberId(result.member_id) if result.member_id else None
         return result
+
+    def _record(
+        self, terminal: terminals.TerminalPrincipal, event: OutboxEvent, digest: str, received: dt.datetime
+    ) -> EventResult:
+        """A counter record (services/counter.py): stored once with its event's log row."""
+        body = event.body
+        assert isinstance(body, DrawerOpened)
+        result = EventResult(event_id=event.event_id, seq=event.seq, status="accepted")
+
+        def work(conn: Connection) -> EventResult:
+            claim(conn, terminal_id=terminal.terminal_id, event=event)
+            counter.record_drawer(
+                conn, store_id=terminal.store_id, terminal_id=terminal.terminal_id, body=body, received=received
+            )
+            log_event(conn, terminal_id=terminal.terminal_id, event=event, digest=digest, answer=result, at=received)
+            return result
+
+        return self._transaction(work)
 
     def _park(
         self, terminal: terminals.TerminalPrincipal, event: OutboxEvent, digest: str, received: dt.datetime

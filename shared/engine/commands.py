@@ -27,6 +27,8 @@ class PayOrder:
     completed: bool = False
     tender: str | None = None  # how it was paid (recorded, not interpreted)
     lines_json: str | None = None  # the till's line items, JSON (recorded, not interpreted)
+    tenders_json: str | None = None  # the split tender (cash received and change, card, ...), JSON (recorded)
+    employee_id: str | None = None  # who rang the sale up at the till (recorded, reports by employee)
 
 
 @dataclass(frozen=True, slots=True)

@@ -156,6 +156,7 @@ class Engine:
         if cmd.completed:
             order.status, order.completed_at = OrderStatus.COMPLETED, received
         order.tender, order.lines_json = cmd.tender, cmd.lines_json
+        order.tenders_json, order.employee_id = cmd.tenders_json, cmd.employee_id
         order.participating = base.enabled and store.settings.enabled
         if not order.participating:
             self.repo.add_order(order)

@@ -117,6 +117,8 @@ class Order:
     clock_skew: bool = False
     tender: str | None = None
     lines_json: str | None = None
+    tenders_json: str | None = None
+    employee_id: str | None = None
 
     @property
     def net_fen(self) -> int:

@@ -1,0 +1,36 @@
+"""The counter: tenders and change on a sale, cash drawer openings
+
+Revision ID: 0007
+Revises: 0003
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("orders") as batch:
+        batch.add_column(sa.Column("tenders_json", sa.Text))
+        batch.add_column(sa.Column("change_fen", sa.Integer, nullable=False, server_default="0"))
+    op.create_table(
+        "drawer_openings",
+        sa.Column("drawer_id", sa.String(36), primary_key=True),
+        sa.Column("shift_id", sa.Integer, nullable=False, index=True),
+        sa.Column("opened_at", sa.String(40), nullable=False),
+        sa.Column("employee_id", sa.String(64)),
+        sa.Column("reason", sa.String(200), nullable=False, server_default=""),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("drawer_openings")
+    with op.batch_alter_table("orders") as batch:
+        batch.drop_column("change_fen")
+        batch.drop_column("tenders_json")

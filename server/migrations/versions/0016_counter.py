@@ -1,0 +1,46 @@
+"""the counter: split tenders and the employee on orders
+
+Revision ID: 0016_counter
+Revises: 0009_wire_phone_keys
+
+A till sale may carry its tenders (cash received and change, card, WeChat Pay, Alipay) and the employee who rang it
+up; both are recorded with the order, the rules read neither.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+import server.db.types
+
+revision = "0016_counter"
+down_revision = "0014_member_signin"  # re-chained at merge
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("tenders_json", sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column("employee_id", sa.String(length=64), nullable=True))
+    op.create_table(
+        "drawer_openings",
+        sa.Column("drawer_id", sa.String(length=64), nullable=False),
+        sa.Column("store_id", sa.String(length=64), nullable=False),
+        sa.Column("terminal_id", sa.String(length=64), nullable=False),
+        sa.Column("employee_id", sa.String(length=64), nullable=True),
+        sa.Column("opened_at", server.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("received_at", server.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("reason", sa.String(length=200), nullable=False),
+        sa.PrimaryKeyConstraint("drawer_id", name=op.f("pk_drawer_openings")),
+    )
+    op.create_index(op.f("ix_drawer_openings_store_id"), "drawer_openings", ["store_id"], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index(op.f("ix_drawer_openings_store_id"), table_name="drawer_openings")
+    op.drop_table("drawer_openings")
+    with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.drop_column("employee_id")
+        batch_op.drop_column("tenders_json")

@@ -1,0 +1,96 @@
+"""The counter on the wire (issue 14): split tenders with cash received and change, stored with the order."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from server.db import tables as t
+from shared.wire import OrderPaid, TenderPart
+
+from .support import T0, Till, enrolment_code, paid, seed
+
+
+def _till(app: FastAPI, http: httpx.Client, store: str = "S1") -> Till:
+    till = Till(http)
+    r = till.enroll(enrolment_code(app.state.db, store, now=T0))
+    assert r.status_code == 200, r.text
+    return till
+
+
+def _order(app: FastAPI, order_id: str) -> t.OrderRow:
+    with app.state.db.connect() as conn:
+        return conn.execute(select(t.OrderRow).where(t.OrderRow.order_id == order_id)).one()
+
+
+def test_split_tenders_are_stored_with_the_order(app: FastAPI, http: httpx.Client) -> None:
+    seed(app.state.db, stores={"S1": ["C1"]})
+    till = _till(app, http)
+    body = paid("C1", 10_000) | {
+        "tender": "cash",
+        "tenders": [
+            {"kind": "card", "amount_fen": 3_000},
+            {"kind": "cash", "amount_fen": 7_000, "received_fen": 10_000, "change_fen": 3_000},
+        ],
+    }
+    plain = paid("C1", 500)
+    r = till.push([till.event(body), till.event(plain)])
+    assert [x["status"] for x in r.json()["results"]] == ["accepted", "accepted"], r.text
+    row = _order(app, body["order_id"])
+    assert json.loads(row.tenders_json) == body["tenders"]
+    assert _order(app, plain["order_id"]).tenders_json is None  # the fast sale is as it was
+
+
+@pytest.mark.parametrize(
+    "tenders",
+    [
+        [{"kind": "card", "amount_fen": 3_000}],  # does not add up to paid_fen
+        [{"kind": "cash", "amount_fen": 10_000, "received_fen": 5_000, "change_fen": 0}],  # received - change ≠ amount
+        [{"kind": "card", "amount_fen": 10_000, "received_fen": 10_000, "change_fen": 0}],  # change for a card
+        [{"kind": "cash", "amount_fen": 10_000, "received_fen": 10_000}],  # received without change
+        [{"kind": "other", "amount_fen": 10_000}],
+        [{"kind": "cash", "amount_fen": 0}, {"kind": "card", "amount_fen": 10_000}],
+    ],
+)
+def test_tenders_that_do_not_add_up_are_refused(app: FastAPI, http: httpx.Client, tenders: list[object]) -> None:
+    seed(app.state.db, stores={"S1": ["C1"]})
+    till = _till(app, http)
+    r = till.push([till.event(paid("C1", 10_000) | {"tenders": tenders})])
+    assert (r.status_code, r.json()["code"]) == (400, "invalid_request")
+    with app.state.db.connect() as conn:
+        assert conn.execute(select(t.OrderRow)).first() is None
+
+
+def test_the_wire_model_checks_the_sums() -> None:
+    part = TenderPart(kind="cash", amount_fen=8850, received_fen=10_000, change_fen=1150)
+    sale = OrderPaid.model_validate(paid("C1", 8850) | {"tenders": [part.model_dump(exclude_none=True)]}, strict=False)
+    assert sale.tenders == [part]
+    with pytest.raises(ValidationError, match="add up to paid_fen"):
+        OrderPaid.model_validate(paid("C1", 8851) | {"tenders": [part.model_dump()]})
+
+
+def test_a_drawer_opening_is_stored_once(app: FastAPI, http: httpx.Client) -> None:
+    seed(app.state.db, stores={"S1": ["C1"]})
+    till = _till(app, http)
+    body = {
+        "type": "drawer_opened",
+        "drawer_id": "0192f3a4-5b6c-7d8e-9f00-000000000001",
+        "opened_at": T0.isoformat(),
+        "reason": "change for the float",
+    }
+    event = till.event(body)
+    assert till.push([event]).json()["results"][0]["status"] == "accepted"
+    assert till.push([event]).json()["results"][0]["status"] == "duplicate"
+    with app.state.db.connect() as conn:
+        [row] = conn.execute(select(t.DrawerOpening)).all()
+    assert (row.store_id, row.terminal_id, row.reason, row.employee_id) == (
+        "S1",
+        till.terminal_id,
+        body["reason"],
+        None,
+    )
