@@ -6,6 +6,7 @@ Version history:
      Added within 1 (optional, on request): the level catalog in a pull (`?levels=true` -> `levels`).
   2  a pull carries members' phone keys (scrypt, `PhoneLookup`) instead of sha256 phone hashes and phone tails, and
      no digit of a phone; a version 1 pull is refused. Pushes are unchanged (both versions accepted).
+     Added within 2 (optional fields): a sale line's `sku`, `discount_fen` and `participates` (docs/rules.md §8).
 """
 
 from __future__ import annotations
@@ -55,15 +56,23 @@ class RotateResponse(_Wire):
 
 
 class SaleLine(_Wire):
+    """One item of a sale. `sku`, `discount_fen` and `participates` were added within version 2 (all optional)."""
+
+    sku: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")] | None = None
     name: Annotated[str, Field(min_length=1, max_length=80)]
     quantity: Annotated[int, Field(ge=1, le=100_000, strict=True)]
     unit_price_fen: Fen
+    discount_fen: Fen = 0  # the line's own discount
     amount_fen: Fen
+    participates: Annotated[bool, Field(strict=True)] = True  # takes part in the rebate (docs/rules.md §8)
 
     @model_validator(mode="after")
     def _amount(self) -> SaleLine:
-        if self.amount_fen != self.quantity * self.unit_price_fen:
-            raise ValueError("amount_fen must equal quantity × unit_price_fen")
+        gross = self.quantity * self.unit_price_fen
+        if self.discount_fen > gross:
+            raise ValueError("discount_fen must not exceed quantity × unit_price_fen")
+        if self.amount_fen != gross - self.discount_fen:
+            raise ValueError("amount_fen must equal quantity × unit_price_fen − discount_fen")
         return self
 
 

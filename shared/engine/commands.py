@@ -25,7 +25,7 @@ class PayOrder:
     deduction_love_fen: int = 0
     completed: bool = False
     tender: str | None = None  # how it was paid (recorded, not interpreted)
-    lines_json: str | None = None  # the till's line items, JSON (recorded, not interpreted)
+    lines_json: str | None = None  # the till's line items, JSON; their `participates` shape the base (rules §8)
 
 
 @dataclass(frozen=True, slots=True)
