@@ -8,6 +8,7 @@ A malformed document is a ScenarioError (the CLI exits 2); a malformed or refuse
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, Protocol
@@ -105,6 +106,15 @@ class _Event(_Strict):
     type: str
 
 
+class LineDoc(_Strict):
+    """A sale line (docs/rules.md §8): its amount after its own discount, and whether it takes part."""
+
+    amount_fen: Fen
+    participates: Annotated[bool, Field(strict=True)] = True
+    sku: str | None = None
+    name: str | None = None
+
+
 class OrderPaidDoc(_Event):
     type: Literal["order_paid"]
     order_id: Annotated[OrderId, Field(min_length=1)]
@@ -120,6 +130,7 @@ class OrderPaidDoc(_Event):
     deduction_voucher_fen: Fen = 0
     completed: bool = False
     terminal: TerminalId | None = None
+    lines: Annotated[list[LineDoc], Field(max_length=500)] = []
 
 
 class OrderCompletedDoc(_Event):
@@ -336,6 +347,7 @@ def _event_command(raw: object, clock: dt.datetime) -> tuple[Command | RuleError
                 deduction_love_fen=ev.deduction_love_fen,
                 deduction_voucher_fen=ev.deduction_voucher_fen,
                 completed=ev.completed,
+                lines_json=json.dumps([x.model_dump(exclude_none=True) for x in ev.lines]) if ev.lines else None,
             ), clock
         case OrderCompletedDoc():
             return CompleteOrder(ev.order_id, ev.at), clock

@@ -8,6 +8,7 @@ Version history:
      no digit of a phone; a version 1 pull is refused. Pushes are unchanged (both versions accepted).
      Added within 2 (optional): a sale's `wallet_tenders` (holds captured at ingestion) and
      `deduction_voucher_fen`; the wallet hold API (`/api/v1/wallet/holds`, docs/wallet.md).
+     Added within 2 (optional fields): a sale line's `sku`, `discount_fen` and `participates` (docs/rules.md §8).
 """
 
 from __future__ import annotations
@@ -59,15 +60,23 @@ class RotateResponse(_Wire):
 
 
 class SaleLine(_Wire):
+    """One item of a sale. `sku`, `discount_fen` and `participates` were added within version 2 (all optional)."""
+
+    sku: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")] | None = None
     name: Annotated[str, Field(min_length=1, max_length=80)]
     quantity: Annotated[int, Field(ge=1, le=100_000, strict=True)]
     unit_price_fen: Fen
+    discount_fen: Fen = 0  # the line's own discount
     amount_fen: Fen
+    participates: Annotated[bool, Field(strict=True)] = True  # takes part in the rebate (docs/rules.md §8)
 
     @model_validator(mode="after")
     def _amount(self) -> SaleLine:
-        if self.amount_fen != self.quantity * self.unit_price_fen:
-            raise ValueError("amount_fen must equal quantity × unit_price_fen")
+        gross = self.quantity * self.unit_price_fen
+        if self.discount_fen > gross:
+            raise ValueError("discount_fen must not exceed quantity × unit_price_fen")
+        if self.amount_fen != gross - self.discount_fen:
+            raise ValueError("amount_fen must equal quantity × unit_price_fen − discount_fen")
         return self
 
 

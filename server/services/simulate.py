@@ -17,6 +17,7 @@ settings. Choices, shown to the user with the figures:
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,6 +123,11 @@ def _events(conn: Connection, since: dt.datetime, until: dt.datetime) -> tuple[l
             "deduction_love_fen": int(r.deduction_love_fen),
             "completed": at_checkout,
         }
+        if r.lines_json:  # rules.md §8: what does not take part stays out of the simulation too
+            doc["lines"] = [
+                {"amount_fen": int(x["amount_fen"]), "participates": bool(x.get("participates", True))}
+                for x in json.loads(r.lines_json)
+            ]
         # ingestion order: when the server received it; entries' seq breaks ties (it was given in that order)
         tiebreak = (r.seq if r.seq is not None else 2**62, r.order_id)
         events.append((r.received_at, 0, tiebreak, doc))

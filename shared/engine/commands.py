@@ -26,7 +26,7 @@ class PayOrder:
     deduction_voucher_fen: int = 0
     completed: bool = False
     tender: str | None = None  # how it was paid (recorded, not interpreted)
-    lines_json: str | None = None  # the till's line items, JSON (recorded, not interpreted)
+    lines_json: str | None = None  # the till's line items, JSON; their `participates` shape the base (rules §8)
     tenders_json: str | None = None  # the split tender (cash received and change, card, ...), JSON (recorded)
     employee_id: str | None = None  # who rang the sale up at the till (recorded, reports by employee)
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from ..chains import cashier_chain, resolve
 from ..errors import Code, RuleError
 from ..ids import CashierId, MemberId, OrderId, StoreId
+from ..lines import check_lines, lines_from_json, rebate_base
 from ..money import pct, points_for
 from ..settings import BaseSettings, Lottery, StoreSettings, extraction_for, merge_base, merge_store, random_return_for
 from .commands import (
@@ -77,6 +78,11 @@ def _check_fen(value: object, what: str) -> int:
     return value
 
 
+def _rebate_base(order: Order, amount_fen: int) -> int:
+    """The part of `amount_fen` (paid, or paid less refunds) that takes part in the rebate (rules.md §8, D21-D24)."""
+    return rebate_base(amount_fen, lines_from_json(order.lines_json)) if order.lines_json else amount_fen
+
+
 class Engine:
     def __init__(self, repo: Repository, rng: RandomSource | None = None) -> None:
         self.repo = repo
@@ -127,6 +133,12 @@ class Engine:
         total = _check_fen(cmd.total_fen, "total_fen") if cmd.total_fen is not None else None
         paid_at = _aware(cmd.paid_at, "paid_at")
         received = _aware(cmd.received_at, "received_at") if cmd.received_at is not None else paid_at
+        try:
+            lines = lines_from_json(cmd.lines_json)
+        except ValueError:
+            raise RuleError(Code.INVALID_AMOUNT, "lines are not JSON") from None
+        reductions = cmd.discount_fen + cmd.deduction_points_fen + cmd.deduction_love_fen
+        check_lines(lines, bill_fen=total if total is not None else paid + reductions, paid_fen=paid)
         store = self._store_for(cmd.store_id, cmd.cashier_id)
         base = self.repo.base_settings()
         key = queue_key(cmd.cashier_id, base.all_cashiers_queue)
@@ -144,9 +156,12 @@ class Engine:
             paid_at=received if skew else paid_at,
             received_at=received,
             terminal_id=cmd.terminal_id,
-            total_fen=total
-            if total is not None
-            else paid + cmd.deduction_points_fen + cmd.deduction_love_fen + cmd.deduction_voucher_fen,
+            total_fen=(
+                total
+                if total is not None
+                else sum(x.amount_fen for x in lines)
+                or (paid + cmd.deduction_points_fen + cmd.deduction_love_fen + cmd.deduction_voucher_fen)
+            ),
             discount_fen=cmd.discount_fen,
             deduction_points_fen=cmd.deduction_points_fen,
             deduction_love_fen=cmd.deduction_love_fen,
@@ -179,7 +194,8 @@ class Engine:
 
     def _new_entry(self, order: Order, base: BaseSettings, store: StoreInfo, key: str) -> Entry | None:
         settings = store.settings
-        if order.member_id is None or order.paid_fen <= 0:
+        base_fen = _rebate_base(order, order.paid_fen)
+        if order.member_id is None or base_fen <= 0:
             return None
         deductions = order.deduction_points_fen + order.deduction_love_fen + order.deduction_voucher_fen
         if deductions > 0 and not base.deduction_orders_join:
@@ -204,7 +220,7 @@ class Engine:
             return self.repo.spend(member_id, store.store_id, since, order.paid_at, order.order_id)
 
         res = resolve(cashier_chain(base, settings), order.level_id, spend)
-        entitlement = pct(order.paid_fen, res.ratio_bp)
+        entitlement = pct(base_fen, res.ratio_bp)
         if entitlement == 0 and res.lottery is None:
             return None
         return Entry(
@@ -213,7 +229,7 @@ class Engine:
             member_id=member_id,
             store_id=store.store_id,
             cashier_id=order.cashier_id,
-            base_fen=order.paid_fen,
+            base_fen=base_fen,
             ratio_bp=res.ratio_bp,
             ratio_source=res.source,
             entitlement_fen=entitlement,
@@ -257,7 +273,7 @@ class Engine:
         if order.settled or order.contribution != Contribution.PENDING:
             return
         order.settled = True
-        amount = pct(order.net_fen, order.extraction_bp)
+        amount = pct(_rebate_base(order, order.net_fen), order.extraction_bp)
         order.contribution_fen = amount
         if amount == 0:
             order.contribution = Contribution.ZERO
@@ -376,8 +392,8 @@ class Engine:
                     self._claw_back(entry, base, at)
                 self.repo.save_entry(entry)
         elif entry is not None and entry.status == EntryStatus.WAITING:
-            entry.base_fen = order.net_fen
-            entry.entitlement_fen = max(pct(order.net_fen, entry.ratio_bp), entry.paid_fen)
+            entry.base_fen = _rebate_base(order, order.net_fen)
+            entry.entitlement_fen = max(pct(entry.base_fen, entry.ratio_bp), entry.paid_fen)
             provisional_zero = entry.lottery_state == LotteryState.AVAILABLE and entry.entitlement_fen == 0
             if entry.entitlement_fen == entry.paid_fen and not provisional_zero:
                 self._close(entry, EntryStatus.COMPLETED, at)

@@ -154,6 +154,13 @@ class NaiveModel(MemberActions):
 
     # ------------------------------------------------------------------------------------------- helpers
 
+    @staticmethod
+    def taking_part(order: dict[str, Any], amount: int) -> int:
+        total = order.get("lines_total")
+        if total is None:
+            return amount
+        return amount * order["taking"] // total if total else 0
+
     def _local(self, store_id: str, ts: dt.datetime) -> dt.datetime:
         return ts.astimezone(ZoneInfo(self.stores[store_id]["tz"]))
 
@@ -237,6 +244,17 @@ class NaiveModel(MemberActions):
             value = ev.get(name, 0)
             if value is not None and not 0 <= value <= MAX_FEN:
                 raise Rejected("invalid_amount")
+        lines = ev.get("lines") or []
+        if lines:
+            if any(not 0 <= amount <= MAX_FEN for amount, _ in lines):
+                raise Rejected("invalid_amount")
+            bill = ev.get("total_fen")
+            if bill is None:
+                bill = sum(
+                    ev.get(n, 0) for n in ("paid_fen", "discount_fen", "deduction_points_fen", "deduction_love_fen")
+                )
+            if sum(a for a, _ in lines) != bill or ev["paid_fen"] > bill:
+                raise Rejected("invalid_amount")
         store = self.stores.get(ev["store"])
         if store is None:
             raise Rejected("unknown_store")
@@ -256,6 +274,9 @@ class NaiveModel(MemberActions):
             kind="live",
             status="completed" if ev.get("completed") else "paid",
         )
+        # rules.md §8: only the taking-part lines' share of what was paid counts, rounded down (D21, D22, D24)
+        order["lines_total"] = sum(a for a, _ in lines) if lines else None
+        order["taking"] = sum(a for a, takes in lines if takes)
         self.orders[order["id"]] = order
         settings: StoreSettings = store["settings"]
         order["participating"] = self.base.enabled and settings.enabled
@@ -274,7 +295,8 @@ class NaiveModel(MemberActions):
             self._settle(order)
 
     def _maybe_entry(self, order: dict[str, Any], ev: dict[str, Any]) -> dict[str, Any] | None:
-        member, paid, settings = order["member"], order["paid"], self.stores[order["store"]]["settings"]
+        member, settings = order["member"], self.stores[order["store"]]["settings"]
+        paid = self.taking_part(order, order["paid"])
         if member is None or paid <= 0:
             return None
         deducted = ev.get("deduction_points_fen", 0) + ev.get("deduction_love_fen", 0)
@@ -366,7 +388,7 @@ class NaiveModel(MemberActions):
     def _settle(self, order: dict[str, Any]) -> None:
         if order["cstate"] != "pending":
             return
-        amount = floor_pct(order["paid"] - order["refunded"], order["extraction"])
+        amount = floor_pct(self.taking_part(order, order["paid"] - order["refunded"]), order["extraction"])
         order["contribution"] = amount
         if amount == 0:
             order["cstate"] = "zero"

@@ -33,6 +33,10 @@ class MemberActions:
     def _close(self, e: dict[str, Any], status: str) -> None:
         raise NotImplementedError
 
+    @staticmethod
+    def taking_part(order: dict[str, Any], amount: int) -> int:
+        raise NotImplementedError
+
     # §10 refunds -----------------------------------------------------------------------------------
 
     def _on_order_refunded(self, ev: dict[str, Any]) -> None:
@@ -65,7 +69,7 @@ class MemberActions:
                 if policy in ("received", "all") and not entry["clawed"]:
                     self._claw_back(entry)
         elif entry is not None and entry["status"] == "waiting":
-            entry["base"] = order["paid"] - order["refunded"]
+            entry["base"] = self.taking_part(order, order["paid"] - order["refunded"])
             entry["ent"] = max(floor_pct(entry["base"], entry["ratio"]), entry["paid"])
             lottery_zero = entry["lottery"] == "available" and entry["ent"] == 0
             if entry["ent"] == entry["paid"] and not lottery_zero:

@@ -24,6 +24,7 @@ SCHEMA: dict[str, dict[str, tuple[str, bool]]] = {
         "deduction_love_fen": ("int", False),
         "completed": ("bool", False),
         "terminal": ("str?", False),
+        "lines": ("lines", False),
     },
     "order_completed": {"order_id": ("str", True), "at": ("dt", True)},
     "order_refunded": {
@@ -74,6 +75,20 @@ def _check(kind: str, value: Any) -> Any:
         if not isinstance(value, dict):
             raise EventError("object expected")
         return value
+    if base == "lines":
+        if not isinstance(value, list):
+            raise EventError("list of lines expected")
+        out = []
+        for line in value:
+            if not isinstance(line, dict) or "amount_fen" not in line:
+                raise EventError("a line is an object with amount_fen")
+            if set(line) - {"amount_fen", "participates", "sku", "name"}:
+                raise EventError("unknown line field")
+            amount, takes = line["amount_fen"], line.get("participates", True)
+            if not isinstance(amount, int) or isinstance(amount, bool) or not isinstance(takes, bool):
+                raise EventError("a line's amount is an integer, participates a boolean")
+            out.append((amount, takes))
+        return out
     if base == "stores":
         if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
             raise EventError("object of objects expected")

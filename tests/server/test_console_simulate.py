@@ -178,6 +178,37 @@ def test_earlier_sales_count_toward_the_proposed_tiers(db: Database) -> None:
     assert result.store_changes == {"S1": tiers["S1"]}
 
 
+def test_lines_outside_the_rebate_stay_outside_in_the_simulation(db: Database) -> None:
+    """rules.md §8: a sale whose cigarettes do not take part is simulated on its taking-part base, as it happened."""
+    seed(db, stores={"S1": ["C1"]}, at=T0 - dt.timedelta(days=3))
+    at = _period()[0] + dt.timedelta(hours=10)
+    lines = [{"name": "面", "amount_fen": 3900}, {"name": "烟", "amount_fen": 2500, "participates": False}]
+    Ingest(db).apply(
+        PayOrder(
+            order_id="L1",
+            store_id="S1",
+            cashier_id="C1",
+            member_id="m1",
+            paid_fen=6400,
+            paid_at=at,
+            received_at=at,
+            completed=True,
+            lines_json=json.dumps(lines),
+        )
+    )
+    since, until = _period()
+    with db.connect() as conn:
+        doc = simulate.scenario_document(
+            conn, since=since, until=until, base=base_settings(conn, db), stores={}, lookback_days=0
+        )
+    assert doc["events"][0]["lines"] == [
+        {"amount_fen": 3900, "participates": True},
+        {"amount_fen": 2500, "participates": False},
+    ]
+    now = _compare(db).current
+    assert (now.outstanding_fen, now.payouts_fen) == (3900 - 390, 390)
+
+
 def test_refusals(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     seed_history(db, history())
     with pytest.raises(RuleError) as invalid:

@@ -16,7 +16,9 @@ from tests.model.naive import NaiveModel
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 SCENARIOS = sorted(
-    p for p in [*EXAMPLES.glob("*.json"), *(EXAMPLES / "extra").glob("*.json")] if not p.name.endswith(".expected.json")
+    p
+    for p in [*EXAMPLES.glob("*.json"), *(EXAMPLES / "extra").glob("*.json"), *(EXAMPLES / "lines").glob("*.json")]
+    if not p.name.endswith(".expected.json")
 )
 
 
@@ -75,6 +77,12 @@ def test_every_section_18_example_is_here() -> None:
         "EX20_completed_first",
         "EX21",
         "EX23",
+        # docs/rules.md §8: sale lines that do not take part
+        "L1_discount_with_cigarettes",
+        "L2_nothing_takes_part",
+        "L3_small_lines",
+        "L4_scan_order",
+        "L5_partial_refund",
     ]:
         assert ex in names
 
