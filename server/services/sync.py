@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import json
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -84,7 +85,40 @@ _LOG = {
     "postgresql": postgresql.insert(EL).on_conflict_do_nothing(index_elements=["event_id"]).returning(EL.event_id),
 }
 _PARKED_FOR = select(t.ParkedEvent.id).where(t.ParkedEvent.order_id == bindparam("oid")).limit(1)
-_ORDER_STORE = select(t.OrderRow.store_id).where(t.OrderRow.order_id == bindparam("oid"))
+_ORDER_FACTS = select(
+    t.OrderRow.store_id,
+    t.OrderRow.cashier_id,
+    t.OrderRow.member_id,
+    t.OrderRow.total_fen,
+    t.OrderRow.discount_fen,
+    t.OrderRow.deduction_points_fen,
+    t.OrderRow.deduction_love_fen,
+    t.OrderRow.paid_fen,
+).where(t.OrderRow.order_id == bindparam("oid"))
+# A seq used up by a changed copy of a logged event is logged under an id made from the terminal and the seq (the
+# copy's own event_id names the original): every seq up to `applied_through` has its row in the log.
+_USED_SEQ = uuid.UUID("6f1d7c52-3c1e-4d55-9a0b-52a1f0e7c4d1")
+
+
+def used_seq_id(terminal_id: str, seq: int) -> str:
+    return str(uuid.uuid5(_USED_SEQ, f"{terminal_id}/{seq}"))
+
+
+def order_differs(row: Any, body: OrderPaid, member_id: str | None) -> str | None:
+    """What an order_paid resent under a new event_id says differently from the order recorded, if anything."""
+    said = {
+        "cashier_id": body.cashier_id,
+        "member_id": member_id,
+        "total_fen": body.total_fen,
+        "discount_fen": body.discount_fen,
+        "deduction_points_fen": body.deduction_points_fen,
+        "deduction_love_fen": body.deduction_love_fen,
+        "paid_fen": body.paid_fen,
+    }
+    for name, value in said.items():
+        if getattr(row, name) != value:
+            return name
+    return None
 
 
 def claim(conn: Connection, *, terminal_id: str, event: OutboxEvent) -> None:
@@ -231,9 +265,10 @@ class PushService:
         if row is None:
             return EventResult(event_id=event.event_id, seq=event.seq, status="not_applied")
         if row.terminal_id != terminal.terminal_id or row.body_hash != digest:
-            if event.seq == view.through + 1 and self._skip(terminal, event):
+            result = self._refusal(event, Code.CONFLICTING_DUPLICATE, "this event_id was sent before with another body")
+            if event.seq == view.through + 1 and self._use_up(terminal, event, digest, result):
                 view.through = event.seq  # the terminal gave this seq to a changed copy: move past it
-            return self._refusal(event, Code.CONFLICTING_DUPLICATE, "this event_id was sent before with another body")
+            return result
         # This terminal's event is logged at that seq, so the terminal has got at least that far (the batch's
         # first read of applied_through may predate a concurrent push that logged it: PostgreSQL reads each
         # statement at its own snapshot).
@@ -242,13 +277,20 @@ class PushService:
         status = "duplicate" if stored.status in ("accepted", "duplicate") else stored.status
         return stored.model_copy(update={"status": status, "seq": event.seq})
 
-    def _skip(self, terminal: terminals.TerminalPrincipal, event: OutboxEvent) -> bool:
-        with self.db.connect() as conn:
-            return bool(
-                conn.execute(
-                    _ADVANCE, {"tid": terminal.terminal_id, "before": event.seq - 1, "seq": event.seq}
-                ).rowcount
-            )
+    def _use_up(
+        self, terminal: terminals.TerminalPrincipal, event: OutboxEvent, digest: str, refusal: EventResult
+    ) -> bool:
+        """Move past a seq given to a changed copy of a logged event, logging the refusal at that seq."""
+
+        def work(conn: Connection) -> bool:
+            tid = terminal.terminal_id
+            if not conn.execute(_ADVANCE, {"tid": tid, "before": event.seq - 1, "seq": event.seq}).rowcount:
+                return False  # a concurrent push of this terminal used the seq
+            copy = event.model_copy(update={"event_id": uuid.UUID(used_seq_id(tid, event.seq))})
+            log_event(conn, terminal_id=tid, event=copy, digest=digest, answer=refusal, at=self.clock.now())
+            return True
+
+        return self._transaction(work)
 
     def _answer(self, uow: UnitOfWork, event: OutboxEvent, outcome: Outcome, member_id: str | None) -> EventResult:
         base = uow.repo.base_settings()
@@ -314,10 +356,14 @@ class PushService:
             parked_waiting = False
             if isinstance(body, OrderPaid):
                 order_id = str(body.order_id)
-                if outcome.status == "duplicate" and (
-                    conn.execute(_ORDER_STORE, {"oid": order_id}).scalar_one() != terminal.store_id
-                ):  # the same order id was sold in another store
-                    raise RuleError(Code.CONFLICTING_DUPLICATE, f"order {body.order_id} exists in another store")
+                if outcome.status == "duplicate":
+                    recorded = conn.execute(_ORDER_FACTS, {"oid": order_id}).one()
+                    if recorded.store_id != terminal.store_id:  # the same order id was sold in another store
+                        raise RuleError(Code.CONFLICTING_DUPLICATE, f"order {body.order_id} exists in another store")
+                    differs = order_differs(recorded, body, member_id)
+                    if differs is not None:  # the till's record of the sale is not the server's: it must hear so
+                        detail = f"order {body.order_id} was recorded with another {differs}"
+                        raise RuleError(Code.ORDER_CONFLICT, detail)
                 lock_order_id(conn, order_id)
                 parked_waiting = conn.execute(_PARKED_FOR, {"oid": order_id}).first() is not None
             result = self._answer(uow, event, outcome, member_id)
