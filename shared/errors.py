@@ -26,6 +26,7 @@ class Code(StrEnum):
     # ours
     INVALID_EVENT = "invalid_event"
     CONFLICTING_DUPLICATE = "conflicting_duplicate"
+    ORDER_CONFLICT = "order_conflict"  # an order_paid under a new event_id says something else of a recorded order
     CONFLICTING_MEMBER = "conflicting_member"  # a till's member registration names an id or phone it may not claim
     NOT_YOUR_ENTRY = "not_your_entry"
     UNKNOWN_MEMBER = "unknown_member"

@@ -745,6 +745,10 @@
         <translation>该订单已退款。</translation>
     </message>
     <message>
+        <source>The server has this sale with other amounts, cashier or member: check it with headquarters.</source>
+        <translation>服务器记录的这笔销售金额、收银员或会员不同：请与总部核对。</translation>
+    </message>
+    <message>
         <source>The same event was sent twice with different contents.</source>
         <translation>同一事件两次发送的内容不同。</translation>
     </message>

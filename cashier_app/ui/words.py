@@ -32,6 +32,9 @@ def code_words() -> dict[Code, str]:
         Code.ORDER_REFUNDED: Q.translate("Words", "The order was already refunded."),
         Code.INVALID_EVENT: Q.translate("Words", "The server found the event invalid."),
         Code.CONFLICTING_DUPLICATE: Q.translate("Words", "The same event was sent twice with different contents."),
+        Code.ORDER_CONFLICT: Q.translate(
+            "Words", "The server has this sale with other amounts, cashier or member: check it with headquarters."
+        ),
         Code.CONFLICTING_MEMBER: Q.translate(
             "Words", "The server refused this registration: the member id is taken (reported to headquarters)."
         ),

@@ -539,6 +539,10 @@ CODES: dict[Code, tuple[str, str]] = {
     Code.INVALID_EVENT: ("数据无效", "Invalid data"),
     Code.CONFLICTING_MEMBER: ("会员编号已被占用，拒绝注册", "The member id is taken: registration refused"),
     Code.CONFLICTING_DUPLICATE: ("与已提交的内容冲突", "Conflicts with what was sent before"),
+    Code.ORDER_CONFLICT: (
+        "该订单已按其他金额、收银员或会员记录",
+        "This order was recorded with another amount, cashier or member",
+    ),
     Code.NOT_YOUR_ENTRY: ("这不是该会员的条目", "Not this member's entry"),
     Code.UNKNOWN_MEMBER: ("没有这个会员", "Unknown member"),
     Code.UNKNOWN_LEVEL: (

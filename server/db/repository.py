@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from typing import Any, cast
 
 from sqlalchemy import Connection, Row, Table, and_, bindparam, delete, func, insert, select, text, update
@@ -108,6 +108,17 @@ _LOCK_QUEUE = (
     .values(version=Q.c.version + 1)
     .returning(Q.c.head_seq, Q.c.carry_fen)
 )
+
+
+@dataclass(slots=True)
+class RepositoryMark:
+    carries: dict[str, int]
+    heads: dict[str, int]
+    queue_carry: dict[str, int]
+    members_locked: set[str]
+    known_members: set[str]
+    totals: Any
+    config: tuple[SettingsCache | None, Configuration | None]
 
 
 def _eligible_statement(all_cashiers: bool, tier: bool | None) -> Any:
@@ -523,6 +534,36 @@ class SqlRepository:
     def abandon_random_groups(self) -> None:
         # a group whose next slot is past its end is full: the next entry starts group_no + 1
         self.conn.execute(update(t.RandomGroupRow).values(next_slot=2**31 - 1))
+
+    # ------------------------------------------------------------ groups of commands (savepoints)
+
+    def mark(self) -> RepositoryMark:
+        """What this object knows now: `restore` brings it back when a savepoint taken with it is rolled back."""
+        return RepositoryMark(
+            carries=dict(self._carries),
+            heads=dict(self._heads),
+            queue_carry={k: q.carry_fen for k, q in self._queues.items()},
+            members_locked=set(self._members_locked),
+            known_members=set(self._known_members),
+            totals=self.totals.mark(),
+            config=(self._cache, self._config),
+        )
+
+    def restore(self, mark: RepositoryMark) -> None:
+        """After a rollback to the savepoint taken with `mark`: forget what the rolled-back work loaded or changed.
+
+        A queue first locked after the mark may have lost its lock with the savepoint (PostgreSQL releases it):
+        it is locked again when next needed. Entries are read again from the rows."""
+        for key in [k for k in self._queues if k not in mark.queue_carry]:
+            del self._queues[key]
+        for key, carry in mark.queue_carry.items():
+            self._queues[key].carry_fen = carry
+        self._carries, self._heads = mark.carries, mark.heads
+        self._members_locked, self._known_members = mark.members_locked, mark.known_members
+        self._entries.clear()
+        self._entry_by_order.clear()
+        self.totals.restore(mark.totals)
+        self._cache, self._config = mark.config
 
     # ------------------------------------------------------------ running totals
 

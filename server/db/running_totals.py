@@ -158,6 +158,29 @@ class RunningTotals:
         """Money kept by the merchant from a sale at `cashier_id` (negative: an unallocated line removed)."""
         self._day(store_id, cashier_id, at)["kept_fen"] += amount_fen
 
+    # ------------------------------------------------------------ savepoints
+
+    def mark(self) -> tuple[Any, ...]:
+        """A copy of the deltas and of what was last saved, for `restore` after a rollback to a savepoint."""
+        return (
+            dict(self._loaded),
+            dict(self._contributions),
+            {k: list(v) for k, v in self._cashier_delta.items()},
+            {k: dict(v) for k, v in self._daily.items()},
+            dict(self._settlement),
+        )
+
+    def restore(self, mark: tuple[Any, ...]) -> None:
+        loaded, contributions, cashier_delta, daily, settlement = mark
+        self._loaded, self._contributions = dict(loaded), dict(contributions)
+        self._cashier_delta.clear()
+        self._cashier_delta.update({k: list(v) for k, v in cashier_delta.items()})
+        self._daily.clear()
+        for k, v in daily.items():
+            self._daily[k].update(v)
+        self._settlement.clear()
+        self._settlement.update(settlement)
+
     # ------------------------------------------------------------ writing
 
     def flush(self) -> None:

@@ -1,6 +1,8 @@
 """Ingest: the one path by which every command reaches the rules engine — sync API, replay, jobs, admin.
 
-Each command runs in one unit of work (one transaction) with its entry, settlement, allocations and ledgers.
+Each command runs in one unit of work (one transaction) with its entry, settlement, allocations and ledgers; or a
+group of them runs in one (`apply_group`, spec §15 "atomic per group, in ingestion order"), each in a savepoint so
+that a refused one leaves the others applied, the running totals gathered over the group and written once.
 Transactions that lose a race (a deadlock, a serialisation failure, a duplicate key written concurrently, a busy
 SQLite file) are retried from the start; a RuleError is final and leaves nothing behind.
 """
@@ -9,14 +11,15 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
-from typing import Generic, NamedTuple, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Generic, NamedTuple, Protocol, TypeVar
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from shared.engine.commands import ChangeSettings, Command
 from shared.engine.engine import Engine, Outcome
 from shared.engine.randomness import RandomSource, SystemRandomSource
+from shared.errors import RuleError
 
 from ..clock import Clock, SystemClock
 from ..db.database import Database
@@ -25,6 +28,8 @@ from ..db.unit_of_work import UnitOfWork
 RETRYABLE_PG = {"40001", "40P01", "23505", "55P03"}  # serialization, deadlock, unique race, lock not available
 
 R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
+T = TypeVar("T")
 Within = Callable[[UnitOfWork, Outcome], R]
 Before = Callable[[Command], None]
 
@@ -34,6 +39,28 @@ class Applied(NamedTuple, Generic[R]):
 
     outcome: Outcome
     within: R
+
+
+class GroupStep(Protocol[R_co]):
+    """One event of a group: `apply` runs in a savepoint; when it raises a RuleError the savepoint is rolled back
+    and `refused` runs in its place (to record the refusal in the same transaction)."""
+
+    def apply(self, uow: UnitOfWork, engine: Engine) -> R_co: ...
+
+    def refused(self, uow: UnitOfWork, error: RuleError) -> R_co: ...
+
+
+class CommandStep:
+    """A group step that is one engine command; the answer is its Outcome, or the RuleError that refused it."""
+
+    def __init__(self, command: Command) -> None:
+        self.command = command
+
+    def apply(self, uow: UnitOfWork, engine: Engine) -> Outcome | RuleError:
+        return engine.apply(self.command)
+
+    def refused(self, uow: UnitOfWork, error: RuleError) -> Outcome | RuleError:
+        return error
 
 
 def is_retryable(exc: DBAPIError) -> bool:
@@ -85,6 +112,49 @@ class Ingest:
                     raise
                 time.sleep(min(0.2, 0.002 * 2**attempt) * (0.5 + self._jitter.random()))
         raise AssertionError("unreachable")
+
+    def apply_group(
+        self,
+        steps: Sequence[GroupStep[R]],
+        *,
+        first: Callable[[UnitOfWork], None] | None = None,
+        last: Callable[[UnitOfWork, list[R]], T] | None = None,
+        gate: Command | None = None,
+    ) -> tuple[list[R], T | None]:
+        """Apply `steps` in order in one transaction, each in a savepoint; `first` runs before them (locks, checks),
+        `last` after them with their answers and the running totals written (the event log, a cursor). All or
+        nothing is committed; a transaction that loses a race is retried whole. `gate` is given to `before`."""
+        if self.before is not None and gate is not None:
+            self.before(gate)
+        for attempt in range(self.attempts):
+            try:
+                with UnitOfWork(self.db, at=self.clock.now()) as uow:
+                    engine = Engine(uow.repo, self.rng)
+                    if first is not None:
+                        first(uow)
+                    answers = [_step(uow, engine, step) for step in steps]
+                    uow.flush()
+                    extra = last(uow, answers) if last is not None else None
+                    uow.commit()
+                    return answers, extra
+            except (IntegrityError, OperationalError, DBAPIError) as exc:
+                if attempt + 1 >= self.attempts or not is_retryable(exc):
+                    raise
+                time.sleep(min(0.2, 0.002 * 2**attempt) * (0.5 + self._jitter.random()))
+        raise AssertionError("unreachable")
+
+
+def _step(uow: UnitOfWork, engine: Engine, step: GroupStep[R]) -> R:
+    mark = uow.repo.mark()
+    savepoint = uow.conn.begin_nested()
+    try:
+        answer = step.apply(uow, engine)
+    except RuleError as exc:
+        savepoint.rollback()
+        uow.repo.restore(mark)
+        return step.refused(uow, exc)
+    savepoint.commit()  # anything else propagates: the whole group is rolled back
+    return answer
 
 
 def _nothing(_uow: UnitOfWork, _outcome: Outcome) -> None:

@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import json
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -44,7 +45,7 @@ from ..db.database import Database
 from ..db.unit_of_work import UnitOfWork
 from ..security.keys import KeyRing
 from ..security.member_codes import MEMBER_PAGE_TTL, issue_member_page_token
-from . import counter, members, terminals
+from . import counter, members, push_groups, terminals
 from .ingest import Ingest, is_retryable
 from .parking import Parking, lock_order_id, park_command, server_time
 from .positions import Placed, positions
@@ -95,7 +96,40 @@ _LOG = {
     "postgresql": postgresql.insert(EL).on_conflict_do_nothing(index_elements=["event_id"]).returning(EL.event_id),
 }
 _PARKED_FOR = select(t.ParkedEvent.id).where(t.ParkedEvent.order_id == bindparam("oid")).limit(1)
-_ORDER_STORE = select(t.OrderRow.store_id).where(t.OrderRow.order_id == bindparam("oid"))
+_ORDER_FACTS = select(
+    t.OrderRow.store_id,
+    t.OrderRow.cashier_id,
+    t.OrderRow.member_id,
+    t.OrderRow.total_fen,
+    t.OrderRow.discount_fen,
+    t.OrderRow.deduction_points_fen,
+    t.OrderRow.deduction_love_fen,
+    t.OrderRow.paid_fen,
+).where(t.OrderRow.order_id == bindparam("oid"))
+# A seq used up by a changed copy of a logged event is logged under an id made from the terminal and the seq (the
+# copy's own event_id names the original): every seq up to `applied_through` has its row in the log.
+_USED_SEQ = uuid.UUID("6f1d7c52-3c1e-4d55-9a0b-52a1f0e7c4d1")
+
+
+def used_seq_id(terminal_id: str, seq: int) -> str:
+    return str(uuid.uuid5(_USED_SEQ, f"{terminal_id}/{seq}"))
+
+
+def order_differs(row: Any, body: OrderPaid, member_id: str | None) -> str | None:
+    """What an order_paid resent under a new event_id says differently from the order recorded, if anything."""
+    said = {
+        "cashier_id": body.cashier_id,
+        "member_id": member_id,
+        "total_fen": body.total_fen,
+        "discount_fen": body.discount_fen,
+        "deduction_points_fen": body.deduction_points_fen,
+        "deduction_love_fen": body.deduction_love_fen,
+        "paid_fen": body.paid_fen,
+    }
+    for name, value in said.items():
+        if getattr(row, name) != value:
+            return name
+    return None
 
 
 def claim(conn: Connection, *, terminal_id: str, event: OutboxEvent) -> None:
@@ -128,17 +162,33 @@ def log_event(
         raise AlreadyLogged()
 
 
-def entry_info(conn: Connection, base: BaseSettings, entry: Entry) -> EntryInfo:
-    placed = Placed(entry.seq, entry.cashier_id, entry.order_completed, entry.eligible)
+def entry_infos(conn: Connection, base: BaseSettings, entries: list[Entry]) -> list[EntryInfo]:
+    """The entries as answered to the terminal, their positions counted together (one pass per queue)."""
+    placed = positions(conn, base, [Placed(e.seq, e.cashier_id, e.order_completed, e.eligible) for e in entries])
+    return [_entry_info(base, e, placed[e.seq]) for e in entries]
+
+
+def _entry_info(base: BaseSettings, entry: Entry, position: int | None) -> EntryInfo:
     return EntryInfo(
         seq=entry.seq,
         queue=queue_key(entry.cashier_id, base.all_cashiers_queue),
-        position=positions(conn, base, [placed])[entry.seq],
+        position=position,
         entitlement_fen=entry.entitlement_fen,
         paid_fen=entry.paid_fen,
         status=entry.status.value,
         lottery_state=entry.lottery_state.value,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """An event made ready for the engine: its command, the member it names; or a refusal; or a registration."""
+
+    command: Any = None
+    member_id: MemberId | None = None
+    refusal: tuple[Code, str] | None = None
+    register: bool = False
+    record: bool = False  # a counter record (drawer opened): stored, not ruled on
 
 
 @dataclass
@@ -175,12 +225,14 @@ class PushService:
         keys: KeyRing,
         clock: Clock,
         member_page_ttl: dt.timedelta = MEMBER_PAGE_TTL,
+        grouped: bool = True,
     ) -> None:
         self.db = db
         self.ingest = ingest
         self.keys = keys
         self.clock = clock
         self.member_page_ttl = member_page_ttl
+        self.grouped = grouped  # False: one transaction per event (the design before groups; benchmarks compare)
         self.parking = Parking(db=db, ingest=ingest, answer=self._answer)
 
     # ------------------------------------------------------------------ the batch
@@ -190,13 +242,44 @@ class PushService:
         with self.db.connect() as conn:
             view = read_batch_view(conn, terminal.terminal_id, events)
         if events and events[0].seq > view.through + 1:
-            results = [EventResult(event_id=e.event_id, seq=e.seq, status="not_applied") for e in events]
-            return PushResponse(results=results, applied_through=view.through, resend_from=view.through + 1)
-        results = [self._one(terminal, event, view) for event in events]
+            waiting = [EventResult(event_id=e.event_id, seq=e.seq, status="not_applied") for e in events]
+            return PushResponse(results=waiting, applied_through=view.through, resend_from=view.through + 1)
+        results: list[EventResult] = []
+        run: list[OutboxEvent] = []  # new events that follow on from applied_through: applied as one group
+        for event in events:
+            fits = event.seq == view.through + 1 + len(run) and str(event.event_id) not in view.logged
+            if fits and all(e.event_id != event.event_id for e in run):
+                run.append(event)
+                if len(run) < push_groups.GROUP_SIZE:
+                    continue
+            results += self._group(terminal, run, view)
+            if run and run[-1] is event:
+                run = []
+                continue
+            run = []
+            results.append(self._one(terminal, event, view))
+        results += self._group(terminal, run, view)
         with self.db.connect() as conn:
             terminals.touch(conn, terminal_id=terminal.terminal_id, now=self.clock.now(), backlog=request.backlog)
             through = int(conn.execute(_THROUGH, {"tid": terminal.terminal_id}).scalar_one())
         return PushResponse(results=results, applied_through=through)
+
+    def _group(
+        self, terminal: terminals.TerminalPrincipal, events: list[OutboxEvent], view: BatchView
+    ) -> list[EventResult]:
+        if not events:
+            return []
+        if not self.grouped:
+            return [self._one(terminal, event, view) for event in events]
+        try:
+            return push_groups.apply_group(self, terminal, events, [body_hash(e) for e in events], view)
+        except push_groups.Fallback:
+            with self.db.connect() as conn:  # what changed under the group: read again, then one by one
+                fresh = read_batch_view(conn, terminal.terminal_id, events)
+            view.through, view.logged = fresh.through, {**view.logged, **fresh.logged}
+            view.member_ids.update(fresh.member_ids)
+            view.order_stores.update(fresh.order_stores)
+            return [self._one(terminal, event, view) for event in events]
 
     def _one(self, terminal: terminals.TerminalPrincipal, event: OutboxEvent, view: BatchView) -> EventResult:
         digest = body_hash(event)
@@ -242,9 +325,10 @@ class PushService:
         if row is None:
             return EventResult(event_id=event.event_id, seq=event.seq, status="not_applied")
         if row.terminal_id != terminal.terminal_id or row.body_hash != digest:
-            if event.seq == view.through + 1 and self._skip(terminal, event):
+            result = self._refusal(event, Code.CONFLICTING_DUPLICATE, "this event_id was sent before with another body")
+            if event.seq == view.through + 1 and self._use_up(terminal, event, digest, result):
                 view.through = event.seq  # the terminal gave this seq to a changed copy: move past it
-            return self._refusal(event, Code.CONFLICTING_DUPLICATE, "this event_id was sent before with another body")
+            return result
         # This terminal's event is logged at that seq, so the terminal has got at least that far (the batch's
         # first read of applied_through may predate a concurrent push that logged it: PostgreSQL reads each
         # statement at its own snapshot).
@@ -253,50 +337,68 @@ class PushService:
         status = "duplicate" if stored.status in ("accepted", "duplicate") else stored.status
         return stored.model_copy(update={"status": status, "seq": event.seq})
 
-    def _skip(self, terminal: terminals.TerminalPrincipal, event: OutboxEvent) -> bool:
-        with self.db.connect() as conn:
-            return bool(
-                conn.execute(
-                    _ADVANCE, {"tid": terminal.terminal_id, "before": event.seq - 1, "seq": event.seq}
-                ).rowcount
-            )
+    def _use_up(
+        self, terminal: terminals.TerminalPrincipal, event: OutboxEvent, digest: str, refusal: EventResult
+    ) -> bool:
+        """Move past a seq given to a changed copy of a logged event, logging the refusal at that seq."""
+
+        def work(conn: Connection) -> bool:
+            tid = terminal.terminal_id
+            if not conn.execute(_ADVANCE, {"tid": tid, "before": event.seq - 1, "seq": event.seq}).rowcount:
+                return False  # a concurrent push of this terminal used the seq
+            copy = event.model_copy(update={"event_id": uuid.UUID(used_seq_id(tid, event.seq))})
+            log_event(conn, terminal_id=tid, event=copy, digest=digest, answer=refusal, at=self.clock.now())
+            return True
+
+        return self._transaction(work)
 
     def _answer(self, uow: UnitOfWork, event: OutboxEvent, outcome: Outcome, member_id: str | None) -> EventResult:
+        return self.answers(uow, [(event, outcome, member_id)])[0]
+
+    def answers(self, uow: UnitOfWork, applied: list[tuple[OutboxEvent, Outcome, str | None]]) -> list[EventResult]:
+        """The answers to applied events, with their entries' positions as the running totals stand now."""
         base = uow.repo.base_settings()
-        entry = entry_info(uow.conn, base, outcome.entry) if outcome.entry is not None else None
-        token = None
-        if isinstance(event.body, OrderPaid) and member_id:
-            token = issue_member_page_token(self.keys, member_id, self.clock.now(), ttl=self.member_page_ttl)
-        return EventResult(
-            event_id=event.event_id,
-            seq=event.seq,
-            status=outcome.status,
-            order_id=getattr(event.body, "order_id", None),
-            member_id=member_id,
-            entry=entry,
-            member_page_token=token,
-        )
+        entries = [outcome.entry for _, outcome, _ in applied if outcome.entry is not None]
+        infos = iter(entry_infos(uow.conn, base, entries) if entries else [])
+        now = self.clock.now()
+        results = []
+        for event, outcome, member_id in applied:
+            token = None
+            if isinstance(event.body, OrderPaid) and member_id:
+                token = issue_member_page_token(self.keys, member_id, now, ttl=self.member_page_ttl)
+            results.append(
+                EventResult(
+                    event_id=event.event_id,
+                    seq=event.seq,
+                    status=outcome.status,
+                    order_id=getattr(event.body, "order_id", None),
+                    member_id=member_id,
+                    entry=next(infos) if outcome.entry is not None else None,
+                    member_page_token=token,
+                )
+            )
+        return results
 
     # ------------------------------------------------------------------ applying
 
-    def _apply(
-        self, terminal: terminals.TerminalPrincipal, event: OutboxEvent, digest: str, view: BatchView
-    ) -> EventResult:
+    def prepare(
+        self, terminal: terminals.TerminalPrincipal, event: OutboxEvent, view: BatchView, received: dt.datetime
+    ) -> Prepared:
+        """What the event asks of the engine, or why it is refused before the engine sees it (both paths)."""
         body = event.body
-        received = self.clock.now()
         odd = [name for name, value in body if isinstance(value, dt.datetime) and not EARLIEST <= value <= LATEST]
         if odd:  # a till whose clock says year 1 or 9999: the event cannot be placed in time
-            return self._refuse(terminal, event, digest, Code.INVALID_EVENT, f"{odd[0]} is not a plausible time")
+            return Prepared(refusal=(Code.INVALID_EVENT, f"{odd[0]} is not a plausible time"))
         if body.type == "member_registered":
-            return self._register(terminal, event, digest, received, view)
+            return Prepared(register=True)
         if isinstance(body, DrawerOpened):
-            return self._record(terminal, event, digest, received)
+            return Prepared(record=True)
         member_id: MemberId | None = None
         if isinstance(body, OrderPaid):
             if body.member_id:
                 member_id = view.member_ids.get(body.member_id)
                 if member_id is None:
-                    return self._refuse(terminal, event, digest, Code.UNKNOWN_MEMBER, f"no member {body.member_id}")
+                    return Prepared(refusal=(Code.UNKNOWN_MEMBER, f"no member {body.member_id}"))
             command: Any = PayOrder(
                 order_id=OrderId(str(body.order_id)),
                 store_id=terminal.store_id,
@@ -321,34 +423,70 @@ class PushService:
         else:
             store = view.order_stores.get(str(body.order_id))
             if store is not None and store != terminal.store_id:
-                return self._refuse(terminal, event, digest, Code.UNKNOWN_ORDER, f"no order {body.order_id} here")
+                return Prepared(refusal=(Code.UNKNOWN_ORDER, f"no order {body.order_id} here"))
             command = park_command(body, received)
+        return Prepared(command=command, member_id=member_id)
+
+    def check_applied(
+        self,
+        conn: Connection,
+        terminal: terminals.TerminalPrincipal,
+        event: OutboxEvent,
+        outcome: Outcome,
+        member_id: str | None,
+    ) -> bool:
+        """After the engine, in its transaction: refuse a sale that conflicts with the recorded order; True when
+        events wait parked for the order (both paths)."""
+        body = event.body
+        if not isinstance(body, OrderPaid):
+            return False
+        order_id = str(body.order_id)
+        if outcome.status == "duplicate":
+            recorded = conn.execute(_ORDER_FACTS, {"oid": order_id}).one()
+            if recorded.store_id != terminal.store_id:  # the same order id was sold in another store
+                raise RuleError(Code.CONFLICTING_DUPLICATE, f"order {body.order_id} exists in another store")
+            differs = order_differs(recorded, body, member_id)
+            if differs is not None:  # the till's record of the sale is not the server's: it must hear so
+                raise RuleError(Code.ORDER_CONFLICT, f"order {body.order_id} was recorded with another {differs}")
+        lock_order_id(conn, order_id)
+        return conn.execute(_PARKED_FOR, {"oid": order_id}).first() is not None
+
+    def parks(self, event: OutboxEvent, error: RuleError, view: BatchView) -> bool:
+        """A completion or refund of an order the server has not seen is parked, not refused (spec §15)."""
+        body = event.body
+        return (
+            error.code == Code.UNKNOWN_ORDER
+            and isinstance(body, OrderCompleted | OrderRefunded)
+            and str(body.order_id) not in view.order_stores
+        )
+
+    def _apply(
+        self, terminal: terminals.TerminalPrincipal, event: OutboxEvent, digest: str, view: BatchView
+    ) -> EventResult:
+        body = event.body
+        received = self.clock.now()
+        prepared = self.prepare(terminal, event, view, received)
+        if prepared.refusal is not None:
+            return self._refuse(terminal, event, digest, *prepared.refusal)
+        if prepared.register:
+            return self._register(terminal, event, digest, received, view)
+        if prepared.record:
+            return self._record(terminal, event, digest, received)
+        member_id = prepared.member_id
 
         def within(uow: UnitOfWork, outcome: Outcome) -> tuple[EventResult, bool]:
-            """Claim the seq, check the order's store, log the answer; True when events wait parked for the order."""
+            """Claim the seq, check the order, log the answer; True when events wait parked for the order."""
             conn = uow.conn
             claim(conn, terminal_id=terminal.terminal_id, event=event)
-            parked_waiting = False
-            if isinstance(body, OrderPaid):
-                order_id = str(body.order_id)
-                if outcome.status == "duplicate" and (
-                    conn.execute(_ORDER_STORE, {"oid": order_id}).scalar_one() != terminal.store_id
-                ):  # the same order id was sold in another store
-                    raise RuleError(Code.CONFLICTING_DUPLICATE, f"order {body.order_id} exists in another store")
-                lock_order_id(conn, order_id)
-                parked_waiting = conn.execute(_PARKED_FOR, {"oid": order_id}).first() is not None
+            parked_waiting = self.check_applied(conn, terminal, event, outcome, member_id)
             result = self._answer(uow, event, outcome, member_id)
             log_event(conn, terminal_id=terminal.terminal_id, event=event, digest=digest, answer=result, at=received)
             return result, parked_waiting
 
         try:
-            _, (answer, parked_waiting) = self.ingest.apply_within(command, within)
+            _, (answer, parked_waiting) = self.ingest.apply_within(prepared.command, within)
         except RuleError as exc:
-            if (
-                exc.code == Code.UNKNOWN_ORDER
-                and isinstance(body, OrderCompleted | OrderRefunded)
-                and str(body.order_id) not in view.order_stores
-            ):
+            if self.parks(event, exc, view):
                 return self._park(terminal, event, digest, received)
             return self._refuse(terminal, event, digest, exc.code, exc.detail)
         if isinstance(body, OrderPaid):
