@@ -231,8 +231,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "base.deduction_orders_join": ("抵扣订单参与队列", "Orders with deductions join"),
     "base.settlement_event": ("结算事件", "Settle on"),
     "base.cashier_auto_complete_hours": (
-        "收银订单自动完成（小时，0=结账即完成）",
-        "Auto-complete after (hours; 0 = at checkout)",
+        "退货期：收银订单在付款后几小时完成（0=结账即完成；期内全额退款不结算）",
+        "Return window: a till sale completes this many hours after payment"
+        " (0 = at once; a full refund inside it pays no one)",
     ),
     "base.ordering_rule": ("排序规则", "Ordering rule"),
     "base.points_exchange_enabled": ("允许兑换积分", "Exchange for points"),

@@ -150,7 +150,8 @@ class Engine:
             deduction_love_fen=cmd.deduction_love_fen,
             clock_skew=skew,
         )
-        if cmd.completed:
+        completed = base.cashier_auto_complete_hours == 0 if cmd.completed is None else cmd.completed
+        if completed:
             order.status, order.completed_at = OrderStatus.COMPLETED, received
         order.tender, order.lines_json = cmd.tender, cmd.lines_json
         order.participating = base.enabled and store.settings.enabled
