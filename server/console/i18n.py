@@ -240,7 +240,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "base.voucher_exchange_enabled": ("允许兑换购物券", "Exchange for vouchers"),
     "base.voucher_ratio_bp": ("购物券比例", "Voucher ratio"),
     "base.all_cashiers_queue": ("所有收银台一个队列", "One queue for all cashiers"),
-    "base.all_stores_queue": ("所有门店线上一个队列（不用于收银）", "One online queue for all stores (not POS)"),
     "base.random_return": ("随机返", "Random return"),
     "base.reset": ("定时清零", "Scheduled reset"),
     "base.leftover_policy": ("剩余金额", "Leftover money"),
@@ -252,7 +251,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "base.display.cumulative": ("显示：累计奖励", "Show: cumulative reward"),
     "base.display.pending": ("显示：待奖励", "Show: pending reward"),
     "base.display.pending_amount": ("显示：每条待奖励金额", "Show: per-entry pending amount"),
-    "base.display.member_info": ("显示：他人头像昵称", "Show: others' avatar and nickname"),
     "base.display": ("会员页显示", "Member page display"),
     "help.base.extraction_bp": (
         "每笔订单实付金额提取的百分比，最多两位小数",
