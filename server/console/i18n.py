@@ -231,15 +231,15 @@ TEXT: dict[str, tuple[str, str]] = {
     "base.deduction_orders_join": ("抵扣订单参与队列", "Orders with deductions join"),
     "base.settlement_event": ("结算事件", "Settle on"),
     "base.cashier_auto_complete_hours": (
-        "收银订单自动完成（小时，0=结账即完成）",
-        "Auto-complete after (hours; 0 = at checkout)",
+        "退货期：收银订单在付款后几小时完成（0=结账即完成；期内全额退款不结算）",
+        "Return window: a till sale completes this many hours after payment"
+        " (0 = at once; a full refund inside it pays no one)",
     ),
     "base.ordering_rule": ("排序规则", "Ordering rule"),
     "base.points_exchange_enabled": ("允许兑换积分", "Exchange for points"),
     "base.voucher_exchange_enabled": ("允许兑换购物券", "Exchange for vouchers"),
     "base.voucher_ratio_bp": ("购物券比例", "Voucher ratio"),
     "base.all_cashiers_queue": ("所有收银台一个队列", "One queue for all cashiers"),
-    "base.all_stores_queue": ("所有门店线上一个队列（不用于收银）", "One online queue for all stores (not POS)"),
     "base.random_return": ("随机返", "Random return"),
     "base.reset": ("定时清零", "Scheduled reset"),
     "base.leftover_policy": ("剩余金额", "Leftover money"),
@@ -251,7 +251,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "base.display.cumulative": ("显示：累计奖励", "Show: cumulative reward"),
     "base.display.pending": ("显示：待奖励", "Show: pending reward"),
     "base.display.pending_amount": ("显示：每条待奖励金额", "Show: per-entry pending amount"),
-    "base.display.member_info": ("显示：他人头像昵称", "Show: others' avatar and nickname"),
     "base.display": ("会员页显示", "Member page display"),
     "help.base.extraction_bp": (
         "每笔订单实付金额提取的百分比，最多两位小数",

@@ -39,7 +39,7 @@ from .forms import (
 
 LEVELS, TIERS, OPTIONS, WINDOWS, RESET_AT = "levels", "tiers", "lottery_options", "windows", "reset_at"
 WEEKDAYS = tuple(range(1, 8))
-DISPLAY = ("queue_id", "progress", "cumulative", "pending", "pending_amount", "member_info")
+DISPLAY = ("queue_id", "progress", "cumulative", "pending", "pending_amount")
 BASE_BOOLS = (
     "enabled",
     "paused",
@@ -47,9 +47,13 @@ BASE_BOOLS = (
     "points_exchange_enabled",
     "voucher_exchange_enabled",
     "all_cashiers_queue",
-    "all_stores_queue",
     "anonymous_orders_contribute",
 )
+# Settings of the spec that change nothing a POS does, so the form does not show them (a setting that is shown must
+# change an outcome, tests/server/test_rules_form_fields.py): one online queue for all stores belongs to online sales
+# (spec §3.4, not built); other members' names are shown nowhere (the member page lists only the member's own
+# entries). A save keeps their stored values.
+NOT_ON_FORM = ("all_stores_queue", "display.member_info")
 BASE_TEXT = ("display_name", "exchange_button_name", "timezone")
 BASE_PERCENT = ("extraction_bp", "default_entitlement_bp", "voucher_ratio_bp")
 CHOICES = {
@@ -252,6 +256,8 @@ def read_base(
     r = _Reader(values, message)
     doc: dict[str, Any] = {name: bool(values.get(name)) for name in BASE_BOOLS}
     doc["display"] = {k: bool(values.get(f"display.{k}")) for k in DISPLAY}
+    doc["display"]["member_info"] = bool(current["display"]["member_info"])
+    doc["all_stores_queue"] = bool(current["all_stores_queue"])
     for k in DISPLAY:
         r.where[("display", k)] = f"display.{k}"
     for name in BASE_TEXT:

@@ -1,7 +1,8 @@
 """Automatic completion of cashier orders `cashier_auto_complete_hours` after `paid_at` (spec §3.1, §8).
 
-Hours = 0 means the store completes sales at checkout: the till sends `completed: true` and the server's timer
-never fires (scenario-format decision 1). A completion happens at `paid_at + hours`, or when the server received
+The server is the authority: a till's sale is completed at ingestion when hours = 0, else it waits here whatever
+the till sent. Hours = 0 still sweeps, so sales left waiting when the window was shortened to 0 complete at once.
+A completion happens at `paid_at + hours`, or when the server received
 the order if that was later, so the ledger reads the same however late the sweep ran. Completing is idempotent in
 the engine (a completed order answers `duplicate`), so two processes sweeping the same order complete it once.
 """
@@ -30,8 +31,6 @@ def due_orders(
     conn: Connection, *, hours: int, until: dt.datetime, limit: int, skip: frozenset[str] = frozenset()
 ) -> list[Due]:
     """Orders still `paid` whose timer fired at or before `until`, oldest first (ix_orders_pending_completion)."""
-    if hours <= 0:
-        return []
     delay = dt.timedelta(hours=hours)
     stmt = (
         select(O.c.order_id, O.c.paid_at, O.c.received_at)

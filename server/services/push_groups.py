@@ -98,6 +98,9 @@ class _Step:
             return self._register(uow)
         if prepared.record:
             return self._record(uow)
+        if prepared.acknowledge:  # a till's order_completed: the server completes its sales itself
+            order_id = getattr(event.body, "order_id", None)
+            return Answered(EventResult(event_id=event.event_id, seq=event.seq, status="accepted", order_id=order_id))
         outcome = engine.apply(prepared.command)
         waiting = self.svc.check_applied(uow.conn, self.terminal, event, outcome, prepared.member_id)
         return Applied(event, outcome, prepared.member_id, waiting)

@@ -189,6 +189,7 @@ class Prepared:
     refusal: tuple[Code, str] | None = None
     register: bool = False
     record: bool = False  # a counter record (drawer opened): stored, not ruled on
+    acknowledge: bool = False  # logged and answered with no effect (a till's order_completed)
 
 
 @dataclass
@@ -413,7 +414,7 @@ class PushService:
                 deduction_points_fen=body.deduction_points_fen,
                 deduction_love_fen=body.deduction_love_fen,
                 deduction_voucher_fen=body.deduction_voucher_fen,
-                completed=body.completed,
+                completed=None,  # the server is the authority on completion: `cashier_auto_complete_hours`
                 tender=body.tender,
                 lines_json=json.dumps([x.model_dump() for x in body.lines], ensure_ascii=False) if body.lines else None,
                 tenders_json=(
@@ -424,6 +425,8 @@ class PushService:
             store = view.order_stores.get(str(body.order_id))
             if store is not None and store != terminal.store_id:
                 return Prepared(refusal=(Code.UNKNOWN_ORDER, f"no order {body.order_id} here"))
+            if isinstance(body, OrderCompleted):  # a till's word cannot end the return window early (spec §8)
+                return Prepared(acknowledge=True)
             command = park_command(body, received)
         return Prepared(command=command, member_id=member_id)
 
@@ -472,6 +475,8 @@ class PushService:
             return self._register(terminal, event, digest, received, view)
         if prepared.record:
             return self._record(terminal, event, digest, received)
+        if prepared.acknowledge:
+            return self._acknowledge(terminal, event, digest, received)
         member_id = prepared.member_id
 
         def within(uow: UnitOfWork, outcome: Outcome) -> tuple[EventResult, bool]:
@@ -527,6 +532,22 @@ class PushService:
             )
             if also is not None:
                 also(conn)
+            return result
+
+        return self._transaction(work)
+
+    def _acknowledge(
+        self, terminal: terminals.TerminalPrincipal, event: OutboxEvent, digest: str, received: dt.datetime
+    ) -> EventResult:
+        """Logged and answered, with no effect: the server completes a till's sale itself, at `paid_at +
+        cashier_auto_complete_hours` (at once when 0), whatever the till says."""
+        result = EventResult(
+            event_id=event.event_id, seq=event.seq, status="accepted", order_id=getattr(event.body, "order_id", None)
+        )
+
+        def work(conn: Connection) -> EventResult:
+            claim(conn, terminal_id=terminal.terminal_id, event=event)
+            log_event(conn, terminal_id=terminal.terminal_id, event=event, digest=digest, answer=result, at=received)
             return result
 
         return self._transaction(work)

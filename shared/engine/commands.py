@@ -24,7 +24,9 @@ class PayOrder:
     deduction_points_fen: int = 0
     deduction_love_fen: int = 0
     deduction_voucher_fen: int = 0
-    completed: bool = False
+    # None: the server decides (a till's sale): completed at once when `cashier_auto_complete_hours` is 0, else
+    # `paid_at + hours` later by the auto-complete job (spec §8); a replay states it per sale.
+    completed: bool | None = False
     tender: str | None = None  # how it was paid (recorded, not interpreted)
     lines_json: str | None = None  # the till's line items, JSON; their `participates` shape the base (rules §8)
     tenders_json: str | None = None  # the split tender (cash received and change, card, ...), JSON (recorded)

@@ -168,7 +168,8 @@ class Engine:
             deduction_voucher_fen=cmd.deduction_voucher_fen,
             clock_skew=skew,
         )
-        if cmd.completed:
+        completed = base.cashier_auto_complete_hours == 0 if cmd.completed is None else cmd.completed
+        if completed:
             order.status, order.completed_at = OrderStatus.COMPLETED, received
         order.tender, order.lines_json = cmd.tender, cmd.lines_json
         order.tenders_json, order.employee_id = cmd.tenders_json, cmd.employee_id

@@ -71,7 +71,7 @@ def test_a_valid_change_goes_through_the_engine_and_into_the_history(http: httpx
         csrf,
         extraction_bp="12.5",
         paused="1",
-        display__member_info="1",
+        display__pending="",
         reset__kind="daily",
         reset__time="03:00",
         points_per_yuan="2.5",
@@ -79,7 +79,7 @@ def test_a_valid_change_goes_through_the_engine_and_into_the_history(http: httpx
     r = http.post("/console/rules/base", data=data)
     assert r.status_code == 303 and r.headers["location"] == "/console/rules?saved=base"
     after, new_version, _ = _base(app)
-    assert (after.extraction_bp, after.paused, after.display.member_info) == (1250, True, True)
+    assert (after.extraction_bp, after.paused, after.display.pending) == (1250, True, False)
     assert after.reset is not None and after.reset.kind == "daily" and after.reset.time.hour == 3
     assert after.points_per_yuan_x100 == 250
     assert new_version > version

@@ -48,7 +48,7 @@ def pay(
     fen: int,
     at: dt.datetime,
     *,
-    completed: bool = True,
+    completed: bool | None = True,
     received: dt.datetime | None = None,
     cashier: str = "c1",
     store: str = "s1",
@@ -284,12 +284,25 @@ def test_a_late_synced_order_completes_no_earlier_than_it_arrived(
     assert order(db, late).completed_at == arrived
 
 
-def test_zero_hours_means_the_till_completes(db: Database, runner: JobRunner, clock: FixedClock) -> None:
-    seed(db, stores={"s1": ["c1"]}, base={"settlement_event": "on_complete"})
+def test_a_window_shortened_to_zero_completes_what_waits_at_once(
+    db: Database, runner: JobRunner, clock: FixedClock
+) -> None:
+    """The server is the authority (issue 12 item 1): 0 hours means complete now, also for sales still waiting."""
+    seed(db, stores={"s1": ["c1"]}, base={"settlement_event": "on_complete", "cashier_auto_complete_hours": 48})
     o = pay(runner.ingest, "a", 10_000, T0, completed=False)
-    clock.set(T0 + dt.timedelta(days=400))
+    clock.set(T0 + dt.timedelta(hours=1))
     assert runner.tick().completed == []
-    assert order(db, o).status == "paid"
+    runner.ingest.apply(ChangeSettings(at=clock.now(), base={"cashier_auto_complete_hours": 0}))
+    assert runner.tick().completed == [o]
+    assert (order(db, o).status, order(db, o).completed_at) == ("completed", T0)
+
+
+def test_a_sale_the_server_decides_completes_by_the_window(db: Database, runner: JobRunner) -> None:
+    seed(db, stores={"s1": ["c1"]}, base={"settlement_event": "on_complete", "cashier_auto_complete_hours": 1})
+    waits = pay(runner.ingest, "a", 10_000, T0, completed=None)
+    assert order(db, waits).status == "paid"
+    runner.ingest.apply(ChangeSettings(at=T0, base={"cashier_auto_complete_hours": 0}))
+    assert order(db, pay(runner.ingest, "b", 10_000, T0, completed=None)).status == "completed"
 
 
 def test_refunded_and_completed_orders_are_left_alone(db: Database, runner: JobRunner, clock: FixedClock) -> None:

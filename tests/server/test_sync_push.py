@@ -114,8 +114,9 @@ def test_a_refund_before_its_sale_is_parked_then_applied(app: FastAPI, http: htt
     refund = b.event(refunded(order_id, 5_000))
     done = b.event(completed(order_id))
     body = b.push([refund, done]).json()
-    assert [x["status"] for x in body["results"]] == ["parked", "parked"]
-    assert _count(app, t.ParkedEvent) == 2
+    # the completion has no effect: the server completes till sales itself (return window, issue 12 item 1)
+    assert [x["status"] for x in body["results"]] == ["parked", "accepted"]
+    assert _count(app, t.ParkedEvent) == 1
     sale = a.event(paid("C1", 5_000, member=member["body"]["member_id"], order_id=order_id, completed=False))
     assert a.push([sale]).json()["results"][0]["status"] == "accepted"
     assert _count(app, t.ParkedEvent) == 0
@@ -125,8 +126,7 @@ def test_a_refund_before_its_sale_is_parked_then_applied(app: FastAPI, http: htt
     assert (order.status, order.refunded_fen) == ("refunded", 5_000)
     assert entry.status == "cancelled"
     resent = b.push([refund, done]).json()["results"]
-    assert resent[0]["status"] == "duplicate"
-    assert (resent[1]["status"], resent[1]["code"]) == ("refused", "order_refunded")
+    assert [x["status"] for x in resent] == ["duplicate", "duplicate"]
 
 
 def test_a_phone_registered_twice_keeps_one_member(app: FastAPI, http: httpx.Client) -> None:
