@@ -195,9 +195,11 @@ class MainWindow(QMainWindow):
 
     def _back_to_checkout(self) -> None:
         # keyboard first: the keys go back to the sale (a platform without a window manager would leave no window
-        # active after the dialog closes)
+        # active after the dialog closes). A sale with its member known goes on at the amount: the keys typed next
+        # are money, and in the member field they would be taken for a member code (and drop the member).
         self.activateWindow()
-        self.checkout.scan.setFocus()
+        panel = self.checkout
+        (panel.amount if panel.member is not None else panel.scan).setFocus()
 
     def open_refund(self) -> RefundDialog:
         dialog = RefundDialog(self.ctx, self)

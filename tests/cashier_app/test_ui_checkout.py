@@ -448,3 +448,24 @@ def test_the_member_card_names_the_level_in_the_tills_language(qtbot: QtBot) -> 
     assert "Gold card" in card.title.text()
     card.show_member(dataclasses.replace(view, level_names=None))  # no catalog pulled yet: the id
     assert "gold" in card.title.text()
+
+
+def test_after_f3_the_amount_typed_next_goes_to_the_new_members_sale(
+    qtbot: QtBot, window: MainWindow, till: Till
+) -> None:
+    """Issue 12 item 6: the register dialog closing put the keys back in the member field; the amount typed there
+    was then taken for a member code and the new member was dropped from the sale."""
+    panel = window.checkout
+    type_enter(qtbot, panel.scan, "13911112222")
+    qtbot.keyClick(panel.scan, Qt.Key.Key_F3)
+    dialog = window.dialogs["register"]
+    qtbot.keyClick(dialog.phone, Qt.Key.Key_Return)  # type: ignore[attr-defined]
+    settle(qtbot)
+    assert not dialog.isVisible() and panel.member is not None
+    focused = QApplication.focusWidget()  # where the next keys go
+    assert focused is panel.amount
+    qtbot.keyClicks(focused, "30")
+    qtbot.keyClick(focused, Qt.Key.Key_Return)
+    settle(qtbot)
+    [sale] = sales(till)
+    assert sale.member_id is not None and sale.paid_fen == 3000
