@@ -214,7 +214,7 @@ class MainWindow(QMainWindow):
         self.checkout.say(self.tr("Refund recorded: %1").replace("%1", yuan(recorded.refund.amount_fen)))
 
     def open_register(self) -> RegisterDialog:
-        dialog = RegisterDialog(self.ctx, self.checkout.last_unknown_phone, self)
+        dialog = RegisterDialog(self.ctx, self.checkout.scan.text().strip() or self.checkout.last_unknown_phone, self)
         dialog.registered.connect(self.on_registered)
         return self._open("register", dialog)
 

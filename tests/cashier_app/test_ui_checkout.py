@@ -469,3 +469,40 @@ def test_after_f3_the_amount_typed_next_goes_to_the_new_members_sale(
     settle(qtbot)
     [sale] = sales(till)
     assert sale.member_id is not None and sale.paid_fen == 3000
+
+
+def test_a_phone_left_with_tab_is_resolved_as_with_enter(qtbot: QtBot, window: MainWindow, till: Till) -> None:
+    """Issue 12 item 7: phone then Tab (not Enter) recorded the sale as a walk-in's, silently."""
+    panel = window.checkout
+    qtbot.keyClicks(panel.scan, "13800001234")
+    qtbot.keyClick(panel.scan, Qt.Key.Key_Tab)
+    focused = QApplication.focusWidget()
+    assert focused is panel.amount
+    qtbot.keyClicks(focused, "20")
+    qtbot.keyClick(focused, Qt.Key.Key_Return)
+    settle(qtbot)
+    [sale] = sales(till)
+    assert (sale.member_id, sale.paid_fen) == ("M1", 2000)
+
+
+def test_an_unknown_phone_left_with_tab_is_said_and_sells_nothing(qtbot: QtBot, window: MainWindow, till: Till) -> None:
+    panel = window.checkout
+    qtbot.keyClicks(panel.scan, "13911112222")
+    qtbot.keyClick(panel.scan, Qt.Key.Key_Tab)
+    qtbot.keyClicks(panel.amount, "20")
+    qtbot.keyClick(panel.amount, Qt.Key.Key_Return)
+    settle(qtbot)
+    assert sales(till) == [] and "F3" in panel.message.text() and panel.amount.text() == "20"
+
+
+def test_member_input_still_in_its_field_is_resolved_before_the_sale(
+    qtbot: QtBot, window: MainWindow, till: Till
+) -> None:
+    """The confirm button (or the amount's Enter) with a phone typed but never left: the sale waits for the member."""
+    panel = window.checkout
+    panel.scan.setText("13800001234")
+    panel.amount.setText("20")
+    panel.confirm_button.click()
+    settle(qtbot)
+    [sale] = sales(till)
+    assert (sale.member_id, sale.paid_fen) == ("M1", 2000)
