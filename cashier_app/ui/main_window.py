@@ -15,7 +15,7 @@ from ..core.printers import PrinterError
 from ..core.services import MemberRecorded, RefundRecorded
 from ..core.sync import OrderAck
 from ..core.terminal import signer_for
-from ..options import ESCPOS_COLUMNS, ESCPOS_PRINTER, ESCPOS_TIMEOUT_MS, RECEIPT_PDF
+from ..options import CUSTOMER_CLEAR_S, ESCPOS_COLUMNS, ESCPOS_PRINTER, ESCPOS_TIMEOUT_MS, RECEIPT_PDF
 from ..sync_worker import SyncController, SyncStatus
 from . import receipt
 from .attention import AttentionDialog
@@ -96,6 +96,11 @@ class MainWindow(QMainWindow):
         self.receipt_printer = self._receipt_printer(ctx.options.get(ESCPOS_PRINTER) if escpos is None else escpos)
         self.checkout.sale_done.connect(self.on_sale)
         self.checkout.pending.connect(self.status.set_pending)
+        if customer is not None:
+            customer.set_clear_after(ctx.options.get(CUSTOMER_CLEAR_S))
+            # the next sale's first key (typed or scanned) takes the last one off the customer's screen
+            for edit in (self.checkout.scan, self.checkout.amount):
+                edit.textEdited.connect(self._next_sale_started)
         ctx.run(ctx.services.store_name, on_done=self.on_store_name, on_failed=self.on_read_failed, owner=self)
         if sync is not None:
             sync.worker.status.connect(self.on_status)
@@ -135,6 +140,10 @@ class MainWindow(QMainWindow):
             self.receipt_printer.print_sale(sale)
         if self.ctx.options.get(RECEIPT_PDF):
             self.save_receipt_pdf(sale)
+
+    def _next_sale_started(self) -> None:
+        if self.customer is not None and self.customer.order_id is not None:
+            self.customer.idle()
 
     def save_receipt_pdf(self, sale: Sale) -> None:
         """The receipt as PDF into <data>/receipts, written on the database thread (file work); the words are

@@ -506,3 +506,34 @@ def test_member_input_still_in_its_field_is_resolved_before_the_sale(
     settle(qtbot)
     [sale] = sales(till)
     assert (sale.member_id, sale.paid_fen) == ("M1", 2000)
+
+
+def test_the_customer_window_clears_when_the_next_sale_starts(qtbot: QtBot, window: MainWindow, till: Till) -> None:
+    """Issue 12 item 5: the last customer's QR code (their order page) stayed up for the next person in line."""
+    panel, customer = window.checkout, window.customer
+    assert customer is not None
+    type_enter(qtbot, panel.scan, "13800001234")
+    type_enter(qtbot, panel.amount, "20")
+    assert customer.qr.isVisible() and customer.qr.text and "¥20.00" in customer.amount.text()
+    assert customer.clear_timer.isActive() and customer.clear_timer.interval() == 60_000  # the default, 60 s
+    qtbot.keyClicks(panel.scan, "1")  # the next customer's first key
+    assert not customer.qr.isVisible() and customer.qr.text == "" and customer.amount.text() == ""
+    assert customer.position.text() == "" and customer.order_id is None
+
+
+def test_the_customer_window_clears_after_the_tills_setting(
+    qtbot: QtBot, ctx: AppContext, till: Till, tmp_path: Path
+) -> None:
+    from cashier_app.options import CUSTOMER_CLEAR_S
+
+    ctx.options.set(CUSTOMER_CLEAR_S, 1)
+    customer = CustomerWindow()
+    qtbot.addWidget(customer)
+    w = MainWindow(ctx, customer=customer)
+    qtbot.addWidget(w)
+    w.show()
+    customer.show()
+    type_enter(qtbot, w.checkout.amount, "20")
+    assert customer.qr.isVisible() and customer.clear_timer.interval() == 1000
+    qtbot.waitUntil(lambda: not customer.qr.isVisible() and customer.qr.text == "", timeout=3000)
+    assert customer.amount.text() == "" and customer.order_id is None
