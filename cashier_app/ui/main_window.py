@@ -211,16 +211,23 @@ class MainWindow(QMainWindow):
         (panel.amount if panel.member is not None else panel.scan).setFocus()
 
     def open_refund(self) -> RefundDialog:
-        dialog = RefundDialog(self.ctx, self)
-        dialog.refunded.connect(self.on_refunded)
+        dialog = RefundDialog(self.ctx, self, sync=self.sync)
+        dialog.refunded.connect(lambda recorded: self.on_refunded(recorded, to_confirm=dialog.to_confirm))
         return self._open("refund", dialog)
 
-    def on_refunded(self, recorded: RefundRecorded) -> None:
+    def on_refunded(self, recorded: RefundRecorded, *, to_confirm: bool = False) -> None:
         if recorded.pending is not None:
             self.status.set_pending(recorded.pending)
         if self.sync is not None:
             self.sync.sync_now()
-        self.checkout.say(self.tr("Refund recorded: %1").replace("%1", yuan(recorded.refund.amount_fen)))
+        amount = yuan(recorded.refund.amount_fen)
+        if to_confirm:  # another till's sale the server could not vouch for: not a refund yet, say so
+            self.checkout.say(
+                self.tr("Refund of %1 recorded, TO BE CONFIRMED by the server: see F7.").replace("%1", amount),
+                error=True,
+            )
+            return
+        self.checkout.say(self.tr("Refund recorded: %1").replace("%1", amount))
 
     def open_register(self) -> RegisterDialog:
         dialog = RegisterDialog(self.ctx, self.checkout.scan.text().strip() or self.checkout.last_unknown_phone, self)
