@@ -23,6 +23,9 @@ RECEIPT_PDF = Option("receipt/save_pdf", False)  # save every receipt as PDF int
 SYNC_INTERVAL_S = Option("sync/interval_s", 15)  # pull even when nothing waits to be sent
 SYNC_TIMEOUT_S = Option("sync/timeout_s", 10)
 AMOUNT_FONT_PT = Option("ui/amount_font_pt", 36)
+# privacy: how long a sale (its amount and the QR code of its order page) stays on the customer window; the next
+# sale's first key clears it sooner. 1..3600 s (a value outside is taken as the nearest bound).
+CUSTOMER_CLEAR_S = Option("ui/customer_clear_s", 60)
 # ESC/POS receipt printer: tcp://host[:9100], a device such as /dev/usb/lp0, or file:///path; empty = none
 ESCPOS_PRINTER = Option("escpos/printer", "")
 ESCPOS_COLUMNS = Option("escpos/columns", 48)  # 48 for 80 mm paper, 32 for 58 mm

@@ -51,6 +51,7 @@ class SyncWorker(QObject):
     pulled = Signal()
     secrets_loaded = Signal(object)  # Secrets, once, when the worker was given a loader
     secrets_failed = Signal(object)  # the loader's exception (no usable keyring, SecretsMissing): nothing is sent
+    order_found = Signal(str, object)  # order id, and OrderFacts or the exception (RequestRefused, ServerUnavailable)
 
     def __init__(
         self,
@@ -95,9 +96,8 @@ class SyncWorker(QObject):
             credential = secrets.credential
         self._engine = make_engine(self._db_path)
         self._http = self._http_factory()
-        self._sync = SyncEngine(
-            engine=self._engine, client=SyncClient(self._http, credential=credential), clock=self._clock
-        )
+        self._client = SyncClient(self._http, credential=credential)
+        self._sync = SyncEngine(engine=self._engine, client=self._client, clock=self._clock)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.run)
@@ -108,6 +108,19 @@ class SyncWorker(QObject):
         """A sale was made: send it soon, unless we are waiting out a backoff (the timer will come)."""
         if not self._in_backoff and hasattr(self, "_timer"):
             self._timer.start(0)
+
+    @Slot(str)
+    def look_up_order(self, order_id: str) -> None:
+        """A refund of another till's sale is checked first: ask the server about the order, answer by signal."""
+        answer: object
+        if not hasattr(self, "_client"):
+            answer = ServerUnavailable("the sync worker has not started")
+        else:
+            try:
+                answer = self._client.order(order_id)
+            except Exception as exc:  # offline, refused, or a malformed answer: the UI decides what it means
+                answer = exc
+        self.order_found.emit(order_id, answer)
 
     @Slot()
     def run(self) -> None:
@@ -162,6 +175,7 @@ class SyncController(QObject):
     """Owns the worker thread; the UI connects to `worker`'s signals and calls `sync_now()`."""
 
     wake = Signal()
+    look_up = Signal(str)  # an order id: the worker answers with `order_found`
 
     def __init__(self, worker: SyncWorker) -> None:
         super().__init__()
@@ -173,6 +187,7 @@ class SyncController(QObject):
         self.worker_thread.started.connect(worker.start)
         self.worker_thread.finished.connect(worker.halt, Qt.ConnectionType.DirectConnection)
         self.wake.connect(worker.sync_now)  # queued: crosses threads
+        self.look_up.connect(worker.look_up_order)
 
     def start(self) -> None:
         self.worker_thread.start()

@@ -307,6 +307,16 @@ class SigningKey(_Wire):
     not_after: dt.datetime | None = None
 
 
+class OrderFacts(_Wire):
+    """`GET /sync/orders/{order_id}`: a sale of the terminal's own store as the server holds it, so a refund at
+    another till is checked before it is recorded (an unknown order id is refused `unknown_order`, 404)."""
+
+    order_id: uuid.UUID
+    paid_fen: int
+    refunded_fen: int
+    paid_at: dt.datetime
+
+
 class StoreView(_Wire):
     store_id: str
     name: str

@@ -30,7 +30,7 @@ from .drawer import DrawerOpening, record_drawer_opening
 from .errors import TillError
 from .members import MemberView, identify
 from .order_link import OrderLinkSigner
-from .outbox import pending_count
+from .outbox import attention_filter, pending_count
 from .pin import check_manager_pin
 from .reports import QueueReport, ShiftReport, queue_report, queue_report_csv, x_report, z_report
 from .snapshot import load_store
@@ -79,6 +79,7 @@ class FoundSale:
     paid_fen: int = 0
     refundable_fen: int = 0
     tender: str | None = None
+    checked: bool = False  # another till's sale that the server confirmed (paid_at, paid_fen, refundable_fen set)
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ class AttentionItem:
     created_at: str
     code: str
     detail: str
+    state: str = "refused"  # or "pending" / "parked": a refund of another till's sale not confirmed yet
 
 
 @dataclass(frozen=True)
@@ -244,10 +246,10 @@ class TillServices:
         return path
 
     def needs_attention(self) -> list[AttentionItem]:
-        """Events the server refused, oldest first."""
+        """Events the server refused, and refunds of other tills' sales it has not confirmed yet; oldest first."""
         with self._storage(Code.LOCAL_DATABASE), reading(self._engine) as conn:
-            rows = conn.execute(select(outbox).where(outbox.c.state == "refused").order_by(outbox.c.seq)).all()
-        return [AttentionItem(r.seq, r.kind, r.created_at, r.code or "", r.detail or "") for r in rows]
+            rows = conn.execute(select(outbox).where(attention_filter()).order_by(outbox.c.seq)).all()
+        return [AttentionItem(r.seq, r.kind, r.created_at, r.code or "", r.detail or "", r.state) for r in rows]
 
     # ------------------------------------------------------------------
     def _write(self, code: Code, work: Callable[[UnitOfWork], T]) -> T:

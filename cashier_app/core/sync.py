@@ -86,6 +86,7 @@ class SyncEngine:
         """Push everything pending, then pull; raises ServerUnavailable or RequestRefused (nothing is lost)."""
         outcome = SyncOutcome()
         self.push_all(outcome)
+        self.ask_parked(outcome)
         self.pull_all()
         outcome.pulled = True
         return outcome
@@ -120,6 +121,25 @@ class SyncEngine:
             if not progressed:
                 raise ServerUnavailable("the server applied none of the batch")
             stalls = 0
+
+    def ask_parked(self, outcome: SyncOutcome, *, limit: int = 100) -> None:
+        """Send parked events again: the server answers a repeat with what finally became of it (applied once its
+        order came, refused, or still parked), so a refund of another till's sale leaves the F7 list ("to be
+        confirmed") when the server has decided. At most `limit` a round, oldest first."""
+        with reading(self._engine) as conn:
+            rows = conn.execute(
+                select(outbox.c.seq, outbox.c.event_id, outbox.c.created_at, outbox.c.body)
+                .where(outbox.c.state == "parked")
+                .order_by(outbox.c.seq)
+                .limit(min(limit, self._batch))
+            ).all()
+        rows = within_bytes(rows)
+        if not rows:
+            return
+        response = self._client.push(PushRequest(events=[load_event(r) for r in rows], backlog=0))
+        if response.resend_from is None:
+            answered = [r for r in response.results if r.status != "parked"]
+            self._store_results(rows, answered, outcome)
 
     def _store_results(
         self, rows: Sequence[Row[*tuple[Any, ...]]], results: list[EventResult], outcome: SyncOutcome

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from shared.errors import Code
 from shared.ids import StoreId, TerminalId
-from shared.wire import PROTOCOL_VERSION, ErrorBody, PullResponse, PushRequest, PushResponse
+from shared.wire import PROTOCOL_VERSION, ErrorBody, OrderFacts, PullResponse, PushRequest, PushResponse
 
 if TYPE_CHECKING:
     import httpx
@@ -105,6 +105,10 @@ class SyncClient:
 
     def push(self, request: PushRequest) -> PushResponse:
         return PushResponse.model_validate_json(self._send("POST", "/api/v1/sync/push", body=request).content)
+
+    def order(self, order_id: str) -> OrderFacts:
+        """A sale of this store (any till); RequestRefused(404, unknown_order) when the server has none such."""
+        return OrderFacts.model_validate_json(self._send("GET", f"/api/v1/sync/orders/{order_id}").content)
 
     def pull(self, cursor: str | None) -> PullResponse:
         # levels=true: the level catalog too (a server of before ignores the parameter and sends none)

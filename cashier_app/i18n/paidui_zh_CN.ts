@@ -24,8 +24,16 @@
         <translation>原因</translation>
     </message>
     <message>
-        <source>The server refused these events; they will never apply. Tell your manager.</source>
-        <translation>服务器拒绝了这些事件，它们不会生效。请告知店长。</translation>
+        <source>Refused: the server refused these events; they will never apply. Tell your manager. To be confirmed: refunds of another till&apos;s sale the server has not confirmed yet.</source>
+        <translation>已拒绝：总部拒绝了这些记录，它们永远不会生效，请告诉店长。待确认：其他收银台订单的退款，总部尚未确认。</translation>
+    </message>
+    <message>
+        <source>To be confirmed: the server does not know this order (yet). Check the order id.</source>
+        <translation>待确认：总部（暂时）没有这笔订单，请核对订单号。</translation>
+    </message>
+    <message>
+        <source>To be confirmed: not checked with the server yet (offline).</source>
+        <translation>待确认：尚未与总部核对（离线）。</translation>
     </message>
     <message>
         <source>Sale</source>
@@ -228,6 +236,10 @@
     <message>
         <source>Receipt %1 NOT saved as PDF: %2</source>
         <translation>小票 %1 未能保存为 PDF：%2</translation>
+    </message>
+    <message>
+        <source>Refund of %1 recorded, TO BE CONFIRMED by the server: see F7.</source>
+        <translation>已记录退款 %1，待总部确认：见 F7。</translation>
     </message>
     <message>
         <source>Refund recorded: %1</source>
@@ -494,12 +506,28 @@
         <translation>店长密码</translation>
     </message>
     <message>
+        <source>A sale of another till: asking the server about this order…</source>
+        <translation>其他收银台的订单：正在向总部查询…</translation>
+    </message>
+    <message>
         <source>Sale %1 at %2: paid %3 by %4, refundable %5</source>
         <translation>第 %1 单（%2）：实付 %3（%4），可退 %5</translation>
     </message>
     <message>
-        <source>A sale of another till of this store: the server checks the amount.</source>
-        <translation>本店其他收银台的销售：金额由服务器核对。</translation>
+        <source>Sale of another till at %1: paid %2, refundable %3</source>
+        <translation>其他收银台的订单，%1：实付 %2，可退 %3</translation>
+    </message>
+    <message>
+        <source>Another till&apos;s sale, not checked (offline): the refund will be TO BE CONFIRMED (F7).</source>
+        <translation>其他收银台的订单，无法核对（离线）：退款将记为待确认（F7）。</translation>
+    </message>
+    <message>
+        <source>Check the order id; nothing refunded.</source>
+        <translation>请核对订单号；未退款。</translation>
+    </message>
+    <message>
+        <source>Type the manager PIN, then Enter.</source>
+        <translation>请输入店长密码，然后按回车。</translation>
     </message>
 </context>
 <context>

@@ -19,7 +19,12 @@ class AttentionDialog(QDialog):
         self.table.setHorizontalHeaderLabels([self.tr("No."), self.tr("Event"), self.tr("Time"), self.tr("Reason")])
         self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.note = QLabel(self.tr("The server refused these events; they will never apply. Tell your manager."))
+        self.note = QLabel(
+            self.tr(
+                "Refused: the server refused these events; they will never apply. Tell your manager. "
+                "To be confirmed: refunds of another till's sale the server has not confirmed yet."
+            )
+        )
         self.note.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addWidget(self.note)
@@ -43,6 +48,11 @@ class AttentionDialog(QDialog):
         }
         self.table.setRowCount(len(items))
         for i, r in enumerate(items):
-            reason = code_text(r.code) + (f" ({r.detail})" if r.detail else "")
+            if r.state == "refused":
+                reason = code_text(r.code) + (f" ({r.detail})" if r.detail else "")
+            elif r.state == "parked":
+                reason = self.tr("To be confirmed: the server does not know this order (yet). Check the order id.")
+            else:
+                reason = self.tr("To be confirmed: not checked with the server yet (offline).")
             for j, text in enumerate((str(r.seq), kinds.get(r.kind, r.kind), r.created_at[:19], reason)):
                 self.table.setItem(i, j, QTableWidgetItem(text))

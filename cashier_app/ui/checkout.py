@@ -154,6 +154,7 @@ class CheckoutPanel(QWidget):
         layout.addStretch(1)
 
         self.scan.returnPressed.connect(self.on_scan)
+        self.scan.editingFinished.connect(self._scan_left)  # Tab or a click away resolves the member as Enter does
         self.amount.returnPressed.connect(self.confirm)
         self.deduction.returnPressed.connect(self.confirm)
         self.amount.textChanged.connect(self._update_to_pay)
@@ -184,6 +185,10 @@ class CheckoutPanel(QWidget):
             return
         self.amount.setFocus()  # at once: the amount typed while the member is looked up goes where it belongs
         self.identify_text(text)
+
+    def _scan_left(self) -> None:
+        if self.scan.text().strip():
+            self.on_scan()
 
     def identify_text(self, text: str) -> None:
         """Look the member up on the database thread; the amount may be typed meanwhile (not Enter: it waits)."""
@@ -247,6 +252,8 @@ class CheckoutPanel(QWidget):
             if not self.identifying:
                 self.identify_text(text)
             return
+        if self.scan.text().strip() and not self.identifying:  # member input never resolved: never a walk-in's
+            self.on_scan()
         if self.identifying:  # Enter right after a scan: the sale waits for the member, the form is locked
             self.confirm_waits = True
             self._lock(True)

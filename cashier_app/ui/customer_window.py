@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
@@ -52,12 +52,22 @@ class CustomerWindow(QWidget):
         layout.addWidget(self.hint)
         layout.addWidget(self.position)
         self.resize(480, 720)
+        # privacy: the sale leaves the screen by itself, so the next person in line cannot scan the last one's code
+        self.clear_timer = QTimer(self)
+        self.clear_timer.setSingleShot(True)
+        self.clear_timer.setInterval(60_000)
+        self.clear_timer.timeout.connect(self.idle)
         self.idle()
+
+    def set_clear_after(self, seconds: int) -> None:
+        """How long a sale stays on screen (the till's `ui/customer_clear_s`), bounded to 1 s .. 1 h."""
+        self.clear_timer.setInterval(min(max(seconds, 1), 3600) * 1000)
 
     def set_store_name(self, name: str) -> None:
         self.welcome.setText(self.tr("Welcome to %1").replace("%1", name) if name else self.tr("Welcome"))
 
     def idle(self) -> None:
+        self.clear_timer.stop()
         self.order_id = None
         self.amount.setText("")
         self.change.setText("")
@@ -83,6 +93,7 @@ class CustomerWindow(QWidget):
         else:
             self.hint.setText(self.tr("Scan to see your order. Become a member to join the queue rebate."))
             self.position.setText("")
+        self.clear_timer.start()
 
     def on_ack(self, order_id: uuid.UUID, entry: EntryInfo | None) -> None:
         """The server answered for an order; show its queue position if it is the one on screen."""

@@ -15,7 +15,7 @@ from ..core.printers import PrinterError
 from ..core.services import DrawerRecorded, MemberRecorded, RefundRecorded
 from ..core.sync import OrderAck
 from ..core.terminal import signer_for
-from ..options import ESCPOS_COLUMNS, ESCPOS_PRINTER, ESCPOS_TIMEOUT_MS, RECEIPT_PDF
+from ..options import CUSTOMER_CLEAR_S, ESCPOS_COLUMNS, ESCPOS_PRINTER, ESCPOS_TIMEOUT_MS, RECEIPT_PDF
 from ..sync_worker import SyncController, SyncStatus
 from . import receipt
 from .attention import AttentionDialog
@@ -98,6 +98,11 @@ class MainWindow(QMainWindow):
         self.receipt_printer = self._receipt_printer(ctx.options.get(ESCPOS_PRINTER) if escpos is None else escpos)
         self.checkout.sale_done.connect(self.on_sale)
         self.checkout.pending.connect(self.status.set_pending)
+        if customer is not None:
+            customer.set_clear_after(ctx.options.get(CUSTOMER_CLEAR_S))
+            # the next sale's first key (typed or scanned) takes the last one off the customer's screen
+            for edit in (self.checkout.scan, self.checkout.amount):
+                edit.textEdited.connect(self._next_sale_started)
         ctx.run(ctx.services.store_name, on_done=self.on_store_name, on_failed=self.on_read_failed, owner=self)
         if sync is not None:
             sync.worker.status.connect(self.on_status)
@@ -137,6 +142,10 @@ class MainWindow(QMainWindow):
             self.receipt_printer.print_sale(sale, open_drawer=sale.opens_drawer)  # cash: the drawer opens
         if self.ctx.options.get(RECEIPT_PDF):
             self.save_receipt_pdf(sale)
+
+    def _next_sale_started(self) -> None:
+        if self.customer is not None and self.customer.order_id is not None:
+            self.customer.idle()
 
     def save_receipt_pdf(self, sale: Sale) -> None:
         """The receipt as PDF into <data>/receipts, written on the database thread (file work); the words are
@@ -197,24 +206,33 @@ class MainWindow(QMainWindow):
 
     def _back_to_checkout(self) -> None:
         # keyboard first: the keys go back to the sale (a platform without a window manager would leave no window
-        # active after the dialog closes)
+        # active after the dialog closes). A sale with its member known goes on at the amount: the keys typed next
+        # are money, and in the member field they would be taken for a member code (and drop the member).
         self.activateWindow()
-        self.checkout.scan.setFocus()
+        panel = self.checkout
+        (panel.amount if panel.member is not None else panel.scan).setFocus()
 
     def open_refund(self) -> RefundDialog:
-        dialog = RefundDialog(self.ctx, self)
-        dialog.refunded.connect(self.on_refunded)
+        dialog = RefundDialog(self.ctx, self, sync=self.sync)
+        dialog.refunded.connect(lambda recorded: self.on_refunded(recorded, to_confirm=dialog.to_confirm))
         return self._open("refund", dialog)
 
-    def on_refunded(self, recorded: RefundRecorded) -> None:
+    def on_refunded(self, recorded: RefundRecorded, *, to_confirm: bool = False) -> None:
         if recorded.pending is not None:
             self.status.set_pending(recorded.pending)
         if self.sync is not None:
             self.sync.sync_now()
-        self.checkout.say(self.tr("Refund recorded: %1").replace("%1", yuan(recorded.refund.amount_fen)))
+        amount = yuan(recorded.refund.amount_fen)
+        if to_confirm:  # another till's sale the server could not vouch for: not a refund yet, say so
+            self.checkout.say(
+                self.tr("Refund of %1 recorded, TO BE CONFIRMED by the server: see F7.").replace("%1", amount),
+                error=True,
+            )
+            return
+        self.checkout.say(self.tr("Refund recorded: %1").replace("%1", amount))
 
     def open_register(self) -> RegisterDialog:
-        dialog = RegisterDialog(self.ctx, self.checkout.last_unknown_phone, self)
+        dialog = RegisterDialog(self.ctx, self.checkout.scan.text().strip() or self.checkout.last_unknown_phone, self)
         dialog.registered.connect(self.on_registered)
         return self._open("register", dialog)
 

@@ -38,6 +38,7 @@ STATUS: dict[Code, int] = {
     Code.LINK_INVALID: 403,
     Code.LINK_REVOKED: 403,
     Code.NOT_FOUND: 404,
+    Code.UNKNOWN_ORDER: 404,  # GET /sync/orders/{id}; in a push it is an event's answer, not a status
     Code.METHOD_NOT_ALLOWED: 405,
     Code.NOT_ACCEPTABLE: 406,
     Code.CONFLICT: 409,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
@@ -14,6 +15,7 @@ from shared.wire import (
     EnrollRequest,
     EnrollResponse,
     ErrorBody,
+    OrderFacts,
     PullResponse,
     PushRequest,
     PushResponse,
@@ -24,9 +26,10 @@ from ..errors import Refused
 from ..inputs import parse_int
 from ..ratelimit import Limiter
 from ..services import terminals
+from ..services.order_facts import order_facts
 from ..services.terminals import TerminalPrincipal
 from .deps import TerminalDep, limit_attempts
-from .errors import ERRORS, LIMITED, TOO_LARGE
+from .errors import ERRORS, LIMITED, NOT_FOUND, TOO_LARGE
 from .state import services
 
 router = APIRouter(prefix="/api/v1", tags=["sync"])
@@ -97,3 +100,13 @@ def pull(
     # A till that did not ask gets the answer of before, field for field: its model refuses a field it does not know.
     body = answer.model_dump_json(exclude=None if levels else {"levels"})
     return Response(body, media_type="application/json")
+
+
+@router.get("/sync/orders/{order_id}", response_model=OrderFacts, responses={**ERRORS, **NOT_FOUND, **LIMITED})
+def order(request: Request, terminal: TerminalDep, order_id: uuid.UUID) -> OrderFacts:
+    """A sale of this terminal's store (any of its tills): a refund by order id is checked before it is recorded.
+    An order the server has not seen, or of another store: 404 `unknown_order`."""
+    svc = services(request)
+    _within(svc.terminal_limits.pull, terminal)
+    with svc.db.connect() as conn:
+        return order_facts(conn, store_id=terminal.store_id, order_id=str(order_id))

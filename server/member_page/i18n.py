@@ -69,6 +69,7 @@ MESSAGES: Mapping[Lang, Mapping[str, str]] = {
         "done_exchange_voucher": "已兑换为 ¥{amount} 购物券。",
         "order_pending": "订单正在同步到总部，请稍后刷新本页。",
         "order_no_member": "这笔订单没有关联会员，没有排队条目。",
+        "order_link_note": "这是一笔订单的页面，只显示这笔订单的排队条目。会员码、抽奖和兑换只在会员本人的页面上。",
         "error_title": "无法打开",
         "form_invalid": "页面已过期，请返回刷新后再试。",
         "rate_limited": "操作太频繁，请 {seconds} 秒后再试。",
@@ -152,6 +153,10 @@ MESSAGES: Mapping[Lang, Mapping[str, str]] = {
         "done_exchange_voucher": "Exchanged for a ¥{amount} voucher.",
         "order_pending": "The order is still on its way to headquarters. Please refresh this page in a moment.",
         "order_no_member": "This order has no member, so it has no queue entry.",
+        "order_link_note": (
+            "This page is for one order and shows only its queue entry. The member code, the lottery and exchanges "
+            "are on the member's own page."
+        ),
         "error_title": "Cannot open this page",
         "form_invalid": "This page is out of date. Go back, refresh and try again.",
         "rate_limited": "Too many requests. Please try again in {seconds} seconds.",

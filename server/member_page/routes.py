@@ -9,6 +9,7 @@ and per member; every change goes through `Ingest.apply` like any other event.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any
@@ -207,13 +208,21 @@ def page(
             include=o,
         )
         notice = _notice(conn, member, words, done, o)
-    code_svg, code_valid = _member_code(request, link.member_id, words, member.base.timezone)
+    acts = _acts_for(link)
+    if not acts:
+        member = dataclasses.replace(
+            member,
+            waiting=[e for e in member.waiting if e.order_id == link.order_id],
+            closed=[e for e in member.closed if e.order_id == link.order_id],
+            more_waiting=False,
+        )
+    code_svg, code_valid = _member_code(request, link.member_id, words, member.base.timezone) if acts else ("", "")
     draw_forms = {
         e.order_id: forms.issue(
             state.keys, action="draw", member_id=link.member_id, order_id=e.order_id, now=state.clock.now()
         )
         for e in member.waiting
-        if e.lottery_available
+        if e.lottery_available and acts
     }
     return _html(
         "page.html",
@@ -225,6 +234,7 @@ def page(
         code_svg=code_svg,
         code_valid=code_valid,
         draw_forms=draw_forms,
+        acts=acts,
         code_refresh_ms=max(30, state.settings.member_code_seconds - 60) * 1000,
         code_url=f"/m/{token}/code?lang={words.lang}",
         self_url=_page_url(token, words.lang, **({"p": str(p)} if p > 1 else {})),
@@ -232,6 +242,13 @@ def page(
         next_url=_page_url(token, words.lang, p=str(p + 1)) if member.more_waiting else None,
         previous_url=_page_url(token, words.lang, **({"p": str(p - 1)} if p > 2 else {})) if p > 1 else None,
     )
+
+
+def _acts_for(link: links.Link) -> bool:
+    """Only a member link (the server's, sent to the member) acts as the member: shows the live member code (which
+    sells as them at a till), draws, exchanges. An order link, printed on a receipt and shown on the customer screen,
+    is found by whoever comes next: it shows that sale's entry, nothing more (the wallet adds the member's sign-in)."""
+    return link.kind == "member"
 
 
 def _notice(conn: Any, member: view.MemberView, words: Words, done: str | None, order_id: str | None) -> str | None:
@@ -286,6 +303,9 @@ def member_code(request: Request, token: str, lang: Annotated[str | None, Query(
     if link.member_id is None:
         detail = words("order_no_member")
         return JSONResponse({"code": Code.NOT_FOUND, "detail": detail}, status_code=404, headers=headers)
+    if not _acts_for(link):
+        detail = words("order_link_note")
+        return JSONResponse({"code": Code.LINK_INVALID, "detail": detail}, status_code=403, headers=headers)
     with request.app.state.db.connect() as conn:
         timezone = settings.base_settings(conn, request.app.state.db.settings_cache).timezone
     svg, valid = _member_code(request, link.member_id, words, timezone)
@@ -322,6 +342,8 @@ def _action_checks(request: Request, token: str, words: Words) -> links.Link | R
         return _refused_link(words, exc)
     if link.member_id is None:
         return _message(words, 403, Code.LINK_INVALID.value)
+    if not _acts_for(link):
+        return _message(words, 403, "order_link_note")
     decision = limits.action_by_member.hit(link.member_id)
     if not decision.allowed:
         return _limited(words, decision)
@@ -370,6 +392,8 @@ def exchange_form(
     back = _page_url(token, words.lang)
     if link.member_id is None:
         return _message(words, 403, Code.LINK_INVALID.value)
+    if not _acts_for(link):
+        return _message(words, 403, "order_link_note", back=back)
     state = request.app.state
     now = state.clock.now()
     with state.db.connect() as conn:

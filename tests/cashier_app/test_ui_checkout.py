@@ -448,3 +448,92 @@ def test_the_member_card_names_the_level_in_the_tills_language(qtbot: QtBot) -> 
     assert "Gold card" in card.title.text()
     card.show_member(dataclasses.replace(view, level_names=None))  # no catalog pulled yet: the id
     assert "gold" in card.title.text()
+
+
+def test_after_f3_the_amount_typed_next_goes_to_the_new_members_sale(
+    qtbot: QtBot, window: MainWindow, till: Till
+) -> None:
+    """Issue 12 item 6: the register dialog closing put the keys back in the member field; the amount typed there
+    was then taken for a member code and the new member was dropped from the sale."""
+    panel = window.checkout
+    type_enter(qtbot, panel.scan, "13911112222")
+    qtbot.keyClick(panel.scan, Qt.Key.Key_F3)
+    dialog = window.dialogs["register"]
+    qtbot.keyClick(dialog.phone, Qt.Key.Key_Return)  # type: ignore[attr-defined]
+    settle(qtbot)
+    assert not dialog.isVisible() and panel.member is not None
+    focused = QApplication.focusWidget()  # where the next keys go
+    assert focused is panel.amount
+    qtbot.keyClicks(focused, "30")
+    qtbot.keyClick(focused, Qt.Key.Key_Return)
+    settle(qtbot)
+    [sale] = sales(till)
+    assert sale.member_id is not None and sale.paid_fen == 3000
+
+
+def test_a_phone_left_with_tab_is_resolved_as_with_enter(qtbot: QtBot, window: MainWindow, till: Till) -> None:
+    """Issue 12 item 7: phone then Tab (not Enter) recorded the sale as a walk-in's, silently."""
+    panel = window.checkout
+    qtbot.keyClicks(panel.scan, "13800001234")
+    qtbot.keyClick(panel.scan, Qt.Key.Key_Tab)
+    focused = QApplication.focusWidget()
+    assert focused is panel.amount
+    qtbot.keyClicks(focused, "20")
+    qtbot.keyClick(focused, Qt.Key.Key_Return)
+    settle(qtbot)
+    [sale] = sales(till)
+    assert (sale.member_id, sale.paid_fen) == ("M1", 2000)
+
+
+def test_an_unknown_phone_left_with_tab_is_said_and_sells_nothing(qtbot: QtBot, window: MainWindow, till: Till) -> None:
+    panel = window.checkout
+    qtbot.keyClicks(panel.scan, "13911112222")
+    qtbot.keyClick(panel.scan, Qt.Key.Key_Tab)
+    qtbot.keyClicks(panel.amount, "20")
+    qtbot.keyClick(panel.amount, Qt.Key.Key_Return)
+    settle(qtbot)
+    assert sales(till) == [] and "F3" in panel.message.text() and panel.amount.text() == "20"
+
+
+def test_member_input_still_in_its_field_is_resolved_before_the_sale(
+    qtbot: QtBot, window: MainWindow, till: Till
+) -> None:
+    """The confirm button (or the amount's Enter) with a phone typed but never left: the sale waits for the member."""
+    panel = window.checkout
+    panel.scan.setText("13800001234")
+    panel.amount.setText("20")
+    panel.confirm_button.click()
+    settle(qtbot)
+    [sale] = sales(till)
+    assert (sale.member_id, sale.paid_fen) == ("M1", 2000)
+
+
+def test_the_customer_window_clears_when_the_next_sale_starts(qtbot: QtBot, window: MainWindow, till: Till) -> None:
+    """Issue 12 item 5: the last customer's QR code (their order page) stayed up for the next person in line."""
+    panel, customer = window.checkout, window.customer
+    assert customer is not None
+    type_enter(qtbot, panel.scan, "13800001234")
+    type_enter(qtbot, panel.amount, "20")
+    assert customer.qr.isVisible() and customer.qr.text and "¥20.00" in customer.amount.text()
+    assert customer.clear_timer.isActive() and customer.clear_timer.interval() == 60_000  # the default, 60 s
+    qtbot.keyClicks(panel.scan, "1")  # the next customer's first key
+    assert not customer.qr.isVisible() and customer.qr.text == "" and customer.amount.text() == ""
+    assert customer.position.text() == "" and customer.order_id is None
+
+
+def test_the_customer_window_clears_after_the_tills_setting(
+    qtbot: QtBot, ctx: AppContext, till: Till, tmp_path: Path
+) -> None:
+    from cashier_app.options import CUSTOMER_CLEAR_S
+
+    ctx.options.set(CUSTOMER_CLEAR_S, 1)
+    customer = CustomerWindow()
+    qtbot.addWidget(customer)
+    w = MainWindow(ctx, customer=customer)
+    qtbot.addWidget(w)
+    w.show()
+    customer.show()
+    type_enter(qtbot, w.checkout.amount, "20")
+    assert customer.qr.isVisible() and customer.clear_timer.interval() == 1000
+    qtbot.waitUntil(lambda: not customer.qr.isVisible() and customer.qr.text == "", timeout=3000)
+    assert customer.amount.text() == "" and customer.order_id is None

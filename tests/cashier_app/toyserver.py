@@ -161,6 +161,9 @@ class ToyServer:
                 if key == oid:
                     self.parked.remove((key, refund))
                     self._refund(refund)
+                    for event_id, (text, parked) in list(self.seen.items()):  # a repeat now says what became of it
+                        if parked.status == "parked" and parked.order_id == body.order_id:
+                            self.seen[event_id] = (text, parked.model_copy(update={"status": "accepted"}))
             return EventResult(**result, status="accepted", order_id=body.order_id, entry=entry)
         if body.type == "order_refunded":
             oid = str(body.order_id)
@@ -214,8 +217,9 @@ class ToyServer:
                                 event_id=event.event_id, seq=event.seq, status="refused", code="conflicting_duplicate"
                             )
                         )
-                    else:
-                        results.append(old.model_copy(update={"status": "duplicate"}))
+                    else:  # as the server: a repeat is answered with what became of the event
+                        status = "duplicate" if old.status in ("accepted", "duplicate") else old.status
+                        results.append(old.model_copy(update={"status": status}))
                     continue
                 if event.seq > through + 1:
                     results.append(EventResult(event_id=event.event_id, seq=event.seq, status="not_applied"))
@@ -278,6 +282,17 @@ class ToyServer:
         )
         return 200, answer.model_dump(mode="json", exclude=None if answer.levels is not None else {"levels"})
 
+    def order(self, request: Request) -> Answer:
+        if self._terminal(request) is None:
+            return 401, {"code": "unauthorized"}
+        oid = request.path.rsplit("/", 1)[-1]
+        order = self.orders.get(oid)
+        if order is None:
+            return 404, {"code": "unknown_order", "detail": f"no order {oid} in this store"}
+        paid_at = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC).isoformat()
+        refunded = self.refunds.get(oid, 0)
+        return 200, {"order_id": oid, "paid_fen": order["paid_fen"], "refunded_fen": refunded, "paid_at": paid_at}
+
     def health(self, request: Request) -> Answer:
         return 200, {"status": "ok", "version": "toy", "database": "memory"}
 
@@ -303,6 +318,8 @@ class ToyServer:
                 stream.read(length) if length else b"",  # type: ignore[attr-defined]
             )
             handler = routes.get((request.method, request.path))
+            if request.method == "GET" and request.path.startswith("/api/v1/sync/orders/"):
+                handler = self.order
             if self.down:
                 status, body = 503, {"code": "unavailable"}
             elif handler is None:

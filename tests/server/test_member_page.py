@@ -116,16 +116,32 @@ def test_the_page_shows_the_members_own_figures(app: FastAPI, client: httpx.Clie
     assert "全返" not in r.text
 
 
-def test_an_order_link_highlights_its_entry_and_shows_the_members_others(app: FastAPI, client: httpx.Client) -> None:
-    shop = open_shop(app)
+def test_an_order_link_shows_that_sale_only_and_cannot_act_as_the_member(app: FastAPI, client: httpx.Client) -> None:
+    """Issue 12 item 5: a receipt's or a customer screen's QR code is found by others. It shows that sale's entry;
+    never the member's live member code (which sells as them), their other entries or totals, nor a button."""
+    shop = open_shop(app, store=LOTTERY, base={"points_exchange_enabled": True})
     queue_of_four(shop)
-    r = client.get(f"/m/{shop.order_link(shop.orders['c'])}")
+    c = shop.orders["c"]
+    link = shop.order_link(c)
+    r = client.get(f"/m/{link}")
     assert r.status_code == 200
     f = Fields(r.text).found
-    assert (shop.orders["c"], "this-order") in f
-    assert (shop.orders["a"], "position") in f and (shop.orders["a"], "this-order") not in f
-    first = re.search(r'data-order="([^"]+)"', r.text)
-    assert first is not None and first.group(1) == shop.orders["c"]  # the highlighted entry comes first
+    assert (c, "this-order") in f and (c, "status") in f
+    assert shop.orders["a"] not in r.text  # the member's other entry
+    names = {name for _, name in f}
+    assert not names & {"member-code", "member-code-valid", "cumulative", "pending", "draw", "exchange"}
+    assert "member-code" not in r.text and f[(None, "order-link-note")] == MESSAGES["zh"]["order_link_note"]
+    code = client.get(f"/m/{link}/code")
+    assert code.status_code == 403 and "svg" not in code.json()
+    # a draw or an exchange through the order link is refused, even with a form token the member's page issued
+    own = client.get(f"/m/{shop.member_link('m1')}").text
+    assert 'data-field="member-code"' in own and 'data-field="draw"' in own  # the member's own link: all of it
+    form = _form(own, c)
+    assert client.post(f"/m/{link}/draw", data=form).status_code == 403
+    assert client.get(f"/m/{link}/exchange", params={"o": c}).status_code == 403
+    assert client.post(f"/m/{link}/exchange", data={**form, "into": "points", "amount": "1"}).status_code == 403
+    with app.state.db.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(t.LotteryDraw)).scalar() == 0
 
 
 def test_the_page_names_the_members_level_as_the_catalog_does(app: FastAPI, client: httpx.Client) -> None:

@@ -82,12 +82,14 @@ def test_a_member_with_many_waiting_entries_draws_and_exchanges_the_newest(app: 
     assert (entry.lottery_state, entry.status) == ("drawn", "exchanged")
 
 
-def test_an_order_link_to_a_late_entry_shows_it_waiting_with_its_draw(app: FastAPI, client: httpx.Client) -> None:
+def test_an_order_link_to_a_late_entry_shows_it_waiting(app: FastAPI, client: httpx.Client) -> None:
     shop = open_shop(app, store=LOTTERY)
     for n in range(MANY + 10):
         shop.sell(f"o{n}", "m1", 10_000, minutes=n)
     orders = _waiting(app)
     page = client.get(f"/m/{shop.order_link(orders[-1])}")
-    assert orders[-1] in _orders(page.text), "the highlighted entry is waiting, not closed"
-    assert _draw_form(page.text, orders[-1])["form_token"]
+    assert _orders(page.text) == [orders[-1]], "the order's own entry, waiting, and nothing else of the member's"
+    assert 'data-field="draw"' not in page.text  # the draw is on the member's own page (issue 12 item 5)
+    own = client.get(f"/m/{shop.member_link('m1')}", params={"p": (len(orders) - 1) // WAITING_SHOWN + 1}).text
+    assert _draw_form(own, orders[-1])["form_token"]
     assert client.get(f"/m/{shop.member_link('m1')}?p=0").status_code == 400

@@ -212,3 +212,21 @@ def test_a_pull_brings_the_level_catalog_only_to_a_till_that_asks(app: FastAPI, 
     renamed = PullResponse.model_validate_json(again.content)
     assert renamed.levels is not None and renamed.levels[0].name_zh == "黄金会员"
     assert renamed.settings_version > answer.settings_version  # a catalog change is a settings change
+
+
+def test_a_till_looks_up_a_sale_of_its_store_before_refunding_it(app: FastAPI, http: httpx.Client) -> None:
+    """Issue 12 item 9: a refund by a mistyped order id was recorded and parked for ever; the till asks first."""
+    seed(app.state.db, stores={"S1": ["C1"], "S2": ["C2"]})
+    a, other_till, elsewhere = _till(app, http, "S1"), _till(app, http, "S1"), _till(app, http, "S2")
+    sale = paid("C1", 10_000)
+    assert other_till.push([other_till.event(sale)]).status_code == 200
+    theirs = paid("C2", 5_000)
+    elsewhere.push([elsewhere.event(theirs)])
+    r = http.get(f"/api/v1/sync/orders/{sale['order_id']}", headers=a.auth)  # another till of the same store
+    assert r.status_code == 200, r.text
+    assert (r.json()["order_id"], r.json()["paid_fen"], r.json()["refunded_fen"]) == (sale["order_id"], 10_000, 0)
+    for unknown in ("5f0c6f4e-0000-4000-8000-000000000001", theirs["order_id"]):  # mistyped; another store's
+        r = http.get(f"/api/v1/sync/orders/{unknown}", headers=a.auth)
+        assert (r.status_code, r.json()["code"]) == (404, "unknown_order")
+    assert http.get("/api/v1/sync/orders/not-an-id", headers=a.auth).status_code in (400, 422)
+    assert http.get(f"/api/v1/sync/orders/{sale['order_id']}").status_code == 401
