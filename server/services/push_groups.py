@@ -102,7 +102,7 @@ class _Step:
             order_id = getattr(event.body, "order_id", None)
             return Answered(EventResult(event_id=event.event_id, seq=event.seq, status="accepted", order_id=order_id))
         outcome = engine.apply(prepared.command)
-        waiting = self.svc.check_applied(uow.conn, self.terminal, event, outcome, prepared.member_id)
+        waiting = self.svc.check_applied(uow.conn, self.terminal, event, outcome, prepared.member_id, self.received)
         return Applied(event, outcome, prepared.member_id, waiting)
 
     def _register(self, uow: UnitOfWork) -> Answered:

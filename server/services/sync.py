@@ -45,7 +45,7 @@ from ..db.database import Database
 from ..db.unit_of_work import UnitOfWork
 from ..security.keys import KeyRing
 from ..security.member_codes import MEMBER_PAGE_TTL, issue_member_page_token
-from . import counter, members, push_groups, terminals
+from . import counter, holds, members, push_groups, terminals
 from .ingest import Ingest, is_retryable
 from .parking import Parking, lock_order_id, park_command, server_time
 from .positions import Placed, positions
@@ -437,9 +437,10 @@ class PushService:
         event: OutboxEvent,
         outcome: Outcome,
         member_id: str | None,
+        received: dt.datetime,
     ) -> bool:
-        """After the engine, in its transaction: refuse a sale that conflicts with the recorded order; True when
-        events wait parked for the order (both paths)."""
+        """After the engine, in its transaction: refuse a sale that conflicts with the recorded order, capture the
+        wallet holds that pay a new sale; True when events wait parked for the order (both paths)."""
         body = event.body
         if not isinstance(body, OrderPaid):
             return False
@@ -452,6 +453,15 @@ class PushService:
             if differs is not None:  # the till's record of the sale is not the server's: it must hear so
                 raise RuleError(Code.ORDER_CONFLICT, f"order {body.order_id} was recorded with another {differs}")
         lock_order_id(conn, order_id)
+        if body.wallet_tenders and outcome.status == "accepted":  # the wallet pays its part now
+            holds.capture(
+                conn,
+                order_id=order_id,
+                member_id=member_id,
+                store_id=terminal.store_id,
+                tenders=list(body.wallet_tenders),
+                now=received,
+            )
         return conn.execute(_PARKED_FOR, {"oid": order_id}).first() is not None
 
     def parks(self, event: OutboxEvent, error: RuleError, view: BatchView) -> bool:
@@ -483,7 +493,7 @@ class PushService:
             """Claim the seq, check the order, log the answer; True when events wait parked for the order."""
             conn = uow.conn
             claim(conn, terminal_id=terminal.terminal_id, event=event)
-            parked_waiting = self.check_applied(conn, terminal, event, outcome, member_id)
+            parked_waiting = self.check_applied(conn, terminal, event, outcome, member_id, received)
             result = self._answer(uow, event, outcome, member_id)
             log_event(conn, terminal_id=terminal.terminal_id, event=event, digest=digest, answer=result, at=received)
             return result, parked_waiting
