@@ -10,15 +10,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy import Connection
 
 from shared.errors import Code
 from shared.ids import MemberId
+from shared.money import format_fen
 
 from ..api.state import services
 from ..errors import Refused
+from ..jobs import notify
 from ..ratelimit import client_address
 from ..security.member_codes import issue_member_page_token
 from ..services import consent, member_signin
@@ -173,6 +177,22 @@ def sign_out(request: Request, form_token: Annotated[str, Form(max_length=100)],
     return response
 
 
+def _notifications(conn: Connection, member_id: str, words: Words, timezone: str) -> list[dict[str, str]]:
+    """The member's latest notifications in the page's words, newest first."""
+    zone = ZoneInfo(timezone)
+    out = []
+    for row in notify.listed(conn, member_id):
+        when = row.due_at.astimezone(zone).strftime("%m-%d %H:%M") if row.due_at is not None else ""
+        amount = format_fen(row.amount_fen) if row.amount_fen is not None else ""
+        out.append(
+            {
+                "at": row.created_at.astimezone(zone).strftime("%m-%d %H:%M"),
+                "text": words(f"notify_{row.kind}", amount=amount, ref=row.ref, when=when),
+            }
+        )
+    return out
+
+
 def _payment_code(request: Request, member_id: str) -> dict[str, str | int]:
     """The member's payment code now (wallet consent, `server.services.consent`): 8 digits, a new one every 30 s."""
     now = services(request).clock.now()
@@ -222,6 +242,7 @@ def me(
     with svc.db.connect() as conn:
         member = view.load(conn, svc.db.settings_cache, member_id=member_id, highlight=None, now=now, page=p)
         phone = view.masked_phone(conn, member_id)
+        notices = _notifications(conn, member_id, words, member.base.timezone)
     link = issue_member_page_token(svc.keys, member_id, now, ttl=dt.timedelta(days=svc.settings.member_page_days))
     code_svg, code_valid = _member_code(request, member_id, words, member.base.timezone)
     draw_forms = {
@@ -246,6 +267,7 @@ def me(
         code_url=f"/m/{link}/code?lang={words.lang}",
         signout_token=session.form_token(token, "signout"),
         payment=_payment_code(request, member_id),
+        notifications=notices,
         self_url=_url("/m/me", words.lang, **extra),
         other_lang_url=_url("/m/me", "en" if words.lang == "zh" else "zh", **extra),
         next_url=_url("/m/me", words.lang, p=str(p + 1)) if member.more_waiting else None,

@@ -79,6 +79,12 @@ MESSAGES: Mapping[Lang, Mapping[str, str]] = {
         "payment_code_left": "{seconds} 秒后更新",
         "payment_code_note": "用返利余额、积分或购物券付款时，把这 8 位数字告诉收银员。"
         "每个码只能授权一次付款；不要给别人看。",
+        "notifications": "通知",
+        "no_notifications": "暂无通知。",
+        "notify_rebate_received": "排队返利到账 ¥{amount}",
+        "notify_entry_completed": "排队条目第 {ref} 号已全部到账（¥{amount}）",
+        "notify_voucher_expiring": "¥{amount} 购物券将于 {when} 到期",
+        "notify_reset_coming": "排队将于 {when} 重置：届时仍在排队的条目结束，未到账部分不再发放",
         "signin_title": "会员登录",
         "signin_intro": "没有小票也能查看：输入注册会员时的手机号，我们会发送一条验证码短信。",
         "signin_phone": "手机号",
@@ -162,6 +168,13 @@ MESSAGES: Mapping[Lang, Mapping[str, str]] = {
         "payment_code_left": "New code in {seconds} s",
         "payment_code_note": "To pay with your rebate balance, points or a voucher, tell the cashier these 8 digits. "
         "Each code authorises one payment; do not show it to anyone else.",
+        "notifications": "Notifications",
+        "no_notifications": "No notifications yet.",
+        "notify_rebate_received": "Queue rebate received: ¥{amount}",
+        "notify_entry_completed": "Queue entry No. {ref} has been paid in full (¥{amount})",
+        "notify_voucher_expiring": "A ¥{amount} voucher expires on {when}",
+        "notify_reset_coming": "The queue resets on {when}: entries still waiting then end, and their unpaid part "
+        "is not paid",
         "signin_title": "Member sign-in",
         "signin_intro": "No receipt needed: enter the mobile number you registered with and we will text you a code.",
         "signin_phone": "Mobile number",
