@@ -117,6 +117,7 @@ class OrderPaidDoc(_Event):
     discount_fen: Fen = 0
     deduction_points_fen: Fen = 0
     deduction_love_fen: Fen = 0
+    deduction_voucher_fen: Fen = 0
     completed: bool = False
     terminal: TerminalId | None = None
 
@@ -333,6 +334,7 @@ def _event_command(raw: object, clock: dt.datetime) -> tuple[Command | RuleError
                 discount_fen=ev.discount_fen,
                 deduction_points_fen=ev.deduction_points_fen,
                 deduction_love_fen=ev.deduction_love_fen,
+                deduction_voucher_fen=ev.deduction_voucher_fen,
                 completed=ev.completed,
             ), clock
         case OrderCompletedDoc():

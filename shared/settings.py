@@ -166,6 +166,18 @@ class Notifications(_Model):
     reset_notice_hours: Annotated[int, Field(ge=0, le=24 * 31, strict=True)] = 24  # 0: no reset reminder
 
 
+class WalletSettings(_Model):
+    """The member's wallet (docs/wallet.md): spending points, holds, withdrawals and transfers."""
+
+    points_per_yuan: Annotated[int, Field(ge=1, le=1_000_000, strict=True)] = 100  # points that pay 1 yuan
+    hold_minutes: Annotated[int, Field(ge=1, le=24 * 60, strict=True)] = 10
+    voucher_valid_days: Annotated[int, Field(ge=0, le=3650, strict=True)] = 0  # 0: vouchers never expire
+    withdrawal_enabled: bool = False  # store credit is the default use of a balance
+    withdrawal_min_fen: Fen = 1_000
+    withdrawal_daily_cap_fen: Fen = 50_000  # per member per day (headquarters' time zone); 0: no cap
+    transfer_daily_cap_points: Annotated[int, Field(ge=0, le=10**12, strict=True)] = 10_000  # 0: transfers off
+
+
 def _check_tz(v: str) -> str:
     try:
         ZoneInfo(v)
@@ -203,6 +215,7 @@ class BaseSettings(_Model):
     refund_clawback: Literal["none", "received", "all"] = "received"
     anonymous_orders_contribute: bool = True
     timezone: str = "Asia/Shanghai"
+    wallet: WalletSettings = WalletSettings()
 
     @field_validator("timezone")
     @classmethod

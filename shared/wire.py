@@ -6,6 +6,8 @@ Version history:
      Added within 1 (optional, on request): the level catalog in a pull (`?levels=true` -> `levels`).
   2  a pull carries members' phone keys (scrypt, `PhoneLookup`) instead of sha256 phone hashes and phone tails, and
      no digit of a phone; a version 1 pull is refused. Pushes are unchanged (both versions accepted).
+     Added within 2 (optional): a sale's `wallet_tenders` (holds captured at ingestion) and
+     `deduction_voucher_fen`; the wallet hold API (`/api/v1/wallet/holds`, docs/wallet.md).
 """
 
 from __future__ import annotations
@@ -67,6 +69,17 @@ class SaleLine(_Wire):
         return self
 
 
+WalletKind = Literal["rebate", "voucher", "points"]
+
+
+class WalletTender(_Wire):
+    """Part of a sale paid from the member's wallet, authorised beforehand by a hold (docs/wallet.md)."""
+
+    hold_id: uuid.UUID
+    kind: WalletKind
+    amount_fen: Annotated[int, Field(gt=0, le=MAX_FEN, strict=True)]
+
+
 class OrderPaid(_Wire):
     type: Literal["order_paid"] = "order_paid"
     order_id: uuid.UUID
@@ -76,20 +89,41 @@ class OrderPaid(_Wire):
     discount_fen: Fen = 0
     deduction_points_fen: Fen = 0
     deduction_love_fen: Fen = 0
+    deduction_voucher_fen: Fen = 0
     paid_fen: Fen
     paid_at: AwareDatetime
     completed: bool = True
     tender: Tender = "cash"
     lines: Annotated[list[SaleLine], Field(max_length=500)] = []
+    wallet_tenders: Annotated[list[WalletTender], Field(max_length=20)] = []
 
     @model_validator(mode="after")
     def _sums(self) -> OrderPaid:
-        deductions = self.discount_fen + self.deduction_points_fen + self.deduction_love_fen
+        deductions = (
+            self.discount_fen + self.deduction_points_fen + self.deduction_love_fen + self.deduction_voucher_fen
+        )
         if self.paid_fen + deductions != self.total_fen:
             raise ValueError("total_fen must equal paid_fen + discount_fen + deductions")
         if self.lines and sum(line.amount_fen for line in self.lines) != self.total_fen:
             raise ValueError("the lines must add up to total_fen")
+        self._wallet_sums()
         return self
+
+    def _wallet_sums(self) -> None:
+        """The wallet rule (docs/rules.md): the balance is payment, vouchers and points are deductions."""
+        by_kind = {"rebate": 0, "voucher": 0, "points": 0}
+        for tender in self.wallet_tenders:
+            by_kind[tender.kind] += tender.amount_fen
+        if len({str(x.hold_id) for x in self.wallet_tenders}) != len(self.wallet_tenders):
+            raise ValueError("a hold can pay one tender only")
+        if self.wallet_tenders and not self.member_id:
+            raise ValueError("wallet tenders need the member")
+        if by_kind["rebate"] > self.paid_fen:
+            raise ValueError("the rebate balance paid more than paid_fen")
+        if by_kind["voucher"] != self.deduction_voucher_fen:
+            raise ValueError("deduction_voucher_fen must equal the voucher tenders")
+        if self.wallet_tenders and by_kind["points"] != self.deduction_points_fen:
+            raise ValueError("deduction_points_fen must equal the points tenders")
 
 
 class OrderCompleted(_Wire):

@@ -40,6 +40,7 @@ from . import tables as t
 from .read_model import entry_from_row
 from .running_totals import RunningTotals
 from .settings import Configuration, SettingsCache, read_configuration, save_base, save_store
+from .wallet_balances import WalletDeltas, voucher_row
 
 E = cast(Table, t.EntryRow.__table__)
 O = cast(Table, t.OrderRow.__table__)  # noqa: E741
@@ -137,6 +138,7 @@ class SqlRepository:
         self._cache: SettingsCache | None = cache  # None once this transaction changed the configuration
         self._config: Configuration | None = None
         self.totals = RunningTotals(conn, self.configuration)
+        self.wallets = WalletDeltas(conn)
         self._entries: dict[int, Entry] = {}
         self._queues: dict[str, QueueState] = {}
         self._heads: dict[str, int] = {}
@@ -446,11 +448,13 @@ class SqlRepository:
         self.conn.execute(
             _INSERT_REBATE, {"member_id": member_id, "amount_fen": amount_fen, "kind": kind.value, "ref": ref, "at": at}
         )
+        self.wallets.add(member_id, "rebate_fen", amount_fen)
 
     def add_points(self, member_id: MemberId, points: int, kind: PointsKind, ref: str, at: dt.datetime) -> None:
         self.conn.execute(
             _INSERT_POINTS, {"member_id": member_id, "points": points, "kind": kind.value, "ref": ref, "at": at}
         )
+        self.wallets.add(member_id, "points", points)
 
     def points_of_entry(self, seq: int) -> int:
         entry = self.entry_by_seq(seq)
@@ -464,11 +468,21 @@ class SqlRepository:
         return int(total)
 
     def add_voucher(self, member_id: MemberId, value_fen: int, source_seq: int, at: dt.datetime) -> None:
-        self.conn.execute(
-            insert(t.Voucher).values(
-                member_id=member_id, value_fen=value_fen, source_seq=source_seq, state="issued", issued_at=at
+        days = self.base_settings().wallet.voucher_valid_days
+        voucher_id = self.conn.execute(
+            insert(t.Voucher)
+            .values(
+                member_id=member_id,
+                value_fen=value_fen,
+                source_seq=source_seq,
+                state="issued",
+                issued_at=at,
+                expires_at=at + dt.timedelta(days=days) if days else None,
             )
-        )
+            .returning(t.Voucher.id)
+        ).scalar_one()
+        voucher_row(self.conn, voucher_id, member_id, value_fen, "issue", f"entry:{source_seq}", at)
+        self.wallets.add(member_id, "voucher_fen", value_fen)
 
     def vouchers_of_entry(self, seq: int) -> list[tuple[int, int, str]]:
         v = t.Voucher
@@ -476,7 +490,12 @@ class SqlRepository:
         return [(int(i), int(value), str(state)) for i, value, state in rows]
 
     def set_voucher_state(self, voucher_id: int, state: str) -> None:
-        self.conn.execute(update(t.Voucher).where(t.Voucher.id == voucher_id).values(state=state))
+        v = t.Voucher
+        row = self.conn.execute(select(v.member_id, v.value_fen, v.state, v.source_seq).where(v.id == voucher_id)).one()
+        self.conn.execute(update(v).where(v.id == voucher_id).values(state=state, hold_id=None))
+        if row.state == "issued" and state != "issued":  # leaves the member's unused vouchers
+            voucher_row(self.conn, voucher_id, row.member_id, -row.value_fen, state, f"entry:{row.source_seq}", self.at)
+            self.wallets.add(row.member_id, "voucher_fen", -row.value_fen)
 
     def add_draw(self, seq: int, result_bp: int, at: dt.datetime) -> None:
         self.conn.execute(insert(t.LotteryDraw).values(entry_seq=seq, result_bp=result_bp, at=at))
@@ -510,3 +529,4 @@ class SqlRepository:
     def flush(self) -> None:
         """Write the running totals gathered in this unit of work (called by commit)."""
         self.totals.flush()
+        self.wallets.flush()

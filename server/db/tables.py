@@ -213,6 +213,7 @@ class OrderRow(Base):
     discount_fen: Mapped[Fen]
     deduction_points_fen: Mapped[Fen]
     deduction_love_fen: Mapped[Fen]
+    deduction_voucher_fen: Mapped[Fen] = mapped_column(default=0, server_default="0")
     paid_fen: Mapped[Fen]
     paid_at: Mapped[Timestamp]
     received_at: Mapped[Timestamp]
@@ -349,8 +350,89 @@ class Voucher(Base):
     member_id: Mapped[Key] = mapped_column(index=True)
     value_fen: Mapped[Fen]
     source_seq: Mapped[int] = mapped_column(BigInteger, index=True)
-    state: Mapped[str] = mapped_column(String(8))
+    state: Mapped[str] = mapped_column(String(8))  # issued, used, void, expired
     issued_at: Mapped[Timestamp]
+    # the wallet (migration 0013)
+    expires_at: Mapped[OptTimestamp]
+    store_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # None: every store accepts it
+    hold_id: Mapped[str | None] = mapped_column(String(36), nullable=True)  # reserved by this hold
+
+
+class Wallet(Base):
+    """A member's running balances, kept in the transaction of every ledger row (server/services/wallet.py)."""
+
+    __tablename__ = "wallets"
+    member_id: Mapped[Key] = mapped_column(primary_key=True)
+    rebate_fen: Mapped[Fen] = mapped_column(default=0)  # may be negative after a clawback (spec §2)
+    rebate_held_fen: Mapped[Fen] = mapped_column(default=0)
+    points: Mapped[int] = mapped_column(BigInteger, default=0)
+    points_held: Mapped[int] = mapped_column(BigInteger, default=0)
+    voucher_fen: Mapped[Fen] = mapped_column(default=0)  # face value of issued (unused) vouchers
+    withdrawn_fen: Mapped[Fen] = mapped_column(default=0)  # requested and not declined
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class VoucherLedger(Base):
+    """Every change of a voucher's state, as a signed face value (issue +, spend/void/expiry −, refund +)."""
+
+    __tablename__ = "voucher_ledger"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    voucher_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    member_id: Mapped[Key] = mapped_column(index=True)
+    amount_fen: Mapped[Fen]
+    kind: Mapped[str] = mapped_column(String(24))
+    ref: Mapped[str] = mapped_column(String(80))
+    at: Mapped[Timestamp]
+
+
+class WalletHold(Base):
+    """A wallet tender authorised at a till and reserved until the sale carrying it is ingested (or it lapses)."""
+
+    __tablename__ = "wallet_holds"
+    hold_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    terminal_id: Mapped[Key]
+    idempotency_key: Mapped[str] = mapped_column(String(64))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    member_id: Mapped[Key] = mapped_column(index=True)
+    store_id: Mapped[Key]
+    kind: Mapped[str] = mapped_column(String(8))  # rebate, voucher, points
+    amount_fen: Mapped[Fen]  # the tender's value in fen
+    points: Mapped[int] = mapped_column(BigInteger, default=0)  # points reserved (kind points)
+    voucher_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    state: Mapped[str] = mapped_column(String(10))  # held, captured, released, expired
+    order_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    refunded_fen: Mapped[Fen] = mapped_column(default=0)  # given back to the tender by refunds
+    created_at: Mapped[Timestamp]
+    expires_at: Mapped[Timestamp]
+    closed_at: Mapped[OptTimestamp]
+
+    __table_args__ = (
+        UniqueConstraint("terminal_id", "idempotency_key", name="uq_wallet_holds_terminal_key"),
+        Index(
+            "ix_wallet_holds_open",
+            "expires_at",
+            sqlite_where=text("state = 'held'"),
+            postgresql_where=text("state = 'held'"),
+        ),
+    )
+
+
+class Withdrawal(Base):
+    """A member's request to take their rebate balance out (提现); the amount is reserved from the request on."""
+
+    __tablename__ = "withdrawals"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    reference: Mapped[str] = mapped_column(String(40), unique=True)  # on the payout file and the transfer
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    member_id: Mapped[Key] = mapped_column(index=True)
+    amount_fen: Mapped[Fen]
+    state: Mapped[str] = mapped_column(String(10), index=True)  # requested, approved, declined, paid
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    requested_at: Mapped[Timestamp]
+    decided_at: Mapped[OptTimestamp]
+    decided_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    batch_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    paid_at: Mapped[OptTimestamp]
 
 
 class LotteryDraw(Base):

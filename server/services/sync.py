@@ -297,6 +297,7 @@ class PushService:
                 discount_fen=body.discount_fen,
                 deduction_points_fen=body.deduction_points_fen,
                 deduction_love_fen=body.deduction_love_fen,
+                deduction_voucher_fen=body.deduction_voucher_fen,
                 completed=body.completed,
                 tender=body.tender,
                 lines_json=json.dumps([x.model_dump() for x in body.lines], ensure_ascii=False) if body.lines else None,

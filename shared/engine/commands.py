@@ -23,6 +23,7 @@ class PayOrder:
     discount_fen: int = 0
     deduction_points_fen: int = 0
     deduction_love_fen: int = 0
+    deduction_voucher_fen: int = 0
     completed: bool = False
     tender: str | None = None  # how it was paid (recorded, not interpreted)
     lines_json: str | None = None  # the till's line items, JSON (recorded, not interpreted)

@@ -122,7 +122,7 @@ class Engine:
         if not cmd.order_id:
             raise RuleError(Code.INVALID_EVENT, "order_id is required")
         paid = _check_fen(cmd.paid_fen, "paid_fen")
-        for name in ("discount_fen", "deduction_points_fen", "deduction_love_fen"):
+        for name in ("discount_fen", "deduction_points_fen", "deduction_love_fen", "deduction_voucher_fen"):
             _check_fen(getattr(cmd, name), name)
         total = _check_fen(cmd.total_fen, "total_fen") if cmd.total_fen is not None else None
         paid_at = _aware(cmd.paid_at, "paid_at")
@@ -144,10 +144,13 @@ class Engine:
             paid_at=received if skew else paid_at,
             received_at=received,
             terminal_id=cmd.terminal_id,
-            total_fen=total if total is not None else paid + cmd.deduction_points_fen + cmd.deduction_love_fen,
+            total_fen=total
+            if total is not None
+            else paid + cmd.deduction_points_fen + cmd.deduction_love_fen + cmd.deduction_voucher_fen,
             discount_fen=cmd.discount_fen,
             deduction_points_fen=cmd.deduction_points_fen,
             deduction_love_fen=cmd.deduction_love_fen,
+            deduction_voucher_fen=cmd.deduction_voucher_fen,
             clock_skew=skew,
         )
         if cmd.completed:
@@ -177,7 +180,8 @@ class Engine:
         settings = store.settings
         if order.member_id is None or order.paid_fen <= 0:
             return None
-        if order.deduction_points_fen + order.deduction_love_fen > 0 and not base.deduction_orders_join:
+        deductions = order.deduction_points_fen + order.deduction_love_fen + order.deduction_voucher_fen
+        if deductions > 0 and not base.deduction_orders_join:
             return None
         local = order.paid_at.astimezone(ZoneInfo(store.timezone))
         if settings.time_windows and not any(w.contains(local) for w in settings.time_windows):

@@ -53,12 +53,21 @@ class RebateKind(StrEnum):
     CLAWBACK_RECEIVED = "clawback_received"
     CLAWBACK_GENERATED = "clawback_generated"
     VOUCHER_USED_CLAWBACK = "voucher_used_clawback"
+    # the wallet (server/services/wallet.py, docs/wallet.md)
+    SPEND = "spend"
+    SPEND_REFUND = "spend_refund"
+    WITHDRAWAL = "withdrawal"
+    WITHDRAWAL_DECLINED = "withdrawal_declined"
 
 
 class PointsKind(StrEnum):
     RANDOM_RETURN = "random_return"
     EXCHANGE = "exchange"
     REVERSAL = "reversal"
+    SPEND = "spend"
+    SPEND_REFUND = "spend_refund"
+    TRANSFER_OUT = "transfer_out"
+    TRANSFER_IN = "transfer_in"
 
 
 Label = Literal["cash", "points"]
@@ -93,6 +102,7 @@ class Order:
     discount_fen: int = 0
     deduction_points_fen: int = 0
     deduction_love_fen: int = 0
+    deduction_voucher_fen: int = 0  # wallet vouchers (docs/rules.md, wallet-paid sales)
     status: OrderStatus = OrderStatus.PAID
     completed_at: dt.datetime | None = None
     refunded_fen: int = 0
