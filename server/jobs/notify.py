@@ -153,6 +153,37 @@ def skip_allocations(conn: Connection) -> None:
     _set(conn, FLOOR, latest)
 
 
+def collect_vouchers(conn: Connection, base: BaseSettings, now: dt.datetime) -> int:
+    """Unused vouchers that expire within the notice, once each."""
+    days = base.notifications.voucher_expiry_days
+    if days == 0:
+        return 0
+    v = t.Voucher
+    rows = conn.execute(
+        select(v.id, v.member_id, v.value_fen, v.expires_at).where(
+            v.state == "issued",
+            v.expires_at.is_not(None),
+            v.expires_at > now,
+            v.expires_at <= now + dt.timedelta(days=days),
+        )
+    ).all()
+    return _insert(
+        conn,
+        [
+            _row(
+                f"voucher:{r.id}",
+                r.member_id,
+                "voucher_expiring",
+                now,
+                amount_fen=r.value_fen,
+                ref=str(r.id),
+                due_at=r.expires_at,
+            )
+            for r in rows
+        ],
+    )
+
+
 def collect_reset(conn: Connection, base: BaseSettings, cache: settings.SettingsCache, now: dt.datetime) -> int:
     """Once per reset instant within the notice: every member with a waiting entry."""
     hours = base.notifications.reset_notice_hours
@@ -253,6 +284,7 @@ class Notifier:
                     skip_allocations(conn)
                     return NotifyReport()
                 created = collect_allocations(conn, base, now)
+                created += collect_vouchers(conn, base, now)
                 created += collect_reset(conn, base, self.db.settings_cache, now)
             report = deliver(self.db, self.sender, base, now)
             report.created = created

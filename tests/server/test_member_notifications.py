@@ -17,7 +17,7 @@ from server.jobs import notify
 from server.services import admin
 from server.services.ingest import Ingest
 from server.services.sender import FileSender, Message, SendFailed
-from shared.engine.commands import ChangeSettings, PayOrder
+from shared.engine.commands import ChangeSettings, Exchange, PayOrder
 from shared.money import format_fen
 
 from .support import T0, seed
@@ -179,7 +179,7 @@ def test_a_coming_reset_is_told_once_to_members_with_waiting_entries(db: Databas
     clock = Clock(T0)
     sender = FileSender(tmp_path / "m.jsonl")
     notifier = notify.Notifier(db=db, sender=sender, clock=clock)
-    sell(ingest, "m1", 10_000, T0)  # waiting with 9.00 to go
+    sell(ingest, "m1", 10_000, T0)  # waiting with 90.00 to go
     notifier.run()
     notifier.run()
     resets = [r for r in rows(db) if r.kind == "reset_coming"]
@@ -217,3 +217,23 @@ def test_the_scheduler_runs_the_notifier_after_its_tick(db: Database, tmp_path: 
     runner.tick()
     with db.connect() as conn:
         assert conn.execute(select(func.count()).select_from(N)).scalar() == 1
+
+
+def test_a_voucher_about_to_expire_is_told_once(db: Database, tmp_path: Path) -> None:
+    ingest = setup(db, voucher_exchange_enabled=True, wallet={"voucher_valid_days": 10})
+    clock = Clock(T0)
+    sender = FileSender(tmp_path / "m.jsonl")
+    notifier = notify.Notifier(db=db, sender=sender, clock=clock)
+    sell(ingest, "m1", 10_000, T0)  # waiting with 90.00 to go: exchanged for a 90.00 voucher
+    with db.connect() as conn:
+        order_id = conn.execute(select(t.EntryRow.order_id).where(t.EntryRow.member_id == "m1")).scalar_one()
+    ingest.apply(Exchange(order_id=order_id, into="voucher", at=T0, member_id="m1"))
+    notifier.run()
+    assert not [r for r in rows(db) if r.kind == "voucher_expiring"]  # ten days away: not yet
+    clock.at = T0 + dt.timedelta(days=8)
+    notifier.run()
+    clock.at += dt.timedelta(hours=2)
+    notifier.run()
+    [told] = [r for r in rows(db) if r.kind == "voucher_expiring"]
+    assert told.amount_fen == 9000 and told.due_at == T0 + dt.timedelta(days=10)
+    assert sum("购物券将于" in m["text"] for m in sender.read()) == 1
