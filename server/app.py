@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from . import console, member_page
-from .api import auth, errors, health, stores, sync
+from .api import auth, errors, health, stores, sync, wallet
 from .api.deps import check_protocol
 from .bodylimits import BODY_LIMITS, DEFAULT_BODY_LIMIT, BodyLimits
 from .clock import Clock, SystemClock
@@ -27,6 +27,7 @@ from .jobs.notify import Notifier
 from .ratelimit import Limiter, Limits, Rate, TerminalLimits, clock_ns
 from .security.keys import KeyRing
 from .services.context import Services
+from .services.holds import HoldService
 from .services.ingest import Ingest
 from .services.pull import PullService
 from .services.sender import make_sender
@@ -72,6 +73,7 @@ def create_app(settings: ServerSettings | None = None, *, clock: Clock | None = 
             page_per_minute=settings.rate_member_page_per_minute, action_per_minute=settings.rate_draw_per_minute
         ),
         signin=SignInPolicy(),
+        holds=HoldService(db=db, keys=keys, clock=clock),
         terminal_limits=TerminalLimits(
             push_per_minute=settings.rate_push_per_minute,
             pull_per_minute=settings.rate_pull_per_minute,
@@ -101,7 +103,8 @@ def create_app(settings: ServerSettings | None = None, *, clock: Clock | None = 
     errors.install(app, answers)
     app.add_middleware(BodyLimits, limits=BODY_LIMITS, default=DEFAULT_BODY_LIMIT, refuse=answers)
     errors.document_error_bodies(app)
-    for router in (health.router, auth.router, sync.router, stores.router):  # the API: every route checks the header
+    # the API: every route checks the header
+    for router in (health.router, auth.router, sync.router, stores.router, wallet.router):
         app.include_router(router, dependencies=[Depends(check_protocol)], responses=errors.PROTOCOL)
     for router in (member_page.router, console.router):
         app.include_router(router)

@@ -31,6 +31,16 @@ class Code(StrEnum):
     UNKNOWN_MEMBER = "unknown_member"
     UNKNOWN_LEVEL = "unknown_level"  # a level id that the chain's level catalog does not hold (a typo like "glod")
     LEVEL_IN_USE = "level_in_use"  # a catalog level still named by a setting or held by a member
+    # the wallet (docs/wallet.md)
+    INSUFFICIENT_BALANCE = "insufficient_balance"
+    CONSENT_REQUIRED = "consent_required"
+    VOUCHER_UNAVAILABLE = "voucher_unavailable"
+    HOLD_INVALID = "hold_invalid"
+    WALLET_OFFLINE = "wallet_offline"
+    WITHDRAWAL_DISABLED = "withdrawal_disabled"
+    BELOW_MINIMUM = "below_minimum"
+    DAILY_CAP_EXCEEDED = "daily_cap_exceeded"
+    WITHDRAWAL_STATE = "withdrawal_state"
     # requests to the server (docs/sync-protocol.md "Errors"; the API maps each to its HTTP status)
     CONFLICT = "conflict"
     ENROLMENT_CODE_EXPIRED = "enrolment_code_expired"

@@ -293,6 +293,56 @@ class PullResponse(_Wire):
     levels: list[LevelInfo] | None = None
 
 
+# ------------------------------------------------------------------------------------------ the wallet's holds
+
+
+class HoldRequest(_Wire):
+    """Ask the server to reserve part of the member's wallet for a tender (docs/wallet.md)."""
+
+    member_id: Id
+    kind: WalletKind
+    amount_fen: Annotated[int, Field(gt=0, le=MAX_FEN, strict=True)] | None = None  # a voucher: its face value
+    voucher_id: Annotated[int, Field(ge=1, strict=True)] | None = None
+    idempotency_key: Id  # the till's own id for this tender; a retry with it answers the same hold
+    payment_code: Annotated[str, Field(min_length=1, max_length=16)]  # the member's consent (member page)
+
+    @model_validator(mode="after")
+    def _shape(self) -> HoldRequest:
+        if (self.kind == "voucher") != (self.voucher_id is not None):
+            raise ValueError("voucher_id is given with kind voucher, and only then")
+        if self.kind != "voucher" and self.amount_fen is None:
+            raise ValueError("amount_fen is required")
+        return self
+
+
+class HoldView(_Wire):
+    hold_id: uuid.UUID
+    member_id: str
+    kind: WalletKind
+    amount_fen: int  # what the tender pays
+    points: int  # points reserved (kind points)
+    voucher_id: int | None
+    state: Literal["held", "captured", "released", "expired"]
+    order_id: str | None
+    expires_at: dt.datetime
+
+
+class WalletVoucher(_Wire):
+    voucher_id: int
+    value_fen: int
+    expires_at: dt.datetime | None
+
+
+class MemberWallet(_Wire):
+    """What a till may show of a member's wallet: what can be spent here now."""
+
+    member_id: str
+    rebate_available_fen: int  # 0 while the balance is negative (after a clawback)
+    points_available: int
+    points_per_yuan: int
+    vouchers: list[WalletVoucher]  # issued, not held, not expired, valid in this store
+
+
 class ErrorBody(_Wire):
     """Every refusal of a request (4xx) answers with this body."""
 

@@ -755,6 +755,42 @@
         <translation>服务器没有该会员。</translation>
     </message>
     <message>
+        <source>The member&apos;s wallet does not have enough for this.</source>
+        <translation>会员钱包余额不足。</translation>
+    </message>
+    <message>
+        <source>The member&apos;s payment code is wrong, expired or already used: ask for the current one.</source>
+        <translation>会员付款码错误、已过期或已使用，请让会员出示当前付款码。</translation>
+    </message>
+    <message>
+        <source>This voucher cannot be used here (used, expired, held or for another store).</source>
+        <translation>这张购物券不能在此使用（已使用、已过期、已被占用或仅限其他门店）。</translation>
+    </message>
+    <message>
+        <source>The wallet hold is unknown or no longer valid: ask for a new one.</source>
+        <translation>钱包预授权无效或已失效，请重新授权。</translation>
+    </message>
+    <message>
+        <source>Wallet tenders need the server, which cannot be reached: take another tender.</source>
+        <translation>无法连接服务器，不能使用钱包付款，请选择其他付款方式。</translation>
+    </message>
+    <message>
+        <source>Withdrawal is switched off.</source>
+        <translation>提现功能未开启。</translation>
+    </message>
+    <message>
+        <source>The amount is below the minimum.</source>
+        <translation>金额低于最低限额。</translation>
+    </message>
+    <message>
+        <source>This is over the daily limit.</source>
+        <translation>超过每日上限。</translation>
+    </message>
+    <message>
+        <source>The withdrawal was already decided.</source>
+        <translation>这笔提现申请已处理。</translation>
+    </message>
+    <message>
         <source>The server already has a record like this. Tell your manager.</source>
         <translation>服务器上已有同样的记录。请告知店长。</translation>
     </message>

@@ -37,6 +37,21 @@ def code_words() -> dict[Code, str]:
         ),
         Code.NOT_YOUR_ENTRY: Q.translate("Words", "This queue entry belongs to another member."),
         Code.UNKNOWN_MEMBER: Q.translate("Words", "The server does not know this member."),
+        Code.INSUFFICIENT_BALANCE: Q.translate("Words", "The member's wallet does not have enough for this."),
+        Code.CONSENT_REQUIRED: Q.translate(
+            "Words", "The member's payment code is wrong, expired or already used: ask for the current one."
+        ),
+        Code.VOUCHER_UNAVAILABLE: Q.translate(
+            "Words", "This voucher cannot be used here (used, expired, held or for another store)."
+        ),
+        Code.HOLD_INVALID: Q.translate("Words", "The wallet hold is unknown or no longer valid: ask for a new one."),
+        Code.WALLET_OFFLINE: Q.translate(
+            "Words", "Wallet tenders need the server, which cannot be reached: take another tender."
+        ),
+        Code.WITHDRAWAL_DISABLED: Q.translate("Words", "Withdrawal is switched off."),
+        Code.BELOW_MINIMUM: Q.translate("Words", "The amount is below the minimum."),
+        Code.DAILY_CAP_EXCEEDED: Q.translate("Words", "This is over the daily limit."),
+        Code.WITHDRAWAL_STATE: Q.translate("Words", "The withdrawal was already decided."),
         # requests to the server: 429 and 5xx reach the till as server_unavailable, yet a body may name them
         Code.CONFLICT: Q.translate("Words", "The server already has a record like this. Tell your manager."),
         Code.ENROLMENT_CODE_EXPIRED: Q.translate("Words", "The enrolment code has expired."),

@@ -29,7 +29,7 @@ from ..db import settings
 from ..db.database import Database
 from ..db.unit_of_work import UnitOfWork
 from ..services.ingest import Ingest
-from . import autocomplete, reset, runs
+from . import autocomplete, reset, runs, wallet
 
 log = logging.getLogger("paidui.jobs")
 
@@ -44,6 +44,8 @@ BATCH = 200
 class TickReport:
     reset_at: dt.datetime | None = None  # the reset instant this tick ran (None: none ran here)
     completed: list[str] = field(default_factory=list)  # orders this tick completed
+    holds_expired: int = 0  # wallet holds past their time (server/jobs/wallet.py)
+    vouchers_expired: int = 0
 
 
 class JobRunner:
@@ -83,6 +85,7 @@ class JobRunner:
         report = self._reset_if_due(now)
         with self._sweep_lock, runs.job_lock(self.db, SWEEP_LOCK):
             report.completed += self._sweep(hours=self._hours(), until=now)
+        report.holds_expired, report.vouchers_expired = wallet.sweep(self.db, now)
         if self.after_tick is not None:  # the notification outbox (jobs/notify.py): its failure stops nothing else
             try:
                 self.after_tick(now)

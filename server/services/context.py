@@ -9,6 +9,7 @@ from ..config import ServerSettings
 from ..db.database import Database
 from ..ratelimit import Limiter, Limits, TerminalLimits
 from ..security.keys import KeyRing
+from .holds import HoldService
 from .ingest import Ingest
 from .pull import PullService
 from .sender import Sender
@@ -28,5 +29,6 @@ class Services:
     auth_limiter: Limiter  # password logins and enrolment attempts, per client address
     member_limits: Limits  # the member page's page views and actions, per client address and per member
     terminal_limits: TerminalLimits  # pushes and pulls, per terminal
+    holds: HoldService  # the wallet's hold API (server/services/holds.py)
     signin: SignInPolicy  # the user-wide wait after failed password sign-ins (server/services/signin.py)
     sender: Sender  # sign-in codes and notifications to members' phones (server/services/sender.py)

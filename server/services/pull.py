@@ -100,7 +100,9 @@ class PullService:
                 server_time=now,
                 cursor=f"{CURSOR_PREFIX}{max([since, *(m.change_version for m in changed)])}",
                 settings_version=config.version,
-                base_settings=base.model_dump(mode="json"),
+                # the wallet's settings stay on the server: a till of before would refuse the unknown field, and
+                # what a till needs of them comes with each hold (docs/wallet.md)
+                base_settings=base.model_dump(mode="json", exclude={"wallet"}),
                 store_settings=store.settings.model_dump(mode="json"),
                 store=StoreView(
                     store_id=store.store_id,

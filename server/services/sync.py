@@ -43,7 +43,7 @@ from ..db.database import Database
 from ..db.unit_of_work import UnitOfWork
 from ..security.keys import KeyRing
 from ..security.member_codes import MEMBER_PAGE_TTL, issue_member_page_token
-from . import members, terminals
+from . import holds, members, terminals
 from .ingest import Ingest, is_retryable
 from .parking import Parking, lock_order_id, park_command, server_time
 from .positions import Placed, positions
@@ -320,6 +320,15 @@ class PushService:
                 ):  # the same order id was sold in another store
                     raise RuleError(Code.CONFLICTING_DUPLICATE, f"order {body.order_id} exists in another store")
                 lock_order_id(conn, order_id)
+                if body.wallet_tenders and outcome.status == "accepted":  # the wallet pays its part now
+                    holds.capture(
+                        conn,
+                        order_id=order_id,
+                        member_id=member_id,
+                        store_id=terminal.store_id,
+                        tenders=list(body.wallet_tenders),
+                        now=received,
+                    )
                 parked_waiting = conn.execute(_PARKED_FOR, {"oid": order_id}).first() is not None
             result = self._answer(uow, event, outcome, member_id)
             log_event(conn, terminal_id=terminal.terminal_id, event=event, digest=digest, answer=result, at=received)
