@@ -23,6 +23,7 @@ from .clock import Clock, SystemClock
 from .config import ServerSettings, load_settings
 from .db.database import Database
 from .jobs import JobRunner, running
+from .jobs.notify import Notifier
 from .ratelimit import Limiter, Limits, Rate, TerminalLimits, clock_ns
 from .security.keys import KeyRing
 from .services.context import Services
@@ -89,6 +90,7 @@ def create_app(settings: ServerSettings | None = None, *, clock: Clock | None = 
             ),
         ),
     )
+    jobs.after_tick = Notifier(db=db, sender=svc.sender, clock=clock).run
     app = FastAPI(title="Paidui central server", version=health.server_version(), lifespan=_lifespan)
     app.state.settings = settings
     app.state.db = db

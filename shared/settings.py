@@ -157,6 +157,15 @@ class Display(_Model):
     member_info: bool = False
 
 
+class Notifications(_Model):
+    """What the server tells members by text message and on their page (server/jobs/notify.py)."""
+
+    enabled: bool = True
+    rebate_threshold_fen: Fen = 1000  # a queue rebate of at least this much is worth a message
+    voucher_expiry_days: Annotated[int, Field(ge=0, le=365, strict=True)] = 3  # 0: no voucher reminder
+    reset_notice_hours: Annotated[int, Field(ge=0, le=24 * 31, strict=True)] = 24  # 0: no reset reminder
+
+
 class WalletSettings(_Model):
     """The member's wallet (docs/wallet.md): spending points, holds, withdrawals and transfers."""
 
@@ -201,6 +210,7 @@ class BaseSettings(_Model):
     reset: ResetSchedule | None = None
     paused: bool = False
     display: Display = Display()
+    notifications: Notifications = Notifications()
     leftover_policy: Literal["retain", "carry_forward"] = "retain"
     refund_clawback: Literal["none", "received", "all"] = "received"
     anonymous_orders_contribute: bool = True

@@ -647,3 +647,21 @@ class DrawerOpening(Base):
     opened_at: Mapped[Timestamp]
     received_at: Mapped[Timestamp]
     reason: Mapped[str] = mapped_column(String(200), default="")
+
+
+class MemberNotification(Base):
+    """The notification outbox (server/jobs/notify.py): one row per event, at most once (`event_key` is unique);
+    delivered through the sender grouped per member per hour, and listed on the member's signed-in page."""
+
+    __tablename__ = "member_notifications"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    event_key: Mapped[str] = mapped_column(String(120), unique=True)  # rebate:<allocation id>, completed:<seq>, ...
+    member_id: Mapped[Key] = mapped_column(index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # rebate_received, entry_completed, voucher_expiring, reset_coming
+    amount_fen: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    ref: Mapped[str] = mapped_column(String(80), default="")  # the entry's queue number, the voucher id, ...
+    due_at: Mapped[OptTimestamp]  # when the voucher expires or the reset falls due
+    created_at: Mapped[Timestamp]
+    state: Mapped[str] = mapped_column(String(10), index=True)  # pending, sending, sent, no_phone
+    message_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    sent_at: Mapped[OptTimestamp]

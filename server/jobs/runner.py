@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
@@ -66,6 +67,7 @@ class JobRunner:
         self._failed: set[str] = set()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.after_tick: Callable[[dt.datetime], object] | None = None  # set by create_app: the notifications
 
     # ------------------------------------------------------------------ the work
 
@@ -84,6 +86,11 @@ class JobRunner:
         with self._sweep_lock, runs.job_lock(self.db, SWEEP_LOCK):
             report.completed += self._sweep(hours=self._hours(), until=now)
         report.holds_expired, report.vouchers_expired = wallet.sweep(self.db, now)
+        if self.after_tick is not None:  # the notification outbox (jobs/notify.py): its failure stops nothing else
+            try:
+                self.after_tick(now)
+            except Exception:
+                log.exception("the job after the tick failed; it runs again next tick")
         return report
 
     def _read(self, conn: Connection) -> tuple[reset.ResetPlan, dt.datetime | None]:

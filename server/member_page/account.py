@@ -8,25 +8,31 @@ phone. Posts are refused from other sites (`routes._same_site`) and, signed in, 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy import Connection
 
 from shared.errors import Code
-from shared.ids import MemberId
+from shared.ids import MemberId, StoreId
+from shared.money import format_fen
 
 from ..api.state import services
+from ..db.settings import SettingsCache, read_configuration
 from ..errors import Refused
+from ..jobs import notify
 from ..ratelimit import client_address
 from ..security.member_codes import issue_member_page_token
-from ..services import consent, member_signin
+from ..services import consent, member_signin, wallet
 from . import forms, session, view
-from .i18n import Lang, Words, negotiate
+from .i18n import MESSAGES, Lang, Words, negotiate
 from .routes import HEADERS, PAGE_ERRORS, _html, _limited, _member_code, _message, _same_site
 
 router = APIRouter(prefix="/m", tags=["member page"])
+LEDGER_SHOWN = 30
 LANG_Q = Annotated[str | None, Query(max_length=5)]
 LANG_FORM = Annotated[str | None, Form(max_length=5)]
 SIGNIN_ERRORS = {
@@ -173,6 +179,76 @@ def sign_out(request: Request, form_token: Annotated[str, Form(max_length=100)],
     return response
 
 
+def _notifications(conn: Connection, member_id: str, words: Words, timezone: str) -> list[dict[str, str]]:
+    """The member's latest notifications in the page's words, newest first."""
+    zone = ZoneInfo(timezone)
+    out = []
+    for row in notify.listed(conn, member_id):
+        when = row.due_at.astimezone(zone).strftime("%m-%d %H:%M") if row.due_at is not None else ""
+        amount = format_fen(row.amount_fen) if row.amount_fen is not None else ""
+        out.append(
+            {
+                "at": row.created_at.astimezone(zone).strftime("%m-%d %H:%M"),
+                "text": words(f"notify_{row.kind}", amount=amount, ref=row.ref, when=when),
+            }
+        )
+    return out
+
+
+def _sign(amount: int) -> str:
+    return "+" if amount > 0 else "−" if amount < 0 else ""
+
+
+def _wallet(conn: Connection, member_id: str, words: Words, cache: SettingsCache) -> dict[str, Any]:
+    """The wallet as the page shows it: balances as recorded, points at the spending rate, vouchers, history."""
+    config = read_configuration(conn, cache)
+    zone = ZoneInfo(config.base.timezone)
+    rate = config.base.wallet.points_per_yuan
+    w = wallet.wallet_of(conn, member_id)
+    vouchers = [
+        {
+            "amount": format_fen(v.value_fen),
+            "until": (
+                words("voucher_until", date=v.expires_at.astimezone(zone).strftime("%Y-%m-%d"))
+                if v.expires_at is not None
+                else words("voucher_no_expiry")
+            ),
+            "scope": (
+                words("voucher_all_stores")
+                if v.store_id is None
+                else words("voucher_store", name=config.names.get(StoreId(v.store_id), v.store_id))
+            ),
+            "held": v.held,
+        }
+        for v in w.vouchers
+    ]
+    ledger = []
+    for line in wallet.ledger_of(conn, member_id, limit=LEDGER_SHOWN):
+        key = f"ledger_{line.reason}"
+        amount = (
+            words("points_unit", points=_sign(line.amount) + str(abs(line.amount)))
+            if line.kind == "points"
+            else f"{_sign(line.amount)}¥{format_fen(abs(line.amount))}"
+        )
+        ledger.append(
+            {
+                "at": line.at.astimezone(zone).strftime("%m-%d %H:%M"),
+                "what": words(key) if key in MESSAGES[words.lang] else line.reason,
+                "amount": amount,
+                "credit": line.amount > 0,
+            }
+        )
+    return {
+        "view": w,
+        "rebate": format_fen(w.rebate_fen) if w.rebate_fen >= 0 else "−" + format_fen(-w.rebate_fen),
+        "rebate_held": format_fen(w.rebate_held_fen) if w.rebate_held_fen else None,
+        "points_value": format_fen(w.points * 100 // rate),
+        "rate": rate,
+        "vouchers": vouchers,
+        "ledger": ledger,
+    }
+
+
 def _payment_code(request: Request, member_id: str) -> dict[str, str | int]:
     """The member's payment code now (wallet consent, `server.services.consent`): 8 digits, a new one every 30 s."""
     now = services(request).clock.now()
@@ -222,6 +298,8 @@ def me(
     with svc.db.connect() as conn:
         member = view.load(conn, svc.db.settings_cache, member_id=member_id, highlight=None, now=now, page=p)
         phone = view.masked_phone(conn, member_id)
+        notices = _notifications(conn, member_id, words, member.base.timezone)
+        purse = _wallet(conn, member_id, words, svc.db.settings_cache)
     link = issue_member_page_token(svc.keys, member_id, now, ttl=dt.timedelta(days=svc.settings.member_page_days))
     code_svg, code_valid = _member_code(request, member_id, words, member.base.timezone)
     draw_forms = {
@@ -246,6 +324,8 @@ def me(
         code_url=f"/m/{link}/code?lang={words.lang}",
         signout_token=session.form_token(token, "signout"),
         payment=_payment_code(request, member_id),
+        notifications=notices,
+        wallet=purse,
         self_url=_url("/m/me", words.lang, **extra),
         other_lang_url=_url("/m/me", "en" if words.lang == "zh" else "zh", **extra),
         next_url=_url("/m/me", words.lang, p=str(p + 1)) if member.more_waiting else None,

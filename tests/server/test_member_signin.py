@@ -346,3 +346,41 @@ def test_a_link_page_shows_no_payment_code(app: FastAPI, client: httpx.Client) -
     link = issue_member_page_token(app.state.keys, "m1", T0, ttl=dt.timedelta(days=30))
     page = client.get(f"/m/{link}")
     assert page.status_code == 200 and 'data-field="payment-code"' not in page.text
+
+
+def test_the_signed_in_page_lists_the_notifications(app: FastAPI, client: httpx.Client, clock: FixedClock) -> None:
+    sign_in(app, client)
+    assert 'data-field="no-notifications"' in client.get("/m/me").text
+    app.state.jobs.after_tick(clock.now())  # the cursor starts at the present (the server's start-up did it too)
+    app.state.ingest.apply(
+        PayOrder(
+            order_id="order-big",
+            store_id="S1",
+            cashier_id="C1",
+            member_id="m2",
+            paid_fen=200_000,
+            paid_at=clock.now(),
+            received_at=clock.now(),
+            terminal_id=None,
+            completed=True,
+        )
+    )
+    app.state.jobs.after_tick(clock.now())
+    page = client.get("/m/me").text
+    assert "排队返利到账 ¥" in page and "已全部到账" in page
+    english = client.get("/m/me?lang=en").text
+    assert "Queue rebate received: ¥" in english
+
+
+def test_the_signed_in_page_shows_the_wallet_and_its_history(app: FastAPI, client: httpx.Client) -> None:
+    sign_in(app, client)
+    page = client.get("/m/me")
+    html = page.text
+    # the member's own sales: 10% of 100.00 and of 50.00 went to the member's first entry (the head)
+    assert 'data-field="wallet-rebate">¥15.00<' in html
+    assert 'data-field="wallet-points">0<' in html and "按 100 积分抵 ¥1 计" in html
+    assert 'data-field="no-vouchers"' in html
+    assert html.count('data-field="ledger-line"') == 2 and "排队返利" in html and "+¥10.00" in html
+    assert "+¥5.00" in html and "全返" not in html
+    english = client.get("/m/me?lang=en").text
+    assert "Rebate balance" in english and "Queue rebate" in english

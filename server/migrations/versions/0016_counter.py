@@ -15,7 +15,7 @@ from alembic import op
 import server.db.types
 
 revision = "0016_counter"
-down_revision = "0014_member_signin"  # re-chained at merge
+down_revision = "0015_member_notifications"  # re-chained at merge
 branch_labels = None
 depends_on = None
 
