@@ -31,6 +31,7 @@ class Code(StrEnum):
     UNKNOWN_MEMBER = "unknown_member"
     UNKNOWN_LEVEL = "unknown_level"  # a level id that the chain's level catalog does not hold (a typo like "glod")
     LEVEL_IN_USE = "level_in_use"  # a catalog level still named by a setting or held by a member
+    AMOUNT_OVER_LIMIT = "amount_over_limit"  # a sale above its store's hard maximum (StoreSettings.sale_max_fen)
     # requests to the server (docs/sync-protocol.md "Errors"; the API maps each to its HTTP status)
     CONFLICT = "conflict"
     ENROLMENT_CODE_EXPIRED = "enrolment_code_expired"
@@ -73,6 +74,7 @@ class Code(StrEnum):
     PIN_WRONG = "pin_wrong"
     PIN_NOT_SET = "pin_not_set"
     PIN_FORMAT = "pin_format"
+    MANAGER_PIN_NEEDED = "manager_pin_needed"  # a sale above the store's confirm amount waits for the manager's PIN
     PRINTER_OFFLINE = "printer_offline"
     PRINTER_TIMEOUT = "printer_timeout"
     PRINTER_ADDRESS = "printer_address"

@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from shared.errors import Code
 from shared.ids import CashierId, OrderId
+from shared.settings import check_sale
 from shared.wire import EntryInfo
 
 from .checkout import CheckoutError, MemberRef, Refund, Sale, record_checkout, record_refund, register_member
@@ -32,7 +33,7 @@ from .order_link import OrderLinkSigner
 from .outbox import pending_count
 from .pin import check_manager_pin
 from .reports import QueueReport, ShiftReport, queue_report, queue_report_csv, x_report, z_report
-from .snapshot import load_store
+from .snapshot import load_store, sale_limits
 from .terminal import cashier_id
 
 log = logging.getLogger(__name__)
@@ -111,10 +112,23 @@ class TillServices:
         deduction_points_fen: int,
         tender: str,
         signer: OrderLinkSigner,
+        manager_pin: str | None = None,
     ) -> SaleRecorded:
-        """Record a sale; returns after the commit (durable). TillError(sale_not_saved) if the disk refused."""
+        """Record a sale; returns after the commit (durable). TillError(sale_not_saved) if the disk refused.
+
+        The store's sale limits (last pull): above the confirm amount the manager's PIN is needed
+        (`manager_pin_needed`, then `pin_wrong` / `pin_not_set`); above the maximum it is refused
+        (`amount_over_limit`), as the server would refuse it."""
 
         def work(uow: UnitOfWork) -> Sale:
+            limits = sale_limits(uow.conn)
+            verdict = check_sale(total_fen, limits)
+            if verdict == "over":
+                raise CheckoutError(Code.AMOUNT_OVER_LIMIT, f"{total_fen} > {limits.sale_max_fen} fen")
+            if verdict == "confirm":
+                if manager_pin is None:
+                    raise CheckoutError(Code.MANAGER_PIN_NEEDED, f"{total_fen} > {limits.sale_confirm_fen} fen")
+                check_manager_pin(uow.conn, manager_pin)
             return record_checkout(
                 uow=uow,
                 cashier_id=cashier_id(uow.conn),

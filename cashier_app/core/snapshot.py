@@ -37,6 +37,12 @@ def load_settings(conn: Connection) -> tuple[BaseSettings, StoreSettings] | None
         return None
 
 
+def sale_limits(conn: Connection) -> StoreSettings:
+    """The store's sale limits from the last pull; before any pull (or from a server of before), the defaults."""
+    settings = load_settings(conn)
+    return settings[1] if settings is not None else StoreSettings()
+
+
 def level_names(conn: Connection) -> dict[str, tuple[str, str]]:
     """level id -> (Chinese name, English name), from the catalog of the last pull that brought one."""
     return {lv.level_id: (lv.name_zh, lv.name_en) for lv in map(LevelInfo.model_validate, kv_get(conn, "levels", []))}
