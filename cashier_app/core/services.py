@@ -26,7 +26,7 @@ from shared.wire import EntryInfo
 
 from .checkout import CheckoutError, MemberRef, Refund, Sale, record_checkout, record_refund, register_member
 from .clock import Clock
-from .db import UnitOfWork, orders, outbox, reading
+from .db import UnitOfWork, kv_get, orders, outbox, reading
 from .errors import TillError
 from .members import MemberView, identify
 from .order_link import OrderLinkSigner
@@ -34,7 +34,7 @@ from .outbox import pending_count
 from .pin import check_manager_pin
 from .reports import QueueReport, ShiftReport, queue_report, queue_report_csv, x_report, z_report
 from .snapshot import load_store, sale_limits
-from .terminal import cashier_id
+from .terminal import cashier_id, cashier_name
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -91,6 +91,7 @@ class ReceiptFacts:
 
     cashier_id: CashierId | None
     entry: EntryInfo | None
+    cashier_name: str | None = None  # the checkout point's name as the server gave it (None: only its id is known)
 
 
 class TillServices:
@@ -155,6 +156,11 @@ class TillServices:
             log.warning("the count of events waiting to be sent could not be read after a write", exc_info=True)
             return None
 
+    def checkout_name(self) -> str:
+        """The checkout point (收银台) this till sells for: its name from the last pull, else its id."""
+        with self._storage(Code.LOCAL_DATABASE), reading(self._engine) as conn:
+            return cashier_name(conn)
+
     def store_name(self) -> str | None:
         """The store's name from the last pull (None before the first)."""
         with self._storage(Code.LOCAL_DATABASE), reading(self._engine) as conn:
@@ -166,10 +172,12 @@ class TillServices:
             row = conn.execute(
                 select(orders.c.cashier_id, orders.c.entry_json).where(orders.c.order_id == str(order_id))
             ).first()
-        if row is None:
-            return ReceiptFacts(None, None)
+            if row is None:
+                return ReceiptFacts(None, None)
+            bound = kv_get(conn, "cashier_id") == row.cashier_id  # the name is known for the binding's checkout point
+            named = kv_get(conn, "cashier_name") if bound else None
         entry = EntryInfo.model_validate_json(row.entry_json) if row.entry_json else None
-        return ReceiptFacts(CashierId(row.cashier_id), entry)
+        return ReceiptFacts(CashierId(row.cashier_id), entry, named)
 
     # ------------------------------------------------------------------ refunds and members
     def find_sale(self, *, text: str) -> FoundSale:

@@ -71,6 +71,9 @@ def apply_pull(conn: Connection, pull: PullResponse, *, now: dt.datetime) -> Non
     kv_set(conn, "phone_lookup", pull.phone_lookup.model_dump(mode="json"))
     if pull.levels is not None:
         kv_set(conn, "levels", [lv.model_dump(mode="json") for lv in pull.levels])
+    if pull.checkout is not None:  # the server binds this till to a checkout point; a move shows at the next pull
+        kv_set(conn, "cashier_id", pull.checkout.cashier_id)
+        kv_set(conn, "cashier_name", pull.checkout.name)
     kv_set(conn, "last_pull_at", iso(now))
     if pull.members:
         rows = [

@@ -451,6 +451,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "terminals.revoke": ("吊销", "Revoke"),
     "terminals.confirm_revoke": ("吊销后该终端立即无法同步，确定？", "The terminal stops syncing at once. Revoke it?"),
     "terminals.enrol": ("生成终端登记码", "Make an enrolment code"),
+    "terminals.checkout": ("收银台", "Checkout point"),
+    "terminals.move": ("改到此收银台", "Move"),
     "terminals.code_once": (
         "一次性登记码（只显示这一次，{minutes} 分钟内有效）：在新终端上输入",
         "One-time enrolment code (shown this once, valid {minutes} minutes): type it on the new terminal",

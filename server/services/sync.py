@@ -294,7 +294,7 @@ class PushService:
             command: Any = PayOrder(
                 order_id=OrderId(str(body.order_id)),
                 store_id=terminal.store_id,
-                cashier_id=CashierId(body.cashier_id),
+                cashier_id=terminal.cashier_id or CashierId(body.cashier_id),  # the server decides: the binding
                 member_id=member_id,
                 paid_fen=body.paid_fen,
                 paid_at=body.paid_at,
