@@ -599,6 +599,10 @@
         <translation>需处理：%1 (F7)</translation>
     </message>
     <message>
+        <source>Checkout point: %1</source>
+        <translation>收银台：%1</translation>
+    </message>
+    <message>
         <source>Waiting to send: %1</source>
         <translation>待发送：%1</translation>
     </message>
