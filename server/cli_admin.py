@@ -163,10 +163,19 @@ def terminal_enroll(args: argparse.Namespace) -> int:
     settings = settings_of(args)
     ttl = dt.timedelta(minutes=settings.enrolment_code_minutes)
     with database(args) as db, db.connect() as conn:
-        code = terminals.create_enrolment_code(conn, store_id=args.store_id, now=now(), ttl=ttl)
+        code = terminals.create_enrolment_code(
+            conn, store_id=args.store_id, now=now(), ttl=ttl, cashier_id=args.cashier
+        )
     print(code)
     until = (now() + ttl).astimezone().strftime("%H:%M")
     print(f"one-time enrolment code for store {args.store_id}, valid until {until}", file=sys.stderr)
+    return 0
+
+
+def terminal_move(args: argparse.Namespace) -> int:
+    with database(args) as db, db.connect() as conn:
+        terminals.move(conn, terminal_id=args.terminal_id, cashier_id=args.cashier_id)
+    print(f"terminal {args.terminal_id} now sells for checkout point {args.cashier_id}")
     return 0
 
 
@@ -189,7 +198,7 @@ def terminal_list(args: argparse.Namespace) -> int:
         seen = r["last_seen_at"].isoformat(timespec="seconds") if r["last_seen_at"] else "never"
         print(
             f"{r['terminal_id']}\t{r['store_id']}\t{state}\tlast seen {seen}\tsynced through {r['applied_through']}"
-            f"\tbacklog {r['backlog']}\t{r['name']}"
+            f"\tbacklog {r['backlog']}\tcheckout point {r['cashier_id'] or '-'}\t{r['name']}"
         )
     return 0
 

@@ -42,6 +42,7 @@ class Code(StrEnum):
     BELOW_MINIMUM = "below_minimum"
     DAILY_CAP_EXCEEDED = "daily_cap_exceeded"
     WITHDRAWAL_STATE = "withdrawal_state"
+    AMOUNT_OVER_LIMIT = "amount_over_limit"  # a sale above its store's hard maximum (StoreSettings.sale_max_fen)
     # requests to the server (docs/sync-protocol.md "Errors"; the API maps each to its HTTP status)
     CONFLICT = "conflict"
     ENROLMENT_CODE_EXPIRED = "enrolment_code_expired"
@@ -88,6 +89,7 @@ class Code(StrEnum):
     NOT_SIGNED_IN = "not_signed_in"  # the store has employees: a cashier signs in before selling
     TENDER_EXCEEDS_DUE = "tender_exceeds_due"  # the split tenders add up to more than the amount due
     RECEIVED_TOO_LITTLE = "received_too_little"  # the cash handed over is less than the cash due
+    MANAGER_PIN_NEEDED = "manager_pin_needed"  # a sale above the store's confirm amount waits for the manager's PIN
     PRINTER_OFFLINE = "printer_offline"
     PRINTER_TIMEOUT = "printer_timeout"
     PRINTER_ADDRESS = "printer_address"

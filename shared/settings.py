@@ -242,6 +242,27 @@ class StoreSettings(_Model):
     daily_limit: Annotated[int, Field(ge=0, le=1_000_000, strict=True)] = 0
     total_limit: Annotated[int, Field(ge=0, le=1_000_000, strict=True)] = 0
     random_return: Literal["inherit", "off"] | RandomReturn = "inherit"
+    # Sale limits headquarters sets per store (not rebate rules; no replay reads them): a sale above
+    # `sale_confirm_fen` needs the manager's PIN at the till; one above `sale_max_fen` is refused by the till and by
+    # the server (`amount_over_limit`). Defaults for a retail store: ¥2,000 and ¥50,000 (docs/operations.md).
+    sale_confirm_fen: Annotated[int, Field(ge=0, le=10**12, strict=True)] = 200_000
+    sale_max_fen: Annotated[int, Field(ge=1, le=10**12, strict=True)] = 5_000_000
+
+    @model_validator(mode="after")
+    def _limits(self) -> StoreSettings:
+        if self.sale_confirm_fen > self.sale_max_fen:
+            raise ValueError("sale_confirm_fen must not exceed sale_max_fen")
+        return self
+
+
+SaleCheck = Literal["ok", "confirm", "over"]
+
+
+def check_sale(total_fen: int, store: StoreSettings) -> SaleCheck:
+    """What a sale of `total_fen` needs under its store's limits: nothing, the manager's PIN, or it is refused."""
+    if total_fen > store.sale_max_fen:
+        return "over"
+    return "confirm" if total_fen > store.sale_confirm_fen else "ok"
 
 
 def _refuse(exc: ValidationError) -> RuleError:

@@ -4,6 +4,7 @@ Version history:
   1  push of outbox events (order paid / completed / refunded, member registered) with per-terminal sequence
      numbers and client-made UUIDs; pull of settings, members and the store's queue snapshot from a cursor.
      Added within 1 (optional, on request): the level catalog in a pull (`?levels=true` -> `levels`).
+     Added within 2 (optional, on request): the till's checkout point in a pull (`?checkout=true` -> `checkout`).
   2  a pull carries members' phone keys (scrypt, `PhoneLookup`) instead of sha256 phone hashes and phone tails, and
      no digit of a phone; a version 1 pull is refused. Pushes are unchanged (both versions accepted).
      Added within 2 (optional): a sale's `wallet_tenders` (holds captured at ingestion) and
@@ -333,6 +334,13 @@ class LevelInfo(_Wire):
     rank: int  # higher is better
 
 
+class CheckoutPoint(_Wire):
+    """The checkout point (收银台) the pulling till is bound to: its sales are this checkout point's."""
+
+    cashier_id: str
+    name: str
+
+
 class PullResponse(_Wire):
     protocol: int = PROTOCOL_VERSION
     server_time: dt.datetime
@@ -349,6 +357,8 @@ class PullResponse(_Wire):
     # Only when the pull asked for it (`levels=true`): a till that does not know the field never receives it, since
     # this model refuses unknown fields. The whole catalog, highest rank first, on every such pull.
     levels: list[LevelInfo] | None = None
+    # Only when asked (`checkout=true`), like `levels`: the till's checkout point, as the server binds it.
+    checkout: CheckoutPoint | None = None
 
 
 # ------------------------------------------------------------------------------------------ the wallet's holds

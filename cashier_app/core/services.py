@@ -21,11 +21,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from shared.errors import Code
 from shared.ids import CashierId, OrderId
+from shared.settings import check_sale
 from shared.wire import EntryInfo, TenderPart
 
 from .checkout import CheckoutError, MemberRef, Refund, Sale, record_checkout, record_refund, register_member
 from .clock import Clock
-from .db import UnitOfWork, orders, outbox, reading
+from .db import UnitOfWork, kv_get, orders, outbox, reading
 from .drawer import DrawerOpening, record_drawer_opening
 from .errors import TillError
 from .members import MemberView, identify
@@ -33,8 +34,8 @@ from .order_link import OrderLinkSigner
 from .outbox import attention_filter, pending_count
 from .pin import check_manager_pin
 from .reports import QueueReport, ShiftReport, queue_report, queue_report_csv, x_report, z_report
-from .snapshot import load_store
-from .terminal import cashier_id
+from .snapshot import load_store, sale_limits
+from .terminal import cashier_id, cashier_name
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -98,6 +99,7 @@ class ReceiptFacts:
 
     cashier_id: CashierId | None
     entry: EntryInfo | None
+    cashier_name: str | None = None  # the checkout point's name as the server gave it (None: only its id is known)
 
 
 class TillServices:
@@ -120,10 +122,23 @@ class TillServices:
         tender: str,
         signer: OrderLinkSigner,
         tenders: Sequence[TenderPart] = (),
+        manager_pin: str | None = None,
     ) -> SaleRecorded:
-        """Record a sale; returns after the commit (durable). TillError(sale_not_saved) if the disk refused."""
+        """Record a sale; returns after the commit (durable). TillError(sale_not_saved) if the disk refused.
+
+        The store's sale limits (last pull): above the confirm amount the manager's PIN is needed
+        (`manager_pin_needed`, then `pin_wrong` / `pin_not_set`); above the maximum it is refused
+        (`amount_over_limit`), as the server would refuse it."""
 
         def work(uow: UnitOfWork) -> Sale:
+            limits = sale_limits(uow.conn)
+            verdict = check_sale(total_fen, limits)
+            if verdict == "over":
+                raise CheckoutError(Code.AMOUNT_OVER_LIMIT, f"{total_fen} > {limits.sale_max_fen} fen")
+            if verdict == "confirm":
+                if manager_pin is None:
+                    raise CheckoutError(Code.MANAGER_PIN_NEEDED, f"{total_fen} > {limits.sale_confirm_fen} fen")
+                check_manager_pin(uow.conn, manager_pin)
             return record_checkout(
                 uow=uow,
                 cashier_id=cashier_id(uow.conn),
@@ -151,6 +166,11 @@ class TillServices:
             log.warning("the count of events waiting to be sent could not be read after a write", exc_info=True)
             return None
 
+    def checkout_name(self) -> str:
+        """The checkout point (收银台) this till sells for: its name from the last pull, else its id."""
+        with self._storage(Code.LOCAL_DATABASE), reading(self._engine) as conn:
+            return cashier_name(conn)
+
     def store_name(self) -> str | None:
         """The store's name from the last pull (None before the first)."""
         with self._storage(Code.LOCAL_DATABASE), reading(self._engine) as conn:
@@ -162,10 +182,12 @@ class TillServices:
             row = conn.execute(
                 select(orders.c.cashier_id, orders.c.entry_json).where(orders.c.order_id == str(order_id))
             ).first()
-        if row is None:
-            return ReceiptFacts(None, None)
+            if row is None:
+                return ReceiptFacts(None, None)
+            bound = kv_get(conn, "cashier_id") == row.cashier_id  # the name is known for the binding's checkout point
+            named = kv_get(conn, "cashier_name") if bound else None
         entry = EntryInfo.model_validate_json(row.entry_json) if row.entry_json else None
-        return ReceiptFacts(CashierId(row.cashier_id), entry)
+        return ReceiptFacts(CashierId(row.cashier_id), entry, named)
 
     # ------------------------------------------------------------------ refunds and members
     def find_sale(self, *, text: str) -> FoundSale:

@@ -37,6 +37,12 @@ def load_settings(conn: Connection) -> tuple[BaseSettings, StoreSettings] | None
         return None
 
 
+def sale_limits(conn: Connection) -> StoreSettings:
+    """The store's sale limits from the last pull; before any pull (or from a server of before), the defaults."""
+    settings = load_settings(conn)
+    return settings[1] if settings is not None else StoreSettings()
+
+
 def level_names(conn: Connection) -> dict[str, tuple[str, str]]:
     """level id -> (Chinese name, English name), from the catalog of the last pull that brought one."""
     return {lv.level_id: (lv.name_zh, lv.name_en) for lv in map(LevelInfo.model_validate, kv_get(conn, "levels", []))}
@@ -65,6 +71,9 @@ def apply_pull(conn: Connection, pull: PullResponse, *, now: dt.datetime) -> Non
     kv_set(conn, "phone_lookup", pull.phone_lookup.model_dump(mode="json"))
     if pull.levels is not None:
         kv_set(conn, "levels", [lv.model_dump(mode="json") for lv in pull.levels])
+    if pull.checkout is not None:  # the server binds this till to a checkout point; a move shows at the next pull
+        kv_set(conn, "cashier_id", pull.checkout.cashier_id)
+        kv_set(conn, "cashier_name", pull.checkout.name)
     kv_set(conn, "last_pull_at", iso(now))
     if pull.members:
         rows = [

@@ -111,8 +111,9 @@ class SyncClient:
         return OrderFacts.model_validate_json(self._send("GET", f"/api/v1/sync/orders/{order_id}").content)
 
     def pull(self, cursor: str | None) -> PullResponse:
-        # levels=true: the level catalog too (a server of before ignores the parameter and sends none)
-        params = {"cursor": cursor, "levels": "true"} if cursor else {"levels": "true"}
+        # levels=true, checkout=true: the level catalog and this till's checkout point too (a server of before ignores
+        # the parameters and sends neither)
+        params = {"levels": "true", "checkout": "true", **({"cursor": cursor} if cursor else {})}
         response = self._send("GET", "/api/v1/sync/pull", params=params)
         return PullResponse.model_validate_json(response.content)
 

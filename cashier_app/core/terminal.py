@@ -45,6 +45,11 @@ def cashier_id(conn: Connection) -> CashierId:
     return CashierId("default")
 
 
+def cashier_name(conn: Connection) -> str:
+    """The name of the checkout point this till sells for, as the server last said (its id before that)."""
+    return str(kv_get(conn, "cashier_name") or cashier_id(conn))
+
+
 def enroll(
     *,
     engine: Engine,

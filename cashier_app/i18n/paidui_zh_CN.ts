@@ -95,6 +95,10 @@
         <translation>第 %1 单收款完成：%2（%3）</translation>
     </message>
     <message>
+        <source>Not recorded: the manager&apos;s PIN was not given.</source>
+        <translation>未记录：没有输入店长密码。</translation>
+    </message>
+    <message>
         <source>Sale cleared.</source>
         <translation>已清除本单。</translation>
     </message>
@@ -550,6 +554,17 @@
     </message>
 </context>
 <context>
+    <name>SalePinDialog</name>
+    <message>
+        <source>Manager PIN</source>
+        <translation>店长密码</translation>
+    </message>
+    <message>
+        <source>A sale of %1 is above this store&apos;s confirm amount. Manager PIN:</source>
+        <translation>这笔 %1 的收款超过了本店需确认的金额。请输入店长密码：</translation>
+    </message>
+</context>
+<context>
     <name>ShiftReportDialog</name>
     <message>
         <source>Shift report (F4)</source>
@@ -649,6 +664,10 @@
     <message>
         <source>Needs attention: %1 (F7)</source>
         <translation>需处理：%1 (F7)</translation>
+    </message>
+    <message>
+        <source>Checkout point: %1</source>
+        <translation>收银台：%1</translation>
     </message>
     <message>
         <source>Waiting to send: %1</source>
@@ -853,6 +872,10 @@
         <translation>该会员等级仍在使用中，不能删除。</translation>
     </message>
     <message>
+        <source>The amount is above this store&apos;s limit for one sale: check the amount, or ask headquarters.</source>
+        <translation>金额超过本店单笔收款上限：请核对金额，或联系总部。</translation>
+    </message>
+    <message>
         <source>This queue entry belongs to another member.</source>
         <translation>该排队记录属于其他会员。</translation>
     </message>
@@ -971,6 +994,10 @@
     <message>
         <source>The cash received is less than the cash due.</source>
         <translation>实收现金少于应收现金。</translation>
+    </message>
+    <message>
+        <source>This amount is above the store&apos;s confirm amount: the manager&apos;s PIN is needed.</source>
+        <translation>金额超过本店需确认的金额：需要店长密码。</translation>
     </message>
     <message>
         <source>The sale could NOT be saved; nothing was recorded. Try again.</source>

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QLocale, Qt, Signal
 from PySide6.QtGui import QFont, QKeySequence, QShortcut
@@ -29,6 +29,7 @@ from ..core.members import MemberView
 from ..core.services import SaleRecorded
 from ..options import AMOUNT_FONT_PT
 from .context import AppContext
+from .pin_dialog import SalePinDialog
 from .tender import TenderPanel, tender_summary
 from .words import code_text, error_text, tender_text, yuan
 
@@ -40,6 +41,7 @@ class _HeldSale:
     tender: str
     member: MemberRef | None
     tenders: tuple[TenderPart, ...] = ()
+    manager_pin: str | None = None  # typed in the PIN dialog when the amount is above the store's confirm amount
 
 
 class MemberCard(QFrame):
@@ -99,6 +101,7 @@ class CheckoutPanel(QWidget):
         self.identifying = False  # a member code or phone number is being looked up
         self.confirm_waits = False  # Enter came while it was: the sale follows the answer
         self.saving = False  # the sale is being committed
+        self.pin_dialog: SalePinDialog | None = None  # open while a large sale waits for the manager's PIN
         self._lookup = 0  # which lookup's answer counts: Esc makes a pending one stale
 
         self.scan = QLineEdit()
@@ -243,7 +246,7 @@ class CheckoutPanel(QWidget):
         self.tendering.set_due(max(0, total - deduction))
 
     def confirm(self) -> None:
-        if self.held is not None or self.saving or self.confirm_waits:  # Enter again: the sale is on its way
+        if self.held is not None or self.saving or self.confirm_waits or self.pin_dialog is not None:  # on its way
             return
         if self.amount.text().strip().startswith(PREFIX + "."):
             # the scanner typed into the amount field: treat it as a scan, not as money
@@ -324,9 +327,10 @@ class CheckoutPanel(QWidget):
                 tender=held.tender,
                 tenders=held.tenders,
                 signer=signer,
+                manager_pin=held.manager_pin,
             ),
             on_done=lambda recorded: self._recorded(held, recorded),
-            on_failed=self._not_recorded,
+            on_failed=lambda exc: self._not_recorded(exc, held),
             owner=self,
         )
 
@@ -347,16 +351,35 @@ class CheckoutPanel(QWidget):
         if recorded.pending is not None:
             self.pending.emit(recorded.pending)
 
-    def _not_recorded(self, exc: Exception) -> None:
+    def _not_recorded(self, exc: Exception, held: _HeldSale | None = None) -> None:
         """Refused (CheckoutError) or not written (disk full, database locked too long): nothing was recorded, the
-        form keeps the sale as typed."""
+        form keeps the sale as typed. A large sale asks for the manager's PIN, then is recorded with it."""
         self.saving = False
         self._lock(False)
+        if isinstance(exc, TillError) and exc.code == Code.MANAGER_PIN_NEEDED and held is not None:
+            self._ask_pin(held)
+            return
         if isinstance(exc, TillError):
             self.say(error_text(exc), error=True)
         else:  # a bug: say that the sale is not recorded, with what failed
             self.say(code_text(Code.SALE_NOT_SAVED) + f" ({type(exc).__name__})", error=True)
         self.amount.setFocus()
+
+    def _ask_pin(self, held: _HeldSale) -> None:
+        self.pin_dialog = dialog = SalePinDialog(held.total_fen, self)
+        self.say(code_text(Code.MANAGER_PIN_NEEDED))
+
+        def done(result: int) -> None:
+            self.pin_dialog = None
+            if result == SalePinDialog.DialogCode.Accepted:
+                self._record(replace(held, manager_pin=dialog.pin()))
+            else:
+                self.say(self.tr("Not recorded: the manager's PIN was not given."), error=True)
+                self.amount.setFocus()
+            dialog.deleteLater()
+
+        dialog.finished.connect(done)
+        dialog.open()
 
     def clear_sale(self) -> None:
         if self.saving:  # the sale is being committed: Esc cannot stop it, its answer comes in milliseconds

@@ -104,6 +104,7 @@ class MainWindow(QMainWindow):
             for edit in (self.checkout.scan, self.checkout.amount):
                 edit.textEdited.connect(self._next_sale_started)
         ctx.run(ctx.services.store_name, on_done=self.on_store_name, on_failed=self.on_read_failed, owner=self)
+        self.refresh_checkout()
         if sync is not None:
             sync.worker.status.connect(self.on_status)
             sync.worker.acknowledged.connect(self.on_acks)
@@ -179,7 +180,15 @@ class MainWindow(QMainWindow):
             for ack in acks:
                 self.customer.on_ack(ack.order_id, ack.entry)
 
+    def refresh_checkout(self) -> None:
+        """The checkout point in the status bar: a manager may move the till to another, seen at the next pull."""
+        services = self.ctx.services
+        self.ctx.run(
+            services.checkout_name, on_done=self.status.set_checkout, on_failed=self.on_read_failed, owner=self
+        )
+
     def on_pulled(self) -> None:
+        self.refresh_checkout()
         if not self.store_known:  # the first pull of a new till brings the store's name
             services = self.ctx.services
             self.ctx.run(services.store_name, on_done=self.on_store_name, on_failed=self.on_read_failed, owner=self)

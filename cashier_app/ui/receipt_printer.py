@@ -57,7 +57,7 @@ def receipt_data(
         receipt_no=sale.receipt_no,
         paid_at=sale.paid_at,
         till_name=till_name,
-        cashier_id=facts.cashier_id or "",
+        cashier_id=facts.cashier_name or facts.cashier_id or "",  # the checkout point, by name once known
         tender_text=tender,
         member_display=sale.member.display_name if sale.member else None,
         total_fen=sale.total_fen,

@@ -23,7 +23,9 @@ class SyncStatusBar(QStatusBar):
         self.attention.setObjectName("attention")
         self.printer = QLabel()
         self.printer.setObjectName("printer")
-        for w in (self.online, self.pending, self.last, self.attention, self.printer):
+        self.checkout = QLabel()  # the checkout point (收银台) this till sells for: its queue
+        self.checkout.setObjectName("checkoutPoint")
+        for w in (self.checkout, self.online, self.pending, self.last, self.attention, self.printer):
             self.addPermanentWidget(w)
         self.show_status(SyncStatus(None, 0, 0, None))
 
@@ -53,6 +55,9 @@ class SyncStatusBar(QStatusBar):
         """A receipt printer problem stays in view until a receipt prints again ("" clears it)."""
         self.printer.setText(text)
         self.printer.setStyleSheet("color: #c62828; font-weight: bold;" if text else "")
+
+    def set_checkout(self, name: str) -> None:
+        self.checkout.setText(self.tr("Checkout point: %1").replace("%1", name))
 
     def set_pending(self, count: int) -> None:
         self.pending.setText(self.tr("Waiting to send: %1").replace("%1", str(count)))

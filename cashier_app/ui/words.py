@@ -29,6 +29,9 @@ def code_words() -> dict[Code, str]:
         Code.INVALID_SETTINGS: Q.translate("Words", "The settings are not valid."),
         Code.UNKNOWN_LEVEL: Q.translate("Words", "This member level is not in the chain's level catalog."),
         Code.LEVEL_IN_USE: Q.translate("Words", "This member level is still in use and cannot be removed."),
+        Code.AMOUNT_OVER_LIMIT: Q.translate(
+            "Words", "The amount is above this store's limit for one sale: check the amount, or ask headquarters."
+        ),
         Code.ORDER_REFUNDED: Q.translate("Words", "The order was already refunded."),
         Code.INVALID_EVENT: Q.translate("Words", "The server found the event invalid."),
         Code.CONFLICTING_DUPLICATE: Q.translate("Words", "The same event was sent twice with different contents."),
@@ -113,6 +116,9 @@ def code_words() -> dict[Code, str]:
         Code.DEDUCTION_NEEDS_MEMBER: Q.translate("Words", "A points deduction needs a member."),
         Code.PIN_WRONG: Q.translate("Words", "Wrong manager PIN."),
         Code.PIN_NOT_SET: Q.translate("Words", "No manager PIN is set on this till."),
+        Code.MANAGER_PIN_NEEDED: Q.translate(
+            "Words", "This amount is above the store's confirm amount: the manager's PIN is needed."
+        ),
         Code.PIN_FORMAT: Q.translate("Words", "The PIN is 4 to 12 digits."),
         Code.PIN_LOCKED: Q.translate("Words", "Too many wrong PINs: locked for 5 minutes."),
         Code.NOT_SIGNED_IN: Q.translate("Words", "Sign in first (F11): this store sells under each cashier's PIN."),

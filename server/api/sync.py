@@ -86,6 +86,7 @@ def pull(
     terminal: TerminalDep,
     cursor: Annotated[str | None, Query(max_length=40)] = None,
     levels: Annotated[bool, Query(description="also send the level catalog (`levels`)")] = False,
+    checkout: Annotated[bool, Query(description="also send the till's checkout point (`checkout`)")] = False,
     paidui_protocol: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Settings in force, members changed since the cursor, the store's queue snapshot, member-code keys."""
@@ -96,9 +97,10 @@ def pull(
         )
     svc = services(request)
     _within(svc.terminal_limits.pull, terminal)
-    answer = svc.pull.pull(terminal=terminal, cursor=cursor, with_levels=levels)
+    answer = svc.pull.pull(terminal=terminal, cursor=cursor, with_levels=levels, with_checkout=checkout)
     # A till that did not ask gets the answer of before, field for field: its model refuses a field it does not know.
-    body = answer.model_dump_json(exclude=None if levels else {"levels"})
+    unasked = {name for name, asked in (("levels", levels), ("checkout", checkout)) if not asked}
+    body = answer.model_dump_json(exclude=unasked or None)
     return Response(body, media_type="application/json")
 
 

@@ -198,6 +198,7 @@ _VALUE_ERRORS = {
     "a one-off reset lists its instants": "form.reset_once",
     "unknown time zone": "form.timezone",
     "(A25)": "form.a25",
+    "sale_confirm_fen must not exceed sale_max_fen": "form.sale_limits",
 }
 
 

@@ -15,12 +15,13 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import Connection, or_, select
 
 from shared.engine.commands import SetMemberLevel
-from shared.errors import RuleError
+from shared.errors import Code, RuleError
 from shared.ids import MemberId
 
 from ..api.state import services
 from ..db import tables as t
 from ..db.settings import SettingsCache
+from ..errors import Refused
 from ..services import admin, exports, levels, members, terminals
 from . import history as hist
 from .i18n import refusal
@@ -125,6 +126,9 @@ def _store_page(
         if not found:
             raise Denied(404, "not_found")
         tills = terminals.list_terminals(conn, store_id=store_id)
+        names = dict(
+            conn.execute(select(t.Cashier.cashier_id, t.Cashier.name).where(t.Cashier.store_id == store_id)).all()
+        )
         zone = _zone(request, conn)
     minutes = services(request).settings.enrolment_code_minutes
     return page(
@@ -133,6 +137,7 @@ def _store_page(
         user=user,
         store=found[0],
         terminals=tills,
+        cashier_names=names,
         code=code,
         minutes=minutes,
         error=error,
@@ -160,14 +165,41 @@ def add_cashier(request: Request, store_id: str, form: Form, user: HqPosted) -> 
 
 
 @router.post("/stores/{store_id}/enrol")
-def enrol(request: Request, store_id: str, user: HqPosted) -> Response:
-    """A one-time enrolment code, shown on this answer only (the server keeps its hash)."""
+def enrol(request: Request, store_id: str, form: Form, user: HqPosted) -> Response:
+    """A one-time enrolment code, shown on this answer only (the server keeps its hash); it binds the till to the
+    checkout point chosen (default: the store's first)."""
     svc = services(request)
-    with svc.db.connect() as conn:
-        code = terminals.create_enrolment_code(
-            conn, store_id=store_id, now=svc.clock.now(), ttl=dt.timedelta(minutes=svc.settings.enrolment_code_minutes)
-        )
+    cashier = field(form, "cashier_id") or None
+    try:
+        with svc.db.connect() as conn:
+            code = terminals.create_enrolment_code(
+                conn,
+                store_id=store_id,
+                now=svc.clock.now(),
+                ttl=dt.timedelta(minutes=svc.settings.enrolment_code_minutes),
+                cashier_id=cashier,
+            )
+    except Refused as exc:
+        return _store_page(request, user, store_id, error=refusal(language(request), exc.code, exc.detail), status=422)
     return _store_page(request, user, store_id, code=code)
+
+
+@router.post("/terminals/{terminal_id}/move")
+def move(request: Request, terminal_id: str, form: Form, user: HqPosted) -> Response:
+    """Bind a till to another checkout point of its store: its sales ingested from now on are that one's."""
+    svc = services(request)
+    try:
+        with svc.db.connect() as conn:
+            store_id = terminals.move(conn, terminal_id=terminal_id, cashier_id=field(form, "cashier_id"))
+    except Refused as exc:
+        if exc.code == Code.NOT_FOUND:
+            raise Denied(404, "not_found") from None
+        with svc.db.connect() as conn:
+            found = conn.execute(select(t.Terminal.store_id).where(t.Terminal.terminal_id == terminal_id)).scalar()
+        return _store_page(
+            request, user, str(found), error=refusal(language(request), exc.code, exc.detail), status=422
+        )
+    return RedirectResponse(f"/console/stores/{store_id}", status_code=303)
 
 
 @router.post("/terminals/{terminal_id}/revoke")

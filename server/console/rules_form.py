@@ -54,6 +54,7 @@ BASE_BOOLS = (
 # (spec §3.4, not built); other members' names are shown nowhere (the member page lists only the member's own
 # entries). A save keeps their stored values.
 NOT_ON_FORM = ("all_stores_queue", "display.member_info")
+SALE_LIMITS = {"sale_confirm": "sale_confirm_fen", "sale_max": "sale_max_fen"}  # a store's, in yuan
 BASE_TEXT = ("display_name", "exchange_button_name", "timezone")
 BASE_PERCENT = ("extraction_bp", "default_entitlement_bp", "voucher_ratio_bp")
 CHOICES = {
@@ -128,6 +129,7 @@ def store_values(doc: Mapping[str, Any]) -> Values:
     out: Values = {"enabled": "1"} if doc["enabled"] else {}
     out |= {name: show_percent(doc[name]) for name in ("extraction_bp", "default_entitlement_bp")}
     out |= {name: str(doc[name]) for name in ("daily_limit", "total_limit")}
+    out |= {input_: show_yuan(doc[name]) for input_, name in SALE_LIMITS.items()}
     _level_rows(out, doc["level_entitlement_bp"])
     for i, tier in enumerate(doc["cumulative_tiers"]):
         out[f"{TIERS}-{i}-days"] = str(tier["days"])
@@ -312,6 +314,8 @@ def read_store(
         doc[name] = r.percent(name, (name,), required=False)
     for name in ("daily_limit", "total_limit"):
         doc[name] = r.read(name, lambda s: parse_int(s, low=0), (name,))
+    for input_, name in SALE_LIMITS.items():
+        doc[name] = r.read(input_, parse_yuan, (name,))
     doc["level_entitlement_bp"] = r.level_ratios(catalog)
     tiers = []
     for n, i in enumerate(filled_rows(values, TIERS, ("days", "threshold", "percent"))):

@@ -498,6 +498,8 @@ class Terminal(Base):
     last_seen_at: Mapped[OptTimestamp]
     backlog: Mapped[int] = mapped_column(BigInteger, default=0)
     applied_through: Mapped[int] = mapped_column(BigInteger, default=0)
+    # the checkout point (cashier) this till sells for; the server takes a sale's from here (migration 0010)
+    cashier_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class EnrolmentCode(Base):
@@ -507,6 +509,7 @@ class EnrolmentCode(Base):
     created_at: Mapped[Timestamp]
     expires_at: Mapped[Timestamp]
     used_at: Mapped[OptTimestamp]
+    cashier_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the checkout point it binds to
 
 
 class User(Base):

@@ -11,7 +11,7 @@ import datetime as dt
 from sqlalchemy import Connection, or_, select
 
 from shared.errors import Code
-from shared.wire import LevelInfo, MemberInfo, PullResponse, SigningKey, StoreView
+from shared.wire import CheckoutPoint, LevelInfo, MemberInfo, PullResponse, SigningKey, StoreView
 
 from ..clock import Clock
 from ..db import tables as t
@@ -53,6 +53,14 @@ def member_code_keys(conn: Connection, now: dt.datetime, lifetime: dt.timedelta)
     ]
 
 
+def checkout_point(conn: Connection, terminal: terminals.TerminalPrincipal) -> CheckoutPoint | None:
+    """The terminal's checkout point and its name, read in the pull's transaction (None: not bound)."""
+    c = t.Cashier
+    bound = conn.execute(select(t.Terminal.cashier_id).where(t.Terminal.terminal_id == terminal.terminal_id)).scalar()
+    name = conn.execute(select(c.name).where(c.cashier_id == bound)).scalar() if bound else None
+    return CheckoutPoint(cashier_id=bound, name=name or bound) if bound else None
+
+
 class PullService:
     def __init__(
         self,
@@ -70,7 +78,12 @@ class PullService:
         self.member_code_ttl = member_code_ttl
 
     def pull(
-        self, *, terminal: terminals.TerminalPrincipal, cursor: str | None, with_levels: bool = False
+        self,
+        *,
+        terminal: terminals.TerminalPrincipal,
+        cursor: str | None,
+        with_levels: bool = False,
+        with_checkout: bool = False,
     ) -> PullResponse:
         since = parse_cursor(cursor)
         now = self.clock.now()
@@ -121,6 +134,7 @@ class PullService:
                 ]
                 if with_levels
                 else None,
+                checkout=checkout_point(conn, terminal) if with_checkout else None,
             )
         with self.db.connect() as conn:
             terminals.touch(conn, terminal_id=terminal.terminal_id, now=now)

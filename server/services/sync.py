@@ -26,7 +26,7 @@ from shared.engine.engine import Outcome
 from shared.engine.model import Entry, queue_key
 from shared.errors import Code, RuleError
 from shared.ids import CashierId, MemberId, OrderId
-from shared.settings import BaseSettings
+from shared.settings import BaseSettings, StoreSettings, check_sale
 from shared.wire import (
     DrawerOpened,
     EntryInfo,
@@ -40,6 +40,7 @@ from shared.wire import (
 )
 
 from ..clock import Clock
+from ..db import settings
 from ..db import tables as t
 from ..db.database import Database
 from ..db.unit_of_work import UnitOfWork
@@ -200,6 +201,7 @@ class BatchView:
     logged: dict[str, Any]  # event_id -> event_log row
     member_ids: dict[str, MemberId | None]  # a till's member id -> the server's (None: unknown)
     order_stores: dict[str, str]  # order id -> store, for the orders that completions and refunds name
+    store: StoreSettings | None = None  # the terminal's store's settings (its sale limits), read once per batch
 
 
 def read_batch_view(conn: Connection, terminal_id: str, events: list[OutboxEvent]) -> BatchView:
@@ -242,6 +244,8 @@ class PushService:
         events = list(request.events)
         with self.db.connect() as conn:
             view = read_batch_view(conn, terminal.terminal_id, events)
+            info = settings.read_configuration(conn, self.db.settings_cache).store(terminal.store_id)
+            view.store = info.settings if info is not None else None
         if events and events[0].seq > view.through + 1:
             waiting = [EventResult(event_id=e.event_id, seq=e.seq, status="not_applied") for e in events]
             return PushResponse(results=waiting, applied_through=view.through, resend_from=view.through + 1)
@@ -400,10 +404,13 @@ class PushService:
                 member_id = view.member_ids.get(body.member_id)
                 if member_id is None:
                     return Prepared(refusal=(Code.UNKNOWN_MEMBER, f"no member {body.member_id}"))
+            if view.store is not None and check_sale(body.total_fen, view.store) == "over":  # the till refuses too
+                limit = view.store.sale_max_fen
+                return Prepared(refusal=(Code.AMOUNT_OVER_LIMIT, f"{body.total_fen} > {limit} fen"))
             command: Any = PayOrder(
                 order_id=OrderId(str(body.order_id)),
                 store_id=terminal.store_id,
-                cashier_id=CashierId(body.cashier_id),
+                cashier_id=terminal.cashier_id or CashierId(body.cashier_id),  # the server decides: the binding
                 member_id=member_id,
                 paid_fen=body.paid_fen,
                 paid_at=body.paid_at,

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, or_, select, update
 
 from shared.errors import Code
-from shared.ids import StoreId, TerminalId
+from shared.ids import CashierId, StoreId, TerminalId
 from shared.tokens import TokenError, public_key_from_text
 
 from ..db import tables as t
@@ -25,6 +25,7 @@ class TerminalPrincipal:
     terminal_id: TerminalId
     store_id: StoreId
     role: str = "terminal"
+    cashier_id: CashierId | None = None  # the checkout point it is bound to: its sales' (None: not bound)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,17 +35,49 @@ class Enrolled:
     credential: str
 
 
-def create_enrolment_code(conn: Connection, *, store_id: str, now: dt.datetime, ttl: dt.timedelta) -> str:
-    """A one-time code for a new terminal of `store_id`; only its hash is kept."""
+def create_enrolment_code(
+    conn: Connection, *, store_id: str, now: dt.datetime, ttl: dt.timedelta, cashier_id: str | None = None
+) -> str:
+    """A one-time code for a new terminal of `store_id`; only its hash is kept. `cashier_id` names the checkout
+    point the till will sell for (default: the store's first, by id)."""
     if conn.execute(select(t.Store.store_id).where(t.Store.store_id == store_id)).first() is None:
         raise not_found(f"no store {store_id}")
+    if cashier_id is not None:
+        _check_cashier(conn, store_id=store_id, cashier_id=cashier_id)
     code = new_enrolment_code()
     conn.execute(
         insert(t.EnrolmentCode).values(
-            code_hash=digest(normalise_code(code)), store_id=store_id, created_at=now, expires_at=now + ttl
+            code_hash=digest(normalise_code(code)),
+            store_id=store_id,
+            created_at=now,
+            expires_at=now + ttl,
+            cashier_id=cashier_id,
         )
     )
     return code
+
+
+def _check_cashier(conn: Connection, *, store_id: str, cashier_id: str) -> None:
+    c = t.Cashier
+    if conn.execute(select(c.cashier_id).where(c.cashier_id == cashier_id, c.store_id == store_id)).first() is None:
+        raise Refused(Code.UNKNOWN_CASHIER, f"{cashier_id} is not a checkout point of {store_id}")
+
+
+def first_cashier(conn: Connection, store_id: str) -> str | None:
+    """The store's first checkout point by id: where a till sells unless it is bound elsewhere (spec A3)."""
+    c = t.Cashier
+    return conn.execute(select(c.cashier_id).where(c.store_id == store_id).order_by(c.cashier_id).limit(1)).scalar()
+
+
+def move(conn: Connection, *, terminal_id: str, cashier_id: str) -> str:
+    """Bind a terminal to another checkout point of its store; returns the store. Its sales ingested from now on
+    are that checkout point's (the till learns it at its next pull)."""
+    store_id = conn.execute(select(T.store_id).where(T.terminal_id == terminal_id)).scalar()
+    if store_id is None:
+        raise not_found(f"no terminal {terminal_id}")
+    _check_cashier(conn, store_id=store_id, cashier_id=cashier_id)
+    conn.execute(update(T).where(T.terminal_id == terminal_id).values(cashier_id=cashier_id))
+    return str(store_id)
 
 
 def enroll(conn: Connection, *, code: str, name: str, public_key: str, now: dt.datetime) -> Enrolled:
@@ -80,6 +113,7 @@ def enroll(conn: Connection, *, code: str, name: str, public_key: str, now: dt.d
             last_seen_at=None,
             backlog=0,
             applied_through=0,
+            cashier_id=row.cashier_id or first_cashier(conn, row.store_id),
         )
     )
     return Enrolled(terminal_id, row.store_id, credential)
@@ -89,9 +123,9 @@ def authenticate(conn: Connection, credential: str) -> TerminalPrincipal:
     """The terminal a credential belongs to; the first use of a rotated credential retires the old one."""
     h = digest(credential)
     row = conn.execute(
-        select(T.terminal_id, T.store_id, T.revoked_at, T.credential_hash, T.pending_credential_hash).where(
-            or_(T.credential_hash == h, T.pending_credential_hash == h)
-        )
+        select(
+            T.terminal_id, T.store_id, T.revoked_at, T.credential_hash, T.pending_credential_hash, T.cashier_id
+        ).where(or_(T.credential_hash == h, T.pending_credential_hash == h))
     ).first()
     if row is None:
         raise unauthorized("unknown credential")
@@ -103,7 +137,8 @@ def authenticate(conn: Connection, credential: str) -> TerminalPrincipal:
             .where(T.terminal_id == row.terminal_id, T.pending_credential_hash == h)
             .values(credential_hash=h, pending_credential_hash=None)
         )
-    return TerminalPrincipal(TerminalId(row.terminal_id), StoreId(row.store_id))
+    cashier = CashierId(row.cashier_id) if row.cashier_id else None
+    return TerminalPrincipal(TerminalId(row.terminal_id), StoreId(row.store_id), cashier_id=cashier)
 
 
 def rotate(conn: Connection, *, terminal_id: str) -> str:
@@ -127,7 +162,15 @@ def revoke(conn: Connection, *, terminal_id: str, now: dt.datetime) -> bool:
 
 def list_terminals(conn: Connection, *, store_id: str | None = None) -> list[dict[str, Any]]:
     stmt = select(
-        T.terminal_id, T.store_id, T.name, T.enrolled_at, T.revoked_at, T.last_seen_at, T.backlog, T.applied_through
+        T.terminal_id,
+        T.store_id,
+        T.name,
+        T.cashier_id,
+        T.enrolled_at,
+        T.revoked_at,
+        T.last_seen_at,
+        T.backlog,
+        T.applied_through,
     ).order_by(T.store_id, T.enrolled_at)
     if store_id is not None:
         stmt = stmt.where(T.store_id == store_id)

@@ -23,13 +23,14 @@ from shared.engine.memory import MemoryRepository
 from shared.engine.memory_backend import MemoryBackend
 from shared.scenario import run
 from shared.schedule import next_instant
-from shared.settings import BaseSettings, ResetSchedule, StoreSettings
+from shared.settings import BaseSettings, ResetSchedule, StoreSettings, check_sale
 
 from .console_support import sign_in
 from .member_support import open_shop, queue_of_four
 from .support import ADMIN_PASSWORD
 
 CATALOG = {"gold": "金卡"}
+LIMIT_AMOUNTS = (150_000, 250_000, 3_000_000, 6_000_000)
 DAY = "2024-07-01T"
 
 
@@ -132,6 +133,8 @@ PROBES: dict[str, Probe] = {
     "store.windows": Probe("store", {"windows-0-start": "18:00", "windows-0-end": "20:00"}, ONE),
     "store.daily_limit": Probe("store", {"daily_limit": "1"}, [*ONE, _sale("A2", "a", minute=1)]),
     "store.total_limit": Probe("store", {"total_limit": "1"}, [*ONE, _sale("A2", "a", minute=1)]),
+    "store.sale_confirm": Probe("store", {"sale_confirm": "1000"}, outcome="limits"),
+    "store.sale_max": Probe("store", {"sale_max": "20000"}, outcome="limits"),
     "store.random_return": Probe(
         "store",
         {"random_return-mode": "custom", "random_return-group_size": "1", "random_return-cash_per_group": "0"},
@@ -201,6 +204,8 @@ OUTCOMES: dict[str, Callable[[Probe, dict[str, Any], dict[str, Any]], Any]] = {
     "replay": lambda p, base, store: _replay(base, store, p.events),
     "completion": lambda p, base, store: _completion(base),
     "schedule": lambda p, base, store: _schedule(base),
+    # what the till does on Enter (PIN, refuse) and the server's refusal: shared.settings.check_sale
+    "limits": lambda p, base, store: [check_sale(x, StoreSettings.model_validate(store)) for x in LIMIT_AMOUNTS],
 }
 
 
@@ -221,7 +226,12 @@ def test_every_field_has_a_probe(app: FastAPI, http: httpx.Client) -> None:
     on_form |= {f"display.{k}" for k in BaseSettings.model_fields["display"].default.model_dump()}
     assert on_form - set(rules_form.NOT_ON_FORM) == probed
     store_fields = {
-        {"cumulative_tiers": "tiers", "time_windows": "windows", "level_entitlement_bp": "levels"}.get(n, n)
+        {
+            "cumulative_tiers": "tiers",
+            "time_windows": "windows",
+            "level_entitlement_bp": "levels",
+            **{v: k for k, v in rules_form.SALE_LIMITS.items()},
+        }.get(n, n)
         for n in StoreSettings.model_fields
     }
     assert store_fields == store_inputs
