@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
@@ -86,6 +86,7 @@ def pull(
     terminal: TerminalDep,
     cursor: Annotated[str | None, Query(max_length=40)] = None,
     levels: Annotated[bool, Query(description="also send the level catalog (`levels`)")] = False,
+    points: Annotated[bool, Query(description="also send each member's points balance (`members[].points`)")] = False,
     paidui_protocol: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Settings in force, members changed since the cursor, the store's queue snapshot, member-code keys."""
@@ -96,9 +97,14 @@ def pull(
         )
     svc = services(request)
     _within(svc.terminal_limits.pull, terminal)
-    answer = svc.pull.pull(terminal=terminal, cursor=cursor, with_levels=levels)
+    answer = svc.pull.pull(terminal=terminal, cursor=cursor, with_levels=levels, with_points=points)
     # A till that did not ask gets the answer of before, field for field: its model refuses a field it does not know.
-    body = answer.model_dump_json(exclude=None if levels else {"levels"})
+    exclude: dict[str, Any] = {}
+    if not levels:
+        exclude["levels"] = True
+    if not points:
+        exclude["members"] = {"__all__": {"points"}}
+    body = answer.model_dump_json(exclude=exclude or None)
     return Response(body, media_type="application/json")
 
 
