@@ -22,6 +22,7 @@ from .order_link import OrderLinkSigner
 from .outbox import append_event
 from .pin import check_manager_pin
 from .shifts import open_shift
+from .snapshot import points_deductible_fen
 
 TENDERS: tuple[Tender, ...] = ("cash", "wechat", "alipay", "card")
 _TENDER_OF: dict[str, Tender] = {t: t for t in TENDERS}
@@ -74,6 +75,10 @@ def record_checkout(
         raise CheckoutError(Code.DEDUCTION_EXCEEDS_TOTAL)
     if deduction_points_fen and member is None:
         raise CheckoutError(Code.DEDUCTION_NEEDS_MEMBER)
+    if deduction_points_fen and member is not None:  # never more than the server last said the member holds
+        deductible = points_deductible_fen(uow.conn, member.member_id)
+        if deduction_points_fen > deductible:
+            raise CheckoutError(Code.DEDUCTION_EXCEEDS_POINTS, f"at most {deductible} fen")
     now = clock()
     order_id = uuid.uuid4()
     try:

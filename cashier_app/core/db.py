@@ -99,6 +99,9 @@ members = Table(
     Column("phone_key", String(64), index=True),  # shared.phones: found from a typed number, never turned back
     Column("level", String(64)),
     Column("local", Boolean, nullable=False, default=False),
+    # the points balance the last pull that brought the member said (None: never said), and when that pull was
+    Column("points", Integer),
+    Column("points_at", String(40)),
 )
 
 shifts = Table(

@@ -112,7 +112,10 @@ class SyncClient:
 
     def pull(self, cursor: str | None) -> PullResponse:
         # levels=true: the level catalog too (a server of before ignores the parameter and sends none)
-        params = {"cursor": cursor, "levels": "true"} if cursor else {"levels": "true"}
+        # points=true: each member's points balance too (a server of before ignores it and sends none: no deduction)
+        params = {"levels": "true", "points": "true"}
+        if cursor:
+            params["cursor"] = cursor
         response = self._send("GET", "/api/v1/sync/pull", params=params)
         return PullResponse.model_validate_json(response.content)
 
