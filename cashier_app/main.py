@@ -342,8 +342,7 @@ def _run_till(
         customer = CustomerWindow()
     window = MainWindow(ctx, customer=customer, sync=controller, escpos=args.escpos)
     window.credential_failed.connect(lambda _exc: app.exit(3))
-    if customer is not None:
-        customer.set_store_name(window.store_name)
+    if customer is not None:  # it greets with the store's name once read (MainWindow), never with the till's
         customer.show()
     window.show()
     if controller is not None:

@@ -104,7 +104,6 @@ def main(argv: list[str] | None = None) -> int:
             )
             customer = CustomerWindow()
             window = MainWindow(ctx, customer=customer, sync=controller)
-            customer.set_store_name(window.store_name)
             window.resize(1100, 760)
             customer.resize(520, 760)
             window.show()

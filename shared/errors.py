@@ -74,6 +74,7 @@ class Code(StrEnum):
     # the till (cashier_app): refused or failed at the till itself, before anything is written or sent
     DEDUCTION_EXCEEDS_TOTAL = "deduction_exceeds_total"
     DEDUCTION_NEEDS_MEMBER = "deduction_needs_member"
+    DEDUCTION_EXCEEDS_POINTS = "deduction_exceeds_points"  # more than the member's points are worth (last pull)
     INVALID_PHONE = "invalid_phone"
     MEMBER_EXISTS = "member_exists"
     NO_MEMBER_KEYS = "no_member_keys"  # never synced: no public keys to check a member code with

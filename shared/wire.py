@@ -266,6 +266,9 @@ class MemberInfo(_Wire):
     phone_key: str | None  # shared.phones.phone_key of the member's phone (hex), for offline lookup of a typed number
     level: str | None
     updated_version: int
+    # the member's points balance at the server (`pull?points=true` only: a till of before refuses an unknown field);
+    # the till caps a points deduction at what these points are worth (issue 12), until the wallet debits them
+    points: int | None = None
 
 
 class PhoneLookup(_Wire):

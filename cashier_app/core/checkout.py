@@ -22,6 +22,7 @@ from .order_link import OrderLinkSigner
 from .outbox import append_event
 from .pin import check_manager_pin
 from .shifts import open_shift
+from .snapshot import points_deductible_fen
 from .tender import cash_in, change_of, dump, main_kind, wire_parts
 
 TENDERS: tuple[Tender, ...] = ("cash", "wechat", "alipay", "card")
@@ -95,6 +96,10 @@ def record_checkout(
         raise CheckoutError(Code.DEDUCTION_NEEDS_MEMBER)
     if tenders and sum(t.amount_fen for t in tenders) != total_fen - deduction_points_fen:
         raise CheckoutError(Code.TENDER_EXCEEDS_DUE, "the tenders must add up to the amount paid")
+    if deduction_points_fen and member is not None:  # never more than the server last said the member holds
+        deductible = points_deductible_fen(uow.conn, member.member_id)
+        if deduction_points_fen > deductible:
+            raise CheckoutError(Code.DEDUCTION_EXCEEDS_POINTS, f"at most {deductible} fen")
     now = clock()
     order_id = uuid.uuid4()
     try:

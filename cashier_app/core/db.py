@@ -101,6 +101,9 @@ members = Table(
     Column("phone_key", String(64), index=True),  # shared.phones: found from a typed number, never turned back
     Column("level", String(64)),
     Column("local", Boolean, nullable=False, default=False),
+    # the points balance the last pull that brought the member said (None: never said), and when that pull was
+    Column("points", Integer),
+    Column("points_at", String(40)),
 )
 
 # The cash drawer opened without a sale, by a manager's decision (a sale's own opening is the sale).

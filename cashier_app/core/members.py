@@ -17,7 +17,7 @@ from shared.wire import SigningKey, SnapshotEntry
 from .checkout import MemberRef, local_phone_key
 from .db import kv_get, members
 from .errors import TillError
-from .snapshot import level_names, load_snapshot
+from .snapshot import level_names, load_snapshot, points_deductible_fen
 
 
 class IdentifyError(TillError, ValueError):
@@ -30,6 +30,7 @@ class MemberView:
     waiting: list[SnapshotEntry] = field(default_factory=list)  # from the last snapshot
     pending_registration: bool = False  # registered here, not yet confirmed by the server
     level_names: tuple[str, str] | None = None  # (Chinese, English) of the member's level, from the level catalog
+    points_fen: int = 0  # the most a points deduction may take (`snapshot.points_deductible_fen`)
 
 
 def member_code_keys(conn: Connection, *, now: dt.datetime) -> dict[str, Ed25519PublicKey]:
@@ -54,7 +55,7 @@ def _view(conn: Connection, member_id: MemberId) -> MemberView:
         return MemberView(MemberRef(member_id, f"…{member_id[-4:]}"), waiting)
     names = level_names(conn).get(row.level) if row.level else None
     ref = MemberRef(MemberId(row.member_id), row.display_name, row.level)
-    return MemberView(ref, waiting, bool(row.local), names)
+    return MemberView(ref, waiting, bool(row.local), names, points_deductible_fen(conn, member_id))
 
 
 def identify(conn: Connection, text: str, *, now: dt.datetime) -> MemberView:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, delete
+from sqlalchemy import Connection, delete, func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from shared.settings import BaseSettings, StoreSettings, extraction_for, parse_base, parse_store
 from shared.wire import LevelInfo, PullResponse, QueueSnapshot, StoreView
 
 from .clock import iso
-from .db import kv_get, kv_set, members
+from .db import kv_get, kv_set, members, orders
 
 
 def load_snapshot(conn: Connection) -> QueueSnapshot | None:
@@ -59,6 +59,27 @@ def contribution_ratio_bp(conn: Connection) -> tuple[int, bool] | None:
     return extraction_for(base, store), base.anonymous_orders_contribute
 
 
+def points_deductible_fen(conn: Connection, member_id: str) -> int:
+    """The most a points deduction may take for this member: what their points were worth at the last pull that
+    brought them (`points_per_yuan_x100` points a yuan), less what this till deducted for them since. 0 when the
+    server never said (a member new today, a server of before) or points are worth nothing. Until the wallet debits
+    points at the server, its figure does not go down with a deduction: this till's own are taken off here."""
+    row = conn.execute(select(members.c.points, members.c.points_at).where(members.c.member_id == member_id)).first()
+    settings = load_settings(conn)
+    if row is None or row.points is None or row.points <= 0 or settings is None:
+        return 0
+    per_yuan_x100 = settings[0].points_per_yuan_x100
+    if per_yuan_x100 <= 0:
+        return 0
+    worth: int = int(row.points) * 10_000 // per_yuan_x100  # fen; floored, as every conversion of the spec
+    spent = conn.execute(
+        select(func.coalesce(func.sum(orders.c.deduction_points_fen), 0)).where(
+            orders.c.member_id == member_id, orders.c.paid_at >= row.points_at
+        )
+    ).scalar_one()
+    return max(0, worth - int(spent))
+
+
 def apply_pull(conn: Connection, pull: PullResponse, *, now: dt.datetime) -> None:
     """Store one pull page (inside the caller's write transaction)."""
     kv_set(conn, "cursor", pull.cursor)
@@ -83,6 +104,8 @@ def apply_pull(conn: Connection, pull: PullResponse, *, now: dt.datetime) -> Non
                 "phone_key": m.phone_key,
                 "level": m.level,
                 "local": False,
+                "points": m.points,
+                "points_at": iso(now) if m.points is not None else None,
             }
             for m in pull.members
         ]
@@ -90,7 +113,9 @@ def apply_pull(conn: Connection, pull: PullResponse, *, now: dt.datetime) -> Non
         conn.execute(
             stmt.on_conflict_do_update(
                 index_elements=[members.c.member_id],
-                set_={c: stmt.excluded[c] for c in ("display_name", "phone_key", "level", "local")},
+                set_={
+                    c: stmt.excluded[c] for c in ("display_name", "phone_key", "level", "local", "points", "points_at")
+                },
             ),
             rows,
         )

@@ -112,8 +112,8 @@ class SyncClient:
 
     def pull(self, cursor: str | None) -> PullResponse:
         # levels=true, checkout=true: the level catalog and this till's checkout point too (a server of before ignores
-        # the parameters and sends neither)
-        params = {"levels": "true", "checkout": "true", **({"cursor": cursor} if cursor else {})}
+        # the parameters and sends neither); points=true: each member's points balance (none: no deduction)
+        params = {"levels": "true", "checkout": "true", "points": "true", **({"cursor": cursor} if cursor else {})}
         response = self._send("GET", "/api/v1/sync/pull", params=params)
         return PullResponse.model_validate_json(response.content)
 

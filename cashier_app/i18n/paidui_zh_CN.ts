@@ -313,6 +313,10 @@
         <translation>本收银台新注册，待同步</translation>
     </message>
     <message>
+        <source>Points deduction: up to %1 (last sync)</source>
+        <translation>积分最多可抵 %1（以上次同步为准）</translation>
+    </message>
+    <message>
         <source>Waiting in the queue (last snapshot):</source>
         <translation>排队中的权益（最近快照）：</translation>
     </message>
@@ -998,6 +1002,10 @@
     <message>
         <source>This amount is above the store&apos;s confirm amount: the manager&apos;s PIN is needed.</source>
         <translation>金额超过本店需确认的金额：需要店长密码。</translation>
+    </message>
+    <message>
+        <source>The points deduction is more than the member&apos;s points are worth (last sync).</source>
+        <translation>积分抵扣超过会员积分可抵的金额（以上次同步为准）。</translation>
     </message>
     <message>
         <source>The sale could NOT be saved; nothing was recorded. Try again.</source>

@@ -74,6 +74,7 @@ class MemberCard(QFrame):
         lines = []
         if view.pending_registration:
             lines.append(self.tr("Registered at this till, pending sync"))
+        lines.append(self.tr("Points deduction: up to %1 (last sync)").replace("%1", yuan(view.points_fen)))
         if view.waiting:
             lines.append(self.tr("Waiting in the queue (last snapshot):"))
             for e in view.waiting[:5]:

@@ -15,7 +15,7 @@ from ..core.printers import PrinterError
 from ..core.services import DrawerRecorded, MemberRecorded, RefundRecorded
 from ..core.sync import OrderAck
 from ..core.terminal import signer_for
-from ..options import CUSTOMER_CLEAR_S, ESCPOS_COLUMNS, ESCPOS_PRINTER, ESCPOS_TIMEOUT_MS, RECEIPT_PDF
+from ..options import AMOUNT_FONT_PT, CUSTOMER_CLEAR_S, ESCPOS_COLUMNS, ESCPOS_PRINTER, ESCPOS_TIMEOUT_MS, RECEIPT_PDF
 from ..sync_worker import SyncController, SyncStatus
 from . import receipt
 from .attention import AttentionDialog
@@ -65,7 +65,10 @@ class MainWindow(QMainWindow):
         self.store_name = ctx.info.name  # until the store's name is read (first thing on the database thread)
         self.store_known = False
         self._set_title()
-        self.setStyleSheet(STYLE)
+        # What the customer pays is the biggest thing on the till: the style sheet's font size would override the
+        # amount's own font (`ui/amount_font_pt`), so the style sheet says it too.
+        amount_pt = ctx.options.get(AMOUNT_FONT_PT)
+        self.setStyleSheet(STYLE + f"#toPay {{ font-size: {amount_pt}pt; font-weight: bold; }}\n")
         self.checkout = CheckoutPanel(ctx)
         hints = QLabel(
             self.tr(

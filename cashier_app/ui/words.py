@@ -114,6 +114,9 @@ def code_words() -> dict[Code, str]:
         Code.NOT_A_CODE: Q.translate("Words", "Scan a member code or type an 11-digit phone number."),
         Code.DEDUCTION_EXCEEDS_TOTAL: Q.translate("Words", "The points deduction is larger than the amount."),
         Code.DEDUCTION_NEEDS_MEMBER: Q.translate("Words", "A points deduction needs a member."),
+        Code.DEDUCTION_EXCEEDS_POINTS: Q.translate(
+            "Words", "The points deduction is more than the member's points are worth (last sync)."
+        ),
         Code.PIN_WRONG: Q.translate("Words", "Wrong manager PIN."),
         Code.PIN_NOT_SET: Q.translate("Words", "No manager PIN is set on this till."),
         Code.MANAGER_PIN_NEEDED: Q.translate(

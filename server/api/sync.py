@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
@@ -87,6 +87,7 @@ def pull(
     cursor: Annotated[str | None, Query(max_length=40)] = None,
     levels: Annotated[bool, Query(description="also send the level catalog (`levels`)")] = False,
     checkout: Annotated[bool, Query(description="also send the till's checkout point (`checkout`)")] = False,
+    points: Annotated[bool, Query(description="also send each member's points balance (`members[].points`)")] = False,
     paidui_protocol: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Settings in force, members changed since the cursor, the store's queue snapshot, member-code keys."""
@@ -97,10 +98,14 @@ def pull(
         )
     svc = services(request)
     _within(svc.terminal_limits.pull, terminal)
-    answer = svc.pull.pull(terminal=terminal, cursor=cursor, with_levels=levels, with_checkout=checkout)
+    answer = svc.pull.pull(
+        terminal=terminal, cursor=cursor, with_levels=levels, with_checkout=checkout, with_points=points
+    )
     # A till that did not ask gets the answer of before, field for field: its model refuses a field it does not know.
-    unasked = {name for name, asked in (("levels", levels), ("checkout", checkout)) if not asked}
-    body = answer.model_dump_json(exclude=unasked or None)
+    exclude: dict[str, Any] = {name: True for name, asked in (("levels", levels), ("checkout", checkout)) if not asked}
+    if not points:
+        exclude["members"] = {"__all__": {"points"}}
+    body = answer.model_dump_json(exclude=exclude or None)
     return Response(body, media_type="application/json")
 
 

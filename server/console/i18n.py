@@ -601,6 +601,10 @@ CODES: dict[Code, tuple[str, str]] = {
     # refused or failed at a till (shown here when a till reports it)
     Code.DEDUCTION_EXCEEDS_TOTAL: ("积分抵扣超过订单金额", "The points deduction exceeds the order amount"),
     Code.DEDUCTION_NEEDS_MEMBER: ("积分抵扣需要会员", "A points deduction needs a member"),
+    Code.DEDUCTION_EXCEEDS_POINTS: (
+        "积分抵扣超过会员积分可抵的金额",
+        "The points deduction is more than the member's points are worth",
+    ),
     Code.INVALID_PHONE: ("手机号无效（应为 1 开头的 11 位数字）", "Invalid mobile number (11 digits starting with 1)"),
     Code.MEMBER_EXISTS: ("该手机号已是会员", "This phone number is a member already"),
     Code.NO_MEMBER_KEYS: (

@@ -466,6 +466,10 @@ class SqlRepository:
             _INSERT_POINTS, {"member_id": member_id, "points": points, "kind": kind.value, "ref": ref, "at": at}
         )
         self.wallets.add(member_id, "points", points)
+        # the balance is in what tills pull (a points deduction is capped by it): the member is sent again
+        self.conn.execute(
+            update(t.Member).where(t.Member.member_id == member_id).values(change_version=self.next_member_version())
+        )
 
     def points_of_entry(self, seq: int) -> int:
         entry = self.entry_by_seq(seq)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, or_, select
+from sqlalchemy import Connection, func, insert, or_, select
 
 from shared.errors import Code, RuleError
 from shared.ids import MemberId
@@ -219,6 +219,17 @@ def changed_since(conn: Connection, version: int, limit: int) -> list[Any]:
             .limit(limit)
         )
     )
+
+
+def points_of(conn: Connection, member_ids: list[str]) -> dict[str, int]:
+    """The points balance of each of these members that has a points ledger (the others hold none)."""
+    if not member_ids:
+        return {}
+    p = t.PointsLedger
+    rows = conn.execute(
+        select(p.member_id, func.sum(p.points)).where(p.member_id.in_(member_ids)).group_by(p.member_id)
+    ).all()
+    return {member_id: int(total) for member_id, total in rows}
 
 
 def exists(conn: Connection, member_id: str) -> bool:

@@ -84,6 +84,7 @@ class PullService:
         cursor: str | None,
         with_levels: bool = False,
         with_checkout: bool = False,
+        with_points: bool = False,
     ) -> PullResponse:
         since = parse_cursor(cursor)
         now = self.clock.now()
@@ -97,6 +98,7 @@ class PullService:
             changed = members.changed_since(conn, since, self.members_page + 1)
             complete = len(changed) <= self.members_page
             changed = changed[: self.members_page]
+            balances = members.points_of(conn, [m.member_id for m in changed]) if with_points else {}
             infos = [
                 MemberInfo(
                     member_id=m.member_id,
@@ -104,6 +106,7 @@ class PullService:
                     phone_key=m.phone_key,
                     level=m.level,
                     updated_version=m.change_version,
+                    points=balances.get(m.member_id, 0) if with_points else None,
                 )
                 for m in changed
             ]

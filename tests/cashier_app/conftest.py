@@ -67,7 +67,7 @@ def engine(db_path: Path) -> Iterator[Engine]:
 @pytest.fixture
 def toy() -> ToyServer:
     server = ToyServer()
-    server.add_member("M1", "13800001234", "张*", "gold")
+    server.add_member("M1", "13800001234", "张*", "gold", points=50)  # worth ¥50.00 at 1 point a yuan
     return server
 
 

@@ -104,7 +104,7 @@ class ToyServer:
         exp = int((now if now is not None else time.time()) + expires_in)
         return sign(key=self.member_key, kid="mk1", purpose=Purpose.MEMBER_CODE, expires=exp, claims={"m": member_id})
 
-    def add_member(self, member_id: str, phone: str, name: str, level: str | None = "gold") -> None:
+    def add_member(self, member_id: str, phone: str, name: str, level: str | None = "gold", *, points: int = 0) -> None:
         self.version += 1
         self.members[member_id] = MemberInfo(
             member_id=member_id,
@@ -112,7 +112,14 @@ class ToyServer:
             phone_key=phone_key(self.phone_lookup, phone),
             level=level,
             updated_version=self.version,
+            points=points,
         )
+
+    def set_points(self, member_id: str, points: int) -> None:
+        """The member's balance changed at the server: the member is sent again, as the server does."""
+        self.version += 1
+        member = self.members[member_id]
+        self.members[member_id] = member.model_copy(update={"points": points, "updated_version": self.version})
 
     # ------------------------------------------------------------------ protocol
     def _terminal(self, request: Request) -> str | None:
@@ -280,7 +287,10 @@ class ToyServer:
             phone_lookup=self.phone_lookup,
             levels=self.levels if request.query.get("levels") == "true" else None,
         )
-        return 200, answer.model_dump(mode="json", exclude=None if answer.levels is not None else {"levels"})
+        exclude: dict[str, object] = {} if answer.levels is not None else {"levels": True}
+        if request.query.get("points") != "true":  # as the server: only a till that asks gets the balances
+            exclude["members"] = {"__all__": {"points"}}
+        return 200, answer.model_dump(mode="json", exclude=exclude or None)
 
     def order(self, request: Request) -> Answer:
         if self._terminal(request) is None:

@@ -230,3 +230,33 @@ def test_a_till_looks_up_a_sale_of_its_store_before_refunding_it(app: FastAPI, h
         assert (r.status_code, r.json()["code"]) == (404, "unknown_order")
     assert http.get("/api/v1/sync/orders/not-an-id", headers=a.auth).status_code in (400, 422)
     assert http.get(f"/api/v1/sync/orders/{sale['order_id']}").status_code == 401
+
+
+def test_a_pull_that_asks_carries_each_members_points_and_sends_a_member_again_when_they_change(
+    app: FastAPI, http: httpx.Client
+) -> None:
+    """Issue 12 item 4: the till caps a points deduction at what the server last said the member holds."""
+    from server.db.unit_of_work import UnitOfWork
+    from shared.engine.model import PointsKind
+    from shared.ids import MemberId
+
+    seed(app.state.db, stores={"S1": ["C1"]})
+    with app.state.db.connect() as conn:
+        for i in range(2):
+            members.add(conn, phone=f"1370000000{i}", name=f"王小{i}", member_id=f"m{i}", now=T0)
+    till = _till(app, http)
+
+    def pull(cursor: str | None, **params: str) -> dict[str, object]:
+        q = {"cursor": cursor, **params} if cursor else params
+        r = http.get("/api/v1/sync/pull", params=q, headers=till.auth)
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
+    assert all("points" not in m for m in pull(None)["members"])  # a till of before: the answer of before
+    first = pull(None, points="true")
+    assert {m["member_id"]: m["points"] for m in first["members"]} == {"m0": 0, "m1": 0}
+    with UnitOfWork(app.state.db, at=T0) as uow:
+        uow.repo.add_points(MemberId("m1"), 120, PointsKind.EXCHANGE, "o1", T0)
+        uow.commit()
+    again = pull(str(first["cursor"]), points="true")
+    assert [(m["member_id"], m["points"]) for m in again["members"]] == [("m1", 120)]
