@@ -416,9 +416,10 @@ class PushService:
         event: OutboxEvent,
         outcome: Outcome,
         member_id: str | None,
+        parked: set[str] | None = None,
     ) -> bool:
         """After the engine, in its transaction: refuse a sale that conflicts with the recorded order; True when
-        events wait parked for the order (both paths)."""
+        events wait parked for the order (both paths; a group locked its orders and read `parked` beforehand)."""
         body = event.body
         if not isinstance(body, OrderPaid):
             return False
@@ -430,6 +431,8 @@ class PushService:
             differs = order_differs(recorded, body, member_id)
             if differs is not None:  # the till's record of the sale is not the server's: it must hear so
                 raise RuleError(Code.ORDER_CONFLICT, f"order {body.order_id} was recorded with another {differs}")
+        if parked is not None:
+            return order_id in parked
         lock_order_id(conn, order_id)
         return conn.execute(_PARKED_FOR, {"oid": order_id}).first() is not None
 
