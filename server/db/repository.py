@@ -196,14 +196,17 @@ class SqlRepository:
         self._changed_configuration()
 
     def prefetch(self, *, orders: Sequence[str], members: Sequence[str]) -> None:
-        """What a group's commands will ask one by one, read in one statement each: which of `orders` exist, and
-        the level history of `members`."""
+        """What a group's commands will ask one by one, read in one statement each: which of `orders` exist, which
+        of `members` have their row, and their level histories."""
         wanted = set(orders) - self._absent_orders
         if wanted:
             found = set(self.conn.execute(select(O.c.order_id).where(O.c.order_id.in_(sorted(wanted)))).scalars())
             self._absent_orders |= wanted - found
         new = sorted(set(members) - set(self._levels))
         if new:
+            self._known_members |= set(
+                self.conn.execute(select(t.Member.member_id).where(t.Member.member_id.in_(new))).scalars()
+            )
             for member_id in new:
                 self._levels[member_id] = []
             ml = t.MemberLevel
