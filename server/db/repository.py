@@ -119,6 +119,9 @@ class RepositoryMark:
     known_members: set[str]
     totals: Any
     config: tuple[SettingsCache | None, Configuration | None]
+    absent_orders: set[str]
+    levels: dict[str, list[tuple[dt.datetime, int, str | None]]]
+    ledgers: tuple[list[dict[str, Any]], int, list[dict[str, Any]], int]
 
 
 def _eligible_statement(all_cashiers: bool, tier: bool | None) -> Any:
@@ -157,6 +160,13 @@ class SqlRepository:
         self._entry_by_order: dict[str, int] = {}
         self._carries: dict[str, int] = {}
         self._known_members: set[str] = set()
+        # Read once for a group of commands (`prefetch`): orders known not to exist, members' level histories.
+        self._absent_orders: set[str] = set()
+        self._levels: dict[str, list[tuple[dt.datetime, int, str | None]]] = {}
+        # Ledger rows nothing reads back in the same transaction but a refund's clawback: written in one
+        # executemany per table at flush (or before that read), in the order they were made.
+        self._allocations: list[dict[str, Any]] = []
+        self._rebates: list[dict[str, Any]] = []
 
     # ------------------------------------------------------------ settings and reference data
 
@@ -187,7 +197,35 @@ class SqlRepository:
         save_store(self.conn, store_id, settings, actor=actor, at=at)
         self._changed_configuration()
 
+    def prefetch(self, *, orders: Sequence[str], members: Sequence[str]) -> None:
+        """What a group's commands will ask one by one, read in one statement each: which of `orders` exist, which
+        of `members` have their row, and their level histories."""
+        wanted = set(orders) - self._absent_orders
+        if wanted:
+            found = set(self.conn.execute(select(O.c.order_id).where(O.c.order_id.in_(sorted(wanted)))).scalars())
+            self._absent_orders |= wanted - found
+        new = sorted(set(members) - set(self._levels))
+        if new:
+            self._known_members |= set(
+                self.conn.execute(select(t.Member.member_id).where(t.Member.member_id.in_(new))).scalars()
+            )
+            for member_id in new:
+                self._levels[member_id] = []
+            ml = t.MemberLevel
+            rows = self.conn.execute(
+                select(ml.member_id, ml.effective_at, ml.id, ml.level).where(ml.member_id.in_(new))
+            ).all()
+            for member_id, effective_at, row_id, level in rows:
+                self._levels[member_id].append((effective_at, row_id, level))
+
     def member_level_at(self, member_id: MemberId, at: dt.datetime) -> str | None:
+        history = self._levels.get(member_id)
+        if history is not None:  # prefetched: the latest change at or before `at` (the later row wins a tie)
+            in_force = [h for h in history if h[0] <= at]
+            if not in_force:
+                return None
+            self._known_members.add(member_id)
+            return max(in_force, key=lambda h: (h[0], h[1]))[2]
         row = self.conn.execute(_LEVEL_AT, {"mid": member_id, "at": at}).first()
         if row is None:
             return None
@@ -195,6 +233,7 @@ class SqlRepository:
         return row[0]
 
     def add_member_level(self, member_id: MemberId, level: str | None, at: dt.datetime) -> None:
+        self._levels.pop(member_id, None)
         self.ensure_member(member_id, at=at)
         self.conn.execute(insert(t.MemberLevel).values(member_id=member_id, level=level, effective_at=at))
         latest = self.member_level_at(member_id, dt.datetime.max.replace(tzinfo=dt.UTC))
@@ -256,6 +295,8 @@ class SqlRepository:
     # ------------------------------------------------------------ orders
 
     def order(self, order_id: OrderId) -> Order | None:
+        if order_id in self._absent_orders:
+            return None
         row = self.conn.execute(_SELECT_ORDER, {"oid": order_id}).first()
         if row is None:
             return None
@@ -264,6 +305,7 @@ class SqlRepository:
         return order
 
     def add_order(self, order: Order) -> None:
+        self._absent_orders.discard(order.order_id)
         if order.member_id is not None and order.member_id not in self._known_members:
             self.ensure_member(order.member_id, at=order.received_at)
         self.conn.execute(_INSERT_ORDER, _order_values(order))
@@ -403,8 +445,7 @@ class SqlRepository:
 
     def add_allocation(self, source: Order, entry: Entry, amount_fen: int, at: dt.datetime) -> None:
         from_order, from_store = source.order_id, source.store_id
-        self.conn.execute(
-            _INSERT_ALLOCATION,
+        self._allocations.append(
             {
                 "from_order": from_order,
                 "from_store_id": from_store,
@@ -421,6 +462,7 @@ class SqlRepository:
         )
 
     def allocations_from(self, order_id: OrderId) -> list[tuple[int, int]]:
+        self._write_ledgers()
         a = t.Allocation
         rows = self.conn.execute(
             select(a.entry_seq, func.sum(a.amount_fen), func.min(a.id))
@@ -456,8 +498,8 @@ class SqlRepository:
         self.conn.execute(delete(u).where(u.order_id == order_id))
 
     def add_rebate(self, member_id: MemberId, amount_fen: int, kind: RebateKind, ref: str, at: dt.datetime) -> None:
-        self.conn.execute(
-            _INSERT_REBATE, {"member_id": member_id, "amount_fen": amount_fen, "kind": kind.value, "ref": ref, "at": at}
+        self._rebates.append(
+            {"member_id": member_id, "amount_fen": amount_fen, "kind": kind.value, "ref": ref, "at": at}
         )
         self.wallets.add(member_id, "rebate_fen", amount_fen)
 
@@ -551,6 +593,11 @@ class SqlRepository:
             known_members=set(self._known_members),
             totals=self.totals.mark(),
             config=(self._cache, self._config),
+            absent_orders=set(self._absent_orders),
+            levels=dict(self._levels),
+            # the lists themselves: writing them replaces them by new ones, so what was pending at the mark is
+            # still there to be written again if the savepoint that wrote it is rolled back
+            ledgers=(self._allocations, len(self._allocations), self._rebates, len(self._rebates)),
         )
 
     def restore(self, mark: RepositoryMark) -> None:
@@ -568,10 +615,22 @@ class SqlRepository:
         self._entry_by_order.clear()
         self.totals.restore(mark.totals)
         self._cache, self._config = mark.config
+        self._absent_orders, self._levels = mark.absent_orders, mark.levels
+        allocations, n_allocations, rebates, n_rebates = mark.ledgers
+        self._allocations, self._rebates = allocations[:n_allocations], rebates[:n_rebates]
 
     # ------------------------------------------------------------ running totals
 
+    def _write_ledgers(self) -> None:
+        if self._allocations:
+            self.conn.execute(_INSERT_ALLOCATION, self._allocations)
+            self._allocations = []
+        if self._rebates:
+            self.conn.execute(_INSERT_REBATE, self._rebates)
+            self._rebates = []
+
     def flush(self) -> None:
-        """Write the running totals gathered in this unit of work (called by commit)."""
+        """Write the ledger rows and the running totals gathered in this unit of work (called by commit)."""
+        self._write_ledgers()
         self.totals.flush()
         self.wallets.flush()

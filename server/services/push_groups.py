@@ -30,7 +30,7 @@ from shared.wire import DrawerOpened, EventResult, OrderPaid, OutboxEvent
 from ..db import tables as t
 from ..db.unit_of_work import UnitOfWork
 from . import counter, members, terminals
-from .parking import server_time
+from .parking import lock_order_ids, parked_for, server_time
 
 if TYPE_CHECKING:
     from .sync import BatchView, Prepared, PushService
@@ -82,9 +82,10 @@ class _Step:
         event: OutboxEvent,
         view: BatchView,
         received: dt.datetime,
+        parked: set[str],
     ) -> None:
         self.svc, self.terminal, self.event, self.view = svc, terminal, event, view
-        self.received = received
+        self.received, self.parked = received, parked
 
     def prepared(self) -> Prepared:
         return self.svc.prepare(self.terminal, self.event, self.view, self.received)
@@ -102,7 +103,9 @@ class _Step:
             order_id = getattr(event.body, "order_id", None)
             return Answered(EventResult(event_id=event.event_id, seq=event.seq, status="accepted", order_id=order_id))
         outcome = engine.apply(prepared.command)
-        waiting = self.svc.check_applied(uow.conn, self.terminal, event, outcome, prepared.member_id, self.received)
+        waiting = self.svc.check_applied(
+            uow.conn, self.terminal, event, outcome, prepared.member_id, self.received, self.parked
+        )
         return Applied(event, outcome, prepared.member_id, waiting)
 
     def _register(self, uow: UnitOfWork) -> Answered:
@@ -142,6 +145,7 @@ class _Step:
             members.audit_refusal(self.terminal, body, error, self.received)(uow.conn)
         elif svc.parks(event, error, self.view):
             svc.parking.park(uow.conn, terminal_id=self.terminal.terminal_id, event=event, received=self.received)
+            self.parked.add(str(getattr(body, "order_id", "")))
             result = EventResult(
                 event_id=event.event_id, seq=event.seq, status="parked", order_id=getattr(body, "order_id", None)
             )
@@ -160,7 +164,8 @@ def apply_group(
     tid = terminal.terminal_id
     before = view.through
     received = [svc.clock.now() for _ in events]
-    steps = [_Step(svc, terminal, e, view, r) for e, r in zip(events, received, strict=True)]
+    parked: set[str] = set()  # orders with events parked: read in `first`, added to as the group parks
+    steps = [_Step(svc, terminal, e, view, r, parked) for e, r in zip(events, received, strict=True)]
 
     def first(uow: UnitOfWork) -> None:
         conn = uow.conn
@@ -173,9 +178,15 @@ def apply_group(
         if store is None:
             return
         all_cashiers = uow.repo.base_settings().all_cashiers_queue
-        cashiers = {e.body.cashier_id for e in events if isinstance(e.body, OrderPaid)} & set(store.cashier_ids)
+        sales = [e.body for e in events if isinstance(e.body, OrderPaid)]
+        cashiers = {s.cashier_id for s in sales} & set(store.cashier_ids)
         for key in sorted({queue_key(c, all_cashiers) for c in cashiers}):
             uow.repo.lock_queue(key)
+        order_ids = [str(s.order_id) for s in sales]
+        lock_order_ids(conn, order_ids)  # then no event can be parked for them until the group commits
+        parked.update(parked_for(conn, order_ids))
+        named = (view.member_ids.get(s.member_id) for s in sales if s.member_id)
+        uow.repo.prefetch(orders=order_ids, members=[m for m in named if m is not None])
 
     def last(uow: UnitOfWork, answers: list[Applied | Answered]) -> list[EventResult]:
         applied = [a for a in answers if isinstance(a, Applied)]

@@ -445,9 +445,11 @@ class PushService:
         outcome: Outcome,
         member_id: str | None,
         received: dt.datetime,
+        parked: set[str] | None = None,
     ) -> bool:
         """After the engine, in its transaction: refuse a sale that conflicts with the recorded order, capture the
-        wallet holds that pay a new sale; True when events wait parked for the order (both paths)."""
+        wallet holds that pay a new sale; True when events wait parked for the order (both paths; a group locked its
+        orders and read `parked` beforehand)."""
         body = event.body
         if not isinstance(body, OrderPaid):
             return False
@@ -459,7 +461,6 @@ class PushService:
             differs = order_differs(recorded, body, member_id)
             if differs is not None:  # the till's record of the sale is not the server's: it must hear so
                 raise RuleError(Code.ORDER_CONFLICT, f"order {body.order_id} was recorded with another {differs}")
-        lock_order_id(conn, order_id)
         if body.wallet_tenders and outcome.status == "accepted":  # the wallet pays its part now
             holds.capture(
                 conn,
@@ -469,6 +470,9 @@ class PushService:
                 tenders=list(body.wallet_tenders),
                 now=received,
             )
+        if parked is not None:
+            return order_id in parked
+        lock_order_id(conn, order_id)
         return conn.execute(_PARKED_FOR, {"oid": order_id}).first() is not None
 
     def parks(self, event: OutboxEvent, error: RuleError, view: BatchView) -> bool:
