@@ -122,6 +122,7 @@ class RepositoryMark:
     absent_orders: set[str]
     levels: dict[str, list[tuple[dt.datetime, int, str | None]]]
     ledgers: tuple[list[dict[str, Any]], int, list[dict[str, Any]], int]
+    wallets: dict[str, dict[str, int]]
 
 
 def _eligible_statement(all_cashiers: bool, tier: bool | None) -> Any:
@@ -598,6 +599,7 @@ class SqlRepository:
             # the lists themselves: writing them replaces them by new ones, so what was pending at the mark is
             # still there to be written again if the savepoint that wrote it is rolled back
             ledgers=(self._allocations, len(self._allocations), self._rebates, len(self._rebates)),
+            wallets=self.wallets.mark(),
         )
 
     def restore(self, mark: RepositoryMark) -> None:
@@ -618,6 +620,7 @@ class SqlRepository:
         self._absent_orders, self._levels = mark.absent_orders, mark.levels
         allocations, n_allocations, rebates, n_rebates = mark.ledgers
         self._allocations, self._rebates = allocations[:n_allocations], rebates[:n_rebates]
+        self.wallets.restore(mark.wallets)
 
     # ------------------------------------------------------------ running totals
 

@@ -77,6 +77,14 @@ class WalletDeltas:
     def add(self, member_id: str, column: str, amount: int) -> None:
         self._delta[member_id][column] += amount
 
+    def mark(self) -> dict[str, dict[str, int]]:
+        """A copy of the deltas, for `restore` after a rollback to a savepoint (a group's refused event)."""
+        return {member_id: dict(values) for member_id, values in self._delta.items()}
+
+    def restore(self, mark: dict[str, dict[str, int]]) -> None:
+        self._delta.clear()
+        self._delta.update({member_id: dict(values) for member_id, values in mark.items()})
+
     def flush(self) -> None:
         for member_id, values in sorted(self._delta.items()):
             if any(values.values()):

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from server.services import wallet
 
-from .support import T0, Till
+from .support import T0, Till, paid, registered
 from .wallet_support import code, earning_member, enrolled, hold, tender, wallet_sale
 
 
@@ -142,3 +142,25 @@ def test_points_and_vouchers_are_held_and_spent(app: FastAPI, http: httpx.Client
     w = balance(app, member)
     assert (w.points, w.points_held, w.voucher_fen) == (95, 0, 0)
     assert [x.state for x in w.vouchers] == ["used"]
+
+
+def test_a_wallet_sale_refused_inside_a_group_credits_no_one(app: FastAPI, http: httpx.Client) -> None:
+    """A push is applied in groups, a savepoint per event: a sale the engine applied (it paid the queue's head) and
+    that is then refused for its hold is rolled back whole, the head's wallet balance with it."""
+    till, member = earning_member(app, http)
+    h = hold(till, app, member, amount_fen=1_000).json()
+    other = enrolled(app, http, "S2")
+    reg = other.event(registered("13800000002"))
+    head = reg["body"]["member_id"]
+    events = [
+        reg,
+        other.event(paid("C2", 10_000, member=head)),
+        other.event(wallet_sale("C2", member, 10_000, [tender(h)])),  # S1's hold at S2: refused after the engine
+        other.event(paid("C2", 10_000)),
+    ]
+    r = other.push(events)
+    assert [x["status"] for x in r.json()["results"]] == ["accepted", "accepted", "refused", "accepted"], r.text
+    with app.state.db.connect() as conn:
+        credited = sum(x.amount for x in wallet.ledger_of(conn, head) if x.kind == "rebate")
+    assert credited == 10_000  # half of each of the two sales that stand (the first pays its own entry)
+    assert balance(app, head).rebate_fen == credited
