@@ -7,6 +7,7 @@ Version history:
   2  a pull carries members' phone keys (scrypt, `PhoneLookup`) instead of sha256 phone hashes and phone tails, and
      no digit of a phone; a version 1 pull is refused. Pushes are unchanged (both versions accepted).
      Added within 2 (optional fields): a sale line's `sku`, `discount_fen` and `participates` (docs/rules.md §8).
+     Added within 2: `GET /api/v1/sync/catalogue` (`CataloguePage`), the store's product catalogue in pages.
 """
 
 from __future__ import annotations
@@ -266,6 +267,34 @@ class PullResponse(_Wire):
     # Only when the pull asked for it (`levels=true`): a till that does not know the field never receives it, since
     # this model refuses unknown fields. The whole catalog, highest rank first, on every such pull.
     levels: list[LevelInfo] | None = None
+
+
+# ------------------------------------------------------------------------------------------ catalogue
+
+CATALOGUE_PAGE = 1000  # products per page by default; a till may ask for up to CATALOGUE_PAGE_MAX
+CATALOGUE_PAGE_MAX = 5000
+
+
+class CatalogueProduct(_Wire):
+    """A product of headquarters' catalogue as a till keeps it; `active: false` takes it off the till."""
+
+    sku: str
+    barcode: str | None
+    name: str
+    price_fen: int
+    category: str
+    participates: bool  # takes part in the rebate (docs/rules.md §8)
+    active: bool
+    version: int  # the import that last changed it
+
+
+class CataloguePage(_Wire):
+    """`GET /api/v1/sync/catalogue?after_version=V&after_sku=S&limit=N`: products changed after (V, S), in
+    (version, sku) order. `enabled` is false for a store that sells without a catalogue (plain amounts)."""
+
+    enabled: bool
+    products: list[CatalogueProduct]
+    complete: bool  # no more changes after the last product of this page
 
 
 class ErrorBody(_Wire):

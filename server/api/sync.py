@@ -8,9 +8,12 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from shared.errors import Code
 from shared.wire import (
+    CATALOGUE_PAGE,
+    CATALOGUE_PAGE_MAX,
     PROTOCOL_VERSION,
     PULL_VERSIONS,
     SUPPORTED_VERSIONS,
+    CataloguePage,
     EnrollRequest,
     EnrollResponse,
     ErrorBody,
@@ -23,7 +26,7 @@ from shared.wire import (
 from ..errors import Refused
 from ..inputs import parse_int
 from ..ratelimit import Limiter
-from ..services import terminals
+from ..services import catalogue, terminals
 from ..services.terminals import TerminalPrincipal
 from .deps import TerminalDep, limit_attempts
 from .errors import ERRORS, LIMITED, TOO_LARGE
@@ -97,3 +100,20 @@ def pull(
     # A till that did not ask gets the answer of before, field for field: its model refuses a field it does not know.
     body = answer.model_dump_json(exclude=None if levels else {"levels"})
     return Response(body, media_type="application/json")
+
+
+@router.get("/sync/catalogue", response_model=CataloguePage, responses={**ERRORS, **LIMITED})
+def catalogue_page(
+    request: Request,
+    terminal: TerminalDep,
+    after_version: Annotated[int, Query(ge=0, le=10**15)] = 0,
+    after_sku: Annotated[str, Query(max_length=64)] = "",
+    limit: Annotated[int, Query(ge=1, le=CATALOGUE_PAGE_MAX)] = CATALOGUE_PAGE,
+) -> CataloguePage:
+    """The store's product catalogue changed after (after_version, after_sku), in (version, sku) order."""
+    svc = services(request)
+    _within(svc.terminal_limits.pull, terminal)
+    with svc.db.connect() as conn:
+        return catalogue.page(
+            conn, store_id=terminal.store_id, after_version=after_version, after_sku=after_sku, limit=limit
+        )
