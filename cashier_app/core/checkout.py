@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -50,6 +51,7 @@ class Sale:
     tender: str
     paid_at: dt.datetime
     order_link: str
+    lines: tuple[SaleLine, ...] = ()  # the items, when it was sold by items
 
 
 def record_checkout(
@@ -68,6 +70,8 @@ def record_checkout(
     known_tender = _TENDER_OF.get(tender)
     if known_tender is None:
         raise CheckoutError(Code.INVALID_EVENT, f"unknown tender {tender!r}")
+    if lines:  # sold by items: the bill is what the lines add up to
+        total_fen = sum(line.amount_fen for line in lines)
     if total_fen <= 0:
         raise CheckoutError(Code.INVALID_AMOUNT, "the amount must be above zero")
     if deduction_points_fen < 0 or deduction_points_fen > total_fen:
@@ -111,12 +115,25 @@ def record_checkout(
             refunded_fen=0,
             order_link=link,
             synced=False,
+            lines_json=json.dumps([x.model_dump(mode="json") for x in body.lines], ensure_ascii=False)
+            if body.lines
+            else None,
         )
     )
     appended = append_event(conn, body, now=now)
     uow.commit()
     return Sale(
-        order_id, receipt_no, appended.seq, member, total_fen, deduction_points_fen, body.paid_fen, tender, now, link
+        order_id,
+        receipt_no,
+        appended.seq,
+        member,
+        total_fen,
+        deduction_points_fen,
+        body.paid_fen,
+        tender,
+        now,
+        link,
+        tuple(body.lines),
     )
 
 

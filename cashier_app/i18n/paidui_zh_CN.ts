@@ -90,6 +90,22 @@
         <source>Sale cleared.</source>
         <translation>已清除本单。</translation>
     </message>
+    <message>
+        <source>%1  %2</source>
+        <translation>%1  %2</translation>
+    </message>
+    <message>
+        <source>Sale parked (no. %1). F11 recalls it.</source>
+        <translation>订单已挂起（%1 号），按 F11 取回。</translation>
+    </message>
+    <message>
+        <source>Park (F10) or clear (Esc) this sale first.</source>
+        <translation>请先挂起（F10）或清除（Esc）当前订单。</translation>
+    </message>
+    <message>
+        <source>Parked sale no. %1 recalled: %2</source>
+        <translation>已取回挂起的 %1 号订单：%2</translation>
+    </message>
 </context>
 <context>
     <name>CustomerWindow</name>
@@ -268,6 +284,25 @@
     <message>
         <source>No waiting entries in the last snapshot.</source>
         <translation>最近快照中没有排队中的权益。</translation>
+    </message>
+</context>
+<context>
+    <name>PriceLookup</name>
+    <message>
+        <source>Price lookup</source>
+        <translation>查价</translation>
+    </message>
+    <message>
+        <source>Name, SKU or barcode</source>
+        <translation>名称、编码或条码</translation>
+    </message>
+    <message>
+        <source>Add to sale</source>
+        <translation>加入订单</translation>
+    </message>
+    <message>
+        <source> (no rebate)</source>
+        <translation>（不参与返利）</translation>
     </message>
 </context>
 <context>
@@ -480,6 +515,49 @@
     <message>
         <source>Phone</source>
         <translation>手机号</translation>
+    </message>
+</context>
+<context>
+    <name>SaleLinesTable</name>
+    <message>
+        <source>Item</source>
+        <translation>商品</translation>
+    </message>
+    <message>
+        <source>Qty</source>
+        <translation>数量</translation>
+    </message>
+    <message>
+        <source>Price</source>
+        <translation>单价</translation>
+    </message>
+    <message>
+        <source>Discount</source>
+        <translation>优惠</translation>
+    </message>
+    <message>
+        <source>Amount</source>
+        <translation>金额</translation>
+    </message>
+    <message>
+        <source>Remove line</source>
+        <translation>删除此行</translation>
+    </message>
+    <message>
+        <source>Quantity</source>
+        <translation>数量</translation>
+    </message>
+    <message>
+        <source>Line discount (yuan)</source>
+        <translation>单品优惠（元）</translation>
+    </message>
+    <message>
+        <source>%1 (no rebate)</source>
+        <translation>%1（不参与返利）</translation>
+    </message>
+    <message>
+        <source>Items: %1</source>
+        <translation>商品合计：%1</translation>
     </message>
 </context>
 <context>
@@ -813,6 +891,14 @@
     <message>
         <source>This member page link no longer works: the till that made it was revoked.</source>
         <translation>该会员页链接已失效：签发它的收银台已被停用。</translation>
+    </message>
+    <message>
+        <source>No product with this barcode in the catalogue: type its price instead.</source>
+        <translation>商品目录中没有这个条码：请直接输入金额。</translation>
+    </message>
+    <message>
+        <source>No sale is parked at this till.</source>
+        <translation>本收银台没有挂起的订单。</translation>
     </message>
     <message>
         <source>The sale could NOT be saved; nothing was recorded. Try again.</source>
