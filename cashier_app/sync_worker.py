@@ -49,6 +49,7 @@ class SyncWorker(QObject):
     status = Signal(object)  # SyncStatus
     acknowledged = Signal(object)  # list[OrderAck]
     pulled = Signal()
+    catalogue_changed = Signal()  # the product catalogue changed: the checkout rebuilds its index
     secrets_loaded = Signal(object)  # Secrets, once, when the worker was given a loader
     secrets_failed = Signal(object)  # the loader's exception (no usable keyring, SecretsMissing): nothing is sent
     order_found = Signal(str, object)  # order id, and OrderFacts or the exception (RequestRefused, ServerUnavailable)
@@ -149,6 +150,8 @@ class SyncWorker(QObject):
             if outcome.acks:
                 self.acknowledged.emit(outcome.acks)
             self.pulled.emit()
+            if outcome.catalogue_changed:
+                self.catalogue_changed.emit()
         self._timer.start(delay_ms)
         self.status.emit(self._status(error, delay_ms / 1000 if error else None))
 

@@ -107,6 +107,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = member.add_parser("import", help="add members from a CSV file (header: phone,name,level,member_id)")
     p.add_argument("csv")
     p.set_defaults(handler=_admin("member_import"))
+    catalogue = _group(sub, "catalogue", "the product catalogue (items and barcodes)")
+    p = catalogue.add_parser(
+        "import", help="add or change products from a CSV (UTF-8 or GBK) or XLSX file: sku,barcode,name,price,..."
+    )
+    p.add_argument("file")
+    p.add_argument("--replace", action="store_true", help="also take the products the file does not list off the tills")
+    p.set_defaults(handler=_admin("catalogue_import"))
+    p = catalogue.add_parser("store", help="switch the catalogue on or off for a store (off: plain amounts only)")
+    p.add_argument("store_id")
+    p.add_argument("state", choices=["on", "off"])
+    p.set_defaults(handler=_admin("catalogue_store"))
     p = member.add_parser("level", help="change a member's level from now (or --at) on")
     p.add_argument("member_id")
     p.add_argument("level", help="the level id, or - for none")

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 from sqlalchemy.engine import make_url
 
+from shared.catalogue import CatalogueError
 from shared.engine.commands import ChangeSettings, SetMemberLevel
 from shared.errors import RuleError
 from shared.settings import parse_base, parse_store
@@ -30,7 +31,7 @@ from .db.settings import read_configuration
 from .db.urls import pg_dump_command, shown
 from .errors import Refused
 from .security import keys as keyfile
-from .services import admin, levels, members, terminals, users
+from .services import admin, catalogue, levels, members, terminals, users
 from .services.ingest import Ingest
 from .services.reports import stores
 
@@ -217,6 +218,30 @@ def member_import(args: argparse.Namespace) -> int:
     with database(args) as db, db.connect() as conn:
         added = members.import_csv(conn, rows, now=now())
     print(f"{len(added)} members imported")
+    return 0
+
+
+def catalogue_import(args: argparse.Namespace) -> int:
+    data = Path(args.file).read_bytes()
+    try:
+        with database(args) as db, db.connect() as conn:
+            done = catalogue.import_file(conn, data, Path(args.file).name, now=now(), replace=args.replace)
+    except CatalogueError as exc:
+        for error in exc.errors:
+            print(f"paidui-server: {args.file}: {error}", file=sys.stderr)
+        print(f"paidui-server: nothing imported ({len(exc.errors)} problems)", file=sys.stderr)
+        return 2
+    print(
+        f"catalogue version {done.version}: {done.added} added, {done.changed} changed, "
+        f"{done.unchanged} unchanged, {done.removed} taken off"
+    )
+    return 0
+
+
+def catalogue_store(args: argparse.Namespace) -> int:
+    with database(args) as db, db.connect() as conn:
+        catalogue.set_store_catalogue(conn, args.store_id, enabled=args.state == "on")
+    print(f"store {args.store_id}: catalogue {args.state}")
     return 0
 
 

@@ -80,6 +80,8 @@ class Code(StrEnum):
     NO_MEMBER_KEYS = "no_member_keys"  # never synced: no public keys to check a member code with
     UNKNOWN_PHONE = "unknown_phone"
     NOT_A_CODE = "not_a_code"
+    UNKNOWN_PRODUCT = "unknown_product"  # a scanned barcode the store's catalogue does not hold
+    NOTHING_PARKED = "nothing_parked"  # recall with no sale parked at this till
     ORDER_NOT_FOUND = "order_not_found"
     SALE_NOT_SAVED = "sale_not_saved"  # the local database refused the write: nothing was recorded
     LOCAL_DATABASE = "local_database"  # the same for anything but a sale (a refund, a report, a registration)

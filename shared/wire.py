@@ -10,6 +10,7 @@ Version history:
      Added within 2 (optional): a sale's `wallet_tenders` (holds captured at ingestion) and
      `deduction_voucher_fen`; the wallet hold API (`/api/v1/wallet/holds`, docs/wallet.md).
      Added within 2 (optional fields): a sale line's `sku`, `discount_fen` and `participates` (docs/rules.md §8).
+     Added within 2: `GET /api/v1/sync/catalogue` (`CataloguePage`), the store's product catalogue in pages.
 """
 
 from __future__ import annotations
@@ -412,6 +413,34 @@ class MemberWallet(_Wire):
     points_available: int
     points_per_yuan: int
     vouchers: list[WalletVoucher]  # issued, not held, not expired, valid in this store
+
+
+# ------------------------------------------------------------------------------------------ catalogue
+
+CATALOGUE_PAGE = 1000  # products per page by default; a till may ask for up to CATALOGUE_PAGE_MAX
+CATALOGUE_PAGE_MAX = 5000
+
+
+class CatalogueProduct(_Wire):
+    """A product of headquarters' catalogue as a till keeps it; `active: false` takes it off the till."""
+
+    sku: str
+    barcode: str | None
+    name: str
+    price_fen: int
+    category: str
+    participates: bool  # takes part in the rebate (docs/rules.md §8)
+    active: bool
+    version: int  # the import that last changed it
+
+
+class CataloguePage(_Wire):
+    """`GET /api/v1/sync/catalogue?after_version=V&after_sku=S&limit=N`: products changed after (V, S), in
+    (version, sku) order. `enabled` is false for a store that sells without a catalogue (plain amounts)."""
+
+    enabled: bool
+    products: list[CatalogueProduct]
+    complete: bool  # no more changes after the last product of this page
 
 
 class ErrorBody(_Wire):

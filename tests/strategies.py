@@ -405,6 +405,15 @@ def order_paid(draw: st.DrawFn, k: Knowledge, member: str | None = "any") -> dic
     if draw(st.integers(0, 5)) == 0:
         event["terminal"] = "T1"
         event["total_fen"] = event["paid_fen"] + event.get("deduction_points_fen", 0) if roll != 2 else 0
+    if roll != 2 and draw(st.integers(0, 3)) == 0:  # sale lines, some outside the rebate (rules.md §8)
+        bill = event.get("total_fen")
+        if bill is None:
+            bill = event["paid_fen"] + event.get("deduction_points_fen", 0) + event.get("deduction_love_fen", 0)
+        cuts = sorted(draw(st.lists(st.integers(0, bill), max_size=2)))
+        amounts_ = [b - a for a, b in zip([0, *cuts], [*cuts, bill], strict=True)]
+        if draw(st.integers(0, 9)) == 0:
+            amounts_[0] += 1  # lines that do not add up: refused
+        event["lines"] = [{"amount_fen": a, "participates": draw(st.booleans())} for a in amounts_]
     return event
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -68,6 +69,8 @@ class Sale:
         cash = [p.received_fen for p in self.tenders if p.received_fen is not None]
         return sum(cash) if cash else None
 
+    lines: tuple[SaleLine, ...] = ()  # the items, when it was sold by items
+
 
 def record_checkout(
     *,
@@ -88,6 +91,8 @@ def record_checkout(
     known_tender = _TENDER_OF.get(tender)
     if known_tender is None:
         raise CheckoutError(Code.INVALID_EVENT, f"unknown tender {tender!r}")
+    if lines:  # sold by items: the bill is what the lines add up to
+        total_fen = sum(line.amount_fen for line in lines)
     if total_fen <= 0:
         raise CheckoutError(Code.INVALID_AMOUNT, "the amount must be above zero")
     if deduction_points_fen < 0 or deduction_points_fen > total_fen:
@@ -140,6 +145,9 @@ def record_checkout(
             refunded_fen=0,
             order_link=link,
             synced=False,
+            lines_json=json.dumps([x.model_dump(mode="json") for x in body.lines], ensure_ascii=False)
+            if body.lines
+            else None,
         )
     )
     appended = append_event(conn, body, now=now)
@@ -156,6 +164,7 @@ def record_checkout(
         now,
         link,
         tuple(tenders),
+        tuple(body.lines),
     )
 
 

@@ -62,6 +62,31 @@ orders = Table(
     # filled in from the server's answer; NULL while the sale waits to be synced
     Column("synced", Boolean, nullable=False, default=False),
     Column("entry_json", Text),
+    Column("lines_json", Text),  # the sale's items (SaleLine list) when it was sold by items
+)
+
+# Headquarters' catalogue as last pulled (core/catalogue.py); a store without one has no rows.
+products = Table(
+    "products",
+    metadata,
+    Column("sku", String(64), primary_key=True),
+    Column("barcode", String(32), index=True),
+    Column("name", String(80), nullable=False),
+    Column("price_fen", Integer, nullable=False),
+    Column("category", String(40), nullable=False, default=""),
+    Column("participates", Boolean, nullable=False, default=True),
+    Column("version", Integer, nullable=False),
+)
+
+# A sale put aside (park) to serve the next customer, recalled later (its lines and member, nothing recorded yet).
+parked_sales = Table(
+    "parked_sales",
+    metadata,
+    Column("park_id", Integer, primary_key=True),
+    Column("parked_at", String(40), nullable=False),
+    Column("member_id", String(64)),
+    Column("member_display", String(80)),
+    Column("lines_json", Text, nullable=False),
 )
 
 refunds = Table(

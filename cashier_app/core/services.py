@@ -16,17 +16,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from shared.errors import Code
-from shared.ids import CashierId, OrderId
+from shared.ids import CashierId, MemberId, OrderId
 from shared.settings import check_sale
 from shared.wire import EntryInfo, TenderPart
 
+from .catalogue import CartLine, CatalogueIndex, load_index
+from .catalogue import lines_from_json as cart_from_json
+from .catalogue import lines_json as cart_json
 from .checkout import CheckoutError, MemberRef, Refund, Sale, record_checkout, record_refund, register_member
-from .clock import Clock
-from .db import UnitOfWork, kv_get, orders, outbox, reading
+from .clock import Clock, iso
+from .db import UnitOfWork, kv_get, orders, outbox, parked_sales, reading
 from .drawer import DrawerOpening, record_drawer_opening
 from .errors import TillError
 from .members import MemberView, identify
@@ -84,6 +87,18 @@ class FoundSale:
 
 
 @dataclass(frozen=True)
+class ParkedSale:
+    park_id: int
+    parked_at: str
+    member: MemberRef | None
+    lines: tuple[CartLine, ...]
+
+    @property
+    def total_fen(self) -> int:
+        return sum(line.amount_fen for line in self.lines)
+
+
+@dataclass(frozen=True)
 class AttentionItem:
     seq: int
     kind: str
@@ -123,8 +138,11 @@ class TillServices:
         signer: OrderLinkSigner,
         tenders: Sequence[TenderPart] = (),
         manager_pin: str | None = None,
+        lines: Sequence[CartLine] = (),
+        park_id: int | None = None,
     ) -> SaleRecorded:
         """Record a sale; returns after the commit (durable). TillError(sale_not_saved) if the disk refused.
+        A recalled sale (`park_id`) leaves the parked list in the same transaction.
 
         The store's sale limits (last pull): above the confirm amount the manager's PIN is needed
         (`manager_pin_needed`, then `pin_wrong` / `pin_not_set`); above the maximum it is refused
@@ -139,6 +157,8 @@ class TillServices:
                 if manager_pin is None:
                     raise CheckoutError(Code.MANAGER_PIN_NEEDED, f"{total_fen} > {limits.sale_confirm_fen} fen")
                 check_manager_pin(uow.conn, manager_pin)
+            if park_id is not None:
+                uow.conn.execute(delete(parked_sales).where(parked_sales.c.park_id == park_id))
             return record_checkout(
                 uow=uow,
                 cashier_id=cashier_id(uow.conn),
@@ -149,10 +169,51 @@ class TillServices:
                 tenders=tenders,
                 signer=signer,
                 clock=self._clock,
+                lines=[line.wire() for line in lines],
             )
 
         sale = self._write(Code.SALE_NOT_SAVED, work)
         return SaleRecorded(pending=self._pending_after_write(), sale=sale)
+
+    # ------------------------------------------------------------------ items: catalogue, park and recall
+    def catalogue(self) -> CatalogueIndex:
+        """The catalogue as last pulled, indexed for scanning (built here, on the database thread)."""
+        with self._storage(Code.LOCAL_DATABASE):
+            return load_index(self._engine)
+
+    def park(self, *, member: MemberRef | None, lines: Sequence[CartLine], replaces: int | None = None) -> int:
+        """Put a sale aside (nothing is sold or sent); its number for recall. A recalled sale parked again
+        `replaces` its old place."""
+
+        def work(uow: UnitOfWork) -> int:
+            if replaces is not None:
+                uow.conn.execute(delete(parked_sales).where(parked_sales.c.park_id == replaces))
+            result = uow.conn.execute(
+                insert(parked_sales).values(
+                    parked_at=iso(self._clock()),
+                    member_id=member.member_id if member else None,
+                    member_display=member.display_name if member else None,
+                    lines_json=cart_json(lines),
+                )
+            )
+            uow.commit()
+            return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+        return self._write(Code.LOCAL_DATABASE, work)
+
+    def parked(self) -> list[ParkedSale]:
+        """The sales parked at this till, oldest first."""
+        with self._storage(Code.LOCAL_DATABASE), reading(self._engine) as conn:
+            rows = conn.execute(select(parked_sales).order_by(parked_sales.c.park_id)).all()
+        return [
+            ParkedSale(
+                r.park_id,
+                r.parked_at,
+                MemberRef(MemberId(r.member_id), r.member_display or "") if r.member_id else None,
+                tuple(cart_from_json(r.lines_json)),
+            )
+            for r in rows
+        ]
 
     def pending_count(self) -> int:
         with self._storage(Code.LOCAL_DATABASE), reading(self._engine) as conn:

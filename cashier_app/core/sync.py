@@ -17,6 +17,7 @@ from sqlalchemy.engine import Row
 
 from shared.wire import MAX_BATCH, MAX_PUSH_BYTES, EntryInfo, EventResult, PushRequest
 
+from .catalogue import pull_catalogue
 from .clock import Clock, iso
 from .db import UnitOfWork, kv_get, kv_set, members, orders, outbox, reading
 from .outbox import load_event, pending_count
@@ -39,6 +40,7 @@ class SyncOutcome:
     refused: int = 0
     acks: list[OrderAck] = field(default_factory=list)
     pulled: bool = False
+    catalogue_changed: bool = False
 
 
 class Backoff:
@@ -89,6 +91,7 @@ class SyncEngine:
         self.ask_parked(outcome)
         self.pull_all()
         outcome.pulled = True
+        outcome.catalogue_changed = pull_catalogue(self._engine, self._client)
         return outcome
 
     def push_all(self, outcome: SyncOutcome) -> None:

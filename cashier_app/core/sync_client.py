@@ -15,7 +15,15 @@ from pydantic import BaseModel, ValidationError
 
 from shared.errors import Code
 from shared.ids import StoreId, TerminalId
-from shared.wire import PROTOCOL_VERSION, ErrorBody, OrderFacts, PullResponse, PushRequest, PushResponse
+from shared.wire import (
+    PROTOCOL_VERSION,
+    CataloguePage,
+    ErrorBody,
+    OrderFacts,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -116,6 +124,17 @@ class SyncClient:
         params = {"levels": "true", "checkout": "true", "points": "true", **({"cursor": cursor} if cursor else {})}
         response = self._send("GET", "/api/v1/sync/pull", params=params)
         return PullResponse.model_validate_json(response.content)
+
+    def catalogue(self, *, after_version: int, after_sku: str, limit: int) -> CataloguePage:
+        """A page of the store's catalogue; a server of before has no such endpoint: no catalogue (plain amounts)."""
+        params = {"after_version": str(after_version), "after_sku": after_sku, "limit": str(limit)}
+        try:
+            response = self._send("GET", "/api/v1/sync/catalogue", params=params)
+        except RequestRefused as exc:
+            if exc.status == 404:
+                return CataloguePage(enabled=False, products=[], complete=True)
+            raise
+        return CataloguePage.model_validate_json(response.content)
 
 
 @dataclass(frozen=True)

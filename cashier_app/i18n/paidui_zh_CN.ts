@@ -102,6 +102,22 @@
         <source>Sale cleared.</source>
         <translation>已清除本单。</translation>
     </message>
+    <message>
+        <source>%1  %2</source>
+        <translation>%1  %2</translation>
+    </message>
+    <message>
+        <source>Sale parked (no. %1). F11 recalls it.</source>
+        <translation>订单已挂起（%1 号），按 F11 取回。</translation>
+    </message>
+    <message>
+        <source>Park (F10) or clear (Esc) this sale first.</source>
+        <translation>请先挂起（F10）或清除（Esc）当前订单。</translation>
+    </message>
+    <message>
+        <source>Parked sale no. %1 recalled: %2</source>
+        <translation>已取回挂起的 %1 号订单：%2</translation>
+    </message>
 </context>
 <context>
     <name>CustomerWindow</name>
@@ -330,6 +346,25 @@
     </message>
 </context>
 <context>
+    <name>PriceLookup</name>
+    <message>
+        <source>Price lookup</source>
+        <translation>查价</translation>
+    </message>
+    <message>
+        <source>Name, SKU or barcode</source>
+        <translation>名称、编码或条码</translation>
+    </message>
+    <message>
+        <source>Add to sale</source>
+        <translation>加入订单</translation>
+    </message>
+    <message>
+        <source> (no rebate)</source>
+        <translation>（不参与返利）</translation>
+    </message>
+</context>
+<context>
     <name>QueueReportDialog</name>
     <message>
         <source>Store queue report (F6)</source>
@@ -555,6 +590,49 @@
     <message>
         <source>Phone</source>
         <translation>手机号</translation>
+    </message>
+</context>
+<context>
+    <name>SaleLinesTable</name>
+    <message>
+        <source>Item</source>
+        <translation>商品</translation>
+    </message>
+    <message>
+        <source>Qty</source>
+        <translation>数量</translation>
+    </message>
+    <message>
+        <source>Price</source>
+        <translation>单价</translation>
+    </message>
+    <message>
+        <source>Discount</source>
+        <translation>优惠</translation>
+    </message>
+    <message>
+        <source>Amount</source>
+        <translation>金额</translation>
+    </message>
+    <message>
+        <source>Remove line</source>
+        <translation>删除此行</translation>
+    </message>
+    <message>
+        <source>Quantity</source>
+        <translation>数量</translation>
+    </message>
+    <message>
+        <source>Line discount (yuan)</source>
+        <translation>单品优惠（元）</translation>
+    </message>
+    <message>
+        <source>%1 (no rebate)</source>
+        <translation>%1（不参与返利）</translation>
+    </message>
+    <message>
+        <source>Items: %1</source>
+        <translation>商品合计：%1</translation>
     </message>
 </context>
 <context>
@@ -1006,6 +1084,14 @@
     <message>
         <source>The points deduction is more than the member&apos;s points are worth (last sync).</source>
         <translation>积分抵扣超过会员积分可抵的金额（以上次同步为准）。</translation>
+    </message>
+    <message>
+        <source>No product with this barcode in the catalogue: type its price instead.</source>
+        <translation>商品目录中没有这个条码：请直接输入金额。</translation>
+    </message>
+    <message>
+        <source>No sale is parked at this till.</source>
+        <translation>本收银台没有挂起的订单。</translation>
     </message>
     <message>
         <source>The sale could NOT be saved; nothing was recorded. Try again.</source>

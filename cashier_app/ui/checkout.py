@@ -23,13 +23,15 @@ from shared.money import parse_yuan
 from shared.tokens import PREFIX
 from shared.wire import TenderPart
 
+from ..core.catalogue import EMPTY, CartLine, CatalogueIndex
 from ..core.checkout import TENDERS, MemberRef
 from ..core.errors import TillError
 from ..core.members import MemberView
-from ..core.services import SaleRecorded
+from ..core.services import ParkedSale, SaleRecorded
 from ..options import AMOUNT_FONT_PT
 from .context import AppContext
 from .pin_dialog import SalePinDialog
+from .sale_lines import PriceLookup, SaleLinesTable
 from .tender import TenderPanel, tender_summary
 from .words import code_text, error_text, tender_text, yuan
 
@@ -42,6 +44,8 @@ class _HeldSale:
     member: MemberRef | None
     tenders: tuple[TenderPart, ...] = ()
     manager_pin: str | None = None  # typed in the PIN dialog when the amount is above the store's confirm amount
+    lines: tuple[CartLine, ...] = ()
+    park_id: int | None = None  # a recalled sale: it leaves the parked list when sold
 
 
 class MemberCard(QFrame):
@@ -104,6 +108,10 @@ class CheckoutPanel(QWidget):
         self.saving = False  # the sale is being committed
         self.pin_dialog: SalePinDialog | None = None  # open while a large sale waits for the manager's PIN
         self._lookup = 0  # which lookup's answer counts: Esc makes a pending one stale
+        self.catalogue: CatalogueIndex = EMPTY  # set after each sync that changed it (stores with items)
+        self.park_id: int | None = None  # the parked sale recalled into the form
+        self.items = SaleLinesTable()
+        self.items.setVisible(False)
 
         self.scan = QLineEdit()
         self.scan.setObjectName("scan")
@@ -150,6 +158,7 @@ class CheckoutPanel(QWidget):
         pay_row.addWidget(self.to_pay, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.card)
+        layout.addWidget(self.items, 1)
         layout.addLayout(form)
         layout.addLayout(pay_row)
         layout.addWidget(self.tendering)
@@ -164,6 +173,10 @@ class CheckoutPanel(QWidget):
         self.amount.textChanged.connect(self._update_to_pay)
         self.deduction.textChanged.connect(self._update_to_pay)
         self.confirm_button.clicked.connect(self.confirm)
+        self.items.changed.connect(self._update_to_pay)
+        QShortcut(QKeySequence(Qt.Key.Key_F9), self, self.open_price_lookup)
+        QShortcut(QKeySequence(Qt.Key.Key_F10), self, self.park)
+        QShortcut(QKeySequence(Qt.Key.Key_F11), self, self.recall)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.clear_sale)
         for i in range(len(TENDERS)):
             QShortcut(QKeySequence(f"Ctrl+{i + 1}"), self, lambda i=i: self.tender.setCurrentIndex(i))
@@ -238,7 +251,8 @@ class CheckoutPanel(QWidget):
 
     def _update_to_pay(self) -> None:
         try:
-            total, deduction = self._parse(self.amount), self._parse(self.deduction)
+            total = self.items.total_fen if self.items.lines else self._parse(self.amount)
+            deduction = self._parse(self.deduction)
         except ValueError:
             self.to_pay.setText("—")
             self.tendering.set_due(None)
@@ -256,6 +270,8 @@ class CheckoutPanel(QWidget):
             if not self.identifying:
                 self.identify_text(text)
             return
+        if self.scan_item(self.amount.text()):
+            return
         if self.scan.text().strip() and not self.identifying:  # member input never resolved: never a walk-in's
             self.on_scan()
         if self.identifying:  # Enter right after a scan: the sale waits for the member, the form is locked
@@ -263,7 +279,7 @@ class CheckoutPanel(QWidget):
             self._lock(True)
             return
         try:
-            total = self._parse(self.amount)
+            total = self.items.total_fen if self.items.lines else self._parse(self.amount)
             deduction = self._parse(self.deduction)
         except ValueError:
             self.say(code_text(Code.INVALID_AMOUNT), error=True)
@@ -285,7 +301,9 @@ class CheckoutPanel(QWidget):
             deduction,
             str(self.tender.currentData()),
             self.member.member if self.member else None,
-            tuple(tenders) if total > deduction else (),
+            tenders=tuple(tenders) if total > deduction else (),
+            lines=tuple(self.items.lines),
+            park_id=self.park_id,
         )
         if self.ctx.signer is None:
             self._hold(held)
@@ -329,6 +347,8 @@ class CheckoutPanel(QWidget):
                 tenders=held.tenders,
                 signer=signer,
                 manager_pin=held.manager_pin,
+                lines=held.lines,
+                park_id=held.park_id,
             ),
             on_done=lambda recorded: self._recorded(held, recorded),
             on_failed=lambda exc: self._not_recorded(exc, held),
@@ -398,6 +418,8 @@ class CheckoutPanel(QWidget):
         self.say(self.tr("Sale cleared."))
 
     def _reset_form(self) -> None:
+        self.items.clear()
+        self.park_id = None
         self.set_member(None)
         self.scan.clear()
         self.amount.clear()
@@ -405,3 +427,85 @@ class CheckoutPanel(QWidget):
         self.tendering.reset()
         self.tender.setCurrentIndex(0)
         self.scan.setFocus()
+
+    # ------------------------------------------------------------------ items (stores with a catalogue)
+    def set_catalogue(self, index: CatalogueIndex) -> None:
+        self.catalogue = index
+        self.items.setVisible(index.enabled or bool(self.items.lines))
+
+    def scan_item(self, text: str) -> bool:
+        """A barcode typed into the amount field by the scanner (or by hand) adds its product; True when the text
+        was a barcode (added, or refused as unknown), False when it is an amount."""
+        code = text.strip()
+        if not code or not self.catalogue.enabled:
+            return False
+        product = self.catalogue.by_barcode.get(code)
+        if product is None:
+            if code.isdigit() and len(code) >= 8:  # a barcode, not a price: no amount has eight digits of yuan
+                self.amount.selectAll()
+                self.say(code_text(Code.UNKNOWN_PRODUCT), error=True)
+                return True
+            return False
+        self.items.add_product(product)
+        self.amount.clear()
+        self.say(self.tr("%1  %2").replace("%1", product.name).replace("%2", yuan(product.price_fen)))
+        return True
+
+    def open_price_lookup(self) -> None:
+        if not self.catalogue.enabled or self.busy:
+            return
+        dialog = PriceLookup(self.catalogue, self)
+        dialog.setObjectName("priceLookup")
+        dialog.chosen.connect(self.items.add_product)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        self.lookup_dialog = dialog
+
+    def park(self) -> None:
+        """Put the sale aside (F10) to serve the next customer; nothing is sold or sent."""
+        if self.busy or not self.items.lines:
+            return
+        member = self.member.member if self.member else None
+        lines, replaces = list(self.items.lines), self.park_id
+        services = self.ctx.services
+        self.ctx.run(
+            lambda: services.park(member=member, lines=lines, replaces=replaces),
+            on_done=self._parked,
+            on_failed=lambda exc: self.say(error_text(exc), error=True),
+            owner=self,
+        )
+
+    def _parked(self, park_id: int) -> None:
+        self._reset_form()
+        self.say(self.tr("Sale parked (no. %1). F11 recalls it.").replace("%1", str(park_id)))
+
+    def recall(self) -> None:
+        """Bring back the oldest parked sale (F11); parking it again sends it to the end of the list."""
+        if self.busy:
+            return
+        if self.items.lines:
+            self.say(self.tr("Park (F10) or clear (Esc) this sale first."), error=True)
+            return
+        self.ctx.run(
+            self.ctx.services.parked,
+            on_done=self._recalled,
+            on_failed=lambda exc: self.say(error_text(exc), error=True),
+            owner=self,
+        )
+
+    def _recalled(self, parked: list[ParkedSale]) -> None:
+        if not parked or self.items.lines:
+            if not parked:
+                self.say(code_text(Code.NOTHING_PARKED), error=True)
+            return
+        sale = parked[0]
+        self.park_id = sale.park_id
+        self.set_member(MemberView(sale.member) if sale.member else None)
+        self.items.set_lines(list(sale.lines))
+        self.items.setVisible(True)
+        self.amount.setFocus()
+        self.say(
+            self.tr("Parked sale no. %1 recalled: %2")
+            .replace("%1", str(sale.park_id))
+            .replace("%2", yuan(sale.total_fen))
+        )

@@ -112,9 +112,17 @@ class MainWindow(QMainWindow):
             sync.worker.status.connect(self.on_status)
             sync.worker.acknowledged.connect(self.on_acks)
             sync.worker.pulled.connect(self.on_pulled)
+            sync.worker.catalogue_changed.connect(self.load_catalogue)
             sync.worker.secrets_loaded.connect(self.on_secrets)
             sync.worker.secrets_failed.connect(self.on_secrets_failed)
         self.refresh_pending()
+        self.load_catalogue()
+
+    def load_catalogue(self) -> None:
+        """The catalogue as last pulled, indexed on the database thread, handed to the checkout (items or not)."""
+        self.ctx.run(
+            self.ctx.services.catalogue, on_done=self.checkout.set_catalogue, on_failed=self.on_read_failed, owner=self
+        )
 
     def _set_title(self) -> None:
         self.setWindowTitle(

@@ -31,7 +31,10 @@ def receipt_html(sale: Sale, info: TerminalInfo, store_name: str) -> str:
         rows.append((Q.translate("Receipt", "Points deduction"), "-" + yuan(sale.deduction_points_fen)))
     rows.append((Q.translate("Receipt", "Paid"), yuan(sale.paid_fen)))
     rows.append((Q.translate("Receipt", "Tender"), tender_text(sale.tender)))
-    body = "".join(f"<tr><td>{html.escape(k)}</td><td align='right'>{html.escape(v)}</td></tr>" for k, v in rows)
+    items = [(f"{line.name} ×{line.quantity}", yuan(line.amount_fen)) for line in sale.lines]
+    body = "".join(
+        f"<tr><td>{html.escape(k)}</td><td align='right'>{html.escape(v)}</td></tr>" for k, v in [*items, *rows]
+    )
     order = html.escape(Q.translate("Receipt", "Order"))
     thanks = html.escape(Q.translate("Receipt", "Thank you!"))
     return (

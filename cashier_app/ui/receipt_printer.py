@@ -65,6 +65,7 @@ def receipt_data(
         paid_fen=sale.paid_fen,
         order_id=str(sale.order_id),
         order_link=sale.order_link,
+        lines=sale.lines,
         position=entry.position if entry else None,
         entry_status=statuses.get(entry.status, entry.status) if entry and entry.position is None else None,
     )

@@ -112,6 +112,10 @@ def code_words() -> dict[Code, str]:
         Code.NO_MEMBER_KEYS: Q.translate("Words", "Member codes cannot be checked yet: this till has never synced."),
         Code.UNKNOWN_PHONE: Q.translate("Words", "No member with this phone number. Press F3 to register."),
         Code.NOT_A_CODE: Q.translate("Words", "Scan a member code or type an 11-digit phone number."),
+        Code.UNKNOWN_PRODUCT: Q.translate(
+            "Words", "No product with this barcode in the catalogue: type its price instead."
+        ),
+        Code.NOTHING_PARKED: Q.translate("Words", "No sale is parked at this till."),
         Code.DEDUCTION_EXCEEDS_TOTAL: Q.translate("Words", "The points deduction is larger than the amount."),
         Code.DEDUCTION_NEEDS_MEMBER: Q.translate("Words", "A points deduction needs a member."),
         Code.DEDUCTION_EXCEEDS_POINTS: Q.translate(

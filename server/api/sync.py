@@ -9,9 +9,12 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from shared.errors import Code
 from shared.wire import (
+    CATALOGUE_PAGE,
+    CATALOGUE_PAGE_MAX,
     PROTOCOL_VERSION,
     PULL_VERSIONS,
     SUPPORTED_VERSIONS,
+    CataloguePage,
     EnrollRequest,
     EnrollResponse,
     ErrorBody,
@@ -25,7 +28,7 @@ from shared.wire import (
 from ..errors import Refused
 from ..inputs import parse_int
 from ..ratelimit import Limiter
-from ..services import terminals
+from ..services import catalogue, terminals
 from ..services.order_facts import order_facts
 from ..services.terminals import TerminalPrincipal
 from .deps import TerminalDep, limit_attempts
@@ -117,3 +120,20 @@ def order(request: Request, terminal: TerminalDep, order_id: uuid.UUID) -> Order
     _within(svc.terminal_limits.pull, terminal)
     with svc.db.connect() as conn:
         return order_facts(conn, store_id=terminal.store_id, order_id=str(order_id))
+
+
+@router.get("/sync/catalogue", response_model=CataloguePage, responses={**ERRORS, **LIMITED})
+def catalogue_page(
+    request: Request,
+    terminal: TerminalDep,
+    after_version: Annotated[int, Query(ge=0, le=10**15)] = 0,
+    after_sku: Annotated[str, Query(max_length=64)] = "",
+    limit: Annotated[int, Query(ge=1, le=CATALOGUE_PAGE_MAX)] = CATALOGUE_PAGE,
+) -> CataloguePage:
+    """The store's product catalogue changed after (after_version, after_sku), in (version, sku) order."""
+    svc = services(request)
+    _within(svc.terminal_limits.pull, terminal)
+    with svc.db.connect() as conn:
+        return catalogue.page(
+            conn, store_id=terminal.store_id, after_version=after_version, after_sku=after_sku, limit=limit
+        )

@@ -613,6 +613,8 @@ CODES: dict[Code, tuple[str, str]] = {
     ),
     Code.UNKNOWN_PHONE: ("没有使用该手机号的会员", "No member has this phone number"),
     Code.NOT_A_CODE: ("既不是会员码，也不是手机号", "Neither a member code nor a phone number"),
+    Code.UNKNOWN_PRODUCT: ("商品目录中没有这个条码", "No product with this barcode in the catalogue"),
+    Code.NOTHING_PARKED: ("收银台没有挂起的订单", "No sale is parked at the till"),
     Code.ORDER_NOT_FOUND: ("收银台上没有该小票号或订单号", "The till has no sale with this receipt number or order id"),
     Code.SALE_NOT_SAVED: (
         "收银台未能保存这笔销售，未记录任何内容",

@@ -53,6 +53,24 @@ class Store(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     settings_json: Mapped[str] = mapped_column(Text, default="{}")
     created_at: Mapped[Timestamp]
+    catalogue: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))  # sells items
+
+
+class Product(Base):
+    """Headquarters' product catalogue (server/services/catalogue.py); tills pull it in (version, sku) pages."""
+
+    __tablename__ = "products"
+    sku: Mapped[Key] = mapped_column(primary_key=True)
+    barcode: Mapped[str | None] = mapped_column(String(32), nullable=True, unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    price_fen: Mapped[Fen]
+    category: Mapped[str] = mapped_column(String(40), default="")
+    participates: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[Timestamp]
+
+    __table_args__ = (Index("ix_products_version_sku", "version", "sku"),)
 
 
 class Cashier(Base):

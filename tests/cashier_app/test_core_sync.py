@@ -94,7 +94,7 @@ def test_batches_are_at_most_the_batch_size(till: Till) -> None:
     engine = SyncEngine(engine=till.engine, client=till.client, clock=till.clock, batch_size=3)
     before = till.toy.requests
     outcome = engine.run_once()
-    assert outcome.sent == 7 and till.toy.requests - before == 3 + 1  # three pushes, one pull
+    assert outcome.sent == 7 and till.toy.requests - before == 3 + 1 + 1  # three pushes, one pull, one catalogue page
     assert len(till.toy.applied_orders) == 7
 
 

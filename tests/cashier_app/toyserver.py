@@ -23,6 +23,8 @@ from shared.phones import phone_key
 from shared.tokens import Purpose, new_private_key, public_key_text, sign
 from shared.wire import (
     MAX_PUSH_BYTES,
+    CataloguePage,
+    CatalogueProduct,
     EntryInfo,
     EventResult,
     LevelInfo,
@@ -98,6 +100,9 @@ class ToyServer:
         self.version = 0
         self.requests = 0
         self.push_sizes: list[int] = []
+        self.catalogue_enabled = False
+        self.products: dict[str, CatalogueProduct] = {}
+        self.catalogue_version = 0
 
     # ------------------------------------------------------------------ helpers for tests
     def member_code(self, member_id: str, *, expires_in: int = 300, now: float | None = None) -> str:
@@ -147,7 +152,12 @@ class ToyServer:
                 return EventResult(**result, status="refused", code=self.refuse[oid], detail="refused by test")
             if body.cashier_id not in self.cashier_ids:
                 return EventResult(**result, status="refused", code="unknown_cashier", detail=body.cashier_id)
-            self.orders[oid] = {"paid_fen": body.paid_fen, "member_id": body.member_id, "terminal": terminal}
+            self.orders[oid] = {
+                "paid_fen": body.paid_fen,
+                "member_id": body.member_id,
+                "terminal": terminal,
+                "lines": [x.model_dump(mode="json") for x in body.lines],
+            }
             self.applied_orders.append(oid)
             entry = None
             if body.member_id and body.paid_fen > 0:
@@ -303,6 +313,35 @@ class ToyServer:
         refunded = self.refunds.get(oid, 0)
         return 200, {"order_id": oid, "paid_fen": order["paid_fen"], "refunded_fen": refunded, "paid_at": paid_at}
 
+    def set_catalogue(self, rows: list[tuple[str, str | None, str, int, bool]], *, active: bool = True) -> None:
+        """A new catalogue version with these products (sku, barcode, name, price_fen, participates)."""
+        self.catalogue_enabled = True
+        self.catalogue_version += 1
+        for sku, barcode, name, price, takes in rows:
+            self.products[sku] = CatalogueProduct(
+                sku=sku,
+                barcode=barcode,
+                name=name,
+                price_fen=price,
+                category="",
+                participates=takes,
+                active=active,
+                version=self.catalogue_version,
+            )
+
+    def catalogue(self, request: Request) -> Answer:
+        if self._terminal(request) is None:
+            return 401, {"code": "unauthorized"}
+        if not self.catalogue_enabled:
+            return 200, CataloguePage(enabled=False, products=[], complete=True).model_dump(mode="json")
+        after = (int(request.query.get("after_version") or 0), request.query.get("after_sku") or "")
+        limit = int(request.query.get("limit") or 1000)
+        rows = sorted(
+            (p for p in self.products.values() if (p.version, p.sku) > after), key=lambda p: (p.version, p.sku)
+        )
+        page = CataloguePage(enabled=True, products=rows[:limit], complete=len(rows) <= limit)
+        return 200, page.model_dump(mode="json")
+
     def health(self, request: Request) -> Answer:
         return 200, {"status": "ok", "version": "toy", "database": "memory"}
 
@@ -312,6 +351,7 @@ class ToyServer:
             ("POST", "/api/v1/terminals/enroll"): self.enroll,
             ("POST", "/api/v1/sync/push"): self.push,
             ("GET", "/api/v1/sync/pull"): self.pull,
+            ("GET", "/api/v1/sync/catalogue"): self.catalogue,
         }
 
         def wsgi(environ: dict[str, object], start_response: Callable[..., object]) -> Iterable[bytes]:

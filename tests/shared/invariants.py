@@ -10,7 +10,7 @@ Where each invariant is checked:
   (or completed -> cancelled for the refunded order's own entry, reopened then cancelled); new payout lines
   only go to entries that were waiting (or were just created).
 - INV-4: Σ lines to an entry = its paid, minus what an imported entry had received before.
-- INV-5: for an order settling in this event, contribution = pct(net, extraction); while carry-forward never
+- INV-5: for an order settling in this event, contribution = pct(base of net, extraction); while carry-forward never
   ran, Σ lines + Σ unallocated of every settled order = its contribution (0 once cancelled).
 - INV-6: Σ contributions = Σ lines + Σ unallocated + Σ carry (always: a reversal under `all` takes back only
   the order's own money, docs/rules.md D15).
@@ -42,6 +42,7 @@ from typing import Any
 
 from shared.engine.memory import MemoryRepository
 from shared.engine.model import Contribution, EntryStatus, Order
+from shared.lines import lines_from_json, rebate_base
 from shared.money import pct, points_for
 from shared.settings import Lottery, random_return_for
 
@@ -235,8 +236,9 @@ class InvariantChecker:
         for o in settled:
             self.settled_seen.add(o.order_id)
             if o.contribution in (Contribution.ALLOCATED, Contribution.FORFEITED_PAUSED, Contribution.ZERO):
-                want = pct(o.net_fen, o.extraction_bp)
-                assert o.contribution_fen == want, f"INV-5: contribution of {o.order_id} is pct(net, extraction)"
+                # rules.md §8: of the net, only the share of the lines that take part (all of it without lines)
+                want = pct(rebate_base(o.net_fen, lines_from_json(o.lines_json)), o.extraction_bp)
+                assert o.contribution_fen == want, f"INV-5: contribution of {o.order_id} is pct(base, extraction)"
         paying = [o for o in settled if o.contribution == Contribution.ALLOCATED]
         positive = [line for line in new_lines if line["amount_fen"] > 0]
         if not paying:
