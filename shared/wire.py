@@ -152,8 +152,35 @@ class DrawerOpened(_Wire):
     reason: Annotated[str, Field(max_length=200)] = ""
 
 
+class TenderTotal(_Wire):
+    kind: Tender
+    sales_count: Annotated[int, Field(ge=0, strict=True)]
+    sales_fen: Fen
+    refunds_fen: Fen = 0
+
+
+class ShiftClosed(_Wire):
+    """A till's Z report: the shift closed with the cash counted. Stored once on the server (by `z_id`)."""
+
+    type: Literal["shift_closed"] = "shift_closed"
+    z_id: uuid.UUID  # made by the till at the Z, once
+    shift_no: Annotated[int, Field(ge=1, strict=True)]  # the till's own shift number, printed on the Z
+    opened_at: AwareDatetime
+    closed_at: AwareDatetime
+    employee_id: Id | None = None  # the manager who closed it (None: the till's shared manager PIN)
+    sales_count: Annotated[int, Field(ge=0, strict=True)]
+    paid_fen: Fen  # money taken by sales
+    refunds_fen: Fen
+    opening_float_fen: Fen
+    cash_expected_fen: Annotated[int, Field(ge=-MAX_FEN, le=MAX_FEN, strict=True)]  # may be below 0: refunds
+    cash_counted_fen: Fen
+    drawer_openings: Annotated[int, Field(ge=0, strict=True)] = 0
+    tenders: Annotated[list[TenderTotal], Field(max_length=16)] = []
+
+
 EventBody = Annotated[
-    OrderPaid | OrderCompleted | OrderRefunded | MemberRegistered | DrawerOpened, Field(discriminator="type")
+    OrderPaid | OrderCompleted | OrderRefunded | MemberRegistered | DrawerOpened | ShiftClosed,
+    Field(discriminator="type"),
 ]
 
 

@@ -32,7 +32,17 @@ from .members import MemberView, identify
 from .order_link import OrderLinkSigner
 from .outbox import pending_count
 from .pin import check_manager_pin
-from .reports import QueueReport, ShiftReport, queue_report, queue_report_csv, x_report, z_report
+from .reports import (
+    QueueReport,
+    ShiftReport,
+    closed_shifts,
+    queue_report,
+    queue_report_csv,
+    shift_report,
+    x_report,
+    z_report,
+)
+from .shifts import set_opening_float
 from .snapshot import load_store
 from .terminal import cashier_id
 
@@ -222,14 +232,33 @@ class TillServices:
         with self._storage(Code.LOCAL_DATABASE), reading(self._engine) as conn:
             return x_report(conn)
 
-    def close_shift(self, *, manager_pin: str) -> ShiftReport:
-        """The Z report: checks the manager PIN and closes the open shift in one transaction."""
+    def close_shift(self, *, manager_pin: str, counted_cash_fen: int) -> ShiftReport:
+        """The Z report: checks the manager PIN, records the cash counted and closes the open shift in one
+        transaction (its `shift_closed` event with it)."""
 
         def work(uow: UnitOfWork) -> ShiftReport:
             check_manager_pin(uow.conn, manager_pin)
-            return z_report(uow=uow, clock=self._clock)
+            return z_report(uow=uow, clock=self._clock, counted_cash_fen=counted_cash_fen)
 
         return self._write(Code.LOCAL_DATABASE, work)
+
+    def set_opening_float(self, *, float_fen: int) -> ShiftReport:
+        """The cash in the drawer as the shift starts (opens a shift when none is open)."""
+        if not 0 <= float_fen <= 10**12:
+            raise TillError(Code.INVALID_AMOUNT, "the float is a number of fen from 0")
+
+        def work(uow: UnitOfWork) -> ShiftReport:
+            shift_id = set_opening_float(uow.conn, float_fen=float_fen, now=self._clock())
+            report = shift_report(uow.conn, shift_id)
+            uow.commit()
+            return report
+
+        return self._write(Code.LOCAL_DATABASE, work)
+
+    def past_z_reports(self) -> list[ShiftReport]:
+        """The last Z reports, newest first, for a reprint."""
+        with self._storage(Code.LOCAL_DATABASE), reading(self._engine) as conn:
+            return closed_shifts(conn)
 
     def queue_report(self) -> QueueReport:
         with self._storage(Code.LOCAL_DATABASE), reading(self._engine) as conn:

@@ -270,6 +270,10 @@
         <translation>钱箱未能打开：%1</translation>
     </message>
     <message>
+        <source>The shift report was NOT printed: %1</source>
+        <translation>班次报表未能打印：%1</translation>
+    </message>
+    <message>
         <source>Receipt %1 NOT printed: %2 Shift+F8 prints it again.</source>
         <translation>小票 %1 未打印：%2按 Shift+F8 重新打印。</translation>
     </message>
@@ -536,6 +540,18 @@
         <translation>交班（Z 报表）</translation>
     </message>
     <message>
+        <source>Over</source>
+        <translation>长款</translation>
+    </message>
+    <message>
+        <source>Short</source>
+        <translation>短款</translation>
+    </message>
+    <message>
+        <source>Over/short</source>
+        <translation>长短款</translation>
+    </message>
+    <message>
         <source>Z report — shift closed</source>
         <translation>Z 报表 — 已交班</translation>
     </message>
@@ -546,6 +562,38 @@
     <message>
         <source>Shift</source>
         <translation>班次</translation>
+    </message>
+    <message>
+        <source>Opening float (yuan)</source>
+        <translation>备用金（元）</translation>
+    </message>
+    <message>
+        <source>Set opening float</source>
+        <translation>设置备用金</translation>
+    </message>
+    <message>
+        <source>Cash counted in the drawer (yuan)</source>
+        <translation>钱箱清点现金（元）</translation>
+    </message>
+    <message>
+        <source>Yes, close the shift</source>
+        <translation>确认交班</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Show / print again</source>
+        <translation>查看 / 重新打印</translation>
+    </message>
+    <message>
+        <source>Past Z reports</source>
+        <translation>历史 Z 报表</translation>
+    </message>
+    <message>
+        <source>Shift %1 · closed %2</source>
+        <translation>班次 %1 · 结束于 %2</translation>
     </message>
     <message>
         <source>Sales</source>
@@ -580,6 +628,38 @@
         <translation>%1 笔 · %2 · 退款 %3</translation>
     </message>
     <message>
+        <source>Opening float</source>
+        <translation>备用金</translation>
+    </message>
+    <message>
+        <source>Cash from sales (net of change)</source>
+        <translation>销售现金（已扣找零）</translation>
+    </message>
+    <message>
+        <source>Cash refunds</source>
+        <translation>现金退款</translation>
+    </message>
+    <message>
+        <source>Expected cash in the drawer</source>
+        <translation>钱箱应有现金</translation>
+    </message>
+    <message>
+        <source>Drawer opened without a sale</source>
+        <translation>无销售开钱箱次数</translation>
+    </message>
+    <message>
+        <source>Cash counted</source>
+        <translation>清点现金</translation>
+    </message>
+    <message>
+        <source>(nobody signed in)</source>
+        <translation>（未登录）</translation>
+    </message>
+    <message>
+        <source>Employee %1</source>
+        <translation>员工 %1</translation>
+    </message>
+    <message>
         <source>Rebate contributions (estimate, computed locally at %1)</source>
         <translation>返利提取（本地估算，比例 %1）</translation>
     </message>
@@ -590,6 +670,22 @@
     <message>
         <source>store not taking part, or not synced yet</source>
         <translation>门店未参加或尚未同步</translation>
+    </message>
+    <message>
+        <source>Count the cash in the drawer and type it first.</source>
+        <translation>请先清点钱箱现金并输入金额。</translation>
+    </message>
+    <message>
+        <source>The manager PIN closes the shift.</source>
+        <translation>交班需要店长密码。</translation>
+    </message>
+    <message>
+        <source>Close the shift? Expected cash %1, counted %2: %3 %4. This cannot be undone.</source>
+        <translation>确认交班？应有现金 %1，清点 %2：%3 %4。交班后不可撤销。</translation>
+    </message>
+    <message>
+        <source>(copy)</source>
+        <translation>（补打）</translation>
     </message>
 </context>
 <context>

@@ -229,7 +229,7 @@ class MainWindow(QMainWindow):
             self.sync.sync_now()
 
     def open_shift_report(self) -> ShiftReportDialog:
-        return self._open("shift", ShiftReportDialog(self.ctx, self))
+        return self._open("shift", ShiftReportDialog(self.ctx, self, printer=self.receipt_printer))
 
     def open_drawer(self) -> DrawerDialog:
         dialog = DrawerDialog(self.ctx, self)
@@ -300,12 +300,19 @@ class MainWindow(QMainWindow):
 
     def on_printed(self, receipt_no: int) -> None:
         self.status.show_printer_problem("")
+        if receipt_no <= 0:  # the drawer alone, or a shift report
+            return
         self.status.showMessage(self.tr("Receipt %1 printed.").replace("%1", str(receipt_no)), 5000)
 
     def on_print_failed(self, receipt_no: int, code: str) -> None:
         # The sale stands (it was committed before printing); only the paper is missing.
         if receipt_no == 0:
             self.status.show_printer_problem(self.tr("The cash drawer did NOT open: %1").replace("%1", code_text(code)))
+            return
+        if receipt_no < 0:
+            self.status.show_printer_problem(
+                self.tr("The shift report was NOT printed: %1").replace("%1", code_text(code))
+            )
             return
         self.status.show_printer_problem(
             self.tr("Receipt %1 NOT printed: %2 Shift+F8 prints it again.")

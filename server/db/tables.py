@@ -527,3 +527,27 @@ class DrawerOpening(Base):
     opened_at: Mapped[Timestamp]
     received_at: Mapped[Timestamp]
     reason: Mapped[str] = mapped_column(String(200), default="")
+
+
+class ZReport(Base):
+    """A till's Z report (the `shift_closed` event), stored once: the shift's takings and the cash count."""
+
+    __tablename__ = "z_reports"
+    z_id: Mapped[Key] = mapped_column(primary_key=True)
+    store_id: Mapped[Key] = mapped_column(index=True)
+    terminal_id: Mapped[str] = mapped_column(String(64))
+    shift_no: Mapped[int] = mapped_column(Integer)
+    employee_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    opened_at: Mapped[Timestamp]
+    closed_at: Mapped[Timestamp]
+    received_at: Mapped[Timestamp]
+    sales_count: Mapped[int] = mapped_column(Integer)
+    paid_fen: Mapped[Fen]
+    refunds_fen: Mapped[Fen]
+    opening_float_fen: Mapped[Fen]
+    cash_expected_fen: Mapped[Fen]
+    cash_counted_fen: Mapped[Fen]
+    drawer_openings: Mapped[int] = mapped_column(Integer)
+    tenders_json: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("terminal_id", "shift_no"),)

@@ -4,11 +4,12 @@ reports. Each is written once, in the transaction that logs its event; a copy se
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
 
-from shared.wire import DrawerOpened
+from shared.wire import DrawerOpened, ShiftClosed
 
 from ..db import tables as t
 
@@ -35,3 +36,27 @@ def record_drawer(
         },
         "drawer_id",
     )
+
+
+def record_z(conn: Connection, *, store_id: str, terminal_id: str, body: ShiftClosed, received: dt.datetime) -> None:
+    """A Z report, once: the same `z_id` again (or the same till's shift number) changes nothing."""
+    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+    values = {
+        "z_id": str(body.z_id),
+        "store_id": store_id,
+        "terminal_id": terminal_id,
+        "shift_no": body.shift_no,
+        "employee_id": body.employee_id,
+        "opened_at": body.opened_at,
+        "closed_at": body.closed_at,
+        "received_at": received,
+        "sales_count": body.sales_count,
+        "paid_fen": body.paid_fen,
+        "refunds_fen": body.refunds_fen,
+        "opening_float_fen": body.opening_float_fen,
+        "cash_expected_fen": body.cash_expected_fen,
+        "cash_counted_fen": body.cash_counted_fen,
+        "drawer_openings": body.drawer_openings,
+        "tenders_json": json.dumps([x.model_dump() for x in body.tenders]),
+    }
+    conn.execute(dialect.insert(t.ZReport).values(**values).on_conflict_do_nothing())

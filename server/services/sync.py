@@ -36,6 +36,7 @@ from shared.wire import (
     OutboxEvent,
     PushRequest,
     PushResponse,
+    ShiftClosed,
 )
 
 from ..clock import Clock
@@ -279,7 +280,7 @@ class PushService:
             return self._refuse(terminal, event, digest, Code.INVALID_EVENT, f"{odd[0]} is not a plausible time")
         if body.type == "member_registered":
             return self._register(terminal, event, digest, received, view)
-        if isinstance(body, DrawerOpened):
+        if isinstance(body, DrawerOpened | ShiftClosed):
             return self._record(terminal, event, digest, received)
         member_id: MemberId | None = None
         if isinstance(body, OrderPaid):
@@ -424,14 +425,16 @@ class PushService:
     ) -> EventResult:
         """A counter record (services/counter.py): stored once with its event's log row."""
         body = event.body
-        assert isinstance(body, DrawerOpened)
+        assert isinstance(body, DrawerOpened | ShiftClosed)
         result = EventResult(event_id=event.event_id, seq=event.seq, status="accepted")
+        store_id, terminal_id = terminal.store_id, terminal.terminal_id
 
         def work(conn: Connection) -> EventResult:
-            claim(conn, terminal_id=terminal.terminal_id, event=event)
-            counter.record_drawer(
-                conn, store_id=terminal.store_id, terminal_id=terminal.terminal_id, body=body, received=received
-            )
+            claim(conn, terminal_id=terminal_id, event=event)
+            if isinstance(body, DrawerOpened):
+                counter.record_drawer(conn, store_id=store_id, terminal_id=terminal_id, body=body, received=received)
+            else:
+                counter.record_z(conn, store_id=store_id, terminal_id=terminal_id, body=body, received=received)
             log_event(conn, terminal_id=terminal.terminal_id, event=event, digest=digest, answer=result, at=received)
             return result
 
