@@ -4,6 +4,8 @@ Version history:
   1  push of outbox events (order paid / completed / refunded, member registered) with per-terminal sequence
      numbers and client-made UUIDs; pull of settings, members and the store's queue snapshot from a cursor.
      Added within 1 (optional, on request): the level catalog in a pull (`?levels=true` -> `levels`).
+     Added within 2 (optional): `order_paid.tenders` and `employee_id`, `order_refunded.employee_id`, the events
+     `drawer_opened` and `shift_closed`; on request, the store's employees in a pull (`?employees=true`).
   2  a pull carries members' phone keys (scrypt, `PhoneLookup`) instead of sha256 phone hashes and phone tails, and
      no digit of a phone; a version 1 pull is refused. Pushes are unchanged (both versions accepted).
 """
@@ -105,6 +107,7 @@ class OrderPaid(_Wire):
     tender: Tender = "cash"
     lines: Annotated[list[SaleLine], Field(max_length=500)] = []
     tenders: Annotated[list[TenderPart], Field(max_length=MAX_TENDERS)] = []
+    employee_id: Id | None = None  # who rang it up (a store with employees; None: the store has none)
 
     @model_validator(mode="after")
     def _sums(self) -> OrderPaid:
@@ -131,6 +134,7 @@ class OrderRefunded(_Wire):
     amount_fen: Annotated[int, Field(gt=0, le=MAX_FEN, strict=True)]
     refunded_at: AwareDatetime
     reason: Annotated[str, Field(max_length=200)] = ""
+    employee_id: Id | None = None  # the manager who allowed it (None: the till's shared manager PIN)
 
 
 class MemberRegistered(_Wire):
@@ -306,6 +310,19 @@ class LevelInfo(_Wire):
     rank: int  # higher is better
 
 
+EmployeeRole = Literal["cashier", "manager"]
+
+
+class EmployeeInfo(_Wire):
+    """An employee of the till's store: signs in with a personal PIN, verified offline against `pin_hash`."""
+
+    employee_id: Id
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    role: EmployeeRole
+    pin_hash: Annotated[str, Field(max_length=200, pattern=r"^\$argon2id\$")]  # PHC string: parameters, salt, hash
+    active: bool = True
+
+
 class PullResponse(_Wire):
     protocol: int = PROTOCOL_VERSION
     server_time: dt.datetime
@@ -322,6 +339,8 @@ class PullResponse(_Wire):
     # Only when the pull asked for it (`levels=true`): a till that does not know the field never receives it, since
     # this model refuses unknown fields. The whole catalog, highest rank first, on every such pull.
     levels: list[LevelInfo] | None = None
+    # Only when the pull asked for it (`employees=true`): the store's employees, all of them, on every such pull.
+    employees: list[EmployeeInfo] | None = None
 
 
 class ErrorBody(_Wire):

@@ -116,6 +116,16 @@ drawer_openings = Table(
     Column("reason", String(200), nullable=False, default=""),
 )
 
+# The store's employees from the last pull that asked for them (a store without employees: empty).
+employees = Table(
+    "employees",
+    metadata,
+    Column("employee_id", String(64), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("role", String(12), nullable=False),  # cashier | manager
+    Column("pin_hash", String(200), nullable=False),  # argon2id PHC string, verified offline
+)
+
 shifts = Table(
     "shifts",
     metadata,

@@ -31,7 +31,6 @@ from .errors import TillError
 from .members import MemberView, identify
 from .order_link import OrderLinkSigner
 from .outbox import pending_count
-from .pin import check_manager_pin
 from .reports import (
     QueueReport,
     ShiftReport,
@@ -44,6 +43,7 @@ from .reports import (
 )
 from .shifts import set_opening_float
 from .snapshot import load_store
+from .staff import Employee, authorize_manager, sign_in, store_employees
 from .terminal import cashier_id
 
 log = logging.getLogger(__name__)
@@ -128,6 +128,7 @@ class TillServices:
         tender: str,
         signer: OrderLinkSigner,
         tenders: Sequence[TenderPart] = (),
+        employee_id: str | None = None,
     ) -> SaleRecorded:
         """Record a sale; returns after the commit (durable). TillError(sale_not_saved) if the disk refused."""
 
@@ -140,6 +141,7 @@ class TillServices:
                 deduction_points_fen=deduction_points_fen,
                 tender=tender,
                 tenders=tenders,
+                employee_id=employee_id,
                 signer=signer,
                 clock=self._clock,
             )
@@ -219,6 +221,18 @@ class TillServices:
         member = self._write(Code.LOCAL_DATABASE, lambda uow: register_member(uow=uow, phone=phone, clock=self._clock))
         return MemberRecorded(pending=self._pending_after_write(), member=member)
 
+    # ------------------------------------------------------------------ staff
+    def staff(self) -> list[Employee]:
+        """The store's employees from the last pull (empty: the store has none, the shared PIN holds)."""
+        with self._storage(Code.LOCAL_DATABASE), reading(self._engine) as conn:
+            return store_employees(conn)
+
+    def sign_in(self, *, employee_id: str, pin: str) -> Employee:
+        """A personal PIN, verified offline; PinError pin_wrong / pin_locked (the failure is counted and kept)."""
+        return self._write(
+            Code.LOCAL_DATABASE, lambda uow: sign_in(uow=uow, employee_id=employee_id, pin=pin, now=self._clock())
+        )
+
     def open_drawer(self, *, manager_pin: str, reason: str) -> DrawerRecorded:
         """The drawer opened without a sale: the manager's PIN, recorded and queued for the server."""
         opening = self._write(
@@ -237,8 +251,8 @@ class TillServices:
         transaction (its `shift_closed` event with it)."""
 
         def work(uow: UnitOfWork) -> ShiftReport:
-            check_manager_pin(uow.conn, manager_pin)
-            return z_report(uow=uow, clock=self._clock, counted_cash_fen=counted_cash_fen)
+            manager = authorize_manager(uow=uow, pin=manager_pin, now=self._clock())
+            return z_report(uow=uow, clock=self._clock, counted_cash_fen=counted_cash_fen, employee_id=manager)
 
         return self._write(Code.LOCAL_DATABASE, work)
 

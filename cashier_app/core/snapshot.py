@@ -13,6 +13,7 @@ from shared.wire import LevelInfo, PullResponse, QueueSnapshot, StoreView
 
 from .clock import iso
 from .db import kv_get, kv_set, members
+from .staff import replace_employees
 
 
 def load_snapshot(conn: Connection) -> QueueSnapshot | None:
@@ -65,6 +66,8 @@ def apply_pull(conn: Connection, pull: PullResponse, *, now: dt.datetime) -> Non
     kv_set(conn, "phone_lookup", pull.phone_lookup.model_dump(mode="json"))
     if pull.levels is not None:
         kv_set(conn, "levels", [lv.model_dump(mode="json") for lv in pull.levels])
+    if pull.employees is not None:
+        replace_employees(conn, pull.employees)
     kv_set(conn, "last_pull_at", iso(now))
     if pull.members:
         rows = [

@@ -108,7 +108,9 @@ class SyncClient:
 
     def pull(self, cursor: str | None) -> PullResponse:
         # levels=true: the level catalog too (a server of before ignores the parameter and sends none)
-        params = {"cursor": cursor, "levels": "true"} if cursor else {"levels": "true"}
+        # employees=true: the store's staff too (a server of before ignores it and sends none: the shared PIN stays)
+        asked = {"levels": "true", "employees": "true"}
+        params = {"cursor": cursor, **asked} if cursor else asked
         response = self._send("GET", "/api/v1/sync/pull", params=params)
         return PullResponse.model_validate_json(response.content)
 

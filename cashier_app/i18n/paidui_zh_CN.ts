@@ -230,6 +230,22 @@
         <translation>小票 %1 未能保存为 PDF：%2</translation>
     </message>
     <message>
+        <source>This store has no employees: the till sells without signing in.</source>
+        <translation>本店没有设置员工：收银无需登录。</translation>
+    </message>
+    <message>
+        <source>Signed in: %1</source>
+        <translation>已登录：%1</translation>
+    </message>
+    <message>
+        <source>Cashier: %1 (F11 changes)</source>
+        <translation>收银员：%1（F11 切换）</translation>
+    </message>
+    <message>
+        <source>Nobody signed in (F11)</source>
+        <translation>未登录（F11）</translation>
+    </message>
+    <message>
         <source>Refund recorded: %1</source>
         <translation>已退款：%1</translation>
     </message>
@@ -686,6 +702,33 @@
     <message>
         <source>(copy)</source>
         <translation>（补打）</translation>
+    </message>
+</context>
+<context>
+    <name>SignInDialog</name>
+    <message>
+        <source>Sign in (F11)</source>
+        <translation>登录（F11）</translation>
+    </message>
+    <message>
+        <source>manager</source>
+        <translation>店长</translation>
+    </message>
+    <message>
+        <source>cashier</source>
+        <translation>收银员</translation>
+    </message>
+    <message>
+        <source>Employee</source>
+        <translation>员工</translation>
+    </message>
+    <message>
+        <source>Your PIN</source>
+        <translation>您的密码</translation>
+    </message>
+    <message>
+        <source>Wrong PIN.</source>
+        <translation>密码错误。</translation>
     </message>
 </context>
 <context>

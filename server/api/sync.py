@@ -83,6 +83,7 @@ def pull(
     terminal: TerminalDep,
     cursor: Annotated[str | None, Query(max_length=40)] = None,
     levels: Annotated[bool, Query(description="also send the level catalog (`levels`)")] = False,
+    employees: Annotated[bool, Query(description="also send the store's employees (`employees`)")] = False,
     paidui_protocol: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Settings in force, members changed since the cursor, the store's queue snapshot, member-code keys."""
@@ -93,7 +94,8 @@ def pull(
         )
     svc = services(request)
     _within(svc.terminal_limits.pull, terminal)
-    answer = svc.pull.pull(terminal=terminal, cursor=cursor, with_levels=levels)
+    answer = svc.pull.pull(terminal=terminal, cursor=cursor, with_levels=levels, with_employees=employees)
     # A till that did not ask gets the answer of before, field for field: its model refuses a field it does not know.
-    body = answer.model_dump_json(exclude=None if levels else {"levels"})
+    left_out = {name for name, asked in (("levels", levels), ("employees", employees)) if not asked}
+    body = answer.model_dump_json(exclude=left_out or None)
     return Response(body, media_type="application/json")

@@ -24,6 +24,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "nav.members": ("会员", "Members"),
     "nav.simulate": ("模拟", "What-if"),
     "nav.levels": ("会员等级", "Levels"),
+    "nav.employees": ("员工", "Staff"),
     "nav.logout": ("退出", "Sign out"),
     "role.hq_admin": ("总部管理员", "HQ admin"),
     "role.store_manager": ("店长", "Store manager"),
@@ -456,6 +457,34 @@ TEXT: dict[str, tuple[str, str]] = {
     "admin.bad_zone": ("未知的时区", "Unknown time zone"),
     "admin.bad_level": ("等级名 1–40 个字母、数字或 _.-", "A level is 1–40 letters, digits or _.-"),
     # the level catalog
+    "staff.title": ("门店员工", "Store staff"),
+    "staff.explain": (
+        "收银员在收银台用自己的密码登录；店长的密码用于退款、无销售开钱箱和交班。密码只保存其哈希，下次同步后收银台生效。",
+        "Cashiers sign in at the till with their own PIN; a manager's PIN allows refunds, opening the drawer without a "
+        "sale and closing the shift. Only a hash of the PIN is kept; the tills have it after their next sync.",
+    ),
+    "staff.store": ("门店", "Store"),
+    "staff.show": ("查看", "Show"),
+    "staff.id": ("员工编号", "Employee id"),
+    "staff.name": ("姓名", "Name"),
+    "staff.role": ("角色", "Role"),
+    "staff.role.cashier": ("收银员", "Cashier"),
+    "staff.role.manager": ("店长", "Manager"),
+    "staff.pin": ("密码", "PIN"),
+    "staff.new_pin": ("新密码（留空不变）", "New PIN (empty: unchanged)"),
+    "staff.active": ("在职", "Active"),
+    "staff.yes": ("是", "Yes"),
+    "staff.no": ("否", "No"),
+    "staff.none": (
+        "该门店还没有员工：收银台使用共用的店长密码",
+        "No employees yet: the tills use the shared manager PIN",
+    ),
+    "staff.add": ("添加员工", "Add an employee"),
+    "staff.saved": ("员工 {employee} 已保存", "Employee {employee} saved"),
+    "staff.pin_help": (
+        "密码为 4 至 12 位数字，建议 6 位。连续输错 5 次，该密码在收银台锁定 5 分钟。",
+        "A PIN is 4 to 12 digits (6 recommended). Five wrong PINs in a row lock it at the till for 5 minutes.",
+    ),
     "levels.title": ("会员等级目录", "Member level catalog"),
     "levels.explain": (
         "等级比例和会员只能使用这里定义的等级；收银台、会员页和控制台显示等级名称。排序高的等级排在前面。",

@@ -551,3 +551,24 @@ class ZReport(Base):
     tenders_json: Mapped[str] = mapped_column(Text)
 
     __table_args__ = (UniqueConstraint("terminal_id", "shift_no"),)
+
+
+class Employee(Base):
+    """A store's employee: signs in at the tills with a personal PIN (argon2id PHC string; tills verify it offline)."""
+
+    __tablename__ = "employees"
+    employee_id: Mapped[Key] = mapped_column(primary_key=True)
+    store_id: Mapped[Key] = mapped_column(index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(12))  # cashier | manager
+    pin_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[Timestamp]
+
+
+class RefundEmployee(Base):
+    """Who gave a refund at the till (`order_refunded.employee_id`), kept apart from the rules' refund rows."""
+
+    __tablename__ = "refund_employees"
+    refund_id: Mapped[Key] = mapped_column(primary_key=True)
+    employee_id: Mapped[str] = mapped_column(String(64))

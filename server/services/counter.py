@@ -9,7 +9,7 @@ import json
 from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
 
-from shared.wire import DrawerOpened, ShiftClosed
+from shared.wire import DrawerOpened, OrderRefunded, ShiftClosed
 
 from ..db import tables as t
 
@@ -60,3 +60,11 @@ def record_z(conn: Connection, *, store_id: str, terminal_id: str, body: ShiftCl
         "tenders_json": json.dumps([x.model_dump() for x in body.tenders]),
     }
     conn.execute(dialect.insert(t.ZReport).values(**values).on_conflict_do_nothing())
+
+
+def record_refund_employee(conn: Connection, body: OrderRefunded) -> None:
+    """Who gave the refund, when the till says (kept with the event, whether the refund applies now or parked)."""
+    if body.employee_id is not None:
+        _insert_ignore(
+            conn, t.RefundEmployee, {"refund_id": str(body.refund_id), "employee_id": body.employee_id}, "refund_id"
+        )

@@ -304,6 +304,7 @@ class PushService:
                 completed=body.completed,
                 tender=body.tender,
                 lines_json=json.dumps([x.model_dump() for x in body.lines], ensure_ascii=False) if body.lines else None,
+                employee_id=body.employee_id,
                 tenders_json=(
                     json.dumps([x.model_dump(exclude_none=True) for x in body.tenders]) if body.tenders else None
                 ),
@@ -327,6 +328,8 @@ class PushService:
                     raise RuleError(Code.CONFLICTING_DUPLICATE, f"order {body.order_id} exists in another store")
                 lock_order_id(conn, order_id)
                 parked_waiting = conn.execute(_PARKED_FOR, {"oid": order_id}).first() is not None
+            if isinstance(body, OrderRefunded):
+                counter.record_refund_employee(conn, body)
             result = self._answer(uow, event, outcome, member_id)
             log_event(conn, terminal_id=terminal.terminal_id, event=event, digest=digest, answer=result, at=received)
             return result, parked_waiting
@@ -450,6 +453,8 @@ class PushService:
         def work(conn: Connection) -> EventResult:
             claim(conn, terminal_id=terminal.terminal_id, event=event)
             self.parking.park(conn, terminal_id=terminal.terminal_id, event=event, received=received)
+            if isinstance(body, OrderRefunded):
+                counter.record_refund_employee(conn, body)
             log_event(conn, terminal_id=terminal.terminal_id, event=event, digest=digest, answer=result, at=received)
             return result
 

@@ -23,6 +23,7 @@ from shared.phones import phone_key
 from shared.tokens import Purpose, new_private_key, public_key_text, sign
 from shared.wire import (
     MAX_PUSH_BYTES,
+    EmployeeInfo,
     EntryInfo,
     EventResult,
     LevelInfo,
@@ -78,6 +79,7 @@ class ToyServer:
     delay: float = 0.0  # seconds each request waits (a slow server)
     down: bool = False  # answer 503 to everything
     refuse: dict[str, str] = field(default_factory=dict)  # order_id -> code to refuse its order_paid with
+    employees: list[EmployeeInfo] = field(default_factory=list)  # a store without employees: the shared PIN
     levels: list[LevelInfo] = field(
         default_factory=lambda: [LevelInfo(level_id="gold", name_zh="金卡", name_en="Gold card", rank=10)]
     )
@@ -275,8 +277,10 @@ class ToyServer:
             member_code_keys=[SigningKey(kid="mk1", public_key=public_key_text(self.member_key))],
             phone_lookup=self.phone_lookup,
             levels=self.levels if request.query.get("levels") == "true" else None,
+            employees=self.employees if request.query.get("employees") == "true" else None,
         )
-        return 200, answer.model_dump(mode="json", exclude=None if answer.levels is not None else {"levels"})
+        left_out = {name for name in ("levels", "employees") if getattr(answer, name) is None}
+        return 200, answer.model_dump(mode="json", exclude=left_out or None)
 
     def health(self, request: Request) -> Answer:
         return 200, {"status": "ok", "version": "toy", "database": "memory"}

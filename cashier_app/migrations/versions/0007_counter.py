@@ -30,6 +30,13 @@ def upgrade() -> None:
         batch.add_column(sa.Column("expected_cash_fen", sa.Integer))
         batch.add_column(sa.Column("z_id", sa.String(36)))
     op.create_table(
+        "employees",
+        sa.Column("employee_id", sa.String(64), primary_key=True),
+        sa.Column("name", sa.String(100), nullable=False),
+        sa.Column("role", sa.String(12), nullable=False),
+        sa.Column("pin_hash", sa.String(200), nullable=False),
+    )
+    op.create_table(
         "drawer_openings",
         sa.Column("drawer_id", sa.String(36), primary_key=True),
         sa.Column("shift_id", sa.Integer, nullable=False, index=True),
@@ -41,6 +48,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("drawer_openings")
+    op.drop_table("employees")
     with op.batch_alter_table("shifts") as batch:
         for name in ("z_id", "expected_cash_fen", "counted_cash_fen", "closed_by", "opened_by", "opening_float_fen"):
             batch.drop_column(name)

@@ -1,4 +1,4 @@
-"""the counter: split tenders and the employee on orders, drawer openings, Z reports
+"""the counter: split tenders and the employee on orders, drawer openings, Z reports, employees
 
 Revision ID: 0016_counter
 Revises: 0009_wire_phone_keys
@@ -58,9 +58,30 @@ def upgrade() -> None:
         sa.UniqueConstraint("terminal_id", "shift_no", name=op.f("uq_z_reports_terminal_id")),
     )
     op.create_index(op.f("ix_z_reports_store_id"), "z_reports", ["store_id"], unique=False)
+    op.create_table(
+        "employees",
+        sa.Column("employee_id", sa.String(length=64), nullable=False),
+        sa.Column("store_id", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("role", sa.String(length=12), nullable=False),
+        sa.Column("pin_hash", sa.String(length=200), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("updated_at", server.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("employee_id", name=op.f("pk_employees")),
+    )
+    op.create_index(op.f("ix_employees_store_id"), "employees", ["store_id"], unique=False)
+    op.create_table(
+        "refund_employees",
+        sa.Column("refund_id", sa.String(length=64), nullable=False),
+        sa.Column("employee_id", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("refund_id", name=op.f("pk_refund_employees")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("refund_employees")
+    op.drop_index(op.f("ix_employees_store_id"), table_name="employees")
+    op.drop_table("employees")
     op.drop_index(op.f("ix_z_reports_store_id"), table_name="z_reports")
     op.drop_table("z_reports")
     op.drop_index(op.f("ix_drawer_openings_store_id"), table_name="drawer_openings")
