@@ -126,4 +126,4 @@ def for_till(conn: Connection, store_id: str) -> list[EmployeeInfo]:
 
 
 def names(conn: Connection) -> dict[str, str]:
-    return dict(conn.execute(select(E.employee_id, E.name)).tuples().all())
+    return {str(k): str(v) for k, v in conn.execute(select(E.employee_id, E.name))}

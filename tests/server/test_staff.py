@@ -82,3 +82,52 @@ def test_the_employee_of_a_sale_and_a_refund_is_kept(http: httpx.Client, app: Fa
             refund["refund_id"],
             "e-2",
         )
+
+
+def test_the_counter_report_groups_by_checkout_point_till_and_employee(http: httpx.Client, app: FastAPI) -> None:
+    from server.services import employees
+
+    seed(app.state.db, stores={"S1": ["C1", "C2"]})
+    with app.state.db.connect() as conn:
+        employees.add(conn, employee_id="e-1", store_id="S1", name="王芳", role="cashier", pin="111111", at=T0)
+        employees.add(conn, employee_id="e-2", store_id="S1", name="赵强", role="manager", pin="909090", at=T0)
+    one, two = _till(app, http), _till(app, http)
+    a = paid("C1", 1_000) | {"employee_id": "e-1"}
+    b = paid("C1", 2_000) | {"employee_id": "e-1"}
+    c = paid("C2", 4_000) | {"employee_id": "e-2"}
+    d = paid("C2", 8_000)  # a till of a store without a sign-in then
+    z = {
+        "type": "shift_closed",
+        "z_id": "0192f3a4-5b6c-7d8e-9f00-0000000000a1",
+        "shift_no": 3,
+        "opened_at": T0.isoformat(),
+        "closed_at": T0.isoformat(),
+        "employee_id": "e-2",
+        "sales_count": 2,
+        "paid_fen": 3_000,
+        "refunds_fen": 0,
+        "opening_float_fen": 10_000,
+        "cash_expected_fen": 13_000,
+        "cash_counted_fen": 12_900,
+    }
+    assert all(r["status"] == "accepted" for r in one.push([one.event(x) for x in (a, b, z)]).json()["results"])
+    refund = refunded(c["order_id"], 500) | {"employee_id": "e-2"}
+    assert all(r["status"] == "accepted" for r in two.push([two.event(x) for x in (c, d, refund)]).json()["results"])
+    sign_in(http, "admin", ADMIN_PASSWORD)
+    page = http.get("/console/stores/S1/counter", params={"from": "2020-01-01", "to": "2099-12-31"}).text
+
+    def section(id_: str) -> str:
+        start = page.index(f'id="{id_}"')
+        return page[start : page.index("</table>", start)]
+
+    point = section("by-point")
+    assert "C1" in point and "¥30.00" not in point  # money is shown without the sign: figures, not prices
+    assert "30.00" in point and "120.00" in point  # C1: 10 + 20; C2: 40 + 80
+    till = section("by-till")
+    assert till.count("data-key=") == 2 and "30.00" in till and "120.00" in till
+    staff = section("by-employee")
+    assert "王芳" in staff and "30.00" in staff and "赵强" in staff and "40.00" in staff
+    assert "5.00" in staff  # the refund 赵强 allowed
+    assert "未记录" in staff  # the sale without an employee
+    zs = section("z-reports")
+    assert "129.00" in zs and "130.00" in zs and "-1.00" in zs and "赵强" in zs
