@@ -288,6 +288,13 @@ def tour(demo: Demo, url: str, page: str, app: str) -> str:
             "                or Enter alone for a walk-in; then the amount (e.g. 88.50) + Enter records the sale.",
             f"                F2 refund · F3 register a new phone · F4 X/Z report · F6 the store's queue · "
             f"manager PIN {MANAGER_PIN}",
+            "  staff         the till asks who sells (F11 changes): "
+            + ", ".join(
+                f"{name} {'店长 manager' if role == 'manager' else '收银员 cashier'} PIN {pin}"
+                for store, _id, name, role, pin in demo_data.EMPLOYEES
+                if store == "S1"
+            )
+            + "; other stores: console → Staff",
             f"  command line  {cli} terminal list   (store list, member add, settings show, ...)",
             f"  files         {demo.data_dir} (server.log, till1.log, paidui.db); --reset makes the data again",
             "",

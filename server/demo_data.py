@@ -21,7 +21,7 @@ from shared.phones import phone_keys
 
 from .db.database import Database
 from .db.settings import SettingsCache
-from .services import admin, levels, members, values
+from .services import admin, employees, levels, members, values
 from .services.ingest import Ingest
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -66,6 +66,16 @@ STORES: dict[str, tuple[str, list[str], int, int]] = {
     "S2": ("徐家汇店", ["S2-C1", "S2-C2"], 12, 18),
     "S3": ("五角场店", ["S3-C1"], 9, 14),
 }
+
+# two employees per store, signing in at the tills: (store, employee id, name, role, PIN) — the demo prints the PINs
+EMPLOYEES = (
+    ("S1", "e-s1-wang", "王芳", "cashier", "111111"),
+    ("S1", "e-s1-zhao", "赵强", "manager", "909090"),
+    ("S2", "e-s2-chen", "陈静", "cashier", "222222"),
+    ("S2", "e-s2-sun", "孙伟", "manager", "808080"),
+    ("S3", "e-s3-liu", "刘洋", "cashier", "333333"),
+    ("S3", "e-s3-zhou", "周敏", "manager", "707070"),
+)
 
 # the level catalog: (id, Chinese name, English name, rank)
 LEVELS = (("gold", "金卡会员", "Gold", 20), ("silver", "银卡会员", "Silver", 10))
@@ -293,6 +303,8 @@ def load(db: Database, *, end: dt.datetime, seed: int = 2026) -> Summary:
             for cashier in cashiers:
                 admin.add_cashier(conn, cashier_id=cashier, store_id=store_id, name=f"{name} {cashier[-1]}号收银台")
                 summary.cashiers += 1
+        for store_id, employee_id, name, role, pin in EMPLOYEES:
+            employees.add(conn, employee_id=employee_id, store_id=store_id, name=name, role=role, pin=pin, at=start)
         for level_id, name_zh, name_en, rank in LEVELS:
             levels.save(conn, level_id=level_id, name_zh=name_zh, name_en=name_en, rank=rank, actor="demo", at=start)
         cache = SettingsCache()  # this transaction's configuration, parsed once for the members below

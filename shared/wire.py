@@ -4,13 +4,15 @@ Version history:
   1  push of outbox events (order paid / completed / refunded, member registered) with per-terminal sequence
      numbers and client-made UUIDs; pull of settings, members and the store's queue snapshot from a cursor.
      Added within 1 (optional, on request): the level catalog in a pull (`?levels=true` -> `levels`).
-     Added within 2 (optional, on request): the till's checkout point in a pull (`?checkout=true` -> `checkout`).
   2  a pull carries members' phone keys (scrypt, `PhoneLookup`) instead of sha256 phone hashes and phone tails, and
      no digit of a phone; a version 1 pull is refused. Pushes are unchanged (both versions accepted).
      Added within 2 (optional): a sale's `wallet_tenders` (holds captured at ingestion) and
      `deduction_voucher_fen`; the wallet hold API (`/api/v1/wallet/holds`, docs/wallet.md).
      Added within 2 (optional fields): a sale line's `sku`, `discount_fen` and `participates` (docs/rules.md §8).
      Added within 2: `GET /api/v1/sync/catalogue` (`CataloguePage`), the store's product catalogue in pages.
+     Added within 2 (optional, on request): the till's checkout point in a pull (`?checkout=true` -> `checkout`).
+     Added within 2 (optional): `order_paid.tenders` and `employee_id`, `order_refunded.employee_id`, the events
+     `drawer_opened` and `shift_closed`; on request, the store's employees in a pull (`?employees=true`).
 """
 
 from __future__ import annotations
@@ -131,6 +133,7 @@ class OrderPaid(_Wire):
     lines: Annotated[list[SaleLine], Field(max_length=500)] = []
     wallet_tenders: Annotated[list[WalletTender], Field(max_length=20)] = []
     tenders: Annotated[list[TenderPart], Field(max_length=MAX_TENDERS)] = []
+    employee_id: Id | None = None  # who rang it up (a store with employees; None: the store has none)
 
     @model_validator(mode="after")
     def _sums(self) -> OrderPaid:
@@ -177,6 +180,7 @@ class OrderRefunded(_Wire):
     amount_fen: Annotated[int, Field(gt=0, le=MAX_FEN, strict=True)]
     refunded_at: AwareDatetime
     reason: Annotated[str, Field(max_length=200)] = ""
+    employee_id: Id | None = None  # the manager who allowed it (None: the till's shared manager PIN)
 
 
 class MemberRegistered(_Wire):
@@ -198,8 +202,35 @@ class DrawerOpened(_Wire):
     reason: Annotated[str, Field(max_length=200)] = ""
 
 
+class TenderTotal(_Wire):
+    kind: Tender
+    sales_count: Annotated[int, Field(ge=0, strict=True)]
+    sales_fen: Fen
+    refunds_fen: Fen = 0
+
+
+class ShiftClosed(_Wire):
+    """A till's Z report: the shift closed with the cash counted. Stored once on the server (by `z_id`)."""
+
+    type: Literal["shift_closed"] = "shift_closed"
+    z_id: uuid.UUID  # made by the till at the Z, once
+    shift_no: Annotated[int, Field(ge=1, strict=True)]  # the till's own shift number, printed on the Z
+    opened_at: AwareDatetime
+    closed_at: AwareDatetime
+    employee_id: Id | None = None  # the manager who closed it (None: the till's shared manager PIN)
+    sales_count: Annotated[int, Field(ge=0, strict=True)]
+    paid_fen: Fen  # money taken by sales
+    refunds_fen: Fen
+    opening_float_fen: Fen
+    cash_expected_fen: Annotated[int, Field(ge=-MAX_FEN, le=MAX_FEN, strict=True)]  # may be below 0: refunds
+    cash_counted_fen: Fen
+    drawer_openings: Annotated[int, Field(ge=0, strict=True)] = 0
+    tenders: Annotated[list[TenderTotal], Field(max_length=16)] = []
+
+
 EventBody = Annotated[
-    OrderPaid | OrderCompleted | OrderRefunded | MemberRegistered | DrawerOpened, Field(discriminator="type")
+    OrderPaid | OrderCompleted | OrderRefunded | MemberRegistered | DrawerOpened | ShiftClosed,
+    Field(discriminator="type"),
 ]
 
 
@@ -345,6 +376,19 @@ class CheckoutPoint(_Wire):
     name: str
 
 
+EmployeeRole = Literal["cashier", "manager"]
+
+
+class EmployeeInfo(_Wire):
+    """An employee of the till's store: signs in with a personal PIN, verified offline against `pin_hash`."""
+
+    employee_id: Id
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    role: EmployeeRole
+    pin_hash: Annotated[str, Field(max_length=200, pattern=r"^\$argon2id\$")]  # PHC string: parameters, salt, hash
+    active: bool = True
+
+
 class PullResponse(_Wire):
     protocol: int = PROTOCOL_VERSION
     server_time: dt.datetime
@@ -363,6 +407,8 @@ class PullResponse(_Wire):
     levels: list[LevelInfo] | None = None
     # Only when asked (`checkout=true`), like `levels`: the till's checkout point, as the server binds it.
     checkout: CheckoutPoint | None = None
+    # Only when the pull asked for it (`employees=true`): the store's employees, all of them, on every such pull.
+    employees: list[EmployeeInfo] | None = None
 
 
 # ------------------------------------------------------------------------------------------ the wallet's holds

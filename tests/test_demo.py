@@ -74,6 +74,7 @@ def test_demo_comes_up_with_its_data_and_stops_on_ctrl_c(tmp_path: Path) -> None
         assert "paidui-server init" in d.output and "sales" in d.output
         assert f"sign in as admin / {d.admin_password}" in d.output
         assert "13900000001" in d.output and "manager PIN 1234" in d.output
+        assert "王芳" in d.output and "PIN 111111" in d.output and "PIN 909090" in d.output  # two employees
         check_served(d)
         assert interrupt(d) == 0, d.output
     assert "demo stopped (server exit 0)" in d.output

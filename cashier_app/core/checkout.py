@@ -21,9 +21,9 @@ from .db import UnitOfWork, kv_get, members, orders, refunds
 from .errors import TillError
 from .order_link import OrderLinkSigner
 from .outbox import append_event
-from .pin import check_manager_pin
 from .shifts import open_shift
 from .snapshot import points_deductible_fen
+from .staff import authorize_manager, has_employees, is_employee
 from .tender import cash_in, change_of, dump, main_kind, wire_parts
 
 TENDERS: tuple[Tender, ...] = ("cash", "wechat", "alipay", "card")
@@ -84,6 +84,7 @@ def record_checkout(
     clock: Clock,
     lines: Sequence[SaleLine] = (),
     tenders: Sequence[TenderPart] = (),
+    employee_id: str | None = None,
 ) -> Sale:
     """Write the order and its `order_paid` event; returns only after the commit (the sale is then durable).
     `tenders` (from `tender.settle`) say how it was paid part by part; `tender` is then the largest part's kind."""
@@ -105,6 +106,11 @@ def record_checkout(
         deductible = points_deductible_fen(uow.conn, member.member_id)
         if deduction_points_fen > deductible:
             raise CheckoutError(Code.DEDUCTION_EXCEEDS_POINTS, f"at most {deductible} fen")
+    conn = uow.conn
+    if employee_id is not None and not is_employee(conn, employee_id):
+        employee_id = None  # left the store since signing in: the sale needs someone who is still there
+    if employee_id is None and has_employees(conn):
+        raise CheckoutError(Code.NOT_SIGNED_IN)
     now = clock()
     order_id = uuid.uuid4()
     try:
@@ -120,11 +126,11 @@ def record_checkout(
             tender=known_tender,
             lines=list(lines),
             tenders=wire_parts(tenders),
+            employee_id=employee_id,
         )
     except ValidationError as exc:
         raise CheckoutError(Code.INVALID_AMOUNT, str(exc.errors()[0]["msg"])) from None
     link = signer.link(order_id)
-    conn = uow.conn
     shift_id = open_shift(conn, now=now)
     receipt_no = conn.execute(select(func.coalesce(func.max(orders.c.receipt_no), 0) + 1)).scalar_one()
     conn.execute(
@@ -141,6 +147,7 @@ def record_checkout(
             tender=tender,
             tenders_json=dump(wire_parts(tenders)),
             change_fen=change_of(tenders),
+            employee_id=employee_id,
             paid_at=iso(now),
             refunded_fen=0,
             order_link=link,
@@ -183,17 +190,22 @@ def record_refund(
     """Refund all or part of a sale of this store. A sale of another terminal is refunded by its order id; the
     server parks the refund until it has seen that sale and refuses it if it exceeds what was paid."""
     conn = uow.conn
-    check_manager_pin(conn, manager_pin)
     if amount_fen <= 0:
         raise CheckoutError(Code.INVALID_AMOUNT, "the refund must be above zero")
     row = conn.execute(select(orders).where(orders.c.order_id == str(order_id))).first()
     if row is not None and amount_fen > row.paid_fen - row.refunded_fen:
         raise CheckoutError(Code.REFUND_EXCEEDS_PAID, f"at most {row.paid_fen - row.refunded_fen} fen")
     now = clock()
+    employee_id = authorize_manager(uow=uow, pin=manager_pin, now=now)
     refund_id = uuid.uuid4()
     try:
         body = OrderRefunded(
-            order_id=order_id, refund_id=refund_id, amount_fen=amount_fen, refunded_at=now, reason=reason[:200]
+            order_id=order_id,
+            refund_id=refund_id,
+            amount_fen=amount_fen,
+            refunded_at=now,
+            reason=reason[:200],
+            employee_id=employee_id,
         )
     except ValidationError as exc:
         raise CheckoutError(Code.INVALID_AMOUNT, str(exc.errors()[0]["msg"])) from None
@@ -213,6 +225,7 @@ def record_refund(
             tender=row.tender if row is not None else None,
             refunded_at=iso(now),
             reason=body.reason,
+            employee_id=employee_id,
         )
     )
     appended = append_event(conn, body, now=now)

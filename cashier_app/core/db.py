@@ -57,6 +57,7 @@ orders = Table(
     Column("tenders_json", Text),  # the parts (shared.wire.TenderPart) when said part by part; NULL: `tender` alone
     Column("change_fen", Integer, nullable=False, default=0),
     Column("paid_at", String(40), nullable=False),
+    Column("employee_id", String(64)),  # who sold it (a store with employees)
     Column("refunded_fen", Integer, nullable=False, default=0),
     Column("order_link", Text, nullable=False),  # the terminal-signed member page link shown as a QR code
     # filled in from the server's answer; NULL while the sale waits to be synced
@@ -99,6 +100,7 @@ refunds = Table(
     Column("tender", String(16)),  # None when the sale was made at another terminal
     Column("refunded_at", String(40), nullable=False),
     Column("reason", String(200), nullable=False, default=""),
+    Column("employee_id", String(64)),
 )
 
 # The FIFO outbox: seq is per terminal, 1, 2, 3, ... without gaps, assigned in the transaction of its cause.
@@ -142,12 +144,28 @@ drawer_openings = Table(
     Column("reason", String(200), nullable=False, default=""),
 )
 
+# The store's employees from the last pull that asked for them (a store without employees: empty).
+employees = Table(
+    "employees",
+    metadata,
+    Column("employee_id", String(64), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("role", String(12), nullable=False),  # cashier | manager
+    Column("pin_hash", String(200), nullable=False),  # argon2id PHC string, verified offline
+)
+
 shifts = Table(
     "shifts",
     metadata,
     Column("shift_id", Integer, primary_key=True),
     Column("opened_at", String(40), nullable=False),
     Column("closed_at", String(40)),
+    Column("opening_float_fen", Integer, nullable=False, default=0),  # the cash in the drawer at the start
+    Column("opened_by", String(64)),  # employee ids; NULL for a store without employees
+    Column("closed_by", String(64)),
+    Column("counted_cash_fen", Integer),  # at the Z: what the manager counted, and what the till expected
+    Column("expected_cash_fen", Integer),
+    Column("z_id", String(36)),  # the Z report's id on the wire (shift_closed), made at the Z
 )
 
 # Small documents: terminal identity, sync cursor, the last pull's settings, snapshot and keys.

@@ -13,8 +13,8 @@ from shared.wire import DrawerOpened
 from .clock import Clock, iso
 from .db import UnitOfWork, drawer_openings
 from .outbox import append_event
-from .pin import check_manager_pin
 from .shifts import open_shift
+from .staff import authorize_manager
 
 
 @dataclass(frozen=True)
@@ -28,9 +28,8 @@ class DrawerOpening:
 def record_drawer_opening(*, uow: UnitOfWork, manager_pin: str, reason: str, clock: Clock) -> DrawerOpening:
     """Check the manager's PIN, record the opening and its `drawer_opened` event in one transaction (committed)."""
     conn = uow.conn
-    check_manager_pin(conn, manager_pin)
-    employee_id: str | None = None
     now = clock()
+    employee_id = authorize_manager(uow=uow, pin=manager_pin, now=now)
     body = DrawerOpened(drawer_id=uuid.uuid4(), opened_at=now, employee_id=employee_id, reason=reason.strip()[:200])
     conn.execute(
         insert(drawer_openings).values(

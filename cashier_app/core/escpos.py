@@ -275,3 +275,19 @@ def render_receipt(
     job.line(clean(w.thanks))
     job.raw(ALIGN_LEFT + ESC + b"d\x03" + PARTIAL_CUT + b"\x00")
     return bytes(job.out)
+
+
+def render_report(title: str, rows: Sequence[tuple[str, str]], *, columns: int = COLUMNS_80MM) -> bytes:
+    """A shift report (X / Z, or a Z printed again) as one job: the title bold, one row per figure, feed, cut."""
+    job = _Job()
+    job.raw(CHINESE_ON + ALIGN_CENTER + BOLD_ON + SIZE_DOUBLE_HEIGHT)
+    for part in wrap(clean(title), columns):
+        job.line(part)
+    job.raw(SIZE_NORMAL + BOLD_OFF + ALIGN_LEFT)
+    job.line("-" * columns)
+    for label, value in rows:
+        for text in row(clean(label), clean(value), columns):
+            job.line(text)
+    job.line("-" * columns)
+    job.raw(ESC + b"d\x03" + PARTIAL_CUT + b"\x00")
+    return bytes(job.out)

@@ -35,9 +35,19 @@ from .errors import TillError
 from .members import MemberView, identify
 from .order_link import OrderLinkSigner
 from .outbox import attention_filter, pending_count
-from .pin import check_manager_pin
-from .reports import QueueReport, ShiftReport, queue_report, queue_report_csv, x_report, z_report
+from .reports import (
+    QueueReport,
+    ShiftReport,
+    closed_shifts,
+    queue_report,
+    queue_report_csv,
+    shift_report,
+    x_report,
+    z_report,
+)
+from .shifts import set_opening_float
 from .snapshot import load_store, sale_limits
+from .staff import Employee, authorize_manager, sign_in, store_employees
 from .terminal import cashier_id, cashier_name
 
 log = logging.getLogger(__name__)
@@ -140,6 +150,7 @@ class TillServices:
         manager_pin: str | None = None,
         lines: Sequence[CartLine] = (),
         park_id: int | None = None,
+        employee_id: str | None = None,
     ) -> SaleRecorded:
         """Record a sale; returns after the commit (durable). TillError(sale_not_saved) if the disk refused.
         A recalled sale (`park_id`) leaves the parked list in the same transaction.
@@ -156,7 +167,7 @@ class TillServices:
             if verdict == "confirm":
                 if manager_pin is None:
                     raise CheckoutError(Code.MANAGER_PIN_NEEDED, f"{total_fen} > {limits.sale_confirm_fen} fen")
-                check_manager_pin(uow.conn, manager_pin)
+                authorize_manager(uow=uow, pin=manager_pin, now=self._clock())
             if park_id is not None:
                 uow.conn.execute(delete(parked_sales).where(parked_sales.c.park_id == park_id))
             return record_checkout(
@@ -167,6 +178,7 @@ class TillServices:
                 deduction_points_fen=deduction_points_fen,
                 tender=tender,
                 tenders=tenders,
+                employee_id=employee_id,
                 signer=signer,
                 clock=self._clock,
                 lines=[line.wire() for line in lines],
@@ -294,6 +306,18 @@ class TillServices:
         member = self._write(Code.LOCAL_DATABASE, lambda uow: register_member(uow=uow, phone=phone, clock=self._clock))
         return MemberRecorded(pending=self._pending_after_write(), member=member)
 
+    # ------------------------------------------------------------------ staff
+    def staff(self) -> list[Employee]:
+        """The store's employees from the last pull (empty: the store has none, the shared PIN holds)."""
+        with self._storage(Code.LOCAL_DATABASE), reading(self._engine) as conn:
+            return store_employees(conn)
+
+    def sign_in(self, *, employee_id: str, pin: str) -> Employee:
+        """A personal PIN, verified offline; PinError pin_wrong / pin_locked (the failure is counted and kept)."""
+        return self._write(
+            Code.LOCAL_DATABASE, lambda uow: sign_in(uow=uow, employee_id=employee_id, pin=pin, now=self._clock())
+        )
+
     def open_drawer(self, *, manager_pin: str, reason: str) -> DrawerRecorded:
         """The drawer opened without a sale: the manager's PIN, recorded and queued for the server."""
         opening = self._write(
@@ -307,14 +331,33 @@ class TillServices:
         with self._storage(Code.LOCAL_DATABASE), reading(self._engine) as conn:
             return x_report(conn)
 
-    def close_shift(self, *, manager_pin: str) -> ShiftReport:
-        """The Z report: checks the manager PIN and closes the open shift in one transaction."""
+    def close_shift(self, *, manager_pin: str, counted_cash_fen: int) -> ShiftReport:
+        """The Z report: checks the manager PIN, records the cash counted and closes the open shift in one
+        transaction (its `shift_closed` event with it)."""
 
         def work(uow: UnitOfWork) -> ShiftReport:
-            check_manager_pin(uow.conn, manager_pin)
-            return z_report(uow=uow, clock=self._clock)
+            manager = authorize_manager(uow=uow, pin=manager_pin, now=self._clock())
+            return z_report(uow=uow, clock=self._clock, counted_cash_fen=counted_cash_fen, employee_id=manager)
 
         return self._write(Code.LOCAL_DATABASE, work)
+
+    def set_opening_float(self, *, float_fen: int) -> ShiftReport:
+        """The cash in the drawer as the shift starts (opens a shift when none is open)."""
+        if not 0 <= float_fen <= 10**12:
+            raise TillError(Code.INVALID_AMOUNT, "the float is a number of fen from 0")
+
+        def work(uow: UnitOfWork) -> ShiftReport:
+            shift_id = set_opening_float(uow.conn, float_fen=float_fen, now=self._clock())
+            report = shift_report(uow.conn, shift_id)
+            uow.commit()
+            return report
+
+        return self._write(Code.LOCAL_DATABASE, work)
+
+    def past_z_reports(self) -> list[ShiftReport]:
+        """The last Z reports, newest first, for a reprint."""
+        with self._storage(Code.LOCAL_DATABASE), reading(self._engine) as conn:
+            return closed_shifts(conn)
 
     def queue_report(self) -> QueueReport:
         with self._storage(Code.LOCAL_DATABASE), reading(self._engine) as conn:

@@ -13,6 +13,7 @@ from shared.wire import LevelInfo, PullResponse, QueueSnapshot, StoreView
 
 from .clock import iso
 from .db import kv_get, kv_set, members, orders
+from .staff import replace_employees
 
 
 def load_snapshot(conn: Connection) -> QueueSnapshot | None:
@@ -95,6 +96,8 @@ def apply_pull(conn: Connection, pull: PullResponse, *, now: dt.datetime) -> Non
     if pull.checkout is not None:  # the server binds this till to a checkout point; a move shows at the next pull
         kv_set(conn, "cashier_id", pull.checkout.cashier_id)
         kv_set(conn, "cashier_name", pull.checkout.name)
+    if pull.employees is not None:
+        replace_employees(conn, pull.employees)
     kv_set(conn, "last_pull_at", iso(now))
     if pull.members:
         rows = [

@@ -119,9 +119,11 @@ class SyncClient:
         return OrderFacts.model_validate_json(self._send("GET", f"/api/v1/sync/orders/{order_id}").content)
 
     def pull(self, cursor: str | None) -> PullResponse:
-        # levels=true, checkout=true: the level catalog and this till's checkout point too (a server of before ignores
-        # the parameters and sends neither); points=true: each member's points balance (none: no deduction)
-        params = {"levels": "true", "checkout": "true", "points": "true", **({"cursor": cursor} if cursor else {})}
+        # levels, checkout, points, employees: the level catalog, this till's checkout point, each member's points
+        # balance and the store's staff too (a server of before ignores the parameters and sends none of them: no
+        # deduction, the shared PIN stays)
+        asked = {"levels": "true", "checkout": "true", "points": "true", "employees": "true"}
+        params = {"cursor": cursor, **asked} if cursor else asked
         response = self._send("GET", "/api/v1/sync/pull", params=params)
         return PullResponse.model_validate_json(response.content)
 

@@ -262,6 +262,22 @@
         <translation>已记录退款 %1，待总部确认：见 F7。</translation>
     </message>
     <message>
+        <source>This store has no employees: the till sells without signing in.</source>
+        <translation>本店没有设置员工：收银无需登录。</translation>
+    </message>
+    <message>
+        <source>Signed in: %1</source>
+        <translation>已登录：%1</translation>
+    </message>
+    <message>
+        <source>Cashier: %1 (F11 changes)</source>
+        <translation>收银员：%1（F11 切换）</translation>
+    </message>
+    <message>
+        <source>Nobody signed in (F11)</source>
+        <translation>未登录（F11）</translation>
+    </message>
+    <message>
         <source>Refund recorded: %1</source>
         <translation>已退款：%1</translation>
     </message>
@@ -300,6 +316,10 @@
     <message>
         <source>The cash drawer did NOT open: %1</source>
         <translation>钱箱未能打开：%1</translation>
+    </message>
+    <message>
+        <source>The shift report was NOT printed: %1</source>
+        <translation>班次报表未能打印：%1</translation>
     </message>
     <message>
         <source>Receipt %1 NOT printed: %2 Shift+F8 prints it again.</source>
@@ -661,6 +681,18 @@
         <translation>交班（Z 报表）</translation>
     </message>
     <message>
+        <source>Over</source>
+        <translation>长款</translation>
+    </message>
+    <message>
+        <source>Short</source>
+        <translation>短款</translation>
+    </message>
+    <message>
+        <source>Over/short</source>
+        <translation>长短款</translation>
+    </message>
+    <message>
         <source>Z report — shift closed</source>
         <translation>Z 报表 — 已交班</translation>
     </message>
@@ -671,6 +703,38 @@
     <message>
         <source>Shift</source>
         <translation>班次</translation>
+    </message>
+    <message>
+        <source>Opening float (yuan)</source>
+        <translation>备用金（元）</translation>
+    </message>
+    <message>
+        <source>Set opening float</source>
+        <translation>设置备用金</translation>
+    </message>
+    <message>
+        <source>Cash counted in the drawer (yuan)</source>
+        <translation>钱箱清点现金（元）</translation>
+    </message>
+    <message>
+        <source>Yes, close the shift</source>
+        <translation>确认交班</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Show / print again</source>
+        <translation>查看 / 重新打印</translation>
+    </message>
+    <message>
+        <source>Past Z reports</source>
+        <translation>历史 Z 报表</translation>
+    </message>
+    <message>
+        <source>Shift %1 · closed %2</source>
+        <translation>班次 %1 · 结束于 %2</translation>
     </message>
     <message>
         <source>Sales</source>
@@ -705,6 +769,38 @@
         <translation>%1 笔 · %2 · 退款 %3</translation>
     </message>
     <message>
+        <source>Opening float</source>
+        <translation>备用金</translation>
+    </message>
+    <message>
+        <source>Cash from sales (net of change)</source>
+        <translation>销售现金（已扣找零）</translation>
+    </message>
+    <message>
+        <source>Cash refunds</source>
+        <translation>现金退款</translation>
+    </message>
+    <message>
+        <source>Expected cash in the drawer</source>
+        <translation>钱箱应有现金</translation>
+    </message>
+    <message>
+        <source>Drawer opened without a sale</source>
+        <translation>无销售开钱箱次数</translation>
+    </message>
+    <message>
+        <source>Cash counted</source>
+        <translation>清点现金</translation>
+    </message>
+    <message>
+        <source>(nobody signed in)</source>
+        <translation>（未登录）</translation>
+    </message>
+    <message>
+        <source>Employee %1</source>
+        <translation>员工 %1</translation>
+    </message>
+    <message>
         <source>Rebate contributions (estimate, computed locally at %1)</source>
         <translation>返利提取（本地估算，比例 %1）</translation>
     </message>
@@ -715,6 +811,49 @@
     <message>
         <source>store not taking part, or not synced yet</source>
         <translation>门店未参加或尚未同步</translation>
+    </message>
+    <message>
+        <source>Count the cash in the drawer and type it first.</source>
+        <translation>请先清点钱箱现金并输入金额。</translation>
+    </message>
+    <message>
+        <source>The manager PIN closes the shift.</source>
+        <translation>交班需要店长密码。</translation>
+    </message>
+    <message>
+        <source>Close the shift? Expected cash %1, counted %2: %3 %4. This cannot be undone.</source>
+        <translation>确认交班？应有现金 %1，清点 %2：%3 %4。交班后不可撤销。</translation>
+    </message>
+    <message>
+        <source>(copy)</source>
+        <translation>（补打）</translation>
+    </message>
+</context>
+<context>
+    <name>SignInDialog</name>
+    <message>
+        <source>Sign in (F11)</source>
+        <translation>登录（F11）</translation>
+    </message>
+    <message>
+        <source>manager</source>
+        <translation>店长</translation>
+    </message>
+    <message>
+        <source>cashier</source>
+        <translation>收银员</translation>
+    </message>
+    <message>
+        <source>Employee</source>
+        <translation>员工</translation>
+    </message>
+    <message>
+        <source>Your PIN</source>
+        <translation>您的密码</translation>
+    </message>
+    <message>
+        <source>Wrong PIN.</source>
+        <translation>密码错误。</translation>
     </message>
 </context>
 <context>

@@ -103,6 +103,7 @@ class CheckoutPanel(QWidget):
         self.member: MemberView | None = None
         self.last_unknown_phone = ""
         self.held: _HeldSale | None = None  # a sale confirmed before the signing key was loaded
+        self.employee_id: str | None = None  # who sells (F11, ui/staff.py); None in a store without employees
         self.identifying = False  # a member code or phone number is being looked up
         self.confirm_waits = False  # Enter came while it was: the sale follows the answer
         self.saving = False  # the sale is being committed
@@ -345,6 +346,7 @@ class CheckoutPanel(QWidget):
                 deduction_points_fen=held.deduction_fen,
                 tender=held.tender,
                 tenders=held.tenders,
+                employee_id=self.employee_id,
                 signer=signer,
                 manager_pin=held.manager_pin,
                 lines=held.lines,

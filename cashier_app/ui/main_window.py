@@ -13,6 +13,7 @@ from ..core.credentials import Secrets
 from ..core.members import MemberView
 from ..core.printers import PrinterError
 from ..core.services import DrawerRecorded, MemberRecorded, RefundRecorded
+from ..core.staff import Employee
 from ..core.sync import OrderAck
 from ..core.terminal import signer_for
 from ..options import AMOUNT_FONT_PT, CUSTOMER_CLEAR_S, ESCPOS_COLUMNS, ESCPOS_PRINTER, ESCPOS_TIMEOUT_MS, RECEIPT_PDF
@@ -28,6 +29,7 @@ from .receipt_printer import ReceiptPrinter
 from .refund_dialog import RefundDialog
 from .register_dialog import RegisterDialog
 from .shift_report import ShiftReportDialog
+from .staff import SignInDialog
 from .status_bar import SyncStatusBar
 from .words import code_text, error_text, yuan
 
@@ -85,6 +87,11 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.status = SyncStatusBar()
         self.setStatusBar(self.status)
+        self.employee: Employee | None = None
+        self.staff: list[Employee] = []
+        self.employee_label = QLabel()
+        self.employee_label.setObjectName("employeeName")
+        self.status.addPermanentWidget(self.employee_label)
         self.resize(1024, 720)
 
         for key, action in (
@@ -95,6 +102,7 @@ class MainWindow(QMainWindow):
             (Qt.Key.Key_F7, self.open_attention),
             (Qt.Key.Key_F8, self.print_last),
             (Qt.Key.Key_F9, self.open_drawer),
+            (Qt.Key.Key_F11, self.open_sign_in),
         ):
             QShortcut(QKeySequence(key), self, action)
         QShortcut(QKeySequence(Qt.KeyboardModifier.ShiftModifier | Qt.Key.Key_F8), self, self.reprint_escpos)
@@ -108,6 +116,7 @@ class MainWindow(QMainWindow):
                 edit.textEdited.connect(self._next_sale_started)
         ctx.run(ctx.services.store_name, on_done=self.on_store_name, on_failed=self.on_read_failed, owner=self)
         self.refresh_checkout()
+        self.refresh_staff()
         if sync is not None:
             sync.worker.status.connect(self.on_status)
             sync.worker.acknowledged.connect(self.on_acks)
@@ -198,8 +207,47 @@ class MainWindow(QMainWindow):
             services.checkout_name, on_done=self.status.set_checkout, on_failed=self.on_read_failed, owner=self
         )
 
+    # ------------------------------------------------------------------ staff
+    def refresh_staff(self) -> None:
+        self.ctx.run(self.ctx.services.staff, on_done=self.on_staff, on_failed=self.on_read_failed, owner=self)
+
+    def on_staff(self, staff: list[Employee]) -> None:
+        """The store's employees (start-up, and after each pull): nobody signed in yet means the sign-in comes up."""
+        self.staff = staff
+        known = {e.employee_id for e in staff}
+        if self.employee is not None and self.employee.employee_id not in known:
+            self.set_employee(None)  # left the store: their sales stop here
+        if staff and self.employee is None and "signin" not in self.dialogs:
+            self.open_sign_in()
+        self._show_employee()
+
+    def open_sign_in(self) -> SignInDialog | None:
+        if not self.staff:
+            self.checkout.say(self.tr("This store has no employees: the till sells without signing in."))
+            return None
+        dialog = SignInDialog(self.ctx, self.staff, self)
+        dialog.signed_in.connect(self.set_employee)
+        dialog.finished.connect(lambda _r: self.dialogs.pop("signin", None))
+        return self._open("signin", dialog)
+
+    def set_employee(self, employee: Employee | None) -> None:
+        self.employee = employee
+        self.checkout.employee_id = employee.employee_id if employee else None
+        self._show_employee()
+        if employee is not None:
+            self.checkout.say(self.tr("Signed in: %1").replace("%1", employee.name))
+
+    def _show_employee(self) -> None:
+        if self.employee is not None:
+            self.employee_label.setText(self.tr("Cashier: %1 (F11 changes)").replace("%1", self.employee.name))
+        elif self.staff:
+            self.employee_label.setText(self.tr("Nobody signed in (F11)"))
+        else:
+            self.employee_label.setText("")
+
     def on_pulled(self) -> None:
         self.refresh_checkout()
+        self.refresh_staff()
         if not self.store_known:  # the first pull of a new till brings the store's name
             services = self.ctx.services
             self.ctx.run(services.store_name, on_done=self.on_store_name, on_failed=self.on_read_failed, owner=self)
@@ -267,7 +315,8 @@ class MainWindow(QMainWindow):
             self.sync.sync_now()
 
     def open_shift_report(self) -> ShiftReportDialog:
-        return self._open("shift", ShiftReportDialog(self.ctx, self))
+        names = {e.employee_id: e.name for e in self.staff}
+        return self._open("shift", ShiftReportDialog(self.ctx, self, printer=self.receipt_printer, names=names))
 
     def open_drawer(self) -> DrawerDialog:
         dialog = DrawerDialog(self.ctx, self)
@@ -338,12 +387,19 @@ class MainWindow(QMainWindow):
 
     def on_printed(self, receipt_no: int) -> None:
         self.status.show_printer_problem("")
+        if receipt_no <= 0:  # the drawer alone, or a shift report
+            return
         self.status.showMessage(self.tr("Receipt %1 printed.").replace("%1", str(receipt_no)), 5000)
 
     def on_print_failed(self, receipt_no: int, code: str) -> None:
         # The sale stands (it was committed before printing); only the paper is missing.
         if receipt_no == 0:
             self.status.show_printer_problem(self.tr("The cash drawer did NOT open: %1").replace("%1", code_text(code)))
+            return
+        if receipt_no < 0:
+            self.status.show_printer_problem(
+                self.tr("The shift report was NOT printed: %1").replace("%1", code_text(code))
+            )
             return
         self.status.show_printer_problem(
             self.tr("Receipt %1 NOT printed: %2 Shift+F8 prints it again.")

@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, QThreadPool, Signal
 from shared.errors import Code
 
 from ..core.checkout import Sale
-from ..core.escpos import ReceiptData, ReceiptWords, drawer_job, render_receipt
+from ..core.escpos import ReceiptData, ReceiptWords, drawer_job, render_receipt, render_report
 from ..core.printers import PrinterError, open_printer
 from ..core.services import ReceiptFacts
 from .context import AppContext
@@ -123,6 +123,20 @@ class ReceiptPrinter(QObject):
                 exc_info=None if isinstance(exc, PrinterError) else exc,
             )  # a bug: keep its traceback
             self.failed.emit(receipt_no, code)
+
+        run_op(send, on_done=self.printed.emit, on_failed=failed, pool=self.pool)
+
+    def print_report(self, title: str, rows: list[tuple[str, str]]) -> None:
+        """A shift report (the Z, or a past Z again): `printed` / `failed` with receipt number 0."""
+        printer, columns = self.printer, self.columns
+
+        def send() -> int:
+            printer.send(render_report(title, rows, columns=columns))
+            return 0
+
+        def failed(exc: Exception) -> None:
+            log.warning("a shift report was not printed on %s: %s", self.target, exc)
+            self.failed.emit(-1, exc.code if isinstance(exc, PrinterError) else Code.PRINTER_IO)
 
         run_op(send, on_done=self.printed.emit, on_failed=failed, pool=self.pool)
 

@@ -91,6 +91,7 @@ def pull(
     levels: Annotated[bool, Query(description="also send the level catalog (`levels`)")] = False,
     checkout: Annotated[bool, Query(description="also send the till's checkout point (`checkout`)")] = False,
     points: Annotated[bool, Query(description="also send each member's points balance (`members[].points`)")] = False,
+    employees: Annotated[bool, Query(description="also send the store's employees (`employees`)")] = False,
     paidui_protocol: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Settings in force, members changed since the cursor, the store's queue snapshot, member-code keys."""
@@ -102,10 +103,16 @@ def pull(
     svc = services(request)
     _within(svc.terminal_limits.pull, terminal)
     answer = svc.pull.pull(
-        terminal=terminal, cursor=cursor, with_levels=levels, with_checkout=checkout, with_points=points
+        terminal=terminal,
+        cursor=cursor,
+        with_levels=levels,
+        with_checkout=checkout,
+        with_points=points,
+        with_employees=employees,
     )
     # A till that did not ask gets the answer of before, field for field: its model refuses a field it does not know.
-    exclude: dict[str, Any] = {name: True for name, asked in (("levels", levels), ("checkout", checkout)) if not asked}
+    asked = (("levels", levels), ("checkout", checkout), ("employees", employees))
+    exclude: dict[str, Any] = {name: True for name, wanted in asked if not wanted}
     if not points:
         exclude["members"] = {"__all__": {"points"}}
     body = answer.model_dump_json(exclude=exclude or None)

@@ -686,3 +686,48 @@ class MemberNotification(Base):
     state: Mapped[str] = mapped_column(String(10), index=True)  # pending, sending, sent, no_phone
     message_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     sent_at: Mapped[OptTimestamp]
+
+
+class ZReport(Base):
+    """A till's Z report (the `shift_closed` event), stored once: the shift's takings and the cash count."""
+
+    __tablename__ = "z_reports"
+    z_id: Mapped[Key] = mapped_column(primary_key=True)
+    store_id: Mapped[Key] = mapped_column(index=True)
+    terminal_id: Mapped[str] = mapped_column(String(64))
+    shift_no: Mapped[int] = mapped_column(Integer)
+    employee_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    opened_at: Mapped[Timestamp]
+    closed_at: Mapped[Timestamp]
+    received_at: Mapped[Timestamp]
+    sales_count: Mapped[int] = mapped_column(Integer)
+    paid_fen: Mapped[Fen]
+    refunds_fen: Mapped[Fen]
+    opening_float_fen: Mapped[Fen]
+    cash_expected_fen: Mapped[Fen]
+    cash_counted_fen: Mapped[Fen]
+    drawer_openings: Mapped[int] = mapped_column(Integer)
+    tenders_json: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("terminal_id", "shift_no"),)
+
+
+class Employee(Base):
+    """A store's employee: signs in at the tills with a personal PIN (argon2id PHC string; tills verify it offline)."""
+
+    __tablename__ = "employees"
+    employee_id: Mapped[Key] = mapped_column(primary_key=True)
+    store_id: Mapped[Key] = mapped_column(index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(12))  # cashier | manager
+    pin_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[Timestamp]
+
+
+class RefundEmployee(Base):
+    """Who gave a refund at the till (`order_refunded.employee_id`), kept apart from the rules' refund rows."""
+
+    __tablename__ = "refund_employees"
+    refund_id: Mapped[Key] = mapped_column(primary_key=True)
+    employee_id: Mapped[str] = mapped_column(String(64))

@@ -20,7 +20,7 @@ from ..db.settings import read_configuration
 from ..errors import Refused, not_found
 from ..inputs import parse_int
 from ..security.member_codes import MEMBER_CODE_TTL
-from . import members, terminals, values
+from . import employees, members, terminals, values
 from .snapshots import queue_snapshot
 
 CURSOR_PREFIX = "v2."
@@ -85,6 +85,7 @@ class PullService:
         with_levels: bool = False,
         with_checkout: bool = False,
         with_points: bool = False,
+        with_employees: bool = False,
     ) -> PullResponse:
         since = parse_cursor(cursor)
         now = self.clock.now()
@@ -138,6 +139,7 @@ class PullService:
                 if with_levels
                 else None,
                 checkout=checkout_point(conn, terminal) if with_checkout else None,
+                employees=employees.for_till(conn, terminal.store_id) if with_employees else None,
             )
         with self.db.connect() as conn:
             terminals.touch(conn, terminal_id=terminal.terminal_id, now=now)

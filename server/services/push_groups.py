@@ -25,7 +25,7 @@ from shared.engine.engine import Engine, Outcome
 from shared.engine.model import queue_key
 from shared.errors import RuleError
 from shared.ids import MemberId, StoreId
-from shared.wire import DrawerOpened, EventResult, OrderPaid, OutboxEvent
+from shared.wire import DrawerOpened, EventResult, OrderPaid, OutboxEvent, ShiftClosed
 
 from ..db import tables as t
 from ..db.unit_of_work import UnitOfWork
@@ -128,14 +128,9 @@ class _Step:
 
     def _record(self, uow: UnitOfWork) -> Answered:
         body = self.event.body
-        assert isinstance(body, DrawerOpened)
-        counter.record_drawer(
-            uow.conn,
-            store_id=self.terminal.store_id,
-            terminal_id=self.terminal.terminal_id,
-            body=body,
-            received=self.received,
-        )
+        assert isinstance(body, DrawerOpened | ShiftClosed)
+        tid = self.terminal.terminal_id
+        counter.record(uow.conn, store_id=self.terminal.store_id, terminal_id=tid, body=body, received=self.received)
         return Answered(EventResult(event_id=self.event.event_id, seq=self.event.seq, status="accepted"))
 
     def refused(self, uow: UnitOfWork, error: RuleError) -> Applied | Answered:

@@ -37,6 +37,7 @@ from shared.wire import (
     OutboxEvent,
     PushRequest,
     PushResponse,
+    ShiftClosed,
 )
 
 from ..clock import Clock
@@ -396,7 +397,7 @@ class PushService:
             return Prepared(refusal=(Code.INVALID_EVENT, f"{odd[0]} is not a plausible time"))
         if body.type == "member_registered":
             return Prepared(register=True)
-        if isinstance(body, DrawerOpened):
+        if isinstance(body, DrawerOpened | ShiftClosed):
             return Prepared(record=True)
         member_id: MemberId | None = None
         if isinstance(body, OrderPaid):
@@ -424,6 +425,7 @@ class PushService:
                 completed=None,  # the server is the authority on completion: `cashier_auto_complete_hours`
                 tender=body.tender,
                 lines_json=json.dumps([x.model_dump() for x in body.lines], ensure_ascii=False) if body.lines else None,
+                employee_id=body.employee_id,
                 tenders_json=(
                     json.dumps([x.model_dump(exclude_none=True) for x in body.tenders]) if body.tenders else None
                 ),
@@ -451,6 +453,8 @@ class PushService:
         wallet holds that pay a new sale; True when events wait parked for the order (both paths; a group locked its
         orders and read `parked` beforehand)."""
         body = event.body
+        if isinstance(body, OrderRefunded):  # who gave it, whether it applies now or waits parked
+            counter.record_refund_employee(conn, body)
         if not isinstance(body, OrderPaid):
             return False
         order_id = str(body.order_id)
@@ -615,14 +619,13 @@ class PushService:
     ) -> EventResult:
         """A counter record (services/counter.py): stored once with its event's log row."""
         body = event.body
-        assert isinstance(body, DrawerOpened)
+        assert isinstance(body, DrawerOpened | ShiftClosed)
         result = EventResult(event_id=event.event_id, seq=event.seq, status="accepted")
+        store_id, terminal_id = terminal.store_id, terminal.terminal_id
 
         def work(conn: Connection) -> EventResult:
-            claim(conn, terminal_id=terminal.terminal_id, event=event)
-            counter.record_drawer(
-                conn, store_id=terminal.store_id, terminal_id=terminal.terminal_id, body=body, received=received
-            )
+            claim(conn, terminal_id=terminal_id, event=event)
+            counter.record(conn, store_id=store_id, terminal_id=terminal_id, body=body, received=received)
             log_event(conn, terminal_id=terminal.terminal_id, event=event, digest=digest, answer=result, at=received)
             return result
 
@@ -638,6 +641,8 @@ class PushService:
         def work(conn: Connection) -> EventResult:
             claim(conn, terminal_id=terminal.terminal_id, event=event)
             self.parking.park(conn, terminal_id=terminal.terminal_id, event=event, received=received)
+            if isinstance(body, OrderRefunded):
+                counter.record_refund_employee(conn, body)
             log_event(conn, terminal_id=terminal.terminal_id, event=event, digest=digest, answer=result, at=received)
             return result
 

@@ -62,5 +62,5 @@ def test_refusals_carry_their_code(till: Till) -> None:
         services.register_member(phone="12345")
     assert caught.value.code == Code.INVALID_PHONE
     with pytest.raises(TillError) as caught:
-        services.close_shift(manager_pin="0000")
+        services.close_shift(manager_pin="0000", counted_cash_fen=0)
     assert caught.value.code == Code.PIN_WRONG

@@ -188,7 +188,10 @@ def test_x_and_z_report_figures(qtbot: QtBot, window: MainWindow, till: Till) ->
     assert "X report" in text and "¥125.50" in text and "Money taken" in text
     assert "1 sales · ¥100.00" in text and "1 sales · ¥25.50" in text
     assert "computed locally at 10%" in text and "¥12.55" in text  # floor(10000*10%) + floor(2550*10%)
+    qtbot.keyClicks(dialog.counted, "125.5")  # type: ignore[attr-defined]
     type_enter(qtbot, dialog.pin, "1234")  # type: ignore[attr-defined]
+    qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)  # type: ignore[attr-defined]
+    settle(qtbot)
     assert "Z report" in dialog.view.toPlainText()  # type: ignore[attr-defined]
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)
     assert not dialog.isVisible()
@@ -348,8 +351,12 @@ def test_no_sql_and_no_file_is_written_on_the_ui_thread(
     assert [p.suffix for p in (window.ctx.data_dir / "reports").iterdir()] == [".csv"]
     qtbot.keyClick(panel.scan, Qt.Key.Key_F4)
     settle(qtbot)
-    type_enter(qtbot, window.dialogs["shift"].pin, "1234")  # type: ignore[attr-defined]
-    assert "Z report" in window.dialogs["shift"].view.toPlainText()  # type: ignore[attr-defined]
+    shift = window.dialogs["shift"]
+    qtbot.keyClicks(shift.counted, "0")  # type: ignore[attr-defined]
+    type_enter(qtbot, shift.pin, "1234")  # type: ignore[attr-defined]
+    qtbot.mouseClick(shift.confirm_button, Qt.MouseButton.LeftButton)  # type: ignore[attr-defined]
+    settle(qtbot)
+    assert "Z report" in shift.view.toPlainText()  # type: ignore[attr-defined]
     event.remove(till.engine, "before_cursor_execute", listen)  # the test's own reads below are the UI thread's
     assert sales(till)[0].refunded_fen == 5000
     on_ui = [what for thread, what in threads if thread == ui]

@@ -25,6 +25,7 @@ from shared.wire import (
     MAX_PUSH_BYTES,
     CataloguePage,
     CatalogueProduct,
+    EmployeeInfo,
     EntryInfo,
     EventResult,
     LevelInfo,
@@ -80,6 +81,7 @@ class ToyServer:
     delay: float = 0.0  # seconds each request waits (a slow server)
     down: bool = False  # answer 503 to everything
     refuse: dict[str, str] = field(default_factory=dict)  # order_id -> code to refuse its order_paid with
+    employees: list[EmployeeInfo] = field(default_factory=list)  # a store without employees: the shared PIN
     levels: list[LevelInfo] = field(
         default_factory=lambda: [LevelInfo(level_id="gold", name_zh="金卡", name_en="Gold card", rank=10)]
     )
@@ -296,8 +298,9 @@ class ToyServer:
             member_code_keys=[SigningKey(kid="mk1", public_key=public_key_text(self.member_key))],
             phone_lookup=self.phone_lookup,
             levels=self.levels if request.query.get("levels") == "true" else None,
+            employees=self.employees if request.query.get("employees") == "true" else None,
         )
-        exclude: dict[str, object] = {} if answer.levels is not None else {"levels": True}
+        exclude: dict[str, object] = {name: True for name in ("levels", "employees") if getattr(answer, name) is None}
         if request.query.get("points") != "true":  # as the server: only a till that asks gets the balances
             exclude["members"] = {"__all__": {"points"}}
         return 200, answer.model_dump(mode="json", exclude=exclude or None)

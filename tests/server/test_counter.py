@@ -94,3 +94,39 @@ def test_a_drawer_opening_is_stored_once(app: FastAPI, http: httpx.Client) -> No
         body["reason"],
         None,
     )
+
+
+def _z(z_id: str, shift_no: int = 1) -> dict[str, object]:
+    return {
+        "type": "shift_closed",
+        "z_id": z_id,
+        "shift_no": shift_no,
+        "opened_at": T0.isoformat(),
+        "closed_at": T0.isoformat(),
+        "sales_count": 2,
+        "paid_fen": 12_850,
+        "refunds_fen": 0,
+        "opening_float_fen": 20_000,
+        "cash_expected_fen": 28_850,
+        "cash_counted_fen": 28_350,
+        "tenders": [
+            {"kind": "cash", "sales_count": 1, "sales_fen": 8_850, "refunds_fen": 0},
+            {"kind": "card", "sales_count": 1, "sales_fen": 4_000, "refunds_fen": 0},
+        ],
+    }
+
+
+def test_a_z_report_is_stored_once(app: FastAPI, http: httpx.Client) -> None:
+    seed(app.state.db, stores={"S1": ["C1"]})
+    till = _till(app, http)
+    first = till.event(_z("0192f3a4-5b6c-7d8e-9f00-0000000000a1"))
+    # the same Z again (resent), and a second Z for the same shift of the same till (a till restored from a backup)
+    again = till.event(_z("0192f3a4-5b6c-7d8e-9f00-0000000000a2"))
+    body = till.push([first, again]).json()
+    assert [r["status"] for r in body["results"]] == ["accepted", "accepted"]
+    assert till.push([first]).json()["results"][0]["status"] == "duplicate"
+    with app.state.db.connect() as conn:
+        [row] = conn.execute(select(t.ZReport)).all()
+    assert (row.z_id, row.store_id, row.terminal_id, row.shift_no) == (first["body"]["z_id"], "S1", till.terminal_id, 1)
+    assert (row.cash_expected_fen, row.cash_counted_fen, row.opening_float_fen) == (28_850, 28_350, 20_000)
+    assert json.loads(row.tenders_json)[1] == {"kind": "card", "sales_count": 1, "sales_fen": 4_000, "refunds_fen": 0}

@@ -1,4 +1,4 @@
-"""The counter: tenders and change on a sale, cash drawer openings
+"""The counter: tenders and change on a sale, cash drawer openings, shift floats and counted cash, employees
 
 Revision ID: 0007
 Revises: 0003
@@ -19,6 +19,23 @@ def upgrade() -> None:
     with op.batch_alter_table("orders") as batch:
         batch.add_column(sa.Column("tenders_json", sa.Text))
         batch.add_column(sa.Column("change_fen", sa.Integer, nullable=False, server_default="0"))
+        batch.add_column(sa.Column("employee_id", sa.String(64)))
+    with op.batch_alter_table("refunds") as batch:
+        batch.add_column(sa.Column("employee_id", sa.String(64)))
+    with op.batch_alter_table("shifts") as batch:
+        batch.add_column(sa.Column("opening_float_fen", sa.Integer, nullable=False, server_default="0"))
+        batch.add_column(sa.Column("opened_by", sa.String(64)))
+        batch.add_column(sa.Column("closed_by", sa.String(64)))
+        batch.add_column(sa.Column("counted_cash_fen", sa.Integer))
+        batch.add_column(sa.Column("expected_cash_fen", sa.Integer))
+        batch.add_column(sa.Column("z_id", sa.String(36)))
+    op.create_table(
+        "employees",
+        sa.Column("employee_id", sa.String(64), primary_key=True),
+        sa.Column("name", sa.String(100), nullable=False),
+        sa.Column("role", sa.String(12), nullable=False),
+        sa.Column("pin_hash", sa.String(200), nullable=False),
+    )
     op.create_table(
         "drawer_openings",
         sa.Column("drawer_id", sa.String(36), primary_key=True),
@@ -31,6 +48,14 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("drawer_openings")
+    op.drop_table("employees")
+    with op.batch_alter_table("shifts") as batch:
+        for name in ("z_id", "expected_cash_fen", "counted_cash_fen", "closed_by", "opened_by", "opening_float_fen"):
+            batch.drop_column(name)
+    with op.batch_alter_table("refunds") as batch:
+        batch.drop_column("employee_id")
+    with op.batch_alter_table("orders") as batch:
+        batch.drop_column("employee_id")
     with op.batch_alter_table("orders") as batch:
         batch.drop_column("change_fen")
         batch.drop_column("tenders_json")

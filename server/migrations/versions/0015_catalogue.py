@@ -13,7 +13,7 @@ from alembic import op
 import server.db.types
 
 revision = "0015_catalogue"
-down_revision = "0009_wire_phone_keys"
+down_revision = "0010_terminal_checkout_point"  # re-chained at merge
 branch_labels = None
 depends_on = None
 
