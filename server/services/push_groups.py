@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
@@ -31,9 +31,7 @@ from ..db import tables as t
 from ..db.unit_of_work import UnitOfWork
 from . import counter, members, terminals
 from .parking import lock_order_ids, parked_for, server_time
-
-if TYPE_CHECKING:
-    from .sync import BatchView, Prepared, PushService
+from .push_view import BatchView, GroupHost, Prepared
 
 GROUP_SIZE = 100  # events per transaction: a catch-up of 500 is 5 groups, a queue lock is held ~0.1 s at most
 
@@ -77,7 +75,7 @@ class Answered:
 class _Step:
     def __init__(
         self,
-        svc: PushService,
+        svc: GroupHost,
         terminal: terminals.TerminalPrincipal,
         event: OutboxEvent,
         view: BatchView,
@@ -149,7 +147,7 @@ class _Step:
 
 
 def apply_group(
-    svc: PushService,
+    svc: GroupHost,
     terminal: terminals.TerminalPrincipal,
     events: list[OutboxEvent],
     digests: list[str],
