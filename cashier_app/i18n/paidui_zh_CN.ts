@@ -107,8 +107,8 @@
         <translation>%1  %2</translation>
     </message>
     <message>
-        <source>Sale parked (no. %1). F11 recalls it.</source>
-        <translation>订单已挂起（%1 号），按 F11 取回。</translation>
+        <source>Sale parked (no. %1). F12 recalls it.</source>
+        <translation>订单已挂起（%1 号），按 F12 取回。</translation>
     </message>
     <message>
         <source>Park (F10) or clear (Esc) this sale first.</source>
@@ -250,8 +250,8 @@
         <translation>排队收银 — %1 · %2</translation>
     </message>
     <message>
-        <source>Enter confirm · Esc clear · F2 refund · F3 register member · F4 shift report · F6 store queue · F7 needs attention · F8 print receipt · Shift+F8 receipt printer · F9 open drawer</source>
-        <translation>Enter 确认 · Esc 清除 · F2 退款 · F3 注册会员 · F4 班次报表 · F6 门店队列 · F7 需处理 · F8 打印小票 · Shift+F8 小票打印机 · F9 开钱箱</translation>
+        <source>Enter confirm · Esc clear · F2 refund · F3 register member · F4 shift report · F5 price lookup · F6 store queue · F7 needs attention · F8 print receipt · Shift+F8 receipt printer · F9 open drawer · F10 park · F11 sign in · F12 recall</source>
+        <translation>Enter 确认 · Esc 清除 · F2 退款 · F3 注册会员 · F4 班次报表 · F5 查价 · F6 门店队列 · F7 需处理 · F8 打印小票 · Shift+F8 小票打印机 · F9 开钱箱 · F10 挂单 · F11 登录 · F12 取单</translation>
     </message>
     <message>
         <source>Receipt %1 NOT saved as PDF: %2</source>

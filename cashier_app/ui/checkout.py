@@ -175,9 +175,9 @@ class CheckoutPanel(QWidget):
         self.deduction.textChanged.connect(self._update_to_pay)
         self.confirm_button.clicked.connect(self.confirm)
         self.items.changed.connect(self._update_to_pay)
-        QShortcut(QKeySequence(Qt.Key.Key_F9), self, self.open_price_lookup)
+        QShortcut(QKeySequence(Qt.Key.Key_F5), self, self.open_price_lookup)
         QShortcut(QKeySequence(Qt.Key.Key_F10), self, self.park)
-        QShortcut(QKeySequence(Qt.Key.Key_F11), self, self.recall)
+        QShortcut(QKeySequence(Qt.Key.Key_F12), self, self.recall)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.clear_sale)
         for i in range(len(TENDERS)):
             QShortcut(QKeySequence(f"Ctrl+{i + 1}"), self, lambda i=i: self.tender.setCurrentIndex(i))
@@ -479,10 +479,10 @@ class CheckoutPanel(QWidget):
 
     def _parked(self, park_id: int) -> None:
         self._reset_form()
-        self.say(self.tr("Sale parked (no. %1). F11 recalls it.").replace("%1", str(park_id)))
+        self.say(self.tr("Sale parked (no. %1). F12 recalls it.").replace("%1", str(park_id)))
 
     def recall(self) -> None:
-        """Bring back the oldest parked sale (F11); parking it again sends it to the end of the list."""
+        """Bring back the oldest parked sale (F12); parking it again sends it to the end of the list."""
         if self.busy:
             return
         if self.items.lines:

@@ -70,12 +70,16 @@ class MainWindow(QMainWindow):
         # What the customer pays is the biggest thing on the till: the style sheet's font size would override the
         # amount's own font (`ui/amount_font_pt`), so the style sheet says it too.
         amount_pt = ctx.options.get(AMOUNT_FONT_PT)
-        self.setStyleSheet(STYLE + f"#toPay {{ font-size: {amount_pt}pt; font-weight: bold; }}\n")
+        # what the customer pays and the change given back are the biggest text on the till (a style sheet rule beats
+        # a widget's own font, so their size is set here, with the rest of the style)
+        big = f"{{ font-size: {amount_pt}pt; font-weight: bold; }}\n"
+        self.setStyleSheet(STYLE + "#toPay " + big + "#changeDue " + big)
         self.checkout = CheckoutPanel(ctx)
         hints = QLabel(
             self.tr(
-                "Enter confirm · Esc clear · F2 refund · F3 register member · F4 shift report · "
-                "F6 store queue · F7 needs attention · F8 print receipt · Shift+F8 receipt printer · F9 open drawer"
+                "Enter confirm · Esc clear · F2 refund · F3 register member · F4 shift report · F5 price lookup · "
+                "F6 store queue · F7 needs attention · F8 print receipt · Shift+F8 receipt printer · F9 open drawer · "
+                "F10 park · F11 sign in · F12 recall"
             )
         )
         hints.setObjectName("hints")

@@ -201,7 +201,7 @@ class SaleLinesTable(QWidget):
 
 
 class PriceLookup(QDialog):
-    """Price lookup (F9): type part of a name, SKU or barcode; Enter or double-click adds the product."""
+    """Price lookup (F5): type part of a name, SKU or barcode; Enter or double-click adds the product."""
 
     chosen = Signal(object)  # Product
 
