@@ -101,6 +101,7 @@ class TenderPanel(QWidget):
         big.setPointSize(font_pt)
         big.setBold(True)
         self.change.setFont(big)
+        self.change.setVisible(False)  # until there is change to show
         self.split_kind = QComboBox()
         self.split_kind.setObjectName("splitKind")
         for kind in ("card", "wechat", "alipay", "cash"):
@@ -183,6 +184,12 @@ class TenderPanel(QWidget):
             return None
         return self.due_fen - sum(s.amount_fen for s in self.splits)
 
+    def _show_change(self, text: str) -> None:
+        """The change due, as big as the amount to pay, only while there is a cash count to show it for: at rest
+        the amount to pay stays the biggest text on the till."""
+        self.change.setText(text)
+        self.change.setVisible(bool(text))
+
     def _update(self) -> None:
         if self.splits:
             parts = " + ".join(f"{tender_text(s.kind)} {yuan(s.amount_fen)}" for s in self.splits)
@@ -194,21 +201,21 @@ class TenderPanel(QWidget):
         try:
             received = self.received_fen()
         except ValueError:
-            self.change.setText("—")
+            self._show_change("—")
             return
         rest = self.rest_fen
         if received is None or rest is None:
-            self.change.setText("")
+            self._show_change("")
         elif received < rest:
-            self.change.setText(self.tr("short %1").replace("%1", yuan(rest - received)))
+            self._show_change(self.tr("short %1").replace("%1", yuan(rest - received)))
         else:
-            self.change.setText(yuan(received - rest))
+            self._show_change(yuan(received - rest))
 
     # ------------------------------------------------------------------ after the sale
     def show_sale(self, sale: Sale) -> None:
         """The change of the sale just recorded stays up (big) until the next sale is typed."""
         if sale.received_fen is not None:
-            self.change.setText(yuan(sale.change_fen))
+            self._show_change(yuan(sale.change_fen))
 
     def reset(self) -> None:
         self.received.clear()
