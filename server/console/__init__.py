@@ -17,6 +17,7 @@ from . import (
     pages_rules,
     pages_simulate,
     pages_staff,
+    pages_wallet,
 )
 from .web import ConsoleRoute, error_page, refusal_page
 
@@ -30,6 +31,7 @@ for part in (
     pages_simulate,
     pages_audit,
     pages_staff,
+    pages_wallet,
 ):
     router.include_router(part.router)
 
