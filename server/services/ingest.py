@@ -14,13 +14,14 @@ from typing import Generic, NamedTuple, TypeVar
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from shared.engine.commands import ChangeSettings, Command
+from shared.engine.commands import ChangeSettings, Command, RefundOrder
 from shared.engine.engine import Engine, Outcome
 from shared.engine.randomness import RandomSource, SystemRandomSource
 
 from ..clock import Clock, SystemClock
 from ..db.database import Database
 from ..db.unit_of_work import UnitOfWork
+from .wallet_refunds import give_back
 
 RETRYABLE_PG = {"40001", "40P01", "23505", "55P03"}  # serialization, deadlock, unique race, lock not available
 
@@ -77,6 +78,9 @@ class Ingest:
                 with UnitOfWork(self.db, at=self.clock.now(), exclusive_settings=exclusive) as uow:
                     outcome = Engine(uow.repo, self.rng).apply(command)
                     uow.flush()  # the running totals, as what runs in the transaction reads them
+                    if isinstance(command, RefundOrder) and outcome.status == "accepted":
+                        # the wallet tenders get their part back with the clawback (docs/rules.md §6a)
+                        give_back(uow.conn, order_id=command.order_id, now=command.at)
                     extra = within(uow, outcome)
                     uow.commit()
                     return Applied(outcome, extra)

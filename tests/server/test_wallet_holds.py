@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from server.services import wallet
 
-from .support import T0, Till
+from .support import T0, Till, refunded
 from .wallet_support import code, earning_member, enrolled, hold, tender, wallet_sale
 
 
@@ -142,3 +142,53 @@ def test_points_and_vouchers_are_held_and_spent(app: FastAPI, http: httpx.Client
     w = balance(app, member)
     assert (w.points, w.points_held, w.voucher_fen) == (95, 0, 0)
     assert [x.state for x in w.vouchers] == ["used"]
+
+
+def test_a_refund_gives_back_to_the_tender_it_came_from(app: FastAPI, http: httpx.Client) -> None:
+    """80.00 from the balance + 20.00 cash: refund 50.00 -> 20.00 cash, 30.00 back to the balance; then the rest."""
+    till, member = earning_member(app, http)
+    h = hold(till, app, member, amount_fen=8_000).json()
+    sale = till.event(wallet_sale("C1", member, 10_000, [tender(h)]))
+    r = till.push([sale])
+    assert r.json()["results"][0]["status"] == "accepted", r.text
+    after_sale = balance(app, member).rebate_fen
+    order = sale["body"]["order_id"]
+    r = till.push([till.event(refunded(order, 5_000))])
+    assert r.json()["results"][0]["status"] == "accepted", r.text
+    assert balance(app, member).rebate_fen == after_sale + 3_000
+    r = till.push([till.event(refunded(order, 5_000))])
+    w = balance(app, member)
+    with app.state.db.connect() as conn:
+        lines = wallet.ledger_of(conn, member)
+    clawed = -sum(x.amount for x in lines if x.reason == "clawback_received")
+    assert w.rebate_fen == after_sale + 8_000 - clawed  # all 80.00 back, less what the sale's own entry received
+    assert sorted(x.amount for x in lines if x.reason == "spend_refund") == [3_000, 5_000]
+
+
+def test_a_full_refund_reinstates_the_voucher_and_the_points(app: FastAPI, http: httpx.Client) -> None:
+    till, member = earning_member(app, http, base={"voucher_exchange_enabled": True, "wallet": {"points_per_yuan": 10}})
+    sale = till.event(wallet_sale("C1", member, 5_000, []))
+    till.push([sale])
+    from sqlalchemy import update
+
+    from server.db import tables as t
+    from server.services.ingest import Ingest
+    from shared.engine.commands import Exchange
+
+    with app.state.db.connect() as conn:
+        conn.execute(update(t.Wallet).where(t.Wallet.member_id == member).values(points=500))
+    Ingest(app.state.db).apply(Exchange(order_id=sale["body"]["order_id"], into="voucher", at=T0, member_id=member))
+    [voucher] = balance(app, member).vouchers
+    p = hold(till, app, member, "points", amount_fen=1_000).json()
+    app.state.clock.set(T0 + dt.timedelta(seconds=30))
+    v = hold(till, app, member, "voucher", voucher_id=voucher.voucher_id).json()
+    body = wallet_sale(
+        "C1", member, 10_000, [tender(p), tender(v)], deduction_points_fen=1_000, deduction_voucher_fen=v["amount_fen"]
+    )
+    sale = till.event(body)
+    assert till.push([sale]).json()["results"][0]["status"] == "accepted"
+    assert (balance(app, member).points, balance(app, member).voucher_fen) == (400, 0)
+    r = till.push([till.event(refunded(sale["body"]["order_id"], body["paid_fen"]))])
+    assert r.json()["results"][0]["status"] == "accepted", r.text
+    w = balance(app, member)
+    assert (w.points, w.voucher_fen, [x.state for x in w.vouchers]) == (500, voucher.value_fen, ["issued"])
