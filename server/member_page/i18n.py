@@ -143,6 +143,7 @@ MESSAGES: Mapping[Lang, Mapping[str, str]] = {
         "transfer_self": "不能转给自己。",
         "done_withdrawal": "提现申请已提交（编号 {reference}），¥{amount} 已从余额中预留，总部审核后转账。",
         "done_transfer": "积分已转出，见钱包明细。",
+        "signin_link": "手机号登录，查看钱包",
         "signin_title": "会员登录",
         "signin_intro": "没有小票也能查看：输入注册会员时的手机号，我们会发送一条验证码短信。",
         "signin_phone": "手机号",
@@ -295,6 +296,7 @@ MESSAGES: Mapping[Lang, Mapping[str, str]] = {
         "done_withdrawal": "Withdrawal requested (reference {reference}): ¥{amount} is set aside from your balance and "
         "transferred once headquarters approves it.",
         "done_transfer": "The points were given; see the wallet history.",
+        "signin_link": "Sign in with your phone to see your wallet",
         "signin_title": "Member sign-in",
         "signin_intro": "No receipt needed: enter the mobile number you registered with and we will text you a code.",
         "signin_phone": "Mobile number",

@@ -346,6 +346,7 @@ def test_a_link_page_shows_no_payment_code(app: FastAPI, client: httpx.Client) -
     link = issue_member_page_token(app.state.keys, "m1", T0, ttl=dt.timedelta(days=30))
     page = client.get(f"/m/{link}")
     assert page.status_code == 200 and 'data-field="payment-code"' not in page.text
+    assert 'href="/m/signin?lang=zh" data-field="signin-link"' in page.text  # the way to the wallet
 
 
 def test_the_signed_in_page_lists_the_notifications(app: FastAPI, client: httpx.Client, clock: FixedClock) -> None:
