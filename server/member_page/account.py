@@ -289,6 +289,13 @@ def _payment_code(request: Request, member_id: str) -> dict[str, str | int]:
 def payment_code(request: Request) -> Response:
     """The signed-in member's current payment code, for the page's script (JSON, never cached)."""
     headers = {"Cache-Control": "no-store"}
+    by_address = services(request).member_limits.page_by_address.hit(client_address(request))
+    if not by_address.allowed:
+        return JSONResponse(
+            {"code": Code.RATE_LIMITED, "detail": "too many requests"},
+            status_code=429,
+            headers={**headers, "Retry-After": str(by_address.retry_after_seconds)},
+        )
     signed = session.current(request)
     if signed is None:
         return JSONResponse({"code": Code.UNAUTHORIZED, "detail": "sign in first"}, status_code=401, headers=headers)
@@ -309,6 +316,7 @@ def me(
     p: Annotated[int, Query(ge=1, le=100_000)] = 1,
     done: Annotated[str | None, Query(max_length=20)] = None,
     ref: Annotated[str | None, Query(max_length=40)] = None,
+    c: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     """The signed-in member's page: every entry in every store, the member code, the figures."""
     words = _words(request, lang)
@@ -324,7 +332,9 @@ def me(
             return _limited(words, decision)
     now = svc.clock.now()
     with svc.db.connect() as conn:
-        member = view.load(conn, svc.db.settings_cache, member_id=member_id, highlight=None, now=now, page=p)
+        member = view.load(
+            conn, svc.db.settings_cache, member_id=member_id, highlight=None, now=now, page=p, closed_page=c
+        )
         phone = view.masked_phone(conn, member_id)
         notices = _notifications(conn, member_id, words, member.base.timezone)
         purse = _wallet(conn, member_id, words, svc.db.settings_cache)
@@ -369,4 +379,9 @@ def me(
         other_lang_url=_url("/m/me", "en" if words.lang == "zh" else "zh", **extra),
         next_url=_url("/m/me", words.lang, p=str(p + 1)) if member.more_waiting else None,
         previous_url=(_url("/m/me", words.lang, **({"p": str(p - 1)} if p > 2 else {})) if p > 1 else None),
+        closed_page=c,
+        older_closed_url=_url("/m/me", words.lang, c=str(c + 1)) + "#closed" if member.more_closed else None,
+        newer_closed_url=(
+            (_url("/m/me", words.lang, **({"c": str(c - 1)} if c > 2 else {})) + "#closed") if c > 1 else None
+        ),
     )

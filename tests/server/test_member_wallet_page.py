@@ -18,8 +18,9 @@ from server.clock import FixedClock
 from server.db import tables as t
 from server.member_page import session
 from server.member_page.i18n import Words
+from server.member_page.view import CLOSED_SHOWN
 from server.services import admin, wallet
-from shared.engine.commands import ChangeSettings, Exchange
+from shared.engine.commands import ChangeSettings, Exchange, PayOrder
 from shared.errors import Code
 
 from .support import T0, live_server
@@ -132,3 +133,30 @@ def test_a_transfer_needs_another_member(app: FastAPI, client: httpx.Client, clo
     assert nobody.status_code == 400 and "没有找到这个会员" in nobody.text
     me = client.post("/m/me/transfer/confirm", data={**fields, "to": "13800138000", "points": "1"})
     assert me.status_code == 400 and "不能转给自己" in me.text
+
+
+def test_every_closed_entry_can_be_reached_signed_in(app: FastAPI, client: httpx.Client, clock: FixedClock) -> None:
+    settings(app, clock, extraction_bp=10_000)  # on a cashier of its own, each sale pays its own entry in full
+    with app.state.db.connect() as conn:
+        admin.add_cashier(conn, cashier_id="C3", store_id="S1", name="C3")
+    for n in range(CLOSED_SHOWN + 3):
+        app.state.ingest.apply(
+            PayOrder(
+                order_id=f"closed-{n:02d}",
+                store_id="S1",
+                cashier_id="C3",
+                member_id="m1",
+                paid_fen=100,
+                paid_at=clock.now(),
+                received_at=clock.now(),
+                terminal_id=None,
+                completed=True,
+            )
+        )
+    first = client.get("/m/me").text
+    shown = set(re.findall(r'data-order="(closed-\d\d)"', first))
+    assert len(shown) == CLOSED_SHOWN and 'data-field="older-closed"' in first
+    older = client.get("/m/me?c=2").text
+    rest = set(re.findall(r'data-order="(closed-\d\d)"', older))
+    assert shown | rest == {f"closed-{n:02d}" for n in range(CLOSED_SHOWN + 3)}
+    assert 'data-field="older-closed"' not in older and 'data-field="newer-closed"' in older
