@@ -158,6 +158,18 @@ def test_a_member_signs_in_at_phone_size_and_sees_the_wallet(served: ServerProce
     assert page.locator('[data-field="wallet-rebate"]').inner_text() == "¥17.50"
     assert "审核中" in page.locator('[data-field="withdrawal"]').inner_text()
 
+    # a points transfer asks for a confirmation first; without points it is refused in words
+    page.fill("#transfer-to", "m2")
+    page.fill("#transfer-points", "5")
+    page.click('[data-field="transfer"]')
+    page.wait_for_selector('[data-field="confirm-text"]')
+    assert page.locator('[data-field="confirm-text"]').inner_text() == "把 5 积分转给 会员？转出后不能撤回。"
+    assert axe(page, "/m/me/transfer/confirm") == []
+    with page.expect_navigation() as nav:
+        page.click('[data-field="confirm-transfer"]')
+    assert nav.value is not None and nav.value.status == 409
+    page.goto(f"{served.url}/m/me")
+
     # the payment code counts down under the page's Content-Security-Policy
     left = page.locator('[data-field="payment-code-left"]')
     before = left.inner_text()
