@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from shared.money import format_fen
+
 from . import demo_data
 from .health_wait import ServerNotReady, wait_healthy
 
@@ -180,6 +182,8 @@ def make_data(demo: Demo) -> None:
         f"  {summary.orders} sales, {summary.refunds} refunds, {summary.draws} lottery draws, "
         f"{summary.exchanges} exchanges in {time.monotonic() - started:.1f} s"
     )
+    member = demo_data.WALLET_MEMBER
+    say(f"  wallet: {member.name} ({member.phone}) has ¥{format_fen(summary.wallet_fen)} to spend at any till")
 
 
 def member_page_link(demo: Demo) -> str:

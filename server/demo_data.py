@@ -79,6 +79,8 @@ BASE: dict[str, Any] = {
     "points_exchange_enabled": True,
     "points_per_yuan_x100": 100,
     "all_cashiers_queue": False,  # one queue per checkout point (the default)
+    # the wallet (docs/wallet.md): points pay 100 a yuan; withdrawals on, so the console's queue has something
+    "wallet": {"points_per_yuan": 100, "withdrawal_enabled": True, "withdrawal_min_fen": 1_000},
 }
 STORE_RULES: dict[StoreId, dict[str, Any]] = {
     StoreId("S1"): {"enabled": True},
@@ -120,6 +122,7 @@ TOUR_MEMBERS = [
     DemoMember(MemberId("demo-m003"), "13900000003", "李娜", "silver", "S1"),
 ]
 MEMBER_PAGE_MEMBER = TOUR_MEMBERS[1]  # buys in all three stores, one lottery still to draw
+WALLET_MEMBER = TOUR_MEMBERS[0]  # has a rebate balance to spend at any till (typed by phone)
 
 
 @dataclass
@@ -135,6 +138,8 @@ class Summary:
     first: dt.datetime | None = None
     last: dt.datetime | None = None
     by_kind: dict[str, int] = field(default_factory=dict)
+    wallet_fen: int = 0  # WALLET_MEMBER's rebate balance, to spend at a till
+    withdrawal: str | None = None  # a withdrawal request waiting in the console
 
 
 def make_members(rng: random.Random, count: int = 200) -> list[DemoMember]:
@@ -331,4 +336,23 @@ def load(db: Database, *, end: dt.datetime, seed: int = 2026) -> Summary:
     summary.refunds = summary.by_kind.get("RefundOrder", 0)
     summary.draws = summary.by_kind.get("DrawLottery", 0)
     summary.exchanges = summary.by_kind.get("Exchange", 0)
+    _wallets(db, summary, end)
     return summary
+
+
+def _wallets(db: Database, summary: Summary, end: dt.datetime) -> None:
+    """The wallet member's balance to spend, and one withdrawal request (the third tour member's) for the console."""
+    from .db.settings import base_settings
+    from .services import wallet, wallet_ops
+
+    with db.connect() as conn:
+        summary.wallet_fen = wallet.wallet_of(conn, WALLET_MEMBER.member_id).rebate_fen
+        asker = TOUR_MEMBERS[2].member_id
+        available = wallet.wallet_of(conn, asker).rebate_available_fen
+        settings = base_settings(conn, None)
+        amount = min(available, 2_000)
+        if amount >= settings.wallet.withdrawal_min_fen:
+            request = wallet_ops.request_withdrawal(
+                conn, member_id=asker, amount_fen=amount, key="demo-withdrawal-1", settings=settings, now=end
+            )
+            summary.withdrawal = request.reference

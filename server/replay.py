@@ -15,12 +15,12 @@ from sqlalchemy import Connection, create_engine, text
 
 from shared.engine.commands import Command
 from shared.engine.randomness import ScriptedRandomSource
-from shared.scenario import Scenario, ScenarioError, run
+from shared.scenario import Scenario, ScenarioError, WalletEvent, run
 
 from .db.database import Database
 from .db.read_model import SqlReadModel
 from .db.urls import normalise_url
-from .services import admin
+from .services import admin, wallet_replay
 from .services.ingest import Ingest
 
 
@@ -47,7 +47,10 @@ class ServerBackend:
         for command in imported:
             self.ingest.apply(command)
 
-    def apply(self, command: Command) -> None:
+    def apply(self, command: Command | WalletEvent) -> None:
+        if isinstance(command, WalletEvent):
+            wallet_replay.apply(self.db, self.ingest, command.doc)
+            return
         self.ingest.apply(command)
 
     def read_model(self) -> SqlReadModel:

@@ -166,7 +166,63 @@ class ResetDoc(_Event):
     at: Time
 
 
+# ------------------------------------------------------------------ the wallet (server replay only, docs/wallet.md)
+
+
+class WalletSaleDoc(_Event):
+    """A sale paid partly from the member's wallet: `rebate_fen` from the balance (payment), `points_fen` worth of
+    points and the voucher `voucher_id` (deductions), the rest `cash_fen`."""
+
+    type: Literal["wallet_sale"]
+    order_id: Annotated[OrderId, Field(min_length=1)]
+    store: StoreId
+    cashier: CashierId
+    member: Annotated[MemberId, Field(min_length=1)]
+    paid_at: Time
+    cash_fen: Fen = 0
+    rebate_fen: Fen = 0
+    points_fen: Fen = 0
+    voucher_id: Annotated[int, Field(ge=1, strict=True)] | None = None
+    completed: bool = True
+
+
+class WithdrawalRequestedDoc(_Event):
+    type: Literal["withdrawal_requested"]
+    request_id: Annotated[str, Field(min_length=1, max_length=64)]
+    member: Annotated[MemberId, Field(min_length=1)]
+    amount_fen: Fen
+    at: Time
+
+
+class WithdrawalDecidedDoc(_Event):
+    type: Literal["withdrawal_approved", "withdrawal_declined"]
+    request_id: Annotated[str, Field(min_length=1, max_length=64)]
+    reason: str = ""
+    at: Time
+
+
+class PointsTransferDoc(_Event):
+    type: Literal["points_transfer"]
+    transfer_id: Annotated[str, Field(min_length=1, max_length=64)]
+    from_member: Annotated[MemberId, Field(min_length=1, alias="from")]
+    to: Annotated[MemberId, Field(min_length=1)]
+    points: Annotated[int, Field(strict=True)]
+    at: Time
+
+
+@dataclass(frozen=True, slots=True)
+class WalletEvent:
+    """A wallet event of a scenario: the server's replay applies it through its wallet services."""
+
+    doc: WalletSaleDoc | WithdrawalRequestedDoc | WithdrawalDecidedDoc | PointsTransferDoc
+
+
 EVENT_DOCS: dict[str, type[_Event]] = {
+    "wallet_sale": WalletSaleDoc,
+    "withdrawal_requested": WithdrawalRequestedDoc,
+    "withdrawal_approved": WithdrawalDecidedDoc,
+    "withdrawal_declined": WithdrawalDecidedDoc,
+    "points_transfer": PointsTransferDoc,
     "order_paid": OrderPaidDoc,
     "order_completed": OrderCompletedDoc,
     "order_refunded": OrderRefundedDoc,
@@ -187,7 +243,7 @@ class Scenario:
     imported_entries: list[ImportEntry]
     arrangements: list[list[str]]
     start_clock: dt.datetime
-    events: list[Command | RuleError] = field(default_factory=list)
+    events: list[Command | WalletEvent | RuleError] = field(default_factory=list)
 
 
 def _validation_text(exc: ValidationError) -> str:
@@ -304,7 +360,7 @@ def _start_clock(header: HeaderDoc) -> dt.datetime:
     return max(times) if times else dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
-def _event_command(raw: object, clock: dt.datetime) -> tuple[Command | RuleError, dt.datetime]:
+def _event_command(raw: object, clock: dt.datetime) -> tuple[Command | WalletEvent | RuleError, dt.datetime]:
     """An event as a command; events without a time of their own happen at the latest time seen so far."""
     if not isinstance(raw, dict) or raw.get("type") not in EVENT_DOCS:
         kind = raw.get("type") if isinstance(raw, dict) else type(raw).__name__
@@ -351,6 +407,8 @@ def _event_command(raw: object, clock: dt.datetime) -> tuple[Command | RuleError
             return SetMemberLevel(ev.member, ev.level, ev.at), clock
         case ResetDoc():
             return Reset(ev.at), clock
+        case WalletSaleDoc() | WithdrawalRequestedDoc() | WithdrawalDecidedDoc() | PointsTransferDoc():
+            return WalletEvent(ev), clock
     raise AssertionError(f"unhandled event {ev!r}")  # pragma: no cover
 
 
@@ -367,7 +425,7 @@ class ReadModel(Protocol):
 
 class Backend(Protocol):
     def setup(self, scenario: Scenario) -> None: ...
-    def apply(self, command: Command) -> None:
+    def apply(self, command: Command | WalletEvent) -> None:
         """Apply one command in its own unit of work; raise RuleError (nothing changed) when refused."""
         ...
 
@@ -385,7 +443,7 @@ class Replay:
         self._clock = self.scenario.start_clock
         self._index = 0
 
-    def _apply(self, command: Command | RuleError) -> str | None:
+    def _apply(self, command: Command | WalletEvent | RuleError) -> str | None:
         index, self._index = self._index, self._index + 1
         if isinstance(command, RuleError):
             self.rejected.append({"event": index, "code": command.code.value, "detail": command.detail})
@@ -445,8 +503,9 @@ def result_document(model: ReadModel, rejected: Iterable[dict[str, Any]]) -> dic
     ]
     members = {
         member: {"rebate_fen": b.rebate_fen, "points": b.points, "voucher_fen": b.voucher_fen}
+        | ({"withdrawn_fen": b.withdrawn_fen} if b.withdrawn_fen else {})
         for member, b in sorted(model.balances().items())
-        if b.rebate_fen or b.points or b.voucher_fen
+        if b.rebate_fen or b.points or b.voucher_fen or b.withdrawn_fen
     }
     return {
         "entries": entries,

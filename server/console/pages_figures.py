@@ -15,6 +15,8 @@ from ..api.state import services
 from ..inputs import parse_int
 from ..services import exports
 from ..services.liability import DayFigures, Liability, Settlement, liability, settlement_for_days
+from ..services.wallet import WalletLiability
+from ..services.wallet import liability as wallet_liability
 from . import history as hist
 from .charts import bars
 from .i18n import translate
@@ -103,7 +105,14 @@ def liability_page(request: Request, user: User) -> Response:
         days=days,
         chart_money=mark(money),
         chart_entries=mark(entries),
+        wallet_figures=_wallet_figures(request) if user.is_hq else None,  # the wallet is the chain's, not a store's
     )
+
+
+def _wallet_figures(request: Request) -> WalletLiability:
+    svc = services(request)
+    with svc.db.connect() as conn:
+        return wallet_liability(conn, points_per_yuan=base_settings(conn, svc.db).wallet.points_per_yuan)
 
 
 def _period(request: Request, user: ConsoleUser) -> tuple[dt.date, dt.date, Settlement, dict[str, str], bool]:

@@ -65,6 +65,9 @@ class SqlReadModel:
             select(v.member_id, func.sum(v.value_fen)).where(v.state == "issued").group_by(v.member_id)
         ):
             out[member].voucher_fen = int(total)
+        w = t.Wallet
+        for member, total in self.conn.execute(select(w.member_id, w.withdrawn_fen).where(w.withdrawn_fen != 0)):
+            out[member].withdrawn_fen = int(total)
         return dict(out)
 
     def carries(self) -> dict[str, int]:

@@ -28,7 +28,7 @@ from shared.money import format_bp, format_fen
 from ..db import tables as t
 from .liability import Liability, Settlement
 
-Kind = Literal["text", "int", "fen", "bp", "date", "datetime"]
+Kind = Literal["text", "int", "fen", "bp", "date", "datetime", "yuan"]
 Title = Callable[[str], str]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 DEFAULT_ZONE = "Asia/Shanghai"
@@ -107,6 +107,9 @@ def _cells(table: Table, row: Sequence[Any], zone: ZoneInfo, *, sheet: bool) -> 
                 out.append((local.strftime("%Y-%m-%d %H:%M:%S"), False, None))
         elif c.kind == "date" and isinstance(v, dt.date):
             out.append((v.isoformat(), False, None))
+        elif c.kind == "yuan":  # one column, the amount in yuan as a number (a payout file's amount)
+            scaled = Decimal(int(v)).scaleb(-2)
+            out.append((scaled, False, YUAN_FORMAT) if sheet else (format_fen(int(v)), False, None))
         elif c.kind == "int":
             out.append((None if v is None else int(v), False, None))
         else:
@@ -312,4 +315,15 @@ def members_table(conn: Connection, *, store_id: str | None, mask: Callable[[str
                 pending,
             ]
         )
+    return table
+
+
+def payout_table(lines: Iterable[Any]) -> Table:
+    """A payout batch (server/services/wallet_ops.py `batch_lines`): what a chain hands its payment provider."""
+    table = Table(
+        "payout",
+        [Column("col.member"), Column("col.phone"), Column("col.amount_yuan", "yuan"), Column("col.reference")],
+    )
+    for line in lines:
+        table.rows.append([line.member_id, line.masked_phone, line.amount_fen, line.reference])
     return table

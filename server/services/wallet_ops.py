@@ -42,6 +42,14 @@ def _member(conn: Connection, member_or_phone: str) -> str:
     return str(found)
 
 
+def find_member(conn: Connection, member_or_phone: str) -> str | None:
+    """The member with this id or phone, if any (the console's lookup)."""
+    try:
+        return _member(conn, member_or_phone)
+    except RuleError:
+        return None
+
+
 # ------------------------------------------------------------------------------------------------ points transfer
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..errors import RuleError
-from ..scenario import Scenario
+from ..errors import Code, RuleError
+from ..scenario import Scenario, WalletEvent
 from .commands import Command
 from .engine import Engine
 from .memory import MemoryRepository
@@ -30,7 +30,9 @@ class MemoryBackend:
         for command in imports:
             self.engine.apply(command)
 
-    def apply(self, command: Command) -> None:
+    def apply(self, command: Command | WalletEvent) -> None:
+        if isinstance(command, WalletEvent):
+            raise RuleError(Code.INVALID_EVENT, "wallet events are replayed by the server (paidui-server replay)")
         if not self._transactional:
             self.engine.apply(command)
             return

@@ -32,3 +32,4 @@ class MemberBalance:
     rebate_fen: int = 0
     points: int = 0
     voucher_fen: int = 0
+    withdrawn_fen: int = 0  # the wallet: requested and not declined (server replay only)

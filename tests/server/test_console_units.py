@@ -23,6 +23,7 @@ from server.console.charts import bars
 from server.console.i18n import TEXT, translate
 from server.services import exports
 from server.services.liability import Settlement, Totals, estimate
+from shared.engine.model import PointsKind, RebateKind
 from shared.settings import BaseSettings, StoreSettings
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "server" / "console" / "templates"
@@ -36,10 +37,13 @@ def test_every_word_the_console_uses_is_in_the_table_in_both_languages() -> None
         used |= set(re.findall(r"""t\(['"]([a-z_]+\.[a-z_.]+)['"]""", text))
         used |= set(re.findall(r'"((?:form|login|admin|simulate|warn|col|liability|error|unit)\.[a-z_]+)"', text))
     used -= {"error.html", "liability.html", "login.html", "simulate.html"}  # template names
-    used -= {"base.display.", "lottery.off_"}  # prefixes of keys made in the template (in `dynamic` below)
+    used -= {"base.display.", "lottery.off_", "wallet.kind.", "wallet.reason."}  # prefixes (keys in `dynamic`)
     dynamic = {f"choice.{c}" for options in rules_form.CHOICES.values() for c in options}
     dynamic |= {f"base.display.{k}" for k in rules_form.DISPLAY} | {f"weekday.{d}" for d in rules_form.WEEKDAYS}
     dynamic |= {"lottery.off_base", "lottery.off_store"}
+    dynamic |= {f"wallet.kind.{k}" for k in ("rebate", "points", "voucher")}
+    dynamic |= {f"wallet.reason.{k.value}" for k in (*RebateKind, *PointsKind)}  # every ledger reason has words
+    dynamic |= {f"wallet.reason.{k}" for k in ("issue", "spend", "void", "expiry", "refund")}  # voucher_ledger
     dynamic |= {f"error.{c}" for c in ("unknown_level", "level_in_use")}  # the registry's words (test_error_codes)
     dynamic |= {
         f"link.{n}"

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import func, select
 
 from server.db import tables as t
 from server.db.database import Database
-from server.services import wallet
+from server.services import wallet, wallet_ops
 from server.services.ingest import Ingest
 from shared.engine.commands import Exchange, PayOrder, RefundOrder
 
@@ -110,3 +111,15 @@ def test_the_migration_sums_existing_ledgers_into_wallets(db: Database) -> None:
         after = {m: wallet.wallet_of(conn, m) for m in ("m1", "m2")}
     assert after == before
     assert after["m1"].rebate_fen == 10_000 and after["m2"].voucher_fen == 10_000
+
+
+@pytest.mark.slow
+def test_the_demo_has_a_member_with_a_balance_to_spend(sqlite_db: Database) -> None:
+    from server import demo_data
+
+    summary = demo_data.load(sqlite_db, end=T0 + dt.timedelta(days=21), seed=2026)
+    with sqlite_db.connect() as conn:
+        w = wallet.wallet_of(conn, demo_data.WALLET_MEMBER.member_id)
+        pending = [x.reference for x in wallet_ops.listing(conn)]
+    assert w.rebate_available_fen == summary.wallet_fen > 0
+    assert summary.withdrawal in pending
