@@ -286,6 +286,8 @@ def tour(demo: Demo, url: str, page: str, app: str) -> str:
             f"  member page   {page}",
             f"                ({demo_data.MEMBER_PAGE_MEMBER.name} {demo_data.MEMBER_PAGE_MEMBER.phone}: "
             "entries in three stores, a lottery to draw on the newest)",
+            f"  sign-in       {url}/m/signin   with {demo_data.MEMBER_PAGE_MEMBER.phone}: the code is the last line "
+            f"of {demo.data_dir / 'messages.jsonl'} (the demo's file sender)",
             f"  cashier app   {app}",
             f"  at the till   type a member's phone + Enter: {people[0].phone} ({people[0].name}, gold), "
             f"{people[1].phone} ({people[1].name}), {people[2].phone} ({people[2].name}, silver)",

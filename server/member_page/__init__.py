@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import account, routes
+from . import account, routes, wallet_routes
 from .routes import refusal_page
 
 router = APIRouter()
 router.include_router(account.router)  # first: /m/signin and /m/me are not link tokens
+router.include_router(wallet_routes.router)
 router.include_router(routes.router)
 
 __all__ = ["refusal_page", "router"]

@@ -19,6 +19,7 @@ from sqlalchemy import Connection
 from shared.errors import Code
 from shared.ids import MemberId, StoreId
 from shared.money import format_fen
+from shared.settings import BaseSettings
 
 from ..api.state import services
 from ..db.settings import SettingsCache, read_configuration
@@ -26,8 +27,8 @@ from ..errors import Refused
 from ..jobs import notify
 from ..ratelimit import client_address
 from ..security.member_codes import issue_member_page_token
-from ..services import consent, member_signin, wallet
-from . import forms, session, view
+from ..services import consent, member_signin, wallet, wallet_ops
+from . import forms, session, view, wallet_routes
 from .i18n import MESSAGES, Lang, Words, negotiate
 from .routes import HEADERS, PAGE_ERRORS, _html, _limited, _member_code, _message, _same_site
 
@@ -249,6 +250,31 @@ def _wallet(conn: Connection, member_id: str, words: Words, cache: SettingsCache
     }
 
 
+def _withdraw_form(words: Words, token: str, base: BaseSettings) -> dict[str, str] | None:
+    ws = base.wallet
+    if not ws.withdrawal_enabled:
+        return None
+    minimum = format_fen(ws.withdrawal_min_fen)
+    note = (
+        words("withdraw_note", minimum=minimum, cap=format_fen(ws.withdrawal_daily_cap_fen))
+        if ws.withdrawal_daily_cap_fen
+        else words("withdraw_note_nocap", minimum=minimum)
+    )
+    return {"key": wallet_routes.new_key(), "token": session.form_token(token, "withdraw"), "note": note}
+
+
+def _done(request: Request, words: Words, member_id: str, done: str | None, ref: str | None) -> str | None:
+    """The outcome of the wallet form just posted, read back from the records (the URL only says where to look)."""
+    if done == "transfer":
+        return words("done_transfer")
+    if done == "withdrawal" and ref:
+        with services(request).db.connect() as conn:
+            found = [w for w in wallet_ops.listing(conn, member_id=member_id, limit=50) if w.reference == ref]
+        if found:
+            return words("done_withdrawal", reference=ref, amount=format_fen(found[0].amount_fen))
+    return None
+
+
 def _payment_code(request: Request, member_id: str) -> dict[str, str | int]:
     """The member's payment code now (wallet consent, `server.services.consent`): 8 digits, a new one every 30 s."""
     now = services(request).clock.now()
@@ -263,6 +289,13 @@ def _payment_code(request: Request, member_id: str) -> dict[str, str | int]:
 def payment_code(request: Request) -> Response:
     """The signed-in member's current payment code, for the page's script (JSON, never cached)."""
     headers = {"Cache-Control": "no-store"}
+    by_address = services(request).member_limits.page_by_address.hit(client_address(request))
+    if not by_address.allowed:
+        return JSONResponse(
+            {"code": Code.RATE_LIMITED, "detail": "too many requests"},
+            status_code=429,
+            headers={**headers, "Retry-After": str(by_address.retry_after_seconds)},
+        )
     signed = session.current(request)
     if signed is None:
         return JSONResponse({"code": Code.UNAUTHORIZED, "detail": "sign in first"}, status_code=401, headers=headers)
@@ -281,6 +314,9 @@ def me(
     request: Request,
     lang: LANG_Q = None,
     p: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    done: Annotated[str | None, Query(max_length=20)] = None,
+    ref: Annotated[str | None, Query(max_length=40)] = None,
+    c: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     """The signed-in member's page: every entry in every store, the member code, the figures."""
     words = _words(request, lang)
@@ -296,7 +332,9 @@ def me(
             return _limited(words, decision)
     now = svc.clock.now()
     with svc.db.connect() as conn:
-        member = view.load(conn, svc.db.settings_cache, member_id=member_id, highlight=None, now=now, page=p)
+        member = view.load(
+            conn, svc.db.settings_cache, member_id=member_id, highlight=None, now=now, page=p, closed_page=c
+        )
         phone = view.masked_phone(conn, member_id)
         notices = _notifications(conn, member_id, words, member.base.timezone)
         purse = _wallet(conn, member_id, words, svc.db.settings_cache)
@@ -316,7 +354,18 @@ def me(
         token=link,
         phone=phone,
         show_store=True,
-        notice=None,
+        notice=_done(request, words, member_id, done, ref),
+        withdraw=_withdraw_form(words, token, member.base),
+        withdrawals=wallet_routes.withdrawal_lines(request, member_id, words, member.base.timezone),
+        transfer=(
+            {
+                "key": wallet_routes.new_key(),
+                "token": session.form_token(token, "transfer"),
+                "cap": member.base.wallet.transfer_daily_cap_points,
+            }
+            if member.base.wallet.transfer_daily_cap_points > 0
+            else None
+        ),
         code_svg=code_svg,
         code_valid=code_valid,
         draw_forms=draw_forms,
@@ -330,4 +379,9 @@ def me(
         other_lang_url=_url("/m/me", "en" if words.lang == "zh" else "zh", **extra),
         next_url=_url("/m/me", words.lang, p=str(p + 1)) if member.more_waiting else None,
         previous_url=(_url("/m/me", words.lang, **({"p": str(p - 1)} if p > 2 else {})) if p > 1 else None),
+        closed_page=c,
+        older_closed_url=_url("/m/me", words.lang, c=str(c + 1)) + "#closed" if member.more_closed else None,
+        newer_closed_url=(
+            (_url("/m/me", words.lang, **({"c": str(c - 1)} if c > 2 else {})) + "#closed") if c > 1 else None
+        ),
     )

@@ -64,6 +64,7 @@ class MemberView:
     pending_fen: int
     page: int = 1  # of the waiting entries, WAITING_SHOWN a page, oldest first
     more_waiting: bool = False  # a next page exists
+    more_closed: bool = False  # older closed entries than these exist (`closed_page` + 1)
     level_id: str | None = None
     level_names: tuple[str, str] | None = None  # (zh, en) from the level catalog
 
@@ -232,6 +233,7 @@ def load(
     now: dt.datetime,
     page: int = 1,
     include: str | None = None,
+    closed_page: int = 1,
 ) -> MemberView:
     """One page of the member's waiting entries and the latest closed ones; the `highlight`ed entry (an order
     link's) and the one named by `include` (just drawn or exchanged) are shown whatever page they are on, each in
@@ -256,9 +258,12 @@ def load(
             select(E)
             .where(E.c.member_id == member_id, E.c.status != "waiting")
             .order_by(E.c.seq.desc())
-            .limit(CLOSED_SHOWN)
+            .offset((closed_page - 1) * CLOSED_SHOWN)
+            .limit(CLOSED_SHOWN + 1)
         )
     )
+    more_closed = len(closed_rows) > CLOSED_SHOWN
+    closed_rows = closed_rows[:CLOSED_SHOWN]
     for wanted in {highlight, include} - {None}:
         if not any(r.order_id == wanted for r in [*waiting_rows, *closed_rows]):
             for row in conn.execute(select(E).where(E.c.member_id == member_id, E.c.order_id == wanted)):
@@ -331,6 +336,7 @@ def load(
         pending_fen=pending(conn, member_id),
         page=page,
         more_waiting=more_waiting,
+        more_closed=more_closed,
         level_id=level_id,
         level_names=(named.name_zh, named.name_en) if named is not None else None,
     )

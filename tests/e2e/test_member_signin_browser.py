@@ -84,7 +84,7 @@ def member_with_a_wallet(served: ServerProcess) -> Shop:
     """m1 (phone 13800138000): two sales an hour ago, the second exchanged for a voucher; a notification."""
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     keys = KeyRing(served.settings.resolved_key_file)
-    base = {"voucher_exchange_enabled": True, "wallet": {"voucher_valid_days": 30}}
+    base = {"voucher_exchange_enabled": True, "wallet": {"voucher_valid_days": 30, "withdrawal_enabled": True}}
     shop = open_shop_on(served.db, Ingest(served.db), keys, t0=now - dt.timedelta(hours=1), members=(), base=base)
     with served.db.connect() as conn:
         admin.add_member(conn, member_id="m1", at=shop.t0, phone=PHONE)
@@ -149,6 +149,26 @@ def test_a_member_signs_in_at_phone_size_and_sees_the_wallet(served: ServerProce
     shot(page, tmp_path, "member-wallet.png")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page is {width} px wide on a 390 px phone"
+
+    # a withdrawal request: reserved at once, reviewed by headquarters
+    page.fill("#withdraw-amount", "12.50")
+    page.click('[data-field="withdraw"]')
+    page.wait_for_selector('[data-field="notice"]')
+    assert "¥12.50 已从余额中预留" in page.locator('[data-field="notice"]').inner_text()
+    assert page.locator('[data-field="wallet-rebate"]').inner_text() == "¥17.50"
+    assert "审核中" in page.locator('[data-field="withdrawal"]').inner_text()
+
+    # a points transfer asks for a confirmation first; without points it is refused in words
+    page.fill("#transfer-to", "m2")
+    page.fill("#transfer-points", "5")
+    page.click('[data-field="transfer"]')
+    page.wait_for_selector('[data-field="confirm-text"]')
+    assert page.locator('[data-field="confirm-text"]').inner_text() == "把 5 积分转给 会员？转出后不能撤回。"
+    assert axe(page, "/m/me/transfer/confirm") == []
+    with page.expect_navigation() as nav:
+        page.click('[data-field="confirm-transfer"]')
+    assert nav.value is not None and nav.value.status == 409
+    page.goto(f"{served.url}/m/me")
 
     # the payment code counts down under the page's Content-Security-Policy
     left = page.locator('[data-field="payment-code-left"]')

@@ -22,8 +22,9 @@ from server.app import create_app
 from server.clock import FixedClock
 from server.config import ServerSettings
 from server.db import tables as t
+from server.errors import Refused
 from server.security.member_codes import issue_member_page_token
-from server.services import admin, consent
+from server.services import admin, consent, member_signin
 from server.services.member_signin import MAX_ATTEMPTS
 from server.services.sender import (
     SIGNATURE_HEADER,
@@ -346,6 +347,7 @@ def test_a_link_page_shows_no_payment_code(app: FastAPI, client: httpx.Client) -
     link = issue_member_page_token(app.state.keys, "m1", T0, ttl=dt.timedelta(days=30))
     page = client.get(f"/m/{link}")
     assert page.status_code == 200 and 'data-field="payment-code"' not in page.text
+    assert 'href="/m/signin?lang=zh" data-field="signin-link"' in page.text  # the way to the wallet
 
 
 def test_the_signed_in_page_lists_the_notifications(app: FastAPI, client: httpx.Client, clock: FixedClock) -> None:
@@ -384,3 +386,29 @@ def test_the_signed_in_page_shows_the_wallet_and_its_history(app: FastAPI, clien
     assert "+¥5.00" in html and "全返" not in html
     english = client.get("/m/me?lang=en").text
     assert "Rebate balance" in english and "Queue rebate" in english
+
+
+def test_two_parallel_tries_with_the_right_code_sign_in_once(app: FastAPI, client: httpx.Client) -> None:
+    challenge = challenge_of(ask(client))
+    code = outbox(app)[-1]["data"]["code"]
+    svc = app.state.services
+    results: list[str] = []
+    start = threading.Barrier(4)
+
+    def attempt(n: int) -> None:
+        start.wait()
+        try:
+            results.append(
+                member_signin.check_code(
+                    svc.db, ring=svc.keys, challenge_id=challenge, code=code, address=f"10.0.0.{n}", now=svc.clock.now()
+                )
+            )
+        except Refused as exc:
+            results.append(exc.code.value)
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(results) == ["m1", "unauthorized", "unauthorized", "unauthorized"]
