@@ -91,18 +91,19 @@ def test_a_gap_asks_to_resend_and_applies_nothing(app: FastAPI, http: httpx.Clie
 def test_refused_events_are_final_and_do_not_block(app: FastAPI, http: httpx.Client) -> None:
     seed(app.state.db, stores={"S1": ["C1"], "S2": ["C2"]})
     till = _till(app, http)
-    foreign = till.event(paid("C2", 1_000))  # a cashier of another store
+    foreign = till.event(paid("C1", 5_000_001))  # above the store's maximum (a cashier of another store would not
+    # count: the server takes the checkout point from the till's binding, tests/server/test_checkout_points.py)
     ghost = till.event(paid("C1", 1_000, member="no-such-member"))
     fine = till.event(paid("C1", 1_000))
     body = till.push([foreign, ghost, fine]).json()
     assert [(x["status"], x["code"]) for x in body["results"]] == [
-        ("refused", "unknown_cashier"),
+        ("refused", "amount_over_limit"),
         ("refused", "unknown_member"),
         ("accepted", None),
     ]
     assert body["applied_through"] == 3
     again = till.push([foreign]).json()["results"][0]
-    assert (again["status"], again["code"]) == ("refused", "unknown_cashier")
+    assert (again["status"], again["code"]) == ("refused", "amount_over_limit")
 
 
 def test_a_refund_before_its_sale_is_parked_then_applied(app: FastAPI, http: httpx.Client) -> None:
