@@ -2,9 +2,13 @@
 """Screenshots of the cashier app in Chinese, for the README: checkout screen, customer window, store report.
 
     xvfb-run -a -s "-screen 0 1280x900x24" python packaging/screenshots.py [--out docs/screenshots]
+    packaging/screenshots-x.sh     the till's scenes as the X server shows them (checkout, customer window before
+                                   and after it clears, refund dialog): this script with --driven, captured by
+                                   ImageMagick's `import` on a fresh Xvfb
 
 It starts a real `paidui-server` on loopback with demo data, enrols a till, makes sales with the keyboard,
-lets the sync worker answer, and grabs the real windows.
+lets the sync worker answer, and grabs the real windows. With `--driven DIR` it sets each scene up in turn, writes
+DIR/<scene>.ready with the window's title, and goes on when DIR/<scene>.go appears (the capture is done).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--driven", type=Path, help="scene by scene, for a capture from outside (see above)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
 
@@ -38,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     from cashier_app.core.sync import Backoff, SyncEngine
     from cashier_app.core.sync_client import SyncClient
     from cashier_app.core.terminal import enroll, signer_for
-    from cashier_app.options import Options
+    from cashier_app.options import CUSTOMER_CLEAR_S, Options
     from cashier_app.sync_worker import SyncController, SyncWorker
     from cashier_app.ui.context import AppContext
     from cashier_app.ui.customer_window import CustomerWindow
@@ -94,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
                 backoff=Backoff(base=0.2, cap=1.0, rng=random.Random(1)),
             )
             controller = SyncController(worker)
+            if args.driven:
+                Options(data).set(CUSTOMER_CLEAR_S, 8)  # the "after" scene comes sooner than the 60 s default
             ctx = AppContext(
                 services=TillServices(engine=engine, clock=system_clock),
                 info=info,
@@ -119,6 +126,11 @@ def main(argv: list[str] | None = None) -> int:
                 QTest.keyClick(panel.amount, Qt.Key.Key_Return)
                 wait(300)
             wait(2500)  # the worker sends the sales and pulls the snapshot
+            if args.driven:
+                scenes(args.driven, app, window, customer, phones, wait)
+                controller.stop()
+                engine.dispose()
+                return 0
             customer.grab().save(str(args.out / "customer-window.png"))
             # the checkout screen mid-sale: a member recognised, amount and deduction typed
             panel.scan.setText("13800001234")
@@ -144,6 +156,55 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("checkout", "customer-window", "store-report", "x-report"):
         print(args.out / f"{name}.png")
     return 0
+
+
+def scenes(folder: Path, app: object, window: object, customer: object, phones: list[str], wait: object) -> None:
+    """The till's scenes one after another, each held until the capture from outside says it is done."""
+    import time
+
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def hold(scene: str, title: str) -> None:
+        (folder / f"{scene}.ready").write_text(title)
+        while not (folder / f"{scene}.go").exists():
+            wait(100)  # type: ignore[operator]
+
+    w, c = window, customer
+    w.move(0, 0)  # type: ignore[attr-defined]
+    c.move(1100, 0)  # type: ignore[attr-defined]
+    panel = w.checkout  # type: ignore[attr-defined]
+    # the customer window right after a member's sale: the amount paid, the QR code of the order, the position
+    panel.scan.setText(phones[0])
+    QTest.keyClick(panel.scan, Qt.Key.Key_Return)
+    wait(400)  # type: ignore[operator]
+    QTest.keyClicks(panel.amount, "58")
+    QTest.keyClick(panel.amount, Qt.Key.Key_Return)
+    wait(2500)  # type: ignore[operator]
+    c.raise_()  # type: ignore[attr-defined]
+    hold("customer-window", c.windowTitle())  # type: ignore[attr-defined]
+    started = time.monotonic()
+    while c.order_id is not None and time.monotonic() - started < 30:  # type: ignore[attr-defined]
+        wait(200)  # type: ignore[operator]
+    hold("customer-window-cleared", c.windowTitle())  # type: ignore[attr-defined]
+    # the checkout screen mid-sale: a member recognised, amount and deduction typed
+    w.activateWindow()  # type: ignore[attr-defined]
+    panel.scan.setText(phones[0])
+    QTest.keyClick(panel.scan, Qt.Key.Key_Return)
+    wait(400)  # type: ignore[operator]
+    QTest.keyClicks(panel.amount, "88.00")
+    wait(300)  # type: ignore[operator]
+    hold("checkout", w.windowTitle())  # type: ignore[attr-defined]
+    QTest.keyClick(panel.amount, Qt.Key.Key_Escape)
+    # the refund dialog: a sale found by its receipt number, its line whole
+    dialog = w.open_refund()  # type: ignore[attr-defined]
+    dialog.lookup.setText("1")
+    QTest.keyClick(dialog.lookup, Qt.Key.Key_Return)
+    wait(600)  # type: ignore[operator]
+    hold("refund-dialog", dialog.windowTitle())
+    dialog.reject()
 
 
 if __name__ == "__main__":
