@@ -17,7 +17,13 @@ import argparse
 import random
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cashier_app.ui.customer_window import CustomerWindow
+    from cashier_app.ui.main_window import MainWindow
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -127,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
                 wait(300)
             wait(2500)  # the worker sends the sales and pulls the snapshot
             if args.driven:
-                scenes(args.driven, app, window, customer, phones, wait)
+                scenes(args.driven, window, customer, phones, wait)
                 controller.stop()
                 engine.dispose()
                 return 0
@@ -158,52 +164,53 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def scenes(folder: Path, app: object, window: object, customer: object, phones: list[str], wait: object) -> None:
+def scenes(folder: Path, w: MainWindow, c: CustomerWindow, phones: list[str], wait: Callable[[int], None]) -> None:
     """The till's scenes one after another, each held until the capture from outside says it is done."""
     import time
 
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QWidget
 
     folder.mkdir(parents=True, exist_ok=True)
 
-    def hold(scene: str, title: str) -> None:
-        (folder / f"{scene}.ready").write_text(title)
+    def hold(scene: str, shown: QWidget) -> None:
+        shown.move(0, 0)
+        shown.raise_()
+        shown.activateWindow()
+        wait(300)
+        (folder / f"{scene}.ready").write_text(str(int(shown.winId())))  # the X window's id, for `import -window`
         while not (folder / f"{scene}.go").exists():
-            wait(100)  # type: ignore[operator]
+            wait(100)
 
-    w, c = window, customer
-    w.move(0, 0)  # type: ignore[attr-defined]
-    c.move(1100, 0)  # type: ignore[attr-defined]
-    panel = w.checkout  # type: ignore[attr-defined]
+    panel = w.checkout
     # the customer window right after a member's sale: the amount paid, the QR code of the order, the position
     panel.scan.setText(phones[0])
     QTest.keyClick(panel.scan, Qt.Key.Key_Return)
-    wait(400)  # type: ignore[operator]
+    wait(400)
     QTest.keyClicks(panel.amount, "58")
     QTest.keyClick(panel.amount, Qt.Key.Key_Return)
-    wait(2500)  # type: ignore[operator]
-    c.raise_()  # type: ignore[attr-defined]
-    hold("customer-window", c.windowTitle())  # type: ignore[attr-defined]
+    wait(2500)
+    hold("customer-window", c)
     started = time.monotonic()
-    while c.order_id is not None and time.monotonic() - started < 30:  # type: ignore[attr-defined]
-        wait(200)  # type: ignore[operator]
-    hold("customer-window-cleared", c.windowTitle())  # type: ignore[attr-defined]
+    while c.order_id is not None and time.monotonic() - started < 30:
+        wait(200)
+    hold("customer-window-cleared", c)
     # the checkout screen mid-sale: a member recognised, amount and deduction typed
-    w.activateWindow()  # type: ignore[attr-defined]
+    w.activateWindow()
     panel.scan.setText(phones[0])
     QTest.keyClick(panel.scan, Qt.Key.Key_Return)
-    wait(400)  # type: ignore[operator]
+    wait(400)
     QTest.keyClicks(panel.amount, "88.00")
-    wait(300)  # type: ignore[operator]
-    hold("checkout", w.windowTitle())  # type: ignore[attr-defined]
+    wait(300)
+    hold("checkout", w)
     QTest.keyClick(panel.amount, Qt.Key.Key_Escape)
     # the refund dialog: a sale found by its receipt number, its line whole
-    dialog = w.open_refund()  # type: ignore[attr-defined]
+    dialog = w.open_refund()
     dialog.lookup.setText("1")
     QTest.keyClick(dialog.lookup, Qt.Key.Key_Return)
-    wait(600)  # type: ignore[operator]
-    hold("refund-dialog", dialog.windowTitle())
+    wait(600)
+    hold("refund-dialog", dialog)
     dialog.reject()
 
 
