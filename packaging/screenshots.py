@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
-"""Screenshots of the cashier app in Chinese, for the README: checkout screen, customer window, store report.
+"""Screenshots of the cashier app in Chinese, for the README: store report and X report; the till's scenes.
 
     xvfb-run -a -s "-screen 0 1280x900x24" python packaging/screenshots.py [--out docs/screenshots]
+    packaging/screenshots-x.sh     the till's scenes as the X server shows them (checkout, customer window before
+                                   and after it clears, refund dialog): this script with --driven, captured by
+                                   ImageMagick's `import` on a fresh Xvfb
 
 It starts a real `paidui-server` on loopback with demo data, enrols a till, makes sales with the keyboard,
-lets the sync worker answer, and grabs the real windows.
+lets the sync worker answer, and grabs the real windows. With `--driven DIR` it sets each scene up in turn, writes
+DIR/<scene>.ready with the window's title, and goes on when DIR/<scene>.go appears (the capture is done).
 """
 
 from __future__ import annotations
@@ -13,7 +17,13 @@ import argparse
 import random
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cashier_app.ui.customer_window import CustomerWindow
+    from cashier_app.ui.main_window import MainWindow
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -22,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--driven", type=Path, help="scene by scene, for a capture from outside (see above)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
 
@@ -38,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     from cashier_app.core.sync import Backoff, SyncEngine
     from cashier_app.core.sync_client import SyncClient
     from cashier_app.core.terminal import enroll, signer_for
-    from cashier_app.options import Options
+    from cashier_app.options import CUSTOMER_CLEAR_S, Options
     from cashier_app.sync_worker import SyncController, SyncWorker
     from cashier_app.ui.context import AppContext
     from cashier_app.ui.customer_window import CustomerWindow
@@ -94,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
                 backoff=Backoff(base=0.2, cap=1.0, rng=random.Random(1)),
             )
             controller = SyncController(worker)
+            if args.driven:
+                Options(data).set(CUSTOMER_CLEAR_S, 8)  # the "after" scene comes sooner than the 60 s default
             ctx = AppContext(
                 services=TillServices(engine=engine, clock=system_clock),
                 info=info,
@@ -119,14 +132,12 @@ def main(argv: list[str] | None = None) -> int:
                 QTest.keyClick(panel.amount, Qt.Key.Key_Return)
                 wait(300)
             wait(2500)  # the worker sends the sales and pulls the snapshot
-            customer.grab().save(str(args.out / "customer-window.png"))
-            # the checkout screen mid-sale: a member recognised, amount and deduction typed
-            panel.scan.setText("13800001234")
-            QTest.keyClick(panel.scan, Qt.Key.Key_Return)
-            QTest.keyClicks(panel.amount, "88.00")
-            panel.deduction.setText("8.00")
-            wait(300)
-            window.grab().save(str(args.out / "checkout.png"))
+            if args.driven:
+                scenes(args.driven, window, customer, phones, wait)
+                controller.stop()
+                engine.dispose()
+                return 0
+            # the checkout screen and the customer window: packaging/screenshots-x.sh (as the X display shows them)
             report = window.open_queue_report()
             report.resize(1000, 620)
             report.manager.setText("manager1")
@@ -141,9 +152,59 @@ def main(argv: list[str] | None = None) -> int:
             engine.dispose()
         finally:
             server.stop()
-    for name in ("checkout", "customer-window", "store-report", "x-report"):
+    for name in ("store-report", "x-report"):
         print(args.out / f"{name}.png")
     return 0
+
+
+def scenes(folder: Path, w: MainWindow, c: CustomerWindow, phones: list[str], wait: Callable[[int], None]) -> None:
+    """The till's scenes one after another, each held until the capture from outside says it is done."""
+    import time
+
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QWidget
+
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def hold(scene: str, shown: QWidget) -> None:
+        shown.move(0, 0)
+        shown.raise_()
+        shown.activateWindow()
+        wait(300)
+        (folder / f"{scene}.ready").write_text(str(int(shown.winId())))  # the X window's id, for `import -window`
+        while not (folder / f"{scene}.go").exists():
+            wait(100)
+
+    panel = w.checkout
+    # the customer window right after a member's sale: the amount paid, the QR code of the order, the position
+    panel.scan.setText(phones[0])
+    QTest.keyClick(panel.scan, Qt.Key.Key_Return)
+    wait(400)
+    QTest.keyClicks(panel.amount, "58")
+    QTest.keyClick(panel.amount, Qt.Key.Key_Return)
+    wait(2500)
+    hold("customer-window", c)
+    started = time.monotonic()
+    while c.order_id is not None and time.monotonic() - started < 30:
+        wait(200)
+    hold("customer-window-cleared", c)
+    # the checkout screen mid-sale: a member recognised, amount and deduction typed
+    w.activateWindow()
+    panel.scan.setText(phones[0])
+    QTest.keyClick(panel.scan, Qt.Key.Key_Return)
+    wait(400)
+    QTest.keyClicks(panel.amount, "88.00")
+    wait(300)
+    hold("checkout", w)
+    QTest.keyClick(panel.amount, Qt.Key.Key_Escape)
+    # the refund dialog: a sale found by its receipt number, its line whole
+    dialog = w.open_refund()
+    dialog.lookup.setText("1")
+    QTest.keyClick(dialog.lookup, Qt.Key.Key_Return)
+    wait(600)
+    hold("refund-dialog", dialog)
+    dialog.reject()
 
 
 if __name__ == "__main__":

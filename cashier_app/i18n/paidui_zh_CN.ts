@@ -142,8 +142,8 @@
         <translation>实收 %1 · 找零 %2</translation>
     </message>
     <message>
-        <source>Scan to follow your queue entry and rebate (and the lottery, when offered).</source>
-        <translation>扫码查看您的排队权益和返利进度（如有抽奖，也在此参与）。</translation>
+        <source>Scan to follow this sale&apos;s queue entry and rebate.</source>
+        <translation>扫码查看这笔消费的排队权益和返利进度。</translation>
     </message>
     <message>
         <source>Queue position pending sync</source>

@@ -88,7 +88,7 @@ class CustomerWindow(QWidget):
         self.qr.set_text(sale.order_link)
         self.qr.show()
         if sale.member is not None:
-            self.hint.setText(self.tr("Scan to follow your queue entry and rebate (and the lottery, when offered)."))
+            self.hint.setText(self.tr("Scan to follow this sale's queue entry and rebate."))
             self.position.setText(self.tr("Queue position pending sync"))
         else:
             self.hint.setText(self.tr("Scan to see your order. Become a member to join the queue rebate."))

@@ -352,6 +352,7 @@ class MainWindow(QMainWindow):
             self.checkout.say(self.tr("No sale to print yet."), error=True)
             return None
         dialog = receipt.preview(self.last_sale, self.ctx.info, self.store_name, self)
+        dialog.finished.connect(self._back_to_checkout)  # closed: the keys go back to the sale, F8 works again
         self.dialogs["print"] = dialog
         return dialog
 
