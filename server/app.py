@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from . import console, member_page
+from .admission import Admission
 from .api import auth, errors, health, stores, sync
 from .api.deps import check_protocol
 from .bodylimits import BODY_LIMITS, DEFAULT_BODY_LIMIT, BodyLimits
@@ -70,6 +71,12 @@ def create_app(settings: ServerSettings | None = None, *, clock: Clock | None = 
             page_per_minute=settings.rate_member_page_per_minute, action_per_minute=settings.rate_draw_per_minute
         ),
         signin=SignInPolicy(),
+        admission=Admission(
+            running=settings.push_running,
+            waiting=settings.push_waiting,
+            wait_s=settings.push_wait_seconds,
+            retry_after=settings.push_retry_after_seconds,
+        ),
         terminal_limits=TerminalLimits(
             push_per_minute=settings.rate_push_per_minute,
             pull_per_minute=settings.rate_pull_per_minute,
