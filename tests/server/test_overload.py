@@ -24,9 +24,8 @@ def test_a_full_queue_is_refused_at_once_and_a_turn_comes_back() -> None:
     gate = Admission(running=1, waiting=1, wait_s=0.2, retry_after=3)
     with gate.turn():
         started = time.monotonic()
-        with pytest.raises(Busy) as busy:  # waits its turn for wait_s, then gives up
-            with gate.turn():
-                pass
+        with pytest.raises(Busy) as busy, gate.turn():  # waits its turn for wait_s, then gives up
+            pass
         assert busy.value.retry_after == 3 and time.monotonic() - started < 2
         gate.waiting = gate.max_waiting  # the queue is full: refused without waiting
         started = time.monotonic()
