@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from . import console, member_page
+from .admission import Admission
 from .api import auth, errors, health, stores, sync, wallet
 from .api.deps import check_protocol
 from .bodylimits import BODY_LIMITS, DEFAULT_BODY_LIMIT, BodyLimits
@@ -74,6 +75,12 @@ def create_app(settings: ServerSettings | None = None, *, clock: Clock | None = 
         ),
         signin=SignInPolicy(),
         holds=HoldService(db=db, keys=keys, clock=clock),
+        admission=Admission(
+            running=settings.push_running,
+            waiting=settings.push_waiting,
+            wait_s=settings.push_wait_seconds,
+            retry_after=settings.push_retry_after_seconds,
+        ),
         terminal_limits=TerminalLimits(
             push_per_minute=settings.rate_push_per_minute,
             pull_per_minute=settings.rate_pull_per_minute,

@@ -49,6 +49,12 @@ class ServerSettings(BaseSettings):
     rate_auth_per_minute: int = Field(30, ge=1)  # password logins and enrolment attempts per client address
     rate_push_per_minute: int = Field(600, ge=1)  # pushes per terminal (a catch-up sends batches back to back)
     rate_pull_per_minute: int = Field(600, ge=1)  # pulls per terminal (a first pull pages through every member)
+    # Overload (server/admission.py): pushes applied at once per process, pushes that may wait for a turn, how long
+    # one waits, and the Retry-After of a `503 busy`
+    push_running: int = Field(2, ge=1)
+    push_waiting: int = Field(8, ge=0)
+    push_wait_seconds: float = Field(2.0, ge=0)
+    push_retry_after_seconds: int = Field(2, ge=1)
 
     # member sign-in by phone and one-time code, and the sender of codes and notifications (services/sender.py)
     sender: Literal["file", "log", "webhook"] = "file"

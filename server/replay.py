@@ -13,23 +13,25 @@ from typing import Any
 
 from sqlalchemy import Connection, create_engine, text
 
-from shared.engine.commands import Command
+from shared.engine.commands import ChangeSettings, Command
 from shared.engine.randomness import ScriptedRandomSource
+from shared.errors import RuleError
 from shared.scenario import Scenario, ScenarioError, WalletEvent, run
 
 from .db.database import Database
 from .db.read_model import SqlReadModel
 from .db.urls import normalise_url
 from .services import admin, wallet_replay
-from .services.ingest import Ingest
+from .services.ingest import CommandStep, Ingest
 
 
 class ServerBackend:
     """Replay backend over a migrated database, applying every event through `Ingest` like the sync API does."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, group_size: int = 50) -> None:
         self.db = db
         self.ingest = Ingest(db)
+        self.group_size = group_size  # events per transaction in `apply_group` (1: one transaction each)
         self._conn: Connection | None = None
 
     def setup(self, scenario: Scenario) -> None:
@@ -52,6 +54,34 @@ class ServerBackend:
             wallet_replay.apply(self.db, self.ingest, command.doc)
             return
         self.ingest.apply(command)
+
+    def apply_group(self, commands: list[Command | WalletEvent]) -> list[RuleError | None]:
+        """Groups of `group_size` commands, one transaction each (spec §15); a settings change alone (it takes the
+        settings lock for itself), and a wallet event alone (the wallet's own services apply it)."""
+        errors: list[RuleError | None] = []
+        group: list[Command] = []
+
+        def apply(commands: list[Command]) -> None:
+            if commands:
+                outcomes, _ = self.ingest.apply_group([CommandStep(c) for c in commands], gate=commands[0])
+                errors.extend(o if isinstance(o, RuleError) else None for o in outcomes)
+
+        for command in commands:
+            if isinstance(command, ChangeSettings | WalletEvent):
+                apply(group)
+                group = []
+                try:
+                    self.apply(command)
+                    errors.append(None)
+                except RuleError as exc:
+                    errors.append(exc)
+                continue
+            group.append(command)
+            if len(group) >= self.group_size:
+                apply(group)
+                group = []
+        apply(group)
+        return errors
 
     def read_model(self) -> SqlReadModel:
         if self._conn is None:

@@ -59,6 +59,7 @@ class Code(StrEnum):
     TOO_LARGE = "too_large"
     UNAUTHORIZED = "unauthorized"
     UNAVAILABLE = "unavailable"
+    BUSY = "busy"  # more pushes than the server takes at once: 503 with Retry-After, nothing applied
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     UNSUPPORTED_PROTOCOL = "unsupported_protocol"
     # member-page links (`/m/<token>`)

@@ -444,6 +444,13 @@ class Backend(Protocol):
     def read_model(self) -> ReadModel: ...
 
 
+class GroupBackend(Backend, Protocol):
+    def apply_group(self, commands: list[Command | WalletEvent]) -> list[RuleError | None]:
+        """Apply commands in order, in groups (spec §15): each refused one (its RuleError) changes nothing, the
+        others stand, exactly as if each had been applied alone."""
+        ...
+
+
 class Replay:
     """Incremental replay: set up from a scenario header, then feed events one at a time (property tests)."""
 
@@ -474,6 +481,31 @@ class Replay:
         command, self._clock = _event_command(event, self._clock)
         return self._apply(command)
 
+    def step_group(self, events: list[object]) -> list[str | None]:
+        """Apply event documents as the backend groups them (one at a time if it does not): their codes."""
+        commands = []
+        for event in events:
+            command, self._clock = _event_command(event, self._clock)
+            commands.append(command)
+        return self._apply_many(commands)
+
+    def _apply_many(self, commands: list[Command | WalletEvent | RuleError]) -> list[str | None]:
+        apply_group = getattr(self.backend, "apply_group", None)
+        if apply_group is None:
+            return [self._apply(c) for c in commands]
+        try:
+            errors = iter(apply_group([c for c in commands if not isinstance(c, RuleError)]))
+        except ArrangementError as exc:
+            raise ScenarioError(f"events {self._index}–{self._index + len(commands) - 1}: {exc}") from None
+        codes: list[str | None] = []
+        for command in commands:
+            index, self._index = self._index, self._index + 1
+            error = command if isinstance(command, RuleError) else next(errors)
+            if error is not None:
+                self.rejected.append({"event": index, "code": error.code.value, "detail": error.detail})
+            codes.append(error.code.value if error is not None else None)
+        return codes
+
     def result(self) -> dict[str, Any]:
         return result_document(self.backend.read_model(), self.rejected)
 
@@ -481,6 +513,9 @@ class Replay:
 def run(doc: object, backend: Backend, on_event: Callable[[int], None] | None = None) -> dict[str, Any]:
     """Replay a scenario document through `backend` and return the result document."""
     replay = Replay(doc, backend)
+    if on_event is None and hasattr(backend, "apply_group"):
+        replay._apply_many(list(replay.scenario.events))
+        return replay.result()
     for index, command in enumerate(replay.scenario.events):
         replay._apply(command)
         if on_event is not None:

@@ -1017,6 +1017,10 @@
         <translation>服务器记录的这笔销售金额、收银员或会员不同：请与总部核对。</translation>
     </message>
     <message>
+        <source>The server has more sales to apply than it can take now; the till waits and sends again.</source>
+        <translation>服务器待处理的销售过多，暂时无法接收；收银台会等待后重新发送。</translation>
+    </message>
+    <message>
         <source>The same event was sent twice with different contents.</source>
         <translation>同一事件两次发送的内容不同。</translation>
     </message>

@@ -80,6 +80,9 @@ def code_words() -> dict[Code, str]:
             "Words", "The server does not have what the till asked for. Check the server address."
         ),
         Code.RATE_LIMITED: Q.translate("Words", "The server is busy; the till will try again shortly."),
+        Code.BUSY: Q.translate(
+            "Words", "The server has more sales to apply than it can take now; the till waits and sends again."
+        ),
         Code.TERMINAL_REVOKED: Q.translate("Words", "This till has been revoked by headquarters."),
         Code.TOO_LARGE: Q.translate("Words", "The request is too large for the server. Tell your manager."),
         Code.UNAUTHORIZED: Q.translate(

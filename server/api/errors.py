@@ -49,6 +49,7 @@ STATUS: dict[Code, int] = {
     Code.RATE_LIMITED: 429,
     Code.INTERNAL_ERROR: 500,
     Code.UNAVAILABLE: 503,
+    Code.BUSY: 503,
 }
 # Starlette's own refusals (an unknown path, a wrong method, a body FastAPI could not parse) carry only a status.
 HTTP_CODES = {
@@ -155,6 +156,9 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 }
 LIMITED: dict[int | str, dict[str, Any]] = {
     429: {"model": ErrorBody, "description": "too many requests (`rate_limited`, `Retry-After`)"},
+}
+BUSY: dict[int | str, dict[str, Any]] = {
+    503: {"model": ErrorBody, "description": "more pushes than the server takes now (`busy`, `Retry-After`)"},
 }
 TOO_LARGE: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorBody, "description": "the body is larger than this endpoint takes (`too_large`)"},

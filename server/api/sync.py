@@ -25,6 +25,7 @@ from shared.wire import (
     RotateResponse,
 )
 
+from ..admission import Busy
 from ..errors import Refused
 from ..inputs import parse_int
 from ..ratelimit import Limiter
@@ -32,7 +33,7 @@ from ..services import catalogue, terminals
 from ..services.order_facts import order_facts
 from ..services.terminals import TerminalPrincipal
 from .deps import TerminalDep, limit_attempts
-from .errors import ERRORS, LIMITED, NOT_FOUND, TOO_LARGE
+from .errors import BUSY, ERRORS, LIMITED, NOT_FOUND, TOO_LARGE
 from .state import services
 
 router = APIRouter(prefix="/api/v1", tags=["sync"])
@@ -73,14 +74,20 @@ def _within(limiter: Limiter, terminal: TerminalPrincipal) -> None:
         raise Refused(Code.RATE_LIMITED, f"too many requests; try again in {seconds} s", retry_after=seconds)
 
 
-@router.post("/sync/push", response_model=PushResponse, responses={**ERRORS, **TOO_LARGE, **LIMITED})
+@router.post("/sync/push", response_model=PushResponse, responses={**ERRORS, **TOO_LARGE, **LIMITED, **BUSY})
 def push(request: Request, terminal: TerminalDep, body: PushRequest) -> PushResponse:
     """Apply a batch of outbox events, each exactly once; answer per event."""
     if body.protocol not in SUPPORTED_VERSIONS:
         raise Refused(Code.UNSUPPORTED_PROTOCOL, f"this server speaks {sorted(SUPPORTED_VERSIONS)}")
     svc = services(request)
     _within(svc.terminal_limits.push, terminal)
-    return svc.push.push(terminal=terminal, request=body)
+    try:
+        with svc.admission.turn():
+            return svc.push.push(terminal=terminal, request=body)
+    except Busy as exc:
+        raise Refused(
+            Code.BUSY, f"the server is busy; try again in {exc.retry_after} s", retry_after=exc.retry_after
+        ) from None
 
 
 @router.get("/sync/pull", response_model=PullResponse, responses={**ERRORS, **LIMITED})

@@ -717,6 +717,7 @@ CODES: dict[Code, tuple[str, str]] = {
     Code.TOO_LARGE: ("请求内容太大", "The request is too large"),
     Code.UNAUTHORIZED: ("需要登录", "Please sign in"),
     Code.UNAVAILABLE: ("数据库暂时无法访问", "The database does not answer for now"),
+    Code.BUSY: ("服务器正忙，收银台稍后会重新发送", "The server is busy; tills send again shortly"),
     Code.UNSUPPORTED_MEDIA_TYPE: ("不支持的内容格式", "Unsupported content type"),
     Code.UNSUPPORTED_PROTOCOL: ("收银端版本过旧，请升级", "The till's version is too old; update it"),
     Code.LINK_EXPIRED: ("链接已过期", "The link has expired"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..admission import Admission
 from ..clock import Clock
 from ..config import ServerSettings
 from ..db.database import Database
@@ -30,5 +31,6 @@ class Services:
     member_limits: Limits  # the member page's page views and actions, per client address and per member
     terminal_limits: TerminalLimits  # pushes and pulls, per terminal
     holds: HoldService  # the wallet's hold API (server/services/holds.py)
+    admission: Admission  # pushes applied at once, and waiting, in this process
     signin: SignInPolicy  # the user-wide wait after failed password sign-ins (server/services/signin.py)
     sender: Sender  # sign-in codes and notifications to members' phones (server/services/sender.py)

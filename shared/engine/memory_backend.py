@@ -43,5 +43,16 @@ class MemoryBackend:
             self.repo.restore(before)
             raise
 
+    def apply_group(self, commands: list[Command | WalletEvent]) -> list[RuleError | None]:
+        """Each command as `apply` does it: in memory a group is its commands one by one."""
+        errors: list[RuleError | None] = []
+        for command in commands:
+            try:
+                self.apply(command)
+                errors.append(None)
+            except RuleError as exc:
+                errors.append(exc)
+        return errors
+
     def read_model(self) -> MemoryRepository:
         return self.repo

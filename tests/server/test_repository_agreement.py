@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Connection, delete, insert, select, text
 
 from server.db import tables as t
@@ -26,6 +27,7 @@ from tests.server.totals import running_totals_differences
 from tests.strategies import register_profiles, scenario_documents
 
 register_profiles()
+GROUPS = st.sampled_from([1, 2, 5, 50])  # events per transaction: one each, and groups cut at random places
 
 
 def wipe(db: Database) -> None:
@@ -39,9 +41,11 @@ def wipe(db: Database) -> None:
     db.forget_caches()
 
 
-def both(doc: dict[str, Any], db: Database) -> tuple[dict[str, Any], dict[str, Any]]:
+def both(doc: dict[str, Any], db: Database, group: int = 50) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The document on `db` through the grouped path (`group` events a transaction, each in a savepoint), and in
+    memory."""
     wipe(db)
-    backend = ServerBackend(db)
+    backend = ServerBackend(db, group_size=group)
     try:
         on_db = run(doc, backend)
     finally:
@@ -93,15 +97,15 @@ def module_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database
 
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(doc=scenario_documents(max_events=30))
-def test_memory_and_sqlite_agree(module_sqlite: Database, doc: dict[str, Any]) -> None:
-    in_memory, on_db = both(doc, module_sqlite)
+@given(doc=scenario_documents(max_events=30), group=GROUPS)
+def test_memory_and_sqlite_agree(module_sqlite: Database, doc: dict[str, Any], group: int) -> None:
+    in_memory, on_db = both(doc, module_sqlite, group)
     assert on_db == in_memory
 
 
 @pytest.mark.postgres
 @settings(max_examples=20, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(doc=scenario_documents(max_events=30))
-def test_memory_and_postgresql_agree(pg_db: Database, doc: dict[str, Any]) -> None:
-    in_memory, on_db = both(doc, pg_db)
+@given(doc=scenario_documents(max_events=30), group=GROUPS)
+def test_memory_and_postgresql_agree(pg_db: Database, doc: dict[str, Any], group: int) -> None:
+    in_memory, on_db = both(doc, pg_db, group)
     assert on_db == in_memory
