@@ -8,11 +8,29 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from . import pages_admin, pages_audit, pages_auth, pages_figures, pages_levels, pages_rules, pages_simulate
+from . import (
+    pages_admin,
+    pages_audit,
+    pages_auth,
+    pages_catalogue,
+    pages_figures,
+    pages_levels,
+    pages_rules,
+    pages_simulate,
+)
 from .web import ConsoleRoute, error_page, refusal_page
 
 router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
-for part in (pages_auth, pages_figures, pages_rules, pages_levels, pages_admin, pages_simulate, pages_audit):
+for part in (
+    pages_auth,
+    pages_figures,
+    pages_rules,
+    pages_levels,
+    pages_catalogue,
+    pages_admin,
+    pages_simulate,
+    pages_audit,
+):
     router.include_router(part.router)
 
 

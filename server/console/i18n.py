@@ -456,6 +456,33 @@ TEXT: dict[str, tuple[str, str]] = {
     "admin.bad_zone": ("未知的时区", "Unknown time zone"),
     "admin.bad_level": ("等级名 1–40 个字母、数字或 _.-", "A level is 1–40 letters, digits or _.-"),
     # the level catalog
+    "nav.catalogue": ("商品目录", "Products"),
+    "catalogue.title": ("商品目录", "Product catalogue"),
+    "catalogue.explain": (
+        "总部导入商品目录（CSV：UTF-8 或 GBK；或 XLSX），列：sku、barcode、name、price、category、participates"
+        "（是/否：是否参与返利；香烟、礼品卡通常为否）。开启目录的门店可扫码录入商品，其余门店照常输入金额。",
+        "Headquarters imports the product catalogue (CSV in UTF-8 or GBK, or XLSX) with the columns sku, barcode, name,"
+        " price, category, participates (yes/no: takes part in the rebate; tobacco and gift cards usually no). Stores"
+        " with the catalogue on scan items; the others keep typing amounts.",
+    ),
+    "catalogue.file": ("文件", "File"),
+    "catalogue.replace": ("文件中没有的商品从收银台下架", "Take products the file does not list off the tills"),
+    "catalogue.import": ("导入", "Import"),
+    "catalogue.imported": (
+        "已导入，目录版本 {version}：新增 {added}，修改 {changed}，未变 {unchanged}，下架 {removed}",
+        "Imported as catalogue version {version}: {added} added, {changed} changed, {unchanged} unchanged,"
+        " {removed} taken off",
+    ),
+    "catalogue.refused": ("文件未导入，请修改以下问题：", "Nothing was imported; fix these rows:"),
+    "catalogue.count": (
+        "在售商品 {active} 个，其中不参与返利 {outside} 个",
+        "{active} products on sale, {outside} outside the rebate",
+    ),
+    "catalogue.stores": ("门店", "Stores"),
+    "catalogue.on": ("使用商品目录", "Sells items"),
+    "catalogue.off": ("只输入金额", "Amounts only"),
+    "catalogue.switch_on": ("开启", "Switch on"),
+    "catalogue.switch_off": ("关闭", "Switch off"),
     "levels.title": ("会员等级目录", "Member level catalog"),
     "levels.explain": (
         "等级比例和会员只能使用这里定义的等级；收银台、会员页和控制台显示等级名称。排序高的等级排在前面。",
