@@ -28,7 +28,6 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 
 from cashier_app.core.catalogue import load_index, pull_catalogue  # noqa: E402
-from cashier_app.core.clock import system_clock  # noqa: E402
 from cashier_app.core.credentials import MemoryStore  # noqa: E402
 from cashier_app.core.db import make_engine  # noqa: E402
 from cashier_app.core.migrate import migrate  # noqa: E402
