@@ -36,6 +36,7 @@ def _page(
         ).scalar_one()
         stores = conn.execute(select(t.Store.store_id, t.Store.name, t.Store.catalogue).order_by(t.Store.store_id))
         shown = [s for s in stores if user.is_hq or s.store_id == user.store_id]
+    lang = language(request)
     return page(
         request,
         "catalogue.html",
@@ -43,10 +44,17 @@ def _page(
         active=active,
         outside=outside,
         stores=shown,
-        errors=errors or [],
+        errors=[error_words(lang, e) for e in errors or []],
         done=done,
         status=status,
     )
+
+
+def error_words(lang: str, error: RowError) -> str:
+    """A refused row in the console's language: where, then what (the CLI prints the English `message`)."""
+    where = translate(lang, "catalogue.where", row=error.row, column=error.column) if error.row else ""
+    what = translate(lang, f"catalogue.error.{error.kind}", default=error.message, value=error.value)
+    return f"{where}{what}"
 
 
 @router.get("/catalogue")
@@ -58,7 +66,7 @@ def view(request: Request, user: User) -> Response:
 async def upload(request: Request, form: Form, user: HqPosted) -> Response:
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
-        return _page(request, user, errors=[RowError(0, "-", "no file")], status=422)
+        return _page(request, user, errors=[RowError(0, "-", "no file", "no_file")], status=422)
     try:
         data = await upload.read(catalogue.MAX_FILE_BYTES + 1)
     finally:
