@@ -291,6 +291,7 @@ _ITEMS = [
     ("日用", ["纸巾", "湿巾", "牙刷", "牙膏", "洗发水", "肥皂", "毛巾", "雨伞", "电池", "打火机"]),
     ("其他", ["鸡蛋", "大米", "食用油", "酱油", "醋", "盐", "白糖", "茶叶"]),
 ]
+PRICE_RANGES = {"面食": (8, 28), "饮料": (3, 12), "零食": (4, 25), "日用": (3, 45), "其他": (5, 60)}
 OUTSIDE_REBATE = [("T01", "中华香烟", 4_500, "烟草"), ("G01", "礼品卡 200 元", 20_000, "礼品卡")]
 
 
@@ -307,7 +308,8 @@ def catalogue_csv() -> str:
     for category, names in _ITEMS:
         for name in names:
             n += 1
-            price = 150 + (n * 137) % 3_000
+            low, high = PRICE_RANGES[category]  # yuan; prices on whole or half yuan
+            price = (low * 2 + (n * 7) % ((high - low) * 2 + 1)) * 50
             rows.append(f"P{n:03d},{ean13(f'690{n:09d}')},{name},{price // 100}.{price % 100:02d},{category},yes")
     for i, (sku, name, price, category) in enumerate(OUTSIDE_REBATE):
         rows.append(f"{sku},{ean13(f'691{i:09d}')},{name},{price // 100}.{price % 100:02d},{category},no")
