@@ -74,6 +74,11 @@ def main(argv: list[str] | None = None) -> int:
             server.cli("member", "add", "--phone", phone, "--name", name, "--level", "silver")
             phones.append(phone)
         server.cli("user", "add", "manager1", "--store", "S1", "--password", "manager-pass-1")
+        from server.demo_data import catalogue_csv  # the demo's 50 products; S1 sells items
+
+        (Path(tmp) / "catalogue.csv").write_text(catalogue_csv(), encoding="utf-8")
+        server.cli("catalogue", "import", str(Path(tmp) / "catalogue.csv"))
+        server.cli("catalogue", "store", "S1", "on")
         server.start()
         try:
             data = Path(tmp) / "till"
@@ -138,6 +143,19 @@ def main(argv: list[str] | None = None) -> int:
                 engine.dispose()
                 return 0
             # the checkout screen and the customer window: packaging/screenshots-x.sh (as the X display shows them)
+            # a sale by items: two noodles, a cola and cigarettes (outside the rebate), scanned into the amount field
+            panel.clear_sale()
+            panel.scan.setText("13800001234")
+            QTest.keyClick(panel.scan, Qt.Key.Key_Return)
+            wait(300)
+            by_name = {p.name: p.barcode for p in panel.catalogue.by_sku.values()}
+            for name in ("牛肉面", "牛肉面", "可乐", "薯片", "中华香烟"):
+                panel.amount.setText(by_name[name] or "")
+                QTest.keyClick(panel.amount, Qt.Key.Key_Return)
+                wait(100)
+            wait(300)
+            window.grab().save(str(args.out / "checkout-items.png"))
+            panel.clear_sale()
             report = window.open_queue_report()
             report.resize(1000, 620)
             report.manager.setText("manager1")
@@ -152,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
             engine.dispose()
         finally:
             server.stop()
-    for name in ("store-report", "x-report"):
+    for name in ("checkout-items", "store-report", "x-report"):
         print(args.out / f"{name}.png")
     return 0
 

@@ -31,6 +31,7 @@ BODY_LIMITS: tuple[tuple[str, str, int], ...] = (
     ("POST", "/api/v1/sync/push", MAX_PUSH_BYTES),
     ("POST", "/api/v1/terminals/enroll", 4 * KIB),
     ("POST", "/api/v1/auth/token", 4 * KIB),
+    ("POST", "/console/catalogue", 20 * 1024 * KIB),  # a product file (services/catalogue.MAX_FILE_BYTES)
     ("POST", "/console/", 256 * KIB),  # the rules forms carry JSON settings; the simulator a chain's patches
     ("POST", "/m/", 4 * KIB),
 )

@@ -163,7 +163,7 @@ def make_data(demo: Demo) -> None:
     say(f"paidui-server init ({shown(settings.resolved_database_url)})")
     initialise_database(demo)
     now = dt.datetime.now(dt.UTC)
-    say("demo data: 3 stores, 200 members, rules, three weeks of sales through the rules engine ...")
+    say("demo data: 3 stores, 200 members, 50 products (S1 sells items), rules, three weeks of sales ...")
     started = time.monotonic()
     db = Database(settings.resolved_database_url, pool_size=0)
     try:

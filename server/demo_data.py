@@ -21,7 +21,7 @@ from shared.phones import phone_keys
 
 from .db.database import Database
 from .db.settings import SettingsCache
-from .services import admin, employees, levels, members, values
+from .services import admin, catalogue, employees, levels, members, values
 from .services.ingest import Ingest
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -137,6 +137,7 @@ WALLET_MEMBER = TOUR_MEMBERS[0]  # has a rebate balance to spend at any till (ty
 
 @dataclass
 class Summary:
+    products: int = 0
     stores: int = 0
     cashiers: int = 0
     members: int = 0
@@ -295,6 +296,41 @@ def _tour_sales(end: dt.datetime) -> list[tuple[dt.datetime, Command]]:
     return out
 
 
+# The demo catalogue (issue 14 item 6): 50 products with EAN-13 barcodes; the cigarettes and the gift card do not
+# take part in the rebate (docs/rules.md §8). S1 sells items; S2 and S3 keep typing amounts.
+CATALOGUE_STORES = ("S1",)
+_ITEMS = [
+    ("面食", ["牛肉面", "阳春面", "炸酱面", "葱油拌面", "馄饨", "小笼包", "生煎包", "锅贴", "煎饺", "肉包"]),
+    ("饮料", ["可乐", "雪碧", "橙汁", "矿泉水", "绿茶", "红茶", "酸梅汤", "豆浆", "牛奶", "咖啡"]),
+    ("零食", ["薯片", "饼干", "巧克力", "口香糖", "瓜子", "花生", "牛肉干", "果冻", "蛋糕", "面包"]),
+    ("日用", ["纸巾", "湿巾", "牙刷", "牙膏", "洗发水", "肥皂", "毛巾", "雨伞", "电池", "打火机"]),
+    ("其他", ["鸡蛋", "大米", "食用油", "酱油", "醋", "盐", "白糖", "茶叶"]),
+]
+PRICE_RANGES = {"面食": (8, 28), "饮料": (3, 12), "零食": (4, 25), "日用": (3, 45), "其他": (5, 60)}
+OUTSIDE_REBATE = [("T01", "中华香烟", 4_500, "烟草"), ("G01", "礼品卡 200 元", 20_000, "礼品卡")]
+
+
+def ean13(stem12: str) -> str:
+    """An EAN-13 barcode: the twelve digits and their check digit."""
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(stem12))
+    return stem12 + str((10 - total % 10) % 10)
+
+
+def catalogue_csv() -> str:
+    """The demo catalogue as headquarters would import it (CSV, UTF-8)."""
+    rows = ["sku,barcode,name,price,category,participates"]
+    n = 0
+    for category, names in _ITEMS:
+        for name in names:
+            n += 1
+            low, high = PRICE_RANGES[category]  # yuan; prices on whole or half yuan
+            price = (low * 2 + (n * 7) % ((high - low) * 2 + 1)) * 50
+            rows.append(f"P{n:03d},{ean13(f'690{n:09d}')},{name},{price // 100}.{price % 100:02d},{category},yes")
+    for i, (sku, name, price, category) in enumerate(OUTSIDE_REBATE):
+        rows.append(f"{sku},{ean13(f'691{i:09d}')},{name},{price // 100}.{price % 100:02d},{category},no")
+    return "\n".join(rows) + "\n"
+
+
 def load(db: Database, *, end: dt.datetime, seed: int = 2026) -> Summary:
     """Stores, cashiers, members and rules as of three weeks before `end`, then the history up to `end`."""
     rng = random.Random(seed)
@@ -312,6 +348,10 @@ def load(db: Database, *, end: dt.datetime, seed: int = 2026) -> Summary:
             employees.add(conn, employee_id=employee_id, store_id=store_id, name=name, role=role, pin=pin, at=start)
         for level_id, name_zh, name_en, rank in LEVELS:
             levels.save(conn, level_id=level_id, name_zh=name_zh, name_en=name_en, rank=rank, actor="demo", at=start)
+        imported = catalogue.import_file(conn, catalogue_csv().encode(), "demo.csv", now=start, replace=True)
+        summary.products = imported.added
+        for store_id in CATALOGUE_STORES:
+            catalogue.set_store_catalogue(conn, store_id, enabled=True)
         cache = SettingsCache()  # this transaction's configuration, parsed once for the members below
         keys = phone_keys(values.phone_key_params(conn), [m.phone for m in people])  # ~33 ms each: in parallel
         for m, key in zip(people, keys, strict=True):

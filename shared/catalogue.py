@@ -47,7 +47,9 @@ class Product:
 class RowError:
     row: int  # as headquarters sees it in the file: the header is row 1
     column: str
-    message: str
+    message: str  # English, for the CLI and logs
+    kind: str = "other"  # what is wrong, for the console's words (server/console/i18n.py "catalogue.error.<kind>")
+    value: str = ""  # the offending cell or the row it repeats
 
     def __str__(self) -> str:
         return f"row {self.row}, {self.column}: {self.message}"
@@ -75,11 +77,12 @@ def header_map(header: Iterable[str]) -> dict[str, int]:
         if column is None:
             continue
         if column in found:
-            errors.append(RowError(1, cell, "the column appears twice"))
+            errors.append(RowError(1, cell, "the column appears twice", "duplicate_column"))
         found[column] = i
     for column in REQUIRED:
         if column not in found:
-            errors.append(RowError(1, column, f"missing column (one of: {', '.join(COLUMNS[column])})"))
+            aliases = ", ".join(COLUMNS[column])
+            errors.append(RowError(1, column, f"missing column (one of: {aliases})", "missing_column", aliases))
     if errors:
         raise CatalogueError(errors)
     return found
@@ -91,7 +94,7 @@ def parse_products(rows: Iterable[list[str]]) -> list[Product]:
     try:
         columns = header_map(next(it))
     except StopIteration:
-        raise CatalogueError([RowError(1, "-", "the file is empty")]) from None
+        raise CatalogueError([RowError(1, "-", "the file is empty", "empty")]) from None
     errors: list[RowError] = []
     products: list[Product] = []
     skus: dict[str, int] = {}
@@ -101,16 +104,18 @@ def parse_products(rows: Iterable[list[str]]) -> list[Product]:
         if not any(cells.values()):
             continue  # a blank line
         if n - 1 > MAX_ROWS:
-            errors.append(RowError(n, "-", f"more than {MAX_ROWS} products in one file"))
+            errors.append(RowError(n, "-", f"more than {MAX_ROWS} products in one file", "too_many", str(MAX_ROWS)))
             break
         product = _row(n, cells, errors)
         if product is None:
             continue
         if product.sku in skus:
-            errors.append(RowError(n, "sku", f"{product.sku} is also on row {skus[product.sku]}"))
+            first = str(skus[product.sku])
+            errors.append(RowError(n, "sku", f"{product.sku} is also on row {first}", "duplicate", first))
             continue
         if product.barcode is not None and product.barcode in barcodes:
-            errors.append(RowError(n, "barcode", f"{product.barcode} is also on row {barcodes[product.barcode]}"))
+            first = str(barcodes[product.barcode])
+            errors.append(RowError(n, "barcode", f"{product.barcode} is also on row {first}", "duplicate", first))
             continue
         skus[product.sku] = n
         if product.barcode is not None:
@@ -127,26 +132,33 @@ def _row(n: int, cells: Mapping[str, str], errors: list[RowError]) -> Product | 
     before = len(errors)
     sku = cells["sku"]
     if not SKU.match(sku):
-        errors.append(RowError(n, "sku", "1-64 letters, digits, '_', '.' or '-'"))
+        errors.append(RowError(n, "sku", "1-64 letters, digits, '_', '.' or '-'", "sku", sku))
     barcode = cells.get("barcode") or None
     if barcode is not None and not BARCODE.match(barcode):
-        errors.append(RowError(n, "barcode", "4-32 letters or digits (EAN-13, EAN-8, UPC-A or the store's own)"))
+        errors.append(
+            RowError(
+                n, "barcode", "4-32 letters or digits (EAN-13, EAN-8, UPC-A or the store's own)", "barcode", barcode
+            )
+        )
     name = cells["name"]
     if not 1 <= len(name) <= 80 or any(ord(ch) < 32 for ch in name):
-        errors.append(RowError(n, "name", "1-80 characters"))
+        errors.append(RowError(n, "name", "1-80 characters", "name"))
     price = 0
     try:
         price = parse_yuan(cells["price"])
         if not 0 <= price <= MAX_PRICE_FEN:
             raise ValueError
     except ValueError:
-        errors.append(RowError(n, "price", f"{cells['price']!r} is not a price in yuan (e.g. 12.50)"))
+        errors.append(
+            RowError(n, "price", f"{cells['price']!r} is not a price in yuan (e.g. 12.50)", "price", cells["price"])
+        )
     category = cells.get("category", "")
     if len(category) > 40:
-        errors.append(RowError(n, "category", "at most 40 characters"))
+        errors.append(RowError(n, "category", "at most 40 characters", "category"))
     flag = _key(cells.get("participates", "")) or "yes"
     if flag not in YES and flag not in NO:
-        errors.append(RowError(n, "participates", f"{cells['participates']!r}: yes or no (是 or 否)"))
+        value = cells["participates"]
+        errors.append(RowError(n, "participates", f"{value!r}: yes or no (是 or 否)", "participates", value))
     if len(errors) > before:
         return None
     return Product(sku, barcode, name, price, category, flag in YES)

@@ -168,3 +168,16 @@ def test_the_app_starts_only_where_there_is_a_display(
         monkeypatch.setenv(k, v)
     monkeypatch.setattr(sys, "platform", platform)
     assert demo.display_available() is expected
+
+
+def test_the_demo_catalogue_has_50_products_two_outside_the_rebate() -> None:
+    import csv
+    import io
+
+    from shared.catalogue import parse_products
+
+    products = parse_products(list(csv.reader(io.StringIO(demo_data.catalogue_csv()))))
+    assert len(products) == 50 and len({p.barcode for p in products}) == 50
+    assert sorted(p.name for p in products if not p.participates) == ["中华香烟", "礼品卡 200 元"]
+    for p in products:  # EAN-13 check digits a scanner accepts
+        assert p.barcode is not None and len(p.barcode) == 13 and demo_data.ean13(p.barcode[:12]) == p.barcode

@@ -87,7 +87,7 @@ def apply_page(conn: Connection, page: CataloguePage) -> None:
         conn.execute(delete(products))
         kv_set(conn, "catalogue_after", [0, ""])
         return
-    gone = [p.sku for p in page.products]
+    gone = [p.sku for p in page.products if not p.active]
     for start in range(0, len(gone), 500):
         conn.execute(delete(products).where(products.c.sku.in_(gone[start : start + 500])))
     rows = [
@@ -103,8 +103,8 @@ def apply_page(conn: Connection, page: CataloguePage) -> None:
         for p in page.products
         if p.active
     ]
-    if rows:
-        conn.execute(insert(products), rows)
+    if rows:  # a changed product replaces the till's row (one statement for the page)
+        conn.execute(insert(products).prefix_with("OR REPLACE"), rows)
     if page.products:
         last = page.products[-1]
         kv_set(conn, "catalogue_after", [last.version, last.sku])

@@ -235,6 +235,8 @@ def render_receipt(
         for text in wrap(clean(sale_line.name), columns):
             job.line(text)
         detail = f"  {sale_line.quantity} x {format_fen(sale_line.unit_price_fen)}"
+        if sale_line.discount_fen:  # the line's own discount, as a negative amount: no words to translate
+            detail += f" {format_fen(-sale_line.discount_fen)}"
         for text in row(detail, format_fen(sale_line.amount_fen), columns):
             job.line(text)
     if receipt.lines:

@@ -50,6 +50,7 @@ class SaleLinesTable(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the cashier's keys stay in the amount field
+        self.table.setMinimumHeight(self.table.verticalHeader().defaultSectionSize() * 5 + 30)  # five lines at least
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.quantity = QSpinBox()
@@ -62,6 +63,8 @@ class SaleLinesTable(QWidget):
         self.remove_button.setObjectName("removeLine")
         self.total_label = QLabel()
         self.total_label.setObjectName("linesTotal")
+        self.keys = QLabel(self.tr("Scan into the amount field · F9 price lookup · F10 park · F11 recall"))
+        self.keys.setObjectName("itemKeys")
         edit = QHBoxLayout()
         edit.addWidget(QLabel(self.tr("Quantity")))
         edit.addWidget(self.quantity)
@@ -74,6 +77,7 @@ class SaleLinesTable(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.table, 1)
         layout.addLayout(edit)
+        layout.addWidget(self.keys)
         self.quantity.valueChanged.connect(self._quantity_edited)
         self.discount.editingFinished.connect(self._discount_edited)
         self.remove_button.clicked.connect(self.remove_selected)

@@ -598,6 +598,57 @@ TEXT: dict[str, tuple[str, str]] = {
         "密码为 4 至 12 位数字，建议 6 位。连续输错 5 次，该密码在收银台锁定 5 分钟。",
         "A PIN is 4 to 12 digits (6 recommended). Five wrong PINs in a row lock it at the till for 5 minutes.",
     ),
+    "nav.catalogue": ("商品目录", "Products"),
+    "catalogue.title": ("商品目录", "Product catalogue"),
+    "catalogue.explain": (
+        "总部导入商品目录（CSV：UTF-8 或 GBK；或 XLSX），列：sku、barcode、name、price、category、participates"
+        "（是/否：是否参与返利；香烟、礼品卡通常为否）。开启目录的门店可扫码录入商品，其余门店照常输入金额。",
+        "Headquarters imports the product catalogue (CSV in UTF-8 or GBK, or XLSX) with the columns sku, barcode, name,"
+        " price, category, participates (yes/no: takes part in the rebate; tobacco and gift cards usually no). Stores"
+        " with the catalogue on scan items; the others keep typing amounts.",
+    ),
+    "catalogue.file": ("文件", "File"),
+    "catalogue.replace": ("文件中没有的商品从收银台下架", "Take products the file does not list off the tills"),
+    "catalogue.import": ("导入", "Import"),
+    "catalogue.imported": (
+        "已导入，目录版本 {version}：新增 {added}，修改 {changed}，未变 {unchanged}，下架 {removed}",
+        "Imported as catalogue version {version}: {added} added, {changed} changed, {unchanged} unchanged,"
+        " {removed} taken off",
+    ),
+    "catalogue.refused": ("文件未导入，请修改以下问题：", "Nothing was imported; fix these rows:"),
+    "catalogue.count": (
+        "在售商品 {active} 个，其中不参与返利 {outside} 个",
+        "{active} products on sale, {outside} outside the rebate",
+    ),
+    "catalogue.where": ("第 {row} 行，{column}：", "Row {row}, {column}: "),
+    "catalogue.error.duplicate_column": ("这一列出现了两次", "the column appears twice"),
+    "catalogue.error.missing_column": ("缺少这一列（可用列名：{value}）", "missing column (one of: {value})"),
+    "catalogue.error.empty": ("文件是空的", "the file is empty"),
+    "catalogue.error.too_many": ("一个文件最多 {value} 个商品", "at most {value} products in one file"),
+    "catalogue.error.duplicate": ("与第 {value} 行重复", "the same as on row {value}"),
+    "catalogue.error.sku": ("编码为 1–64 个字母、数字、_、. 或 -", "1-64 letters, digits, '_', '.' or '-'"),
+    "catalogue.error.barcode": (
+        "条码为 4–32 个字母或数字（EAN-13、EAN-8、UPC-A 或店内码）",
+        "4-32 letters or digits (EAN-13, EAN-8, UPC-A or the store's own)",
+    ),
+    "catalogue.error.name": ("名称为 1–80 个字符", "1-80 characters"),
+    "catalogue.error.price": (
+        "“{value}”不是以元为单位的价格（如 12.50）",
+        "'{value}' is not a price in yuan (e.g. 12.50)",
+    ),
+    "catalogue.error.category": ("分类最多 40 个字符", "at most 40 characters"),
+    "catalogue.error.participates": ("“{value}”：请填 是 或 否（yes 或 no）", "'{value}': yes or no (是 or 否)"),
+    "catalogue.error.too_large": ("文件超过 {value} MB", "the file is larger than {value} MB"),
+    "catalogue.error.unreadable": (
+        "文件既不是 UTF-8 或 GBK 文本，也不是可读的 XLSX 工作簿",
+        "the file is neither UTF-8 nor GBK text, nor a readable XLSX workbook",
+    ),
+    "catalogue.error.no_file": ("请选择文件", "choose a file"),
+    "catalogue.stores": ("门店", "Stores"),
+    "catalogue.on": ("使用商品目录", "Sells items"),
+    "catalogue.off": ("只输入金额", "Amounts only"),
+    "catalogue.switch_on": ("开启", "Switch on"),
+    "catalogue.switch_off": ("关闭", "Switch off"),
     "levels.title": ("会员等级目录", "Member level catalog"),
     "levels.explain": (
         "等级比例和会员只能使用这里定义的等级；收银台、会员页和控制台显示等级名称。排序高的等级排在前面。",

@@ -40,7 +40,8 @@ def read_rows(data: bytes, filename: str) -> list[list[str]]:
     """The rows of an uploaded file as text: XLSX by its name or its zip signature, else CSV in UTF-8 (with or
     without a byte-order mark) or, failing that, GBK (what Excel saves as CSV on a Chinese Windows)."""
     if len(data) > MAX_FILE_BYTES:
-        raise CatalogueError([RowError(0, "-", f"the file is larger than {MAX_FILE_BYTES // 1024 // 1024} MB")])
+        size = str(MAX_FILE_BYTES // 1024 // 1024)
+        raise CatalogueError([RowError(0, "-", f"the file is larger than {size} MB", "too_large", size)])
     if filename.lower().endswith(".xlsx") or data[:4] == b"PK\x03\x04":
         return _xlsx_rows(data)
     for encoding in ("utf-8-sig", "gbk"):
@@ -49,7 +50,9 @@ def read_rows(data: bytes, filename: str) -> list[list[str]]:
         except UnicodeDecodeError:
             continue
         return [row for row in csv.reader(io.StringIO(text, newline=""))]
-    raise CatalogueError([RowError(0, "-", "the file is neither UTF-8 nor GBK text, nor an XLSX workbook")])
+    raise CatalogueError(
+        [RowError(0, "-", "the file is neither UTF-8 nor GBK text, nor an XLSX workbook", "unreadable")]
+    )
 
 
 def _xlsx_rows(data: bytes) -> list[list[str]]:
@@ -58,7 +61,8 @@ def _xlsx_rows(data: bytes) -> list[list[str]]:
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zipfile, KeyError, ValueError... for a damaged file
-        raise CatalogueError([RowError(0, "-", f"not a readable XLSX workbook ({type(exc).__name__})")]) from None
+        error = RowError(0, "-", f"not a readable XLSX workbook ({type(exc).__name__})", "unreadable")
+        raise CatalogueError([error]) from None
     try:
         sheet = book.worksheets[0]
         return [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]

@@ -353,3 +353,9 @@ def test_the_command_line_flag(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         parse_args(["--escpos", "http://192.168.1.50"])
     assert "not a printer address" in capsys.readouterr().err
+
+
+def test_a_line_discount_is_printed_with_the_line() -> None:
+    line = SaleLine(name="可乐", quantity=3, unit_price_fen=350, discount_fen=50, amount_fen=1_000, participates=True)
+    lines = printed_lines(render_receipt(receipt(lines=[line], total_fen=1_000), words=ZH, columns=COLUMNS_80MM))
+    assert row("  3 x 3.50 -0.50", "10.00", COLUMNS_80MM)[0] in lines

@@ -231,3 +231,45 @@ def test_ui_thread_stalls_under_100ms_p99_while_the_server_is_slow_or_down(
         engine.dispose()
     print(result.line())
     assert result.ticks > 1000 and result.p99_ms <= 100, result.line()
+
+
+def test_items_from_the_catalogue_reach_the_server_and_what_does_not_take_part_stays_out(
+    server: PaiduiServer, tmp_path: Path
+) -> None:
+    """Headquarters imports the demo catalogue by the CLI and switches it on for S1; the till pulls it from the real
+    server, sells two noodles and the cigarettes to a member, and the server's entry counts the noodles only."""
+    from cashier_app.core.catalogue import CartLine, load_index
+    from cashier_app.core.checkout import MemberRef
+    from server.demo_data import catalogue_csv
+    from shared.ids import MemberId
+
+    csv_file = tmp_path / "catalogue.csv"
+    csv_file.write_text(catalogue_csv(), encoding="gbk")
+    server.cli("catalogue", "import", str(csv_file))
+    server.cli("catalogue", "store", "S1", "on")
+    data = tmp_path / "till"
+    data.mkdir()
+    _db, engine, info, secrets = enrol(server, data, MemoryStore())
+    with httpx.Client(base_url=server.url, timeout=10) as http:
+        client = SyncClient(http, credential=secrets.credential)
+        sync = SyncEngine(engine=engine, client=client, clock=system_clock)
+        assert sync.run_once().catalogue_changed
+        index = load_index(engine)
+        assert len(index) == 50 and index.enabled
+        noodles = next(p for p in index.by_sku.values() if p.name == "牛肉面")
+        cigarettes = next(p for p in index.by_sku.values() if p.name == "中华香烟")
+        member_id = server.query("SELECT member_id FROM members")[0][0]
+        services = TillServices(engine=engine, clock=system_clock)
+        services.sell(
+            member=MemberRef(MemberId(str(member_id)), "张*"),
+            total_fen=0,
+            deduction_points_fen=0,
+            tender="cash",
+            signer=signer_for(info, secrets, system_clock),
+            lines=[CartLine.of(noodles, 2), CartLine.of(cigarettes)],
+        )
+        sync.run_once()
+    [(paid, lines_json)] = server.query("SELECT paid_fen, lines_json FROM orders")
+    assert paid == 2 * noodles.price_fen + cigarettes.price_fen and '"participates": false' in str(lines_json)
+    [(entitlement, base)] = server.query("SELECT entitlement_fen, base_fen FROM entries")
+    assert (base, entitlement) == (2 * noodles.price_fen, 2 * noodles.price_fen)

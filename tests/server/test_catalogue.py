@@ -158,3 +158,39 @@ def test_cli_import_and_store_switch(data_dir: Path, tmp_path: Path, capsys: pyt
     assert main(["store", "add", "S1", "--name", "一号店"]) == 0
     assert main(["catalogue", "store", "S1", "on"]) == 0
     assert main(["catalogue", "store", "S9", "on"]) == 2
+
+
+def test_the_console_imports_a_file_and_switches_stores(http: httpx.Client, app: FastAPI) -> None:
+    from .console_support import MANAGER_PASSWORD, add_manager, sign_in
+    from .support import ADMIN_PASSWORD
+
+    db: Database = app.state.db
+    seed(db, stores={"S1": ["C1"], "S2": ["C2"]})
+    csrf = sign_in(http, "admin", ADMIN_PASSWORD)
+    bad = http.post(
+        "/console/catalogue",
+        data={"csrf": csrf},
+        files={"file": ("bad.csv", "sku,name,price\nA1,x,abc\n".encode("gbk"), "text/csv")},
+    )
+    assert bad.status_code == 422 and "第 2 行，price：“abc”不是以元为单位的价格" in bad.text
+    xlsx = _xlsx([["sku", "barcode", "name", "price", "participates"], ["G1", 6901234567922, "礼品卡", 200, "否"]])
+    good = http.post(
+        "/console/catalogue",
+        data={"csrf": csrf},
+        files={"file": ("items.xlsx", xlsx, "application/octet-stream")},
+        follow_redirects=True,
+    )
+    assert good.status_code == 200 and 'id="imported"' in good.text
+    assert "在售商品 1 个，其中不参与返利 1 个" in good.text
+    switched = http.post("/console/catalogue/stores/S2", data={"csrf": csrf, "state": "on"}, follow_redirects=True)
+    assert switched.status_code == 200
+    with db.connect() as conn:
+        assert catalogue.store_uses_catalogue(conn, "S2") and not catalogue.store_uses_catalogue(conn, "S1")
+    http.post("/console/logout", data={"csrf": csrf})
+    http.cookies.clear()
+    add_manager(db, "m1", "S1")
+    csrf = sign_in(http, "m1", MANAGER_PASSWORD)
+    seen = http.get("/console/catalogue")
+    assert seen.status_code == 200 and 'data-store="S1"' in seen.text and 'data-store="S2"' not in seen.text
+    refused = http.post("/console/catalogue/stores/S1", data={"csrf": csrf, "state": "on"})
+    assert refused.status_code == 403
