@@ -232,6 +232,8 @@ def tender_summary(parts: tuple[TenderPart, ...] | list[TenderPart], fallback: s
     """How a sale was paid, in words: "现金 ¥50.00 + 银行卡 ¥30.00" (the single tender's name when not split)."""
     if not parts:
         return tender_text(fallback)
+    if len(parts) == 1 and parts[0].received_fen is None:  # paid exactly by one tender: said as before
+        return tender_text(parts[0].kind)
     words = []
     for p in parts:
         text = f"{tender_text(p.kind)} {yuan(p.amount_fen)}"
