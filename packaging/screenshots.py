@@ -166,6 +166,11 @@ def main(argv: list[str] | None = None) -> int:
             shift = window.open_shift_report()
             wait(300)
             shift.grab().save(str(args.out / "x-report.png"))
+            shift.close()
+            from screenshots_counter import counter_shots  # beside this script (its folder is on sys.path)
+
+            for path in counter_shots(window, customer, args.out, wait):
+                print(path)
             controller.stop()
             engine.dispose()
         finally:

@@ -933,6 +933,10 @@
         <source>short %1</source>
         <translation>还差 %1</translation>
     </message>
+    <message>
+        <source> (received %1, change %2)</source>
+        <translation>（实收 %1，找零 %2）</translation>
+    </message>
 </context>
 <context>
     <name>Words</name>

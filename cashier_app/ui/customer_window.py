@@ -26,6 +26,7 @@ class CustomerWindow(QWidget):
         self.amount.setObjectName("customerAmount")
         self.change = QLabel()  # cash received and the change due, as big as the amount
         self.change.setObjectName("customerChange")
+        self.change.setWordWrap(True)
         self.qr = QrWidget()
         self.hint = QLabel()
         self.hint.setWordWrap(True)
@@ -35,7 +36,7 @@ class CustomerWindow(QWidget):
         for label, size in (
             (self.welcome, 22),
             (self.amount, 40),
-            (self.change, 40),
+            (self.change, 30),
             (self.hint, 18),
             (self.position, 26),
         ):

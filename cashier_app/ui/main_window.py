@@ -70,10 +70,7 @@ class MainWindow(QMainWindow):
         # What the customer pays is the biggest thing on the till: the style sheet's font size would override the
         # amount's own font (`ui/amount_font_pt`), so the style sheet says it too.
         amount_pt = ctx.options.get(AMOUNT_FONT_PT)
-        # what the customer pays and the change given back are the biggest text on the till (a style sheet rule beats
-        # a widget's own font, so their size is set here, with the rest of the style)
-        big = f"{{ font-size: {amount_pt}pt; font-weight: bold; }}\n"
-        self.setStyleSheet(STYLE + "#toPay " + big + "#changeDue " + big)
+        self.setStyleSheet(STYLE + f"#toPay {{ font-size: {amount_pt}pt; font-weight: bold; }}\n")
         self.checkout = CheckoutPanel(ctx)
         hints = QLabel(
             self.tr(

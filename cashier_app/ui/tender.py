@@ -8,10 +8,10 @@ and keyboard fill the same fields.
 
 from __future__ import annotations
 
+from PySide6.QtCore import QCoreApplication as Q
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
-    QApplication,
     QComboBox,
     QFrame,
     QGridLayout,
@@ -40,7 +40,6 @@ class Keypad(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("keypad")
-        self.target: QLineEdit | None = None
         grid = QGridLayout(self)
         grid.setSpacing(4)
         self.buttons: dict[str, QPushButton] = {}
@@ -49,7 +48,6 @@ class Keypad(QFrame):
         self._button("⌫", "back", grid, 0, 3)
         self._button("C", "clear", grid, 1, 3)
         self._button("↵", "enter", grid, 2, 3, rows=2)
-        QApplication.instance().focusChanged.connect(self._focus_changed)  # type: ignore[union-attr]
 
     def _button(self, text: str, key: str, grid: QGridLayout, row: int, col: int, rows: int = 1) -> None:
         button = QPushButton(text)
@@ -60,9 +58,13 @@ class Keypad(QFrame):
         grid.addWidget(button, row, col, rows, 1)
         self.buttons[key] = button
 
-    def _focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
-        if isinstance(new, QLineEdit) and new.window() is self.window() and new.echoMode() == QLineEdit.EchoMode.Normal:
-            self.target = new
+    @property
+    def target(self) -> QLineEdit | None:
+        """The window's focus field (the last one focused, even while a dialog or another window is active)."""
+        focus = self.window().focusWidget()
+        if isinstance(focus, QLineEdit) and focus.echoMode() == QLineEdit.EchoMode.Normal:
+            return focus
+        return None
 
     def press(self, key: str) -> None:
         edit = self.target
@@ -101,6 +103,8 @@ class TenderPanel(QWidget):
         big.setPointSize(font_pt)
         big.setBold(True)
         self.change.setFont(big)
+        # the window's style sheet sets every widget's font size: the label's own rule wins over it
+        self.change.setStyleSheet(f"font-size: {font_pt}pt; font-weight: bold; color: #b71c1c;")
         self.change.setVisible(False)  # until there is change to show
         self.split_kind = QComboBox()
         self.split_kind.setObjectName("splitKind")
@@ -235,9 +239,19 @@ def tender_summary(parts: tuple[TenderPart, ...] | list[TenderPart], fallback: s
     """How a sale was paid, in words: "现金 ¥50.00 + 银行卡 ¥30.00" (the single tender's name when not split)."""
     if not parts:
         return tender_text(fallback)
-    if len(parts) == 1 and parts[0].received_fen is None:  # paid exactly by one tender: its name says it all
+    if len(parts) == 1 and parts[0].received_fen is None:  # paid exactly by one tender: said as before
         return tender_text(parts[0].kind)
-    return " + ".join(f"{tender_text(p.kind)} {yuan(p.amount_fen)}" for p in parts)
+    words = []
+    for p in parts:
+        text = f"{tender_text(p.kind)} {yuan(p.amount_fen)}"
+        if p.received_fen is not None and p.change_fen:
+            text += (
+                Q.translate("TenderPanel", " (received %1, change %2)")
+                .replace("%1", yuan(p.received_fen))
+                .replace("%2", yuan(p.change_fen))
+            )
+        words.append(text)
+    return " + ".join(words)
 
 
 __all__ = ["KINDS", "Keypad", "TenderPanel", "tender_summary"]

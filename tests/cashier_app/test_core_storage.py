@@ -154,3 +154,35 @@ def test_unit_of_work_rolls_back_unless_committed(till: Till) -> None:
         append_event(uow.conn, body, now=till.clock())  # no commit either
     with till.engine.connect() as conn:
         assert pending_count(conn) == 0
+
+
+def test_upgrade_to_the_counter_keeps_sales_and_shifts_and_reports_them(tmp_path: Path) -> None:
+    """0007 (tenders, drawer, float and count, employees) on a database of before: its sales and its open shift
+    read as before — one tender each, no change, a float of 0 — and the X report's expected cash is their cash."""
+    from sqlalchemy import create_engine
+
+    from cashier_app.core.db import reading
+    from cashier_app.core.reports import x_report
+
+    path = tmp_path / "old.db"
+    upgrade_to(path, "0003")
+    con = sqlite3.connect(path)
+    con.execute("INSERT INTO shifts(shift_id, opened_at) VALUES (1, '2026-03-01T10:00:00+08:00')")
+    for oid, tender, fen in (("o1", "cash", 1000), ("o2", "card", 2500)):
+        con.execute(
+            "INSERT INTO orders(order_id, receipt_no, shift_id, cashier_id, total_fen, deduction_points_fen, paid_fen,"
+            " tender, paid_at, refunded_fen, order_link, synced) VALUES (?, ?, 1, 'C1', ?, 0, ?, ?, "
+            "'2026-03-01T10:00:00+08:00', 0, 'x', 1)",
+            (oid, int(oid[1]), fen, fen, tender),
+        )
+    con.commit()
+    con.close()
+    assert migrate(path).after == head_revision()
+    engine = create_engine(f"sqlite:///{path}")
+    with reading(engine) as conn:
+        report = x_report(conn)
+    engine.dispose()
+    assert report is not None
+    assert (report.opening_float_fen, report.cash_sales_fen, report.expected_cash_fen) == (0, 1000, 1000)
+    assert {k: v.sales_fen for k, v in report.by_tender.items()} == {"cash": 1000, "card": 2500}
+    assert report.counted_cash_fen is None and report.drawer_openings == 0 and set(report.by_employee) == {""}

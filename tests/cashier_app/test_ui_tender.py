@@ -83,6 +83,7 @@ def test_cash_received_shows_the_change_big_on_the_till_and_the_customer_window(
     assert _sale_events(till)[0]["tenders"] == parts
     # the change stays up after the form cleared, on the till and on the customer's screen
     assert panel.tendering.change.text() == "¥11.50" and panel.amount.text() == ""
+    assert "Cash ¥88.50 (received ¥100.00, change ¥11.50)" in panel.message.text()
     assert window.customer is not None
     assert window.customer.change.text() == "Received ¥100.00 · Change ¥11.50"
     qtbot.keyClicks(panel.amount, "1")  # the next sale starts: the old change goes
