@@ -17,8 +17,8 @@ import hashlib
 import hmac
 
 import pyotp
-from sqlalchemy import Connection, delete, insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, delete
+from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.ids import MemberId
 from shared.tokens import private_key_bytes
@@ -78,18 +78,21 @@ def verify_payment_code(key: bytes, member_id: MemberId, code: str, at: dt.datet
 def consume_payment_code(conn: Connection, key: bytes, member_id: MemberId, code: str, at: dt.datetime) -> bool:
     """Verify `code` and record its use in the caller's transaction; False if wrong, expired or already used.
 
-    The insert runs in a savepoint, so a duplicate (the same code already used, perhaps by another process at
-    the same moment) leaves the caller's transaction usable.
+    One `INSERT … ON CONFLICT DO NOTHING`: a duplicate (the same code already used, perhaps by another process at
+    the same moment: the unique key makes the second wait for the first's commit) inserts nothing, and the
+    caller's transaction stays usable.
     """
     step = matching_step(key, member_id, code, at)
     if step is None:
         return False
-    try:
-        with conn.begin_nested():
-            conn.execute(insert(t.WalletConsent).values(member_id=member_id, step=step, used_at=at))
-    except IntegrityError:
-        return False
-    return True
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = (
+        dialect.insert(t.WalletConsent)
+        .values(member_id=member_id, step=step, used_at=at)
+        .on_conflict_do_nothing()
+        .returning(t.WalletConsent.step)
+    )
+    return conn.execute(stmt).first() is not None
 
 
 def prune(conn: Connection, now: dt.datetime) -> int:

@@ -128,8 +128,6 @@ def place(
         return _hold(row)
     if request.kind not in KINDS:
         raise RuleError(Code.INVALID_REQUEST, f"kind must be one of {', '.join(KINDS)}")
-    if conn.execute(select(t.Member.member_id).where(t.Member.member_id == request.member_id)).first() is None:
-        raise RuleError(Code.UNKNOWN_MEMBER, request.member_id)
     if not consent.consume_payment_code(conn, consent_key, MemberId(request.member_id), request.payment_code, now):
         row = _existing(conn, terminal_id, request.idempotency_key)  # the same request, committed meanwhile?
         if row is not None and row.request_hash == request.digest():
@@ -137,7 +135,13 @@ def place(
         raise RuleError(Code.CONSENT_REQUIRED, "the member's current payment code is needed")
     hold_id = str(uuid.uuid4())
     expires_at = now + dt.timedelta(minutes=settings.wallet.hold_minutes)
-    amount, points, voucher_id = _reserve(conn, request, hold_id, store_id, settings, now)
+    try:
+        amount, points, voucher_id = _reserve(conn, request, hold_id, store_id, settings, now)
+    except RuleError:
+        # only a refusal asks whether the member exists at all (a member without a wallet row has nothing)
+        if conn.execute(select(t.Member.member_id).where(t.Member.member_id == request.member_id)).first() is None:
+            raise RuleError(Code.UNKNOWN_MEMBER, request.member_id) from None
+        raise
     values = {
         "hold_id": hold_id,
         "terminal_id": terminal_id,
