@@ -174,3 +174,16 @@ def test_server_hash_verifies_at_the_till() -> None:
     made = hash_pin("246810")
     assert made.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
     assert _verify(made, "246810") and not _verify(made, "246811") and not _verify("garbage", "246810")
+
+
+def test_a_lock_outlives_a_restart_of_the_till(till: Till) -> None:
+    first = TillServices(engine=till.engine, clock=till.clock)
+    for _ in range(5):
+        with pytest.raises(TillError):
+            first.sign_in(employee_id="e-wang", pin="000000")
+    restarted = TillServices(engine=till.engine, clock=till.clock)  # the count is in the database, not in memory
+    with pytest.raises(TillError) as caught:
+        restarted.sign_in(employee_id="e-wang", pin="111111")
+    assert caught.value.code == Code.PIN_LOCKED
+    till.clock.advance(minutes=5, seconds=1)
+    assert restarted.sign_in(employee_id="e-wang", pin="111111").name == "王芳"
