@@ -8,7 +8,8 @@ import datetime as dt
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
-from shared.errors import RuleError
+from shared.engine.commands import ChangeSettings
+from shared.errors import Code, RuleError
 
 from ..api.state import services
 from ..inputs import parse_int
@@ -90,6 +91,35 @@ def approve(request: Request, withdrawal_id: str, form: Form, user: HqPosted) ->
 @router.post("/wallet/withdrawals/{withdrawal_id}/decline")
 def decline(request: Request, withdrawal_id: str, form: Form, user: HqPosted) -> Response:
     return _decide(request, withdrawal_id, form, user, approve=False)
+
+
+SETTINGS_INTS = (
+    "points_per_yuan",
+    "hold_minutes",
+    "voucher_valid_days",
+    "withdrawal_min_fen",
+    "withdrawal_daily_cap_fen",
+    "transfer_daily_cap_points",
+)
+
+
+@router.post("/wallet/settings")
+def save_settings(request: Request, form: Form, user: HqPosted) -> Response:
+    """Headquarters' wallet settings (docs/wallet.md), a change of the base settings like any other (history)."""
+    svc = services(request)
+    doc: dict[str, object] = {"withdrawal_enabled": field(form, "withdrawal_enabled") == "1"}
+    for name in SETTINGS_INTS:
+        value = parse_int(field(form, name))
+        if value is None:
+            return _wallet_page(
+                request, user, error=refusal(language(request), Code.INVALID_SETTINGS, name), status=422
+            )
+        doc[name] = value
+    try:
+        svc.ingest.apply(ChangeSettings(at=svc.clock.now(), base={"wallet": doc}, actor=user.username))
+    except RuleError as exc:
+        return _wallet_page(request, user, error=refusal(language(request), exc.code, exc.detail), status=422)
+    return RedirectResponse("/console/wallet", status_code=303)
 
 
 @router.post("/wallet/batches")

@@ -276,6 +276,8 @@ def read_base(
     doc["lottery"] = r.lottery()
     doc["random_return"] = r.random_return() if values.get("random_return-on") else None
     doc["reset"] = _reset(r, _zone(doc["timezone"], str(current["timezone"])))
+    if "wallet" in current:  # edited on the wallet page, not here: carried over as it is
+        doc["wallet"] = current["wallet"]
     return r.validated(BaseSettings, doc)
 
 

@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from server.console import forms, rules_form
+from server.console import forms, pages_wallet, rules_form
 from server.console import history as hist
 from server.console.chains_view import preview, warnings
 from server.console.charts import bars
@@ -37,11 +37,12 @@ def test_every_word_the_console_uses_is_in_the_table_in_both_languages() -> None
         used |= set(re.findall(r"""t\(['"]([a-z_]+\.[a-z_.]+)['"]""", text))
         used |= set(re.findall(r'"((?:form|login|admin|simulate|warn|col|liability|error|unit)\.[a-z_]+)"', text))
     used -= {"error.html", "liability.html", "login.html", "simulate.html"}  # template names
-    used -= {"base.display.", "lottery.off_", "wallet.kind.", "wallet.reason."}  # prefixes (keys in `dynamic`)
+    used -= {"base.display.", "lottery.off_", "wallet.kind.", "wallet.reason.", "wallet.set."}  # prefixes (`dynamic`)
     dynamic = {f"choice.{c}" for options in rules_form.CHOICES.values() for c in options}
     dynamic |= {f"base.display.{k}" for k in rules_form.DISPLAY} | {f"weekday.{d}" for d in rules_form.WEEKDAYS}
     dynamic |= {"lottery.off_base", "lottery.off_store"}
     dynamic |= {f"wallet.kind.{k}" for k in ("rebate", "points", "voucher")}
+    dynamic |= {f"wallet.set.{k}" for k in (*pages_wallet.SETTINGS_INTS, "withdrawal_enabled")}
     dynamic |= {f"wallet.reason.{k.value}" for k in (*RebateKind, *PointsKind)}  # every ledger reason has words
     dynamic |= {f"wallet.reason.{k}" for k in ("issue", "spend", "void", "expiry", "refund")}  # voucher_ledger
     dynamic |= {f"error.{c}" for c in ("unknown_level", "level_in_use")}  # the registry's words (test_error_codes)

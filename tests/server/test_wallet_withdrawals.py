@@ -144,3 +144,28 @@ def test_points_transfer_has_a_daily_cap_and_is_idempotent(app: FastAPI, http: h
 
 
 __all__ = ["csrf_of"]
+
+
+def test_headquarters_sets_the_wallet_on_its_page_and_the_rules_form_keeps_it(app: FastAPI, http: httpx.Client) -> None:
+    from .test_console_rules import base_form
+
+    _, member = earning_member(app, http)
+    csrf = sign_in(http, "admin", ADMIN_PASSWORD)
+    values = {
+        "csrf": csrf,
+        "withdrawal_enabled": "1",
+        "withdrawal_min_fen": "500",
+        "withdrawal_daily_cap_fen": "0",
+        "points_per_yuan": "50",
+        "hold_minutes": "5",
+        "voucher_valid_days": "0",
+        "transfer_daily_cap_points": "0",
+    }
+    assert http.post("/console/wallet/settings", data={**values, "hold_minutes": "x"}).status_code == 422
+    assert http.post("/console/wallet/settings", data=values).status_code == 303
+    assert _request(app.state.db, member, 600, "w1").state == "requested"  # the setting changed the outcome
+    # saving the rules page (which does not show the wallet) leaves the wallet's settings as they are
+    r = http.post("/console/rules/base", data=base_form(app, csrf, extraction_bp="20"))
+    assert r.status_code == 303, r.text
+    after = _settings(app.state.db)
+    assert after.extraction_bp == 2000 and after.wallet.points_per_yuan == 50 and after.wallet.withdrawal_enabled
