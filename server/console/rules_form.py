@@ -54,6 +54,9 @@ BASE_BOOLS = (
 # (spec §3.4, not built); other members' names are shown nowhere (the member page lists only the member's own
 # entries). A save keeps their stored values.
 NOT_ON_FORM = ("all_stores_queue", "display.member_info")
+# base settings kept by other pages (the wallet page) or by the settings command (notifications): a save of the
+# rules form carries them over as they are
+ELSEWHERE = ("wallet", "notifications")
 SALE_LIMITS = {"sale_confirm": "sale_confirm_fen", "sale_max": "sale_max_fen"}  # a store's, in yuan
 BASE_TEXT = ("display_name", "exchange_button_name", "timezone")
 BASE_PERCENT = ("extraction_bp", "default_entitlement_bp", "voucher_ratio_bp")
@@ -276,8 +279,9 @@ def read_base(
     doc["lottery"] = r.lottery()
     doc["random_return"] = r.random_return() if values.get("random_return-on") else None
     doc["reset"] = _reset(r, _zone(doc["timezone"], str(current["timezone"])))
-    if "wallet" in current:  # edited on the wallet page, not here: carried over as it is
-        doc["wallet"] = current["wallet"]
+    for name in ELSEWHERE:  # not edited here: carried over as they are
+        if name in current:
+            doc[name] = current[name]
     return r.validated(BaseSettings, doc)
 
 

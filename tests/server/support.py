@@ -96,9 +96,13 @@ def seed(
     Ingest(db).apply(ChangeSettings(at=at, base=patch, stores=per_store, actor="test"))
 
 
-def enrolment_code(db: Database, store_id: str, *, now: dt.datetime, minutes: int = 10) -> str:
+def enrolment_code(
+    db: Database, store_id: str, *, now: dt.datetime, minutes: int = 10, cashier_id: str | None = None
+) -> str:
     with db.connect() as conn:
-        return terminals.create_enrolment_code(conn, store_id=store_id, now=now, ttl=dt.timedelta(minutes=minutes))
+        return terminals.create_enrolment_code(
+            conn, store_id=store_id, now=now, ttl=dt.timedelta(minutes=minutes), cashier_id=cashier_id
+        )
 
 
 def free_port() -> int:

@@ -224,7 +224,7 @@ def test_every_field_has_a_probe(app: FastAPI, http: httpx.Client) -> None:
     renamed = {"points_per_yuan_x100": "points_per_yuan", "level_entitlement_bp": "levels"}
     on_form = {renamed.get(n, n) for n in BaseSettings.model_fields} - {"display"}
     on_form |= {f"display.{k}" for k in BaseSettings.model_fields["display"].default.model_dump()}
-    assert on_form - set(rules_form.NOT_ON_FORM) == probed
+    assert on_form - set(rules_form.NOT_ON_FORM) - set(rules_form.ELSEWHERE) == probed
     store_fields = {
         {
             "cumulative_tiers": "tiers",
@@ -266,3 +266,15 @@ def test_each_display_field_changes_the_member_page(app: FastAPI, http: httpx.Cl
     for name in (k for k, p in PROBES.items() if p.outcome == "page"):
         assert page(name, {}) == page(name, {})  # the page is the same when nothing changed
         assert page(name, {}) != page(name, PROBES[name].change), f"{name} changed nothing on the member page"
+
+
+def test_saving_the_rules_form_keeps_the_settings_other_pages_keep() -> None:
+    """The wallet's and the notifications' settings are not on the rules form: a save of it leaves them as they are
+    (before, a save put the notifications back to their defaults)."""
+    current = BaseSettings.model_validate(
+        {"enabled": True, "wallet": {"points_per_yuan": 7}, "notifications": {"rebate_threshold_fen": 4321}}
+    ).model_dump(mode="json")
+    values = {k: v for k, v in rules_form.base_values(current).items() if v != ""}
+    read = rules_form.read_base(values, current, CATALOG, _message)
+    assert read.errors == {} and read.doc is not None, read.errors
+    assert (read.doc["wallet"]["points_per_yuan"], read.doc["notifications"]["rebate_threshold_fen"]) == (7, 4321)

@@ -47,9 +47,9 @@ def test_headquarters_and_a_store_manager_keep_the_staff(http: httpx.Client, app
     assert r.status_code == 303
 
 
-def _till(app: FastAPI, http: httpx.Client) -> Till:
+def _till(app: FastAPI, http: httpx.Client, checkout: str | None = None) -> Till:
     till = Till(http)
-    assert till.enroll(enrolment_code(app.state.db, "S1", now=T0)).status_code == 200
+    assert till.enroll(enrolment_code(app.state.db, "S1", now=T0, cashier_id=checkout)).status_code == 200
     return till
 
 
@@ -91,7 +91,7 @@ def test_the_counter_report_groups_by_checkout_point_till_and_employee(http: htt
     with app.state.db.connect() as conn:
         employees.add(conn, employee_id="e-1", store_id="S1", name="王芳", role="cashier", pin="111111", at=T0)
         employees.add(conn, employee_id="e-2", store_id="S1", name="赵强", role="manager", pin="909090", at=T0)
-    one, two = _till(app, http), _till(app, http)
+    one, two = _till(app, http, "C1"), _till(app, http, "C2")  # the server takes the checkout point from the till
     a = paid("C1", 1_000) | {"employee_id": "e-1"}
     b = paid("C1", 2_000) | {"employee_id": "e-1"}
     c = paid("C2", 4_000) | {"employee_id": "e-2"}
