@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from shared.errors import Code
 from shared.ids import CashierId, MemberId, OrderId
 from shared.settings import check_sale
-from shared.wire import EntryInfo, TenderPart
+from shared.wire import EntryInfo, TenderPart, WalletTender
 
 from .catalogue import CartLine, CatalogueIndex, load_index
 from .catalogue import lines_from_json as cart_from_json
@@ -151,6 +151,8 @@ class TillServices:
         lines: Sequence[CartLine] = (),
         park_id: int | None = None,
         employee_id: str | None = None,
+        wallet_tenders: Sequence[WalletTender] = (),
+        wallet_left_fen: int | None = None,
     ) -> SaleRecorded:
         """Record a sale; returns after the commit (durable). TillError(sale_not_saved) if the disk refused.
         A recalled sale (`park_id`) leaves the parked list in the same transaction.
@@ -179,6 +181,8 @@ class TillServices:
                 tender=tender,
                 tenders=tenders,
                 employee_id=employee_id,
+                wallet_tenders=wallet_tenders,
+                wallet_left_fen=wallet_left_fen,
                 signer=signer,
                 clock=self._clock,
                 lines=[line.wire() for line in lines],
