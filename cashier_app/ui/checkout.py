@@ -312,6 +312,10 @@ class CheckoutPanel(QWidget):
         if wallet is None:
             self.say(code_text(Code.WALLET_OFFLINE), error=True)
             return
+        rest = self.tendering.rest_fen
+        if kind != "voucher" and (rest is None or amount_fen > rest):  # never ask for more than is still due
+            self.say(code_text(Code.TENDER_EXCEEDS_DUE), error=True)
+            return
         if not payment_code:
             self.say(code_text(Code.CONSENT_REQUIRED), error=True)
             self.tendering.wallet_code.setFocus()
@@ -632,7 +636,9 @@ class CheckoutPanel(QWidget):
         )
 
     def _parked(self, park_id: int) -> None:
+        holds = list(self.tendering.wallet_holds)
         self._reset_form()
+        self._release(holds)  # a parked sale holds nothing: the wallet is asked again when it is recalled
         self.say(self.tr("Sale parked (no. %1). F12 recalls it.").replace("%1", str(park_id)))
 
     def recall(self) -> None:

@@ -18,6 +18,17 @@ from .words import tender_text, wallet_kind_text, yuan
 RECEIPT_WIDTH_MM = 80  # the common thermal roll
 
 
+def wallet_rows(sale: Sale) -> list[tuple[str, int]]:
+    """What the member's wallet paid, part by part, and the rebate balance left (docs/wallet.md)."""
+    rows = [
+        (Q.translate("Receipt", "Wallet: %1").replace("%1", wallet_kind_text(part.kind)), part.amount_fen)
+        for part in sale.wallet_tenders
+    ]
+    if sale.wallet_left_fen is not None:
+        rows.append((Q.translate("Receipt", "Rebate balance left"), sale.wallet_left_fen))
+    return rows
+
+
 def receipt_html(sale: Sale, info: TerminalInfo, store_name: str) -> str:
     walk_in = Q.translate("Receipt", "Walk-in")
     rows = [
@@ -31,11 +42,7 @@ def receipt_html(sale: Sale, info: TerminalInfo, store_name: str) -> str:
         rows.append((Q.translate("Receipt", "Points deduction"), "-" + yuan(sale.deduction_points_fen)))
     rows.append((Q.translate("Receipt", "Paid"), yuan(sale.paid_fen)))
     rows.append((Q.translate("Receipt", "Tender"), tender_text(sale.tender)))
-    for part in sale.wallet_tenders:  # what the member's wallet paid (docs/wallet.md)
-        label = Q.translate("Receipt", "Wallet: %1").replace("%1", wallet_kind_text(part.kind))
-        rows.append((label, yuan(part.amount_fen)))
-    if sale.wallet_left_fen is not None:
-        rows.append((Q.translate("Receipt", "Rebate balance left"), yuan(sale.wallet_left_fen)))
+    rows += [(label, yuan(fen)) for label, fen in wallet_rows(sale)]
     items = [(f"{line.name} ×{line.quantity}", yuan(line.amount_fen)) for line in sale.lines]
     body = "".join(
         f"<tr><td>{html.escape(k)}</td><td align='right'>{html.escape(v)}</td></tr>" for k, v in [*items, *rows]

@@ -145,3 +145,10 @@ def test_esc_releases_the_hold(qtbot: QtBot, window: MainWindow, till: Till, toy
     settle_ui(qtbot)
     assert toy.holds[hold_id]["state"] == "released"
     assert panel.tendering.wallet_holds == [] and _sale_events(till) == []
+
+
+def test_more_than_is_due_is_not_asked_for(qtbot: QtBot, window: MainWindow, toy: ToyServer) -> None:
+    panel = window.checkout
+    _member_sale(qtbot, panel, "20")
+    _hold(qtbot, panel, "30", CODE)
+    assert panel.message.text() == code_text(Code.TENDER_EXCEEDS_DUE) and toy.holds == {}
