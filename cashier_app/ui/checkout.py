@@ -274,6 +274,10 @@ class CheckoutPanel(QWidget):
         self.scan.setFocus()
 
     def set_member(self, view: MemberView | None) -> None:
+        holds = self.tendering.wallet_holds
+        if holds and view is not None and any(h.member_id != view.member.member_id for h in holds):
+            self._release(list(holds))  # another member now: the first one's wallet pays nothing of this sale
+            self.tendering.clear_holds()
         self.member = view
         self.card.show_member(view)
         self._wallet_gen += 1

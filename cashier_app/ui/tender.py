@@ -218,6 +218,11 @@ class TenderPanel(QWidget):
         self.wallet_code.clear()
         self._update()
 
+    def clear_holds(self) -> None:
+        """The holds are given back by the checkout: they pay nothing any more."""
+        self.wallet_holds.clear()
+        self._update()
+
     @property
     def wallet_fen(self) -> int:
         return sum(h.amount_fen for h in self.wallet_holds)

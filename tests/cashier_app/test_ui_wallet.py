@@ -12,13 +12,16 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
+from cashier_app.core.checkout import MemberRef
 from cashier_app.core.db import outbox, reading
+from cashier_app.core.members import MemberView
 from cashier_app.core.wallet import WalletService
 from cashier_app.ui import receipt
 from cashier_app.ui.checkout import CheckoutPanel
 from cashier_app.ui.main_window import MainWindow
 from cashier_app.ui.words import code_text
 from shared.errors import Code
+from shared.ids import MemberId
 
 from .conftest import Till, app_context
 from .conftest import settle as settle_ui
@@ -152,3 +155,13 @@ def test_more_than_is_due_is_not_asked_for(qtbot: QtBot, window: MainWindow, toy
     _member_sale(qtbot, panel, "20")
     _hold(qtbot, panel, "30", CODE)
     assert panel.message.text() == code_text(Code.TENDER_EXCEEDS_DUE) and toy.holds == {}
+
+
+def test_another_member_releases_the_first_ones_hold(qtbot: QtBot, window: MainWindow, toy: ToyServer) -> None:
+    panel = window.checkout
+    _member_sale(qtbot, panel, "80")
+    _hold(qtbot, panel, "30", CODE)
+    [hold_id] = toy.holds
+    panel.set_member(MemberView(MemberRef(MemberId("M2"), "李*")))  # the sale is another member's now
+    settle_ui(qtbot)
+    assert toy.holds[hold_id]["state"] == "released" and panel.tendering.wallet_holds == []
