@@ -48,6 +48,7 @@ from .reports import (
 from .shifts import set_opening_float
 from .snapshot import load_store, sale_limits
 from .staff import Employee, authorize_manager, sign_in, store_employees
+from .tender import load as load_tenders
 from .terminal import cashier_id, cashier_name
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,14 @@ class FoundSale:
     refundable_fen: int = 0
     tender: str | None = None
     checked: bool = False  # another till's sale that the server confirmed (paid_at, paid_fen, refundable_fen set)
+    wallet_fen: int = 0  # this till's sale: the part paid from the member's rebate balance (docs/wallet.md)
+
+    def to_balance_fen(self, amount_fen: int) -> int:
+        """What of a refund of `amount_fen` goes back to the member's balance, as the server gives it: the other
+        tenders first, the balance only for what exceeds them (docs/wallet.md "Refunds")."""
+        other = self.paid_fen - self.wallet_fen
+        refunded_before = self.paid_fen - self.refundable_fen
+        return amount_fen - min(amount_fen, max(0, other - refunded_before))
 
 
 @dataclass(frozen=True)
@@ -278,6 +287,9 @@ class TillServices:
                 query = query.where(orders.c.order_id == text.lower())
             row = conn.execute(query).first()
         if row is not None:
+            # a wallet sale lists every other part (tender "other" and none: wholly from the balance)
+            parts = load_tenders(row.tenders_json)
+            other = sum(p.amount_fen for p in parts) if parts else (0 if row.tender == "other" else row.paid_fen)
             return FoundSale(
                 OrderId(row.order_id),
                 True,
@@ -286,6 +298,7 @@ class TillServices:
                 row.paid_fen,
                 row.paid_fen - row.refunded_fen,
                 row.tender,
+                wallet_fen=row.paid_fen - other,
             )
         try:
             return FoundSale(OrderId(str(uuid.UUID(text))), False)

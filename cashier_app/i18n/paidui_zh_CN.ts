@@ -613,6 +613,10 @@
         <translation>第 %1 单（%2）：实付 %3（%4），可退 %5</translation>
     </message>
     <message>
+        <source> · of which %1 from the member&apos;s balance: a refund gives back the other tenders first, what exceeds them goes back to the balance (%2 of this refund)</source>
+        <translation>（其中返利余额支付 %1：退款先退其他付款方式，超出部分退回会员返利余额，本次退回余额 %2）</translation>
+    </message>
+    <message>
         <source>Sale of another till at %1: paid %2, refundable %3</source>
         <translation>其他收银台的订单，%1：实付 %2，可退 %3</translation>
     </message>

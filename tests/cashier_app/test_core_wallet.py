@@ -150,3 +150,18 @@ def test_wallet_tenders_that_do_not_add_up_are_refused(wallet: WalletService, ti
     assert refused.value.code == Code.TENDER_EXCEEDS_DUE
     with reading(till.engine) as conn:
         assert conn.execute(select(orders)).first() is None
+
+
+def test_a_refund_of_a_wallet_sale_says_what_goes_back_to_the_balance(wallet: WalletService, till: Till) -> None:
+    from cashier_app.core.services import TillServices
+
+    services = TillServices(engine=till.engine, clock=till.clock)
+    hold = wallet.hold(member_id="M1", kind="rebate", amount_fen=3_000, key=new_tender_key(), payment_code="12345678")
+    sale = _sell(till, 8_000, tenders=settle(due_fen=5_000), wallet_tenders=[hold.tender()])
+    found = services.find_sale(text=str(sale.receipt_no))
+    assert (found.wallet_fen, found.to_balance_fen(8_000), found.to_balance_fen(5_000)) == (3_000, 3_000, 0)
+    services.refund(order_id=found.order_id, amount_fen=6_000, manager_pin="1234", reason="")
+    again = services.find_sale(text=str(sale.receipt_no))
+    assert (again.refundable_fen, again.to_balance_fen(2_000)) == (2_000, 2_000)  # the cash went first
+    plain = _sell(till, 1_000, tenders=settle(due_fen=1_000))
+    assert services.find_sale(text=str(plain.receipt_no)).wallet_fen == 0

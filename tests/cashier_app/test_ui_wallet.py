@@ -165,3 +165,16 @@ def test_another_member_releases_the_first_ones_hold(qtbot: QtBot, window: MainW
     panel.set_member(MemberView(MemberRef(MemberId("M2"), "李*")))  # the sale is another member's now
     settle_ui(qtbot)
     assert toy.holds[hold_id]["state"] == "released" and panel.tendering.wallet_holds == []
+
+
+def test_the_refund_dialog_says_what_goes_back_to_the_balance(qtbot: QtBot, window: MainWindow) -> None:
+    panel = window.checkout
+    _member_sale(qtbot, panel, "80")
+    _hold(qtbot, panel, "30", CODE)
+    qtbot.keyClick(panel.amount, Qt.Key.Key_Return)  # the rest (¥50) in cash
+    settle_ui(qtbot)
+    dialog = window.open_refund()
+    qtbot.waitExposed(dialog)
+    _type_enter(qtbot, dialog.lookup, "1")
+    assert "¥30.00" in dialog.found.text() and "refundable ¥80.00" in dialog.found.text()
+    dialog.reject()
