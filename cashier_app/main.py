@@ -324,6 +324,11 @@ def _run_till(
     if not args.self_test:
         server, insecure = info.server_url, args.insecure_credential_file
         timeout = float(options.get(SYNC_TIMEOUT_S))
+        from .core.wallet import WalletService
+
+        ctx.wallet = WalletService(
+            lambda: http_factory(server, timeout), credential=secrets.credential if secrets else None
+        )
 
         def load_secrets() -> Secrets | None:  # on the worker's thread: the keyring's I/O stays off the UI thread
             return secrets_store(data_dir, insecure=insecure).load()

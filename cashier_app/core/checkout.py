@@ -14,7 +14,16 @@ from sqlalchemy import Connection, func, insert, select, update
 from shared.errors import Code
 from shared.ids import CashierId, MemberId
 from shared.phones import PHONE, phone_key
-from shared.wire import MemberRegistered, OrderPaid, OrderRefunded, PhoneLookup, SaleLine, Tender, TenderPart
+from shared.wire import (
+    MemberRegistered,
+    OrderPaid,
+    OrderRefunded,
+    PhoneLookup,
+    SaleLine,
+    Tender,
+    TenderPart,
+    WalletTender,
+)
 
 from .clock import Clock, iso
 from .db import UnitOfWork, kv_get, members, orders, refunds
@@ -25,9 +34,10 @@ from .shifts import open_shift
 from .snapshot import points_deductible_fen
 from .staff import authorize_manager, has_employees, is_employee
 from .tender import cash_in, change_of, dump, main_kind, wire_parts
+from .wallet import wallet_sums
 
 TENDERS: tuple[Tender, ...] = ("cash", "wechat", "alipay", "card")
-_TENDER_OF: dict[str, Tender] = {t: t for t in TENDERS}
+_TENDER_OF: dict[str, Tender] = {t: t for t in (*TENDERS, "other")}  # other: wholly from the wallet
 
 
 class CheckoutError(TillError, ValueError):
@@ -70,6 +80,12 @@ class Sale:
         return sum(cash) if cash else None
 
     lines: tuple[SaleLine, ...] = ()  # the items, when it was sold by items
+    wallet_tenders: tuple[WalletTender, ...] = ()  # what the member's wallet paid (held before, captured at ingest)
+    wallet_left_fen: int | None = None  # the rebate balance left after this sale, as the till last knew it
+
+    @property
+    def wallet_paid_fen(self) -> int:
+        return sum(t.amount_fen for t in self.wallet_tenders)
 
 
 def record_checkout(
@@ -85,9 +101,22 @@ def record_checkout(
     lines: Sequence[SaleLine] = (),
     tenders: Sequence[TenderPart] = (),
     employee_id: str | None = None,
+    wallet_tenders: Sequence[WalletTender] = (),
+    wallet_left_fen: int | None = None,
 ) -> Sale:
     """Write the order and its `order_paid` event; returns only after the commit (the sale is then durable).
-    `tenders` (from `tender.settle`) say how it was paid part by part; `tender` is then the largest part's kind."""
+    `tenders` (from `tender.settle`) say how it was paid part by part; `tender` is then the largest part's kind.
+
+    `wallet_tenders` are the holds the server granted for this sale (docs/wallet.md): the rebate balance is payment
+    (in `paid_fen`, beside `tenders`), vouchers and points are deductions (docs/rules.md §6a); the typed points
+    deduction is then not used. A sale paid wholly from the wallet has the tender `other` (no cash in the drawer)."""
+    rebate_fen, voucher_fen, points_fen = wallet_sums(wallet_tenders)
+    if wallet_tenders:
+        if member is None or deduction_points_fen:
+            raise CheckoutError(Code.INVALID_AMOUNT, "wallet tenders need the member and no typed deduction")
+        deduction_points_fen = points_fen
+        if not tenders:
+            tender = "other"
     tender = main_kind(tenders, tender)
     known_tender = _TENDER_OF.get(tender)
     if known_tender is None:
@@ -96,13 +125,14 @@ def record_checkout(
         total_fen = sum(line.amount_fen for line in lines)
     if total_fen <= 0:
         raise CheckoutError(Code.INVALID_AMOUNT, "the amount must be above zero")
-    if deduction_points_fen < 0 or deduction_points_fen > total_fen:
+    if deduction_points_fen < 0 or deduction_points_fen + voucher_fen > total_fen:
         raise CheckoutError(Code.DEDUCTION_EXCEEDS_TOTAL)
     if deduction_points_fen and member is None:
         raise CheckoutError(Code.DEDUCTION_NEEDS_MEMBER)
-    if tenders and sum(t.amount_fen for t in tenders) != total_fen - deduction_points_fen:
+    paid_fen = total_fen - deduction_points_fen - voucher_fen
+    if (tenders or wallet_tenders) and sum(t.amount_fen for t in tenders) + rebate_fen != paid_fen:
         raise CheckoutError(Code.TENDER_EXCEEDS_DUE, "the tenders must add up to the amount paid")
-    if deduction_points_fen and member is not None:  # never more than the server last said the member holds
+    if deduction_points_fen and member is not None and not wallet_tenders:  # at most what the last pull said
         deductible = points_deductible_fen(uow.conn, member.member_id)
         if deduction_points_fen > deductible:
             raise CheckoutError(Code.DEDUCTION_EXCEEDS_POINTS, f"at most {deductible} fen")
@@ -120,12 +150,15 @@ def record_checkout(
             member_id=member.member_id if member else None,
             total_fen=total_fen,
             deduction_points_fen=deduction_points_fen,
-            paid_fen=total_fen - deduction_points_fen,
+            deduction_voucher_fen=voucher_fen,
+            paid_fen=paid_fen,
             paid_at=now,
             completed=True,
             tender=known_tender,
             lines=list(lines),
-            tenders=wire_parts(tenders),
+            wallet_tenders=list(wallet_tenders),
+            # with the balance paying part, every other part is said (reports count the drawer's cash from them)
+            tenders=list(tenders) if wallet_tenders else wire_parts(tenders),
             employee_id=employee_id,
         )
     except ValidationError as exc:
@@ -142,10 +175,10 @@ def record_checkout(
             member_id=body.member_id,
             member_display=member.display_name if member else None,
             total_fen=total_fen,
-            deduction_points_fen=deduction_points_fen,
+            deduction_points_fen=deduction_points_fen + voucher_fen,  # what was deducted (points and vouchers)
             paid_fen=body.paid_fen,
             tender=tender,
-            tenders_json=dump(wire_parts(tenders)),
+            tenders_json=dump(body.tenders),
             change_fen=change_of(tenders),
             employee_id=employee_id,
             paid_at=iso(now),
@@ -172,6 +205,8 @@ def record_checkout(
         link,
         tuple(tenders),
         tuple(body.lines),
+        tuple(wallet_tenders),
+        wallet_left_fen,
     )
 
 

@@ -185,6 +185,7 @@ class ReceiptData:
     lines: Sequence[SaleLine] = ()
     position: int | None = None  # the queue position once the server answered
     entry_status: str | None = None  # said instead of a position when the entry no longer waits
+    wallet_rows: Sequence[tuple[str, int]] = ()  # (words, fen): what the member's wallet paid, the balance left
 
 
 class _Job:
@@ -245,6 +246,7 @@ def render_receipt(
     if receipt.deduction_points_fen:
         totals.append((w.points, format_fen(-receipt.deduction_points_fen)))
     totals.append((w.tender, receipt.tender_text))
+    totals += [(label, format_fen(fen)) for label, fen in receipt.wallet_rows]
     for label, value in totals:
         for text in row(clean(label), clean(value), columns):
             job.line(text)

@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from shared.errors import Code
 from shared.ids import CashierId, MemberId, OrderId
 from shared.settings import check_sale
-from shared.wire import EntryInfo, TenderPart
+from shared.wire import EntryInfo, TenderPart, WalletTender
 
 from .catalogue import CartLine, CatalogueIndex, load_index
 from .catalogue import lines_from_json as cart_from_json
@@ -48,6 +48,7 @@ from .reports import (
 from .shifts import set_opening_float
 from .snapshot import load_store, sale_limits
 from .staff import Employee, authorize_manager, sign_in, store_employees
+from .tender import load as load_tenders
 from .terminal import cashier_id, cashier_name
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,14 @@ class FoundSale:
     refundable_fen: int = 0
     tender: str | None = None
     checked: bool = False  # another till's sale that the server confirmed (paid_at, paid_fen, refundable_fen set)
+    wallet_fen: int = 0  # this till's sale: the part paid from the member's rebate balance (docs/wallet.md)
+
+    def to_balance_fen(self, amount_fen: int) -> int:
+        """What of a refund of `amount_fen` goes back to the member's balance, as the server gives it: the other
+        tenders first, the balance only for what exceeds them (docs/wallet.md "Refunds")."""
+        other = self.paid_fen - self.wallet_fen
+        refunded_before = self.paid_fen - self.refundable_fen
+        return amount_fen - min(amount_fen, max(0, other - refunded_before))
 
 
 @dataclass(frozen=True)
@@ -151,6 +160,8 @@ class TillServices:
         lines: Sequence[CartLine] = (),
         park_id: int | None = None,
         employee_id: str | None = None,
+        wallet_tenders: Sequence[WalletTender] = (),
+        wallet_left_fen: int | None = None,
     ) -> SaleRecorded:
         """Record a sale; returns after the commit (durable). TillError(sale_not_saved) if the disk refused.
         A recalled sale (`park_id`) leaves the parked list in the same transaction.
@@ -179,6 +190,8 @@ class TillServices:
                 tender=tender,
                 tenders=tenders,
                 employee_id=employee_id,
+                wallet_tenders=wallet_tenders,
+                wallet_left_fen=wallet_left_fen,
                 signer=signer,
                 clock=self._clock,
                 lines=[line.wire() for line in lines],
@@ -274,6 +287,9 @@ class TillServices:
                 query = query.where(orders.c.order_id == text.lower())
             row = conn.execute(query).first()
         if row is not None:
+            # a wallet sale lists every other part (tender "other" and none: wholly from the balance)
+            parts = load_tenders(row.tenders_json)
+            other = sum(p.amount_fen for p in parts) if parts else (0 if row.tender == "other" else row.paid_fen)
             return FoundSale(
                 OrderId(row.order_id),
                 True,
@@ -282,6 +298,7 @@ class TillServices:
                 row.paid_fen,
                 row.paid_fen - row.refunded_fen,
                 row.tender,
+                wallet_fen=row.paid_fen - other,
             )
         try:
             return FoundSale(OrderId(str(uuid.UUID(text))), False)

@@ -19,6 +19,9 @@ from shared.wire import (
     PROTOCOL_VERSION,
     CataloguePage,
     ErrorBody,
+    HoldRequest,
+    HoldView,
+    MemberWallet,
     OrderFacts,
     PullResponse,
     PushRequest,
@@ -117,6 +120,17 @@ class SyncClient:
     def order(self, order_id: str) -> OrderFacts:
         """A sale of this store (any till); RequestRefused(404, unknown_order) when the server has none such."""
         return OrderFacts.model_validate_json(self._send("GET", f"/api/v1/sync/orders/{order_id}").content)
+
+    def wallet(self, member_id: str) -> MemberWallet:
+        """What the member can spend at this till's store now (docs/wallet.md)."""
+        return MemberWallet.model_validate_json(self._send("GET", f"/api/v1/wallet/members/{member_id}").content)
+
+    def place_hold(self, request: HoldRequest) -> HoldView:
+        """Reserve a wallet tender (a repeat of the idempotency key answers the same hold)."""
+        return HoldView.model_validate_json(self._send("POST", "/api/v1/wallet/holds", body=request).content)
+
+    def release_hold(self, hold_id: str) -> HoldView:
+        return HoldView.model_validate_json(self._send("POST", f"/api/v1/wallet/holds/{hold_id}/release").content)
 
     def pull(self, cursor: str | None) -> PullResponse:
         # levels, checkout, points, employees: the level catalog, this till's checkout point, each member's points

@@ -87,6 +87,22 @@
         <translation>已识别会员：%1</translation>
     </message>
     <message>
+        <source>Asking the server for the wallet tender…</source>
+        <translation>正在向服务器申请钱包支付…</translation>
+    </message>
+    <message>
+        <source>Wallet tender held: %1 %2</source>
+        <translation>钱包支付已冻结：%1 %2</translation>
+    </message>
+    <message>
+        <source>The wallet tender could not be given back now: it expires.</source>
+        <translation>钱包支付暂时无法退回：到期后自动释放。</translation>
+    </message>
+    <message>
+        <source>With a wallet tender, points are paid from the wallet: clear the deduction.</source>
+        <translation>使用钱包支付时，积分从钱包扣：请清空积分抵扣。</translation>
+    </message>
+    <message>
         <source>Starting up: this sale is recorded as soon as the till&apos;s key is loaded (Esc cancels).</source>
         <translation>正在启动：收银台密钥一载入即记录这笔销售（按 Esc 取消）。</translation>
     </message>
@@ -97,6 +113,10 @@
     <message>
         <source>Not recorded: the manager&apos;s PIN was not given.</source>
         <translation>未记录：没有输入店长密码。</translation>
+    </message>
+    <message>
+        <source>Sale cleared. The wallet tender was given back.</source>
+        <translation>已清除本单，钱包支付已退回。</translation>
     </message>
     <message>
         <source>Sale cleared.</source>
@@ -329,6 +349,14 @@
 <context>
     <name>MemberCard</name>
     <message>
+        <source>Wallet: balance — · points — · vouchers —</source>
+        <translation>钱包：余额 — · 积分 — · 券 —</translation>
+    </message>
+    <message>
+        <source>Wallet: balance %1 · points %2 · vouchers %3 (%4)</source>
+        <translation>钱包：余额 %1 · 积分 %2 · 券 %3 张（%4）</translation>
+    </message>
+    <message>
         <source>Walk-in customer (no member)</source>
         <translation>散客（非会员）</translation>
     </message>
@@ -510,6 +538,14 @@
         <translation>支付方式</translation>
     </message>
     <message>
+        <source>Wallet: %1</source>
+        <translation>钱包支付：%1</translation>
+    </message>
+    <message>
+        <source>Rebate balance left</source>
+        <translation>返利余额剩余</translation>
+    </message>
+    <message>
         <source>Order</source>
         <translation>订单</translation>
     </message>
@@ -575,6 +611,10 @@
     <message>
         <source>Sale %1 at %2: paid %3 by %4, refundable %5</source>
         <translation>第 %1 单（%2）：实付 %3（%4），可退 %5</translation>
+    </message>
+    <message>
+        <source> · of which %1 from the member&apos;s balance: a refund gives back the other tenders first, what exceeds them goes back to the balance (%2 of this refund)</source>
+        <translation>（其中返利余额支付 %1：退款先退其他付款方式，超出部分退回会员返利余额，本次退回余额 %2）</translation>
     </message>
     <message>
         <source>Sale of another till at %1: paid %2, refundable %3</source>
@@ -918,12 +958,24 @@
         <translation>清除分笔</translation>
     </message>
     <message>
+        <source>member&apos;s payment code</source>
+        <translation>会员付款码</translation>
+    </message>
+    <message>
+        <source>Pay from wallet</source>
+        <translation>钱包支付</translation>
+    </message>
+    <message>
         <source>Cash received</source>
         <translation>实收现金</translation>
     </message>
     <message>
         <source>Change</source>
         <translation>找零</translation>
+    </message>
+    <message>
+        <source>wallet amount (empty: %1)</source>
+        <translation>钱包支付金额（留空：%1）</translation>
     </message>
     <message>
         <source>Split: %1 · rest %2</source>
@@ -1299,6 +1351,18 @@
     <message>
         <source>Other</source>
         <translation>其他</translation>
+    </message>
+    <message>
+        <source>Rebate balance</source>
+        <translation>返利余额</translation>
+    </message>
+    <message>
+        <source>Voucher</source>
+        <translation>券</translation>
+    </message>
+    <message>
+        <source>Points</source>
+        <translation>积分</translation>
     </message>
     <message>
         <source>waiting</source>

@@ -22,19 +22,20 @@ from PySide6.QtWidgets import (
 from shared.errors import Code
 from shared.money import parse_yuan
 from shared.tokens import PREFIX
-from shared.wire import TenderPart
+from shared.wire import TenderPart, WalletTender
 
 from ..core.catalogue import EMPTY, CartLine, CatalogueIndex
 from ..core.checkout import TENDERS, MemberRef
 from ..core.errors import TillError
 from ..core.members import MemberView
 from ..core.services import ParkedSale, SaleRecorded
+from ..core.wallet import Hold, WalletError, WalletView, new_tender_key
 from ..options import AMOUNT_FONT_PT
 from .context import AppContext
 from .pin_dialog import SalePinDialog
 from .sale_lines import PriceLookup, SaleLinesTable
 from .tender import TenderPanel, tender_summary
-from .words import code_text, error_text, tender_text, yuan
+from .words import code_text, error_text, tender_text, wallet_kind_text, yuan
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class _HeldSale:
     manager_pin: str | None = None  # typed in the PIN dialog when the amount is above the store's confirm amount
     lines: tuple[CartLine, ...] = ()
     park_id: int | None = None  # a recalled sale: it leaves the parked list when sold
+    wallet_tenders: tuple[WalletTender, ...] = ()  # the holds the server granted (docs/wallet.md)
+    wallet_left_fen: int | None = None
 
 
 class MemberCard(QFrame):
@@ -60,16 +63,38 @@ class MemberCard(QFrame):
         self.title.setObjectName("memberTitle")
         self.details = QLabel()
         self.details.setWordWrap(True)
+        self.wallet = QLabel()
+        self.wallet.setObjectName("memberWallet")
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addWidget(self.details)
+        layout.addWidget(self.wallet)
         self.show_member(None)
+
+    def show_wallet(self, view: WalletView | None, *, member: bool = True) -> None:
+        """The member's wallet as the server said it just now; "—" while it is not known (offline)."""
+        if not member:
+            self.wallet.setText("")
+            return
+        if view is None:
+            self.wallet.setText(self.tr("Wallet: balance — · points — · vouchers —"))
+            return
+        vouchers = sum(v.value_fen for v in view.vouchers)
+        self.wallet.setText(
+            self.tr("Wallet: balance %1 · points %2 · vouchers %3 (%4)")
+            .replace("%1", yuan(view.rebate_available_fen))
+            .replace("%2", str(view.points_available))
+            .replace("%3", str(len(view.vouchers)))
+            .replace("%4", yuan(vouchers))
+        )
 
     def show_member(self, view: MemberView | None) -> None:
         if view is None:
             self.title.setText(self.tr("Walk-in customer (no member)"))
             self.details.setText(self.tr("Scan the member code or type the phone number, then Enter."))
+            self.show_wallet(None, member=False)
             return
+        self.show_wallet(None)
         m = view.member
         if view.level_names is not None:  # the catalog's name in the till's language; the bare id otherwise
             level = view.level_names[0 if QLocale().language() == QLocale.Language.Chinese else 1]
@@ -145,6 +170,11 @@ class CheckoutPanel(QWidget):
         self.confirm_button.setFont(mid)
         self.tendering = TenderPanel(font_pt=self.ctx.options.get(AMOUNT_FONT_PT))  # ui/tender.py
         self.tendering.confirm_requested.connect(self.confirm)
+        self.tendering.wallet_requested.connect(self.ask_hold)
+        self.wallet_view: WalletView | None = None
+        self.wallet_asking = False  # a hold is being asked for
+        self._wallet_key: str | None = None  # the tender's idempotency key, kept for its retries
+        self._wallet_gen = 0  # which member's wallet answers count: Esc or another member makes one stale
         self.message = QLabel()
         self.message.setObjectName("message")
         self.message.setWordWrap(True)
@@ -244,8 +274,116 @@ class CheckoutPanel(QWidget):
         self.scan.setFocus()
 
     def set_member(self, view: MemberView | None) -> None:
+        holds = self.tendering.wallet_holds
+        if holds and view is not None and any(h.member_id != view.member.member_id for h in holds):
+            self._release(list(holds))  # another member now: the first one's wallet pays nothing of this sale
+            self.tendering.clear_holds()
         self.member = view
         self.card.show_member(view)
+        self._wallet_gen += 1
+        self.wallet_view = None
+        self.tendering.set_wallet(None)
+        if view is not None and not view.pending_registration:
+            self._fetch_wallet(view.member.member_id)
+
+    # ------------------------------------------------------------------ the member's wallet (docs/wallet.md)
+    def _fetch_wallet(self, member_id: str) -> None:
+        """Read what the member can spend, on the wallet's network thread; "—" when the server cannot say."""
+        wallet, gen = self.ctx.wallet, self._wallet_gen
+        if wallet is None:
+            return
+        self.ctx.run_net(
+            lambda: wallet.wallet(member_id=member_id),
+            on_done=lambda view: self._wallet_read(view) if gen == self._wallet_gen else None,
+            on_failed=lambda _exc: None,  # stays "—": a wallet tender will say why when asked
+            owner=self,
+        )
+
+    def _wallet_read(self, view: WalletView) -> None:
+        self.wallet_view = view
+        self.card.show_wallet(view)
+        self.tendering.set_wallet(view)
+
+    def ask_hold(self, kind: str, amount_fen: int, voucher_id: int | None, payment_code: str) -> None:
+        """A wallet tender: the server checks the member's payment code and reserves the amount (one round trip,
+        off the UI thread). Offline it is refused (`wallet_offline`); every other tender keeps working."""
+        if self.busy or self.wallet_asking:
+            return
+        if self.member is None:
+            self.say(code_text(Code.DEDUCTION_NEEDS_MEMBER), error=True)
+            return
+        wallet = self.ctx.wallet
+        if wallet is None:
+            self.say(code_text(Code.WALLET_OFFLINE), error=True)
+            return
+        rest = self.tendering.rest_fen
+        if kind != "voucher" and (rest is None or amount_fen > rest):  # never ask for more than is still due
+            self.say(code_text(Code.TENDER_EXCEEDS_DUE), error=True)
+            return
+        if not payment_code:
+            self.say(code_text(Code.CONSENT_REQUIRED), error=True)
+            self.tendering.wallet_code.setFocus()
+            return
+        if self._wallet_key is None:
+            self._wallet_key = new_tender_key()
+        key, member_id, gen = self._wallet_key, self.member.member.member_id, self._wallet_gen
+        self.wallet_asking = True
+        self.say(self.tr("Asking the server for the wallet tender…"))
+        self.ctx.run_net(
+            lambda: wallet.hold(
+                member_id=member_id,
+                kind=kind,
+                amount_fen=amount_fen or None,
+                voucher_id=voucher_id,
+                key=key,
+                payment_code=payment_code,
+            ),
+            on_done=lambda hold: self._held(hold, gen),
+            on_failed=lambda exc: self._not_held(exc, gen),
+            owner=self,
+        )
+
+    def _held(self, hold: Hold, gen: int) -> None:
+        self.wallet_asking = False
+        self._wallet_key = None
+        if gen != self._wallet_gen:  # the sale was cleared (or the member changed) meanwhile: give it back
+            self._release([hold])
+            return
+        self.tendering.add_hold(hold)
+        self.say(
+            self.tr("Wallet tender held: %1 %2")
+            .replace("%1", wallet_kind_text(hold.kind))
+            .replace("%2", yuan(hold.amount_fen))
+        )
+        self.tendering.received.setFocus()
+
+    def _not_held(self, exc: Exception, gen: int) -> None:
+        self.wallet_asking = False
+        code = exc.code if isinstance(exc, WalletError) else Code.WALLET_OFFLINE
+        if code != Code.WALLET_OFFLINE:  # a definite answer: the next try is a new tender
+            self._wallet_key = None
+        if gen == self._wallet_gen:
+            self.say(code_text(code), error=True)
+            self.tendering.wallet_code.setFocus()
+            self.tendering.wallet_code.selectAll()
+
+    def _release(self, holds: list[Hold]) -> None:
+        """Give abandoned holds back (off the UI thread); one the server cannot hear of expires by itself."""
+        wallet = self.ctx.wallet
+        if wallet is None:
+            return
+        for hold in holds:
+            hold_id = hold.hold_id
+
+            def release(hold_id: str = hold_id) -> None:
+                wallet.release(hold_id=hold_id)
+
+            self.ctx.run_net(
+                release,
+                on_done=lambda _none: None,
+                on_failed=lambda _exc: self.say(self.tr("The wallet tender could not be given back now: it expires.")),
+                owner=self,
+            )
 
     def _parse(self, edit: QLineEdit) -> int:
         text = edit.text().strip()
@@ -264,6 +402,9 @@ class CheckoutPanel(QWidget):
 
     def confirm(self) -> None:
         if self.held is not None or self.saving or self.confirm_waits or self.pin_dialog is not None:  # on its way
+            return
+        if self.wallet_asking:  # a wallet tender is on its way: the sale waits for its answer
+            self.say(self.tr("Asking the server for the wallet tender…"))
             return
         if self.amount.text().strip().startswith(PREFIX + "."):
             # the scanner typed into the amount field: treat it as a scan, not as money
@@ -298,6 +439,13 @@ class CheckoutPanel(QWidget):
             self.tendering.received.setFocus()
             self.tendering.received.selectAll()
             return
+        holds = self.tendering.wallet_holds
+        if holds and deduction:
+            self.say(self.tr("With a wallet tender, points are paid from the wallet: clear the deduction."), error=True)
+            return
+        left = None
+        if self.wallet_view is not None:
+            left = self.wallet_view.rebate_available_fen - sum(h.amount_fen for h in holds if h.kind == "rebate")
         held = _HeldSale(
             total,
             deduction,
@@ -306,6 +454,8 @@ class CheckoutPanel(QWidget):
             tenders=tuple(tenders) if total > deduction else (),
             lines=tuple(self.items.lines),
             park_id=self.park_id,
+            wallet_tenders=tuple(h.tender() for h in holds),
+            wallet_left_fen=left if holds else None,
         )
         if self.ctx.signer is None:
             self._hold(held)
@@ -352,6 +502,8 @@ class CheckoutPanel(QWidget):
                 manager_pin=held.manager_pin,
                 lines=held.lines,
                 park_id=held.park_id,
+                wallet_tenders=held.wallet_tenders,
+                wallet_left_fen=held.wallet_left_fen,
             ),
             on_done=lambda recorded: self._recorded(held, recorded),
             on_failed=lambda exc: self._not_recorded(exc, held),
@@ -417,8 +569,14 @@ class CheckoutPanel(QWidget):
         if self.identifying:  # Esc while a member is looked up: the answer no longer counts
             self.identifying = False
             self._lookup += 1
-        self._reset_form()
-        self.say(self.tr("Sale cleared."))
+        holds = list(self.tendering.wallet_holds)
+        self._reset_form()  # a hold still being asked for is released when its answer comes (stale)
+        self._wallet_key = None
+        self._release(holds)
+        if holds:
+            self.say(self.tr("Sale cleared. The wallet tender was given back."))
+        else:
+            self.say(self.tr("Sale cleared."))
 
     def _reset_form(self) -> None:
         self.items.clear()
@@ -427,7 +585,7 @@ class CheckoutPanel(QWidget):
         self.scan.clear()
         self.amount.clear()
         self.deduction.clear()
-        self.tendering.reset()
+        self.tendering.reset()  # after set_member: the wallet's kinds are the walk-in's
         self.tender.setCurrentIndex(0)
         self.scan.setFocus()
 
@@ -482,7 +640,9 @@ class CheckoutPanel(QWidget):
         )
 
     def _parked(self, park_id: int) -> None:
+        holds = list(self.tendering.wallet_holds)
         self._reset_form()
+        self._release(holds)  # a parked sale holds nothing: the wallet is asked again when it is recalled
         self.say(self.tr("Sale parked (no. %1). F12 recalls it.").replace("%1", str(park_id)))
 
     def recall(self) -> None:

@@ -13,6 +13,7 @@ from ..core.clock import Clock
 from ..core.order_link import OrderLinkSigner
 from ..core.services import TillServices
 from ..core.terminal import TerminalInfo
+from ..core.wallet import WalletService
 from ..options import Options
 from .ops import run_op, serial_pool
 
@@ -28,6 +29,8 @@ class AppContext:
     options: Options
     data_dir: Path
     pool: QThreadPool = field(default_factory=serial_pool)  # one thread: database and file jobs in order
+    wallet: WalletService | None = None  # the hold API (None: no server, e.g. --self-test: wallet tenders offline)
+    net_pool: QThreadPool = field(default_factory=serial_pool)  # one thread: wallet requests, never the database's
 
     def run(
         self,
@@ -39,3 +42,14 @@ class AppContext:
     ) -> None:
         """Run database or file work on the till's own thread, in order; the answer comes back on the UI thread."""
         run_op(job, on_done=on_done, on_failed=on_failed, pool=self.pool, owner=owner)
+
+    def run_net(
+        self,
+        job: Callable[[], T],
+        *,
+        on_done: Callable[[T], None],
+        on_failed: Callable[[Exception], None],
+        owner: QObject | None = None,
+    ) -> None:
+        """Run a network request (the wallet) on its own thread: a slow server never delays the till's database."""
+        run_op(job, on_done=on_done, on_failed=on_failed, pool=self.net_pool, owner=owner)

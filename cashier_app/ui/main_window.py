@@ -186,6 +186,8 @@ class MainWindow(QMainWindow):
 
     def on_secrets(self, secrets: Secrets) -> None:
         self.ctx.signer = signer_for(self.ctx.info, secrets, self.ctx.clock)
+        if self.ctx.wallet is not None:
+            self.ctx.wallet.set_credential(secrets.credential)
         self.checkout.key_ready()
 
     def on_secrets_failed(self, exc: Exception) -> None:

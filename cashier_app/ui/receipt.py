@@ -13,9 +13,20 @@ from PySide6.QtWidgets import QWidget
 
 from ..core.checkout import Sale
 from ..core.terminal import TerminalInfo
-from .words import tender_text, yuan
+from .words import tender_text, wallet_kind_text, yuan
 
 RECEIPT_WIDTH_MM = 80  # the common thermal roll
+
+
+def wallet_rows(sale: Sale) -> list[tuple[str, int]]:
+    """What the member's wallet paid, part by part, and the rebate balance left (docs/wallet.md)."""
+    rows = [
+        (Q.translate("Receipt", "Wallet: %1").replace("%1", wallet_kind_text(part.kind)), part.amount_fen)
+        for part in sale.wallet_tenders
+    ]
+    if sale.wallet_left_fen is not None:
+        rows.append((Q.translate("Receipt", "Rebate balance left"), sale.wallet_left_fen))
+    return rows
 
 
 def receipt_html(sale: Sale, info: TerminalInfo, store_name: str) -> str:
@@ -31,6 +42,7 @@ def receipt_html(sale: Sale, info: TerminalInfo, store_name: str) -> str:
         rows.append((Q.translate("Receipt", "Points deduction"), "-" + yuan(sale.deduction_points_fen)))
     rows.append((Q.translate("Receipt", "Paid"), yuan(sale.paid_fen)))
     rows.append((Q.translate("Receipt", "Tender"), tender_text(sale.tender)))
+    rows += [(label, yuan(fen)) for label, fen in wallet_rows(sale)]
     items = [(f"{line.name} ×{line.quantity}", yuan(line.amount_fen)) for line in sale.lines]
     body = "".join(
         f"<tr><td>{html.escape(k)}</td><td align='right'>{html.escape(v)}</td></tr>" for k, v in [*items, *rows]

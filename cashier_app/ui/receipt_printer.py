@@ -20,6 +20,7 @@ from ..core.printers import PrinterError, open_printer
 from ..core.services import ReceiptFacts
 from .context import AppContext
 from .ops import run_op
+from .receipt import wallet_rows
 from .words import status_words, tender_text
 
 log = logging.getLogger("paidui.cashier.printer")
@@ -68,6 +69,7 @@ def receipt_data(
         lines=sale.lines,
         position=entry.position if entry else None,
         entry_status=statuses.get(entry.status, entry.status) if entry and entry.position is None else None,
+        wallet_rows=wallet_rows(sale),
     )
 
 

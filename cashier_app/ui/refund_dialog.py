@@ -129,6 +129,16 @@ class RefundDialog(QDialog):
                 .replace("%3", yuan(sale.paid_fen))
                 .replace("%4", tender_text(sale.tender))
                 .replace("%5", yuan(sale.refundable_fen))
+                + (
+                    self.tr(
+                        " · of which %1 from the member's balance: a refund gives back the other tenders first, "
+                        "what exceeds them goes back to the balance (%2 of this refund)"
+                    )
+                    .replace("%1", yuan(sale.wallet_fen))
+                    .replace("%2", yuan(sale.to_balance_fen(sale.refundable_fen)))
+                    if sale.wallet_fen
+                    else ""
+                )
             )
             self.amount.setText(format_fen(sale.refundable_fen))
         elif sale.checked:

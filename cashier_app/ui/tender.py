@@ -28,7 +28,8 @@ from shared.wire import TenderPart
 
 from ..core.checkout import Sale
 from ..core.tender import KINDS, Split, settle
-from .words import tender_text, yuan
+from ..core.wallet import Hold, WalletView, default_amount
+from .words import tender_text, wallet_kind_text, yuan
 
 KEYS = ("7", "8", "9", "4", "5", "6", "1", "2", "3", "0", "00", ".")
 
@@ -85,6 +86,8 @@ class TenderPanel(QWidget):
     """Cash received, the change due (big), split parts, and the keypad."""
 
     confirm_requested = Signal()  # Enter in the cash received field: the sale, as Enter in the amount
+    # a wallet tender asked for: kind, amount in fen (0 for a voucher: its face value), voucher id or None, the code
+    wallet_requested = Signal(str, int, object, str)
 
     def __init__(self, parent: QWidget | None = None, *, font_pt: int = 36) -> None:
         super().__init__(parent)
@@ -121,6 +124,19 @@ class TenderPanel(QWidget):
         self.parts.setObjectName("splitParts")
         self.parts.setWordWrap(True)
         self.keypad = Keypad()
+        # the member's wallet (docs/wallet.md): a tender held online with the member's payment code
+        self.wallet_view: WalletView | None = None
+        self.wallet_holds: list[Hold] = []
+        self.wallet_kind = QComboBox()
+        self.wallet_kind.setObjectName("walletKind")
+        self.wallet_amount = QLineEdit()
+        self.wallet_amount.setObjectName("walletAmount")
+        self.wallet_code = QLineEdit()
+        self.wallet_code.setObjectName("walletCode")
+        self.wallet_code.setPlaceholderText(self.tr("member's payment code"))
+        self.wallet_pay = QPushButton(self.tr("Pay from wallet"))
+        self.wallet_pay.setObjectName("walletPay")
+        self.set_wallet(None)
 
         received_row = QHBoxLayout()
         received_row.addWidget(QLabel(self.tr("Cash received")))
@@ -137,6 +153,12 @@ class TenderPanel(QWidget):
         left.addLayout(received_row)
         left.addLayout(change_row)
         left.addLayout(split_row)
+        wallet_row = QHBoxLayout()
+        wallet_row.addWidget(self.wallet_kind)
+        wallet_row.addWidget(self.wallet_amount, 1)
+        wallet_row.addWidget(self.wallet_code, 1)
+        wallet_row.addWidget(self.wallet_pay)
+        left.addLayout(wallet_row)
         left.addWidget(self.parts)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -148,7 +170,62 @@ class TenderPanel(QWidget):
         self.split_amount.returnPressed.connect(self.add_part)
         self.add_split.clicked.connect(self.add_part)
         self.clear_splits.clicked.connect(self.reset_splits)
+        self.wallet_code.returnPressed.connect(self.request_wallet)
+        self.wallet_pay.clicked.connect(self.request_wallet)
+        self.wallet_kind.currentIndexChanged.connect(self._update)
         self._update()
+
+    # ------------------------------------------------------------------ the member's wallet
+    def set_wallet(self, view: WalletView | None) -> None:
+        """What the member can spend (None: not known, e.g. offline): the kinds offered and the default amounts."""
+        self.wallet_view = view
+        self.wallet_kind.clear()
+        self.wallet_kind.addItem(wallet_kind_text("rebate"), ("rebate", None))
+        for v in view.vouchers if view else ():
+            self.wallet_kind.addItem(f"{wallet_kind_text('voucher')} {yuan(v.value_fen)}", ("voucher", v.voucher_id))
+        if view is None or not view.vouchers:
+            self.wallet_kind.addItem(wallet_kind_text("voucher"), ("voucher", None))
+        self.wallet_kind.addItem(wallet_kind_text("points"), ("points", None))
+        self._update()
+
+    def wallet_default_fen(self) -> int:
+        """What is due (the rest), capped by what the chosen kind has (uncapped while the wallet is not known)."""
+        rest = max(0, self.rest_fen or 0)
+        kind, voucher = self.wallet_kind.currentData() or ("rebate", None)
+        if self.wallet_view is None:
+            return rest
+        return default_amount(due_fen=rest, available_fen=self.wallet_view.available_fen(kind, voucher))
+
+    def request_wallet(self) -> None:
+        kind, voucher = self.wallet_kind.currentData() or ("rebate", None)
+        text = self.wallet_amount.text().strip()
+        try:
+            amount = parse_yuan(text) if text else self.wallet_default_fen()
+        except ValueError:
+            amount = -1
+        if kind == "voucher":
+            amount = 0  # the voucher pays its face value
+        elif amount <= 0:
+            self.wallet_amount.setFocus()
+            self.wallet_amount.selectAll()
+            return
+        self.wallet_requested.emit(kind, amount, voucher, self.wallet_code.text().strip())
+
+    def add_hold(self, hold: Hold) -> None:
+        """The server reserved it: it pays its part of the sale."""
+        self.wallet_holds.append(hold)
+        self.wallet_amount.clear()
+        self.wallet_code.clear()
+        self._update()
+
+    def clear_holds(self) -> None:
+        """The holds are given back by the checkout: they pay nothing any more."""
+        self.wallet_holds.clear()
+        self._update()
+
+    @property
+    def wallet_fen(self) -> int:
+        return sum(h.amount_fen for h in self.wallet_holds)
 
     # ------------------------------------------------------------------ what the cashier typed
     def set_due(self, due_fen: int | None) -> None:
@@ -180,13 +257,14 @@ class TenderPanel(QWidget):
 
     def settle(self, *, due_fen: int, rest_kind: str) -> list[TenderPart]:
         """The payment's parts (TenderError with a code when they do not add up; ValueError: not money)."""
-        return settle(due_fen=due_fen, splits=self.splits, rest_kind=rest_kind, received_fen=self.received_fen())
+        due = due_fen - self.wallet_fen  # the wallet's holds pay their part first
+        return settle(due_fen=due, splits=self.splits, rest_kind=rest_kind, received_fen=self.received_fen())
 
     @property
     def rest_fen(self) -> int | None:
         if self.due_fen is None:
             return None
-        return self.due_fen - sum(s.amount_fen for s in self.splits)
+        return self.due_fen - sum(s.amount_fen for s in self.splits) - self.wallet_fen
 
     def _show_change(self, text: str) -> None:
         """The change due, as big as the amount to pay, only while there is a cash count to show it for: at rest
@@ -195,8 +273,16 @@ class TenderPanel(QWidget):
         self.change.setVisible(bool(text))
 
     def _update(self) -> None:
-        if self.splits:
-            parts = " + ".join(f"{tender_text(s.kind)} {yuan(s.amount_fen)}" for s in self.splits)
+        if not hasattr(self, "parts"):  # filling the wallet's kinds while the panel is being built
+            return
+        self.wallet_amount.setPlaceholderText(
+            self.tr("wallet amount (empty: %1)").replace("%1", yuan(self.wallet_default_fen()))
+        )
+        if self.splits or self.wallet_holds:
+            parts = " + ".join(
+                [f"{wallet_kind_text(h.kind)} {yuan(h.amount_fen)}" for h in self.wallet_holds]
+                + [f"{tender_text(s.kind)} {yuan(s.amount_fen)}" for s in self.splits]
+            )
             rest = self.rest_fen
             rest_text = "—" if rest is None else yuan(rest)
             self.parts.setText(self.tr("Split: %1 · rest %2").replace("%1", parts).replace("%2", rest_text))
@@ -226,12 +312,15 @@ class TenderPanel(QWidget):
         self.split_amount.clear()
         self.splits.clear()
         self.split_kind.setCurrentIndex(0)
-        self._update()
+        self.wallet_holds.clear()  # captured with the sale, or released by the checkout (Esc)
+        self.wallet_amount.clear()
+        self.wallet_code.clear()
+        self.set_wallet(None)
 
     def set_locked(self, locked: bool) -> None:
-        for edit in (self.received, self.split_amount):
+        for edit in (self.received, self.split_amount, self.wallet_amount, self.wallet_code):
             edit.setReadOnly(locked)
-        for w in (self.add_split, self.clear_splits, self.split_kind, self.keypad):
+        for w in (self.add_split, self.clear_splits, self.split_kind, self.keypad, self.wallet_kind, self.wallet_pay):
             w.setEnabled(not locked)
 
 

@@ -184,6 +184,15 @@ def tender_text(tender: str | None) -> str:
     }.get(tender or "other", tender or "")
 
 
+def wallet_kind_text(kind: str) -> str:
+    """A wallet tender's kind (docs/wallet.md)."""
+    return {
+        "rebate": Q.translate("Words", "Rebate balance"),
+        "voucher": Q.translate("Words", "Voucher"),
+        "points": Q.translate("Words", "Points"),
+    }.get(kind, kind)
+
+
 def yuan(fen: int) -> str:
     return "¥" + format_fen(fen)
 

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
 
+from shared.engine.commands import RefundOrder
 from shared.engine.engine import Engine, Outcome
 from shared.engine.model import queue_key
 from shared.errors import RuleError
@@ -32,6 +33,7 @@ from ..db.unit_of_work import UnitOfWork
 from . import counter, members, terminals
 from .parking import lock_order_ids, parked_for, server_time
 from .push_view import BatchView, GroupHost, Prepared
+from .wallet_refunds import give_back
 
 GROUP_SIZE = 100  # events per transaction: a catch-up of 500 is 5 groups, a queue lock is held ~0.1 s at most
 
@@ -101,6 +103,10 @@ class _Step:
             order_id = getattr(event.body, "order_id", None)
             return Answered(EventResult(event_id=event.event_id, seq=event.seq, status="accepted", order_id=order_id))
         outcome = engine.apply(prepared.command)
+        if isinstance(prepared.command, RefundOrder) and outcome.status == "accepted":
+            # the wallet tenders get their part back with the clawback (docs/rules.md §6a), as Ingest does for one
+            uow.flush()  # the order's refunded amount, as give_back reads it
+            give_back(uow.conn, order_id=prepared.command.order_id, now=prepared.command.at)
         waiting = self.svc.check_applied(
             uow.conn, self.terminal, event, outcome, prepared.member_id, self.received, self.parked
         )

@@ -359,3 +359,10 @@ def test_a_line_discount_is_printed_with_the_line() -> None:
     line = SaleLine(name="可乐", quantity=3, unit_price_fen=350, discount_fen=50, amount_fen=1_000, participates=True)
     lines = printed_lines(render_receipt(receipt(lines=[line], total_fen=1_000), words=ZH, columns=COLUMNS_80MM))
     assert row("  3 x 3.50 -0.50", "10.00", COLUMNS_80MM)[0] in lines
+
+
+def test_the_receipt_says_what_the_wallet_paid_and_the_balance_left() -> None:
+    rows = [("钱包支付：返利余额", 3_000), ("返利余额剩余", 2_000)]
+    lines = printed_lines(render_receipt(receipt(wallet_rows=rows), words=ZH, columns=32))
+    assert any(line.startswith("钱包支付：返利余额") and line.endswith("30.00") for line in lines)
+    assert any(line.startswith("返利余额剩余") and line.endswith("20.00") for line in lines)

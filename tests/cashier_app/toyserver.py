@@ -13,6 +13,7 @@ import json
 import secrets
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
@@ -28,6 +29,7 @@ from shared.wire import (
     EmployeeInfo,
     EntryInfo,
     EventResult,
+    HoldRequest,
     LevelInfo,
     MemberInfo,
     PhoneLookup,
@@ -105,6 +107,13 @@ class ToyServer:
         self.catalogue_enabled = False
         self.products: dict[str, CatalogueProduct] = {}
         self.catalogue_version = 0
+        # the wallet (docs/wallet.md), naively: no consent secret, a payment code the test sets per member
+        self.wallets: dict[str, dict[str, int]] = {}  # member -> rebate_fen, points
+        self.vouchers: dict[int, dict[str, object]] = {}  # voucher id -> member, value_fen, state
+        self.payment_codes: dict[str, str] = {}  # member -> the code their member page shows now
+        self.holds: dict[str, dict[str, object]] = {}  # hold id -> member, kind, amount_fen, points, voucher, state
+        self.hold_keys: dict[str, str] = {}  # idempotency key -> hold id
+        self.points_per_yuan = 100
 
     # ------------------------------------------------------------------ helpers for tests
     def member_code(self, member_id: str, *, expires_in: int = 300, now: float | None = None) -> str:
@@ -127,6 +136,125 @@ class ToyServer:
         self.version += 1
         member = self.members[member_id]
         self.members[member_id] = member.model_copy(update={"points": points, "updated_version": self.version})
+
+    def set_wallet(
+        self, member_id: str, *, rebate_fen: int = 0, points: int = 0, vouchers: tuple[int, ...] = (), code: str = ""
+    ) -> None:
+        """The member's wallet (vouchers by face value, ids counted from 1) and the payment code they show."""
+        self.wallets[member_id] = {"rebate_fen": rebate_fen, "points": points}
+        for value in vouchers:
+            self.vouchers[len(self.vouchers) + 1] = {"member": member_id, "value_fen": value, "state": "issued"}
+        if code:
+            self.payment_codes[member_id] = code
+
+    def held(self, member_id: str, kind: str) -> int:
+        return sum(
+            int(h["points"] if kind == "points" else h["amount_fen"])  # type: ignore[call-overload]
+            for h in self.holds.values()
+            if h["member"] == member_id and h["kind"] == kind and h["state"] == "held"
+        )
+
+    # ------------------------------------------------------------------ the wallet's holds
+    def member_wallet(self, request: Request) -> Answer:
+        if self._terminal(request) is None:
+            return 401, {"code": "unauthorized"}
+        member = request.path.rsplit("/", 1)[-1]
+        w = self.wallets.get(member, {"rebate_fen": 0, "points": 0})
+        held_vouchers = {h["voucher_id"] for h in self.holds.values() if h["state"] == "held"}
+        usable = [
+            {"voucher_id": vid, "value_fen": v["value_fen"], "expires_at": None}
+            for vid, v in self.vouchers.items()
+            if v["member"] == member and v["state"] == "issued" and vid not in held_vouchers
+        ]
+        return 200, {
+            "member_id": member,
+            "rebate_available_fen": max(0, w["rebate_fen"] - self.held(member, "rebate")),
+            "points_available": w["points"] - self.held(member, "points"),
+            "points_per_yuan": self.points_per_yuan,
+            "vouchers": usable,
+        }
+
+    def place_hold(self, request: Request) -> Answer:
+        if self._terminal(request) is None:
+            return 401, {"code": "unauthorized"}
+        try:
+            body = HoldRequest.model_validate_json(request.body)
+        except ValidationError as exc:
+            return 422, {"code": "validation_error", "detail": str(exc.errors()[0]["msg"])}
+        with self.lock:
+            if body.idempotency_key in self.hold_keys:
+                return 200, self._hold_view(self.hold_keys[body.idempotency_key])
+            if self.payment_codes.get(body.member_id) != body.payment_code:
+                return 403, {"code": "consent_required", "detail": "the payment code is wrong or used"}
+            member = body.member_id
+            w = self.wallets.get(member, {"rebate_fen": 0, "points": 0})
+            points = 0
+            amount = body.amount_fen or 0
+            if body.kind == "rebate" and w["rebate_fen"] - self.held(member, "rebate") < amount:
+                return 409, {"code": "insufficient_balance", "detail": "not enough balance"}
+            if body.kind == "points":
+                points = -(-amount * self.points_per_yuan // 100)
+                if w["points"] - self.held(member, "points") < points:
+                    return 409, {"code": "insufficient_balance", "detail": "not enough points"}
+            if body.kind == "voucher":
+                v = self.vouchers.get(body.voucher_id or 0)
+                taken = {h["voucher_id"] for h in self.holds.values() if h["state"] == "held"}
+                if v is None or v["member"] != member or v["state"] != "issued" or body.voucher_id in taken:
+                    return 409, {"code": "voucher_unavailable", "detail": "no such voucher"}
+                amount = int(v["value_fen"])  # type: ignore[call-overload]
+            del self.payment_codes[member]  # one code, one hold
+            hold_id = str(uuid.uuid4())
+            self.holds[hold_id] = {
+                "member": member,
+                "kind": body.kind,
+                "amount_fen": amount,
+                "points": points,
+                "voucher_id": body.voucher_id,
+                "state": "held",
+                "order_id": None,
+            }
+            self.hold_keys[body.idempotency_key] = hold_id
+            return 201, self._hold_view(hold_id)
+
+    def release_hold(self, request: Request) -> Answer:
+        if self._terminal(request) is None:
+            return 401, {"code": "unauthorized"}
+        hold_id = request.path.split("/")[-2]
+        hold = self.holds.get(hold_id)
+        if hold is None:
+            return 404, {"code": "not_found", "detail": "no such hold"}
+        if hold["state"] == "held":
+            hold["state"] = "released"
+        return 200, self._hold_view(hold_id)
+
+    def _hold_view(self, hold_id: str) -> dict[str, object]:
+        h = self.holds[hold_id]
+        expires = dt.datetime(2030, 1, 1, tzinfo=dt.UTC).isoformat()
+        return {
+            "hold_id": hold_id,
+            "member_id": h["member"],
+            "kind": h["kind"],
+            "amount_fen": h["amount_fen"],
+            "points": h["points"],
+            "voucher_id": h["voucher_id"],
+            "state": h["state"],
+            "order_id": h["order_id"],
+            "expires_at": expires,
+        }
+
+    def _capture(self, order_id: str, body: object) -> None:
+        for tender in body.wallet_tenders:  # type: ignore[attr-defined]
+            hold = self.holds[str(tender.hold_id)]
+            if hold["state"] != "held":
+                continue
+            hold["state"], hold["order_id"] = "captured", order_id
+            w = self.wallets[str(hold["member"])]
+            if hold["kind"] == "rebate":
+                w["rebate_fen"] -= int(hold["amount_fen"])  # type: ignore[call-overload]
+            elif hold["kind"] == "points":
+                w["points"] -= int(hold["points"])  # type: ignore[call-overload]
+            else:
+                self.vouchers[int(hold["voucher_id"])]["state"] = "used"  # type: ignore[call-overload]
 
     # ------------------------------------------------------------------ protocol
     def _terminal(self, request: Request) -> str | None:
@@ -159,8 +287,10 @@ class ToyServer:
                 "member_id": body.member_id,
                 "terminal": terminal,
                 "lines": [x.model_dump(mode="json") for x in body.lines],
+                "wallet_tenders": [x.model_dump(mode="json") for x in body.wallet_tenders],
             }
             self.applied_orders.append(oid)
+            self._capture(oid, body)
             entry = None
             if body.member_id and body.paid_fen > 0:
                 e = Entry(len(self.entries) + 1, oid, body.member_id, body.paid_fen, body.paid_at)
@@ -355,6 +485,7 @@ class ToyServer:
             ("POST", "/api/v1/sync/push"): self.push,
             ("GET", "/api/v1/sync/pull"): self.pull,
             ("GET", "/api/v1/sync/catalogue"): self.catalogue,
+            ("POST", "/api/v1/wallet/holds"): self.place_hold,
         }
 
         def wsgi(environ: dict[str, object], start_response: Callable[..., object]) -> Iterable[bytes]:
@@ -373,6 +504,10 @@ class ToyServer:
             handler = routes.get((request.method, request.path))
             if request.method == "GET" and request.path.startswith("/api/v1/sync/orders/"):
                 handler = self.order
+            if request.method == "GET" and request.path.startswith("/api/v1/wallet/members/"):
+                handler = self.member_wallet
+            if request.method == "POST" and request.path.startswith("/api/v1/wallet/holds/"):
+                handler = self.release_hold if request.path.endswith("/release") else None
             if self.down:
                 status, body = 503, {"code": "unavailable"}
             elif handler is None:
