@@ -8,10 +8,12 @@ to the fen, every event is applied exactly once, and the money went through the 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import random
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -34,6 +36,16 @@ MEMBERS = 40
 EXTRACTION_BP = 1500
 
 
+def _until_taken(send: Callable[[], httpx.Response]) -> httpx.Response:
+    """Send as a till does: a `503 busy` (the server's admission is full) is sent again after its Retry-After."""
+    for _ in range(200):
+        r = send()
+        if r.status_code != 503 or r.json().get("code") != "busy":
+            return r
+        time.sleep(min(float(r.headers.get("Retry-After", "1")), 2.0) * random.uniform(0.5, 1.0))
+    return r
+
+
 def _drive(till: Till, cashier: str, rng: random.Random, sent: list[dict[str, Any]], errors: list[str]) -> None:
     """One terminal: numbered sales in batches of 5-25, a fifth of the batches sent twice, a pull now and then."""
     events = []
@@ -50,7 +62,7 @@ def _drive(till: Till, cashier: str, rng: random.Random, sent: list[dict[str, An
             i += len(batch)
             continue
         for attempt in range(2 if rng.random() < 0.2 else 1):
-            r = till.push(batch)
+            r = _until_taken(functools.partial(till.push, batch))
             if r.status_code != 200:
                 errors.append(f"{till.terminal_id}: HTTP {r.status_code} {r.text[:200]}")
                 return
@@ -70,7 +82,9 @@ def _twice_at_once(till: Till, batch: list[dict[str, Any]], errors: list[str]) -
 
     def send(k: int) -> None:
         with httpx.Client(base_url=str(till.http.base_url), timeout=120) as http:
-            answers[k] = http.post("/api/v1/sync/push", json={"protocol": 1, "events": batch}, headers=till.auth)
+            answers[k] = _until_taken(
+                lambda: http.post("/api/v1/sync/push", json={"protocol": 1, "events": batch}, headers=till.auth)
+            )
 
     pair = [threading.Thread(target=send, args=(k,)) for k in (0, 1)]
     for th in pair:
