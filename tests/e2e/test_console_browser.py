@@ -227,12 +227,16 @@ MANAGER_PAGES = (
     "/console/stores/S1",
     "/console/members",
     "/console/levels",
+    "/console/catalogue",
+    "/console/employees",
+    "/console/stores/S1/counter",
 )
 HQ_PAGES = (
     *MANAGER_PAGES,
     "/console/liability?days=7",
     f"/console/settlement?from={FIRST_DAY}&to={LAST_DAY}",
     "/console/simulate",
+    "/console/wallet",
     "/console/no-such-page",
 )
 SEVERE = ("serious", "critical")
