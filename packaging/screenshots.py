@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             customer = CustomerWindow()
             window = MainWindow(ctx, customer=customer, sync=controller)
-            window.resize(1100, 760)
+            window.resize(1366, 740)
             customer.resize(520, 760)
             window.show()
             customer.show()

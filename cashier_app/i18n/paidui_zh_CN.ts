@@ -679,8 +679,8 @@
         <translation>删除此行</translation>
     </message>
     <message>
-        <source>Scan into the amount field · F9 price lookup · F10 park · F11 recall</source>
-        <translation>在金额栏扫码 · F9 查价 · F10 挂单 · F11 取单</translation>
+        <source>Scan into the amount field · F5 price lookup · F10 park · F12 recall</source>
+        <translation>在金额栏扫码 · F5 查价 · F10 挂单 · F12 取单</translation>
     </message>
     <message>
         <source>Quantity</source>

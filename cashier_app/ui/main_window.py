@@ -6,7 +6,7 @@ from typing import TypeVar
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QDialog, QLabel, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QFrame, QLabel, QMainWindow, QScrollArea, QVBoxLayout, QWidget
 
 from ..core.checkout import Sale
 from ..core.credentials import Secrets
@@ -83,7 +83,14 @@ class MainWindow(QMainWindow):
         hints.setWordWrap(True)
         central = QWidget()
         layout = QVBoxLayout(central)
-        layout.addWidget(self.checkout, 1)
+        # a store PC's screen may be 1366×768: the sale (member, items, tender, keypad) scrolls rather than pushing
+        # the window past the screen's edge (Tab scrolls the focused field into view)
+        scroller = QScrollArea()
+        scroller.setWidget(self.checkout)
+        scroller.setWidgetResizable(True)
+        scroller.setFrameShape(QFrame.Shape.NoFrame)
+        scroller.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the keys stay with the sale's fields
+        layout.addWidget(scroller, 1)
         layout.addWidget(hints)
         self.setCentralWidget(central)
         self.status = SyncStatusBar()
@@ -93,7 +100,7 @@ class MainWindow(QMainWindow):
         self.employee_label = QLabel()
         self.employee_label.setObjectName("employeeName")
         self.status.addPermanentWidget(self.employee_label)
-        self.resize(1024, 720)
+        self.resize(1366, 720)  # a common store PC screen is 1366×768
 
         for key, action in (
             (Qt.Key.Key_F2, self.open_refund),

@@ -63,7 +63,7 @@ class SaleLinesTable(QWidget):
         self.remove_button.setObjectName("removeLine")
         self.total_label = QLabel()
         self.total_label.setObjectName("linesTotal")
-        self.keys = QLabel(self.tr("Scan into the amount field · F9 price lookup · F10 park · F11 recall"))
+        self.keys = QLabel(self.tr("Scan into the amount field · F5 price lookup · F10 park · F12 recall"))
         self.keys.setObjectName("itemKeys")
         edit = QHBoxLayout()
         edit.addWidget(QLabel(self.tr("Quantity")))
