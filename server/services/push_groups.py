@@ -16,24 +16,23 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import Connection, bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
 
 from shared.engine.engine import Engine, Outcome
 from shared.engine.model import queue_key
-from shared.errors import RuleError
+from shared.errors import Code, RuleError
 from shared.ids import MemberId, StoreId
 from shared.wire import EventResult, OrderPaid, OutboxEvent
 
+from ..clock import Clock
 from ..db import tables as t
 from ..db.unit_of_work import UnitOfWork
 from . import members, terminals
-from .parking import lock_order_ids, parked_for, server_time
-
-if TYPE_CHECKING:
-    from .sync import BatchView, Prepared, PushService
+from .ingest import Ingest
+from .parking import Parking, lock_order_ids, parked_for, server_time
 
 GROUP_SIZE = 100  # events per transaction: a catch-up of 500 is 5 groups, a queue lock is held ~0.1 s at most
 
@@ -51,6 +50,54 @@ _ADVANCE = (
     .values(applied_through=bindparam("seq"))
 )
 _LOG = insert(EL)
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """An event made ready for the engine: its command, the member it names; or a refusal; or a registration."""
+
+    command: Any = None
+    member_id: MemberId | None = None
+    refusal: tuple[Code, str] | None = None
+    register: bool = False
+
+
+@dataclass
+class BatchView:
+    """What one read at the start of a batch knows; kept up to date as the batch is applied."""
+
+    through: int
+    logged: dict[str, Any]  # event_id -> event_log row
+    member_ids: dict[str, MemberId | None]  # a till's member id -> the server's (None: unknown)
+    order_stores: dict[str, str]  # order id -> store, for the orders that completions and refunds name
+
+
+class Pusher(Protocol):
+    """What a group needs of the push service (server/services/sync.py `PushService`)."""
+
+    clock: Clock
+    ingest: Ingest
+    parking: Parking
+
+    def prepare(
+        self, terminal: terminals.TerminalPrincipal, event: OutboxEvent, view: BatchView, received: dt.datetime
+    ) -> Prepared: ...
+
+    def check_applied(
+        self,
+        conn: Connection,
+        terminal: terminals.TerminalPrincipal,
+        event: OutboxEvent,
+        outcome: Outcome,
+        member_id: str | None,
+        parked: set[str] | None = None,
+    ) -> bool: ...
+
+    def parks(self, event: OutboxEvent, error: RuleError, view: BatchView) -> bool: ...
+
+    def answers(self, uow: UnitOfWork, applied: list[tuple[OutboxEvent, Outcome, str | None]]) -> list[EventResult]: ...
+
+    def _refusal(self, event: OutboxEvent, code: str, detail: str = "") -> EventResult: ...
 
 
 class Fallback(Exception):
@@ -77,7 +124,7 @@ class Answered:
 class _Step:
     def __init__(
         self,
-        svc: PushService,
+        svc: Pusher,
         terminal: terminals.TerminalPrincipal,
         event: OutboxEvent,
         view: BatchView,
@@ -135,7 +182,7 @@ class _Step:
 
 
 def apply_group(
-    svc: PushService,
+    svc: Pusher,
     terminal: terminals.TerminalPrincipal,
     events: list[OutboxEvent],
     digests: list[str],

@@ -14,7 +14,6 @@ import json
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, bindparam, select, update
@@ -48,6 +47,7 @@ from . import members, push_groups, terminals
 from .ingest import Ingest, is_retryable
 from .parking import Parking, lock_order_id, park_command, server_time
 from .positions import Placed, positions
+from .push_groups import BatchView, Prepared
 
 EL = t.EventLog
 T = t.Terminal
@@ -167,26 +167,6 @@ def _entry_info(base: BaseSettings, entry: Entry, position: int | None) -> Entry
         status=entry.status.value,
         lottery_state=entry.lottery_state.value,
     )
-
-
-@dataclass(frozen=True, slots=True)
-class Prepared:
-    """An event made ready for the engine: its command, the member it names; or a refusal; or a registration."""
-
-    command: Any = None
-    member_id: MemberId | None = None
-    refusal: tuple[Code, str] | None = None
-    register: bool = False
-
-
-@dataclass
-class BatchView:
-    """What one read at the start of a batch knows; kept up to date as the batch is applied."""
-
-    through: int
-    logged: dict[str, Any]  # event_id -> event_log row
-    member_ids: dict[str, MemberId | None]  # a till's member id -> the server's (None: unknown)
-    order_stores: dict[str, str]  # order id -> store, for the orders that completions and refunds name
 
 
 def read_batch_view(conn: Connection, terminal_id: str, events: list[OutboxEvent]) -> BatchView:
