@@ -12,6 +12,7 @@ import random
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -50,7 +51,7 @@ def _drive(till: Till, cashier: str, rng: random.Random, sent: list[dict[str, An
             i += len(batch)
             continue
         for attempt in range(2 if rng.random() < 0.2 else 1):
-            r = till.push(batch)
+            r = _until_not_busy(lambda batch=batch: till.push(batch))
             if r.status_code != 200:
                 errors.append(f"{till.terminal_id}: HTTP {r.status_code} {r.text[:200]}")
                 return
@@ -65,6 +66,20 @@ def _drive(till: Till, cashier: str, rng: random.Random, sent: list[dict[str, An
             errors.append(f"{till.terminal_id}: pull failed")
 
 
+def _busy(r: httpx.Response) -> bool:
+    return r.status_code == 503 and r.json().get("code") == "busy"
+
+
+def _until_not_busy(send: Callable[[], httpx.Response]) -> httpx.Response:
+    """As a till does: a `503 busy` applied nothing; wait Retry-After and send again."""
+    for _ in range(100):
+        r = send()
+        if not _busy(r):
+            return r
+        time.sleep(float(r.headers.get("Retry-After", "1")))
+    return r
+
+
 def _twice_at_once(till: Till, batch: list[dict[str, Any]], errors: list[str]) -> None:
     answers: list[Any] = [None, None]
 
@@ -72,11 +87,19 @@ def _twice_at_once(till: Till, batch: list[dict[str, Any]], errors: list[str]) -
         with httpx.Client(base_url=str(till.http.base_url), timeout=120) as http:
             answers[k] = http.post("/api/v1/sync/push", json={"protocol": 1, "events": batch}, headers=till.auth)
 
-    pair = [threading.Thread(target=send, args=(k,)) for k in (0, 1)]
-    for th in pair:
-        th.start()
-    for th in pair:
-        th.join()
+    for _ in range(100):  # both sent at once; a pair of which both were told busy is sent again
+        pair = [threading.Thread(target=send, args=(k,)) for k in (0, 1)]
+        for th in pair:
+            th.start()
+        for th in pair:
+            th.join()
+        if not all(a is not None and _busy(a) for a in answers):
+            break
+        time.sleep(float(answers[0].headers.get("Retry-After", "1")))
+    for k in (0, 1):  # one told busy: sent again alone, after the other
+        if answers[k] is not None and _busy(answers[k]):
+            time.sleep(float(answers[k].headers.get("Retry-After", "1")))
+            answers[k] = _until_not_busy(lambda: till.push(batch))
     if any(a is None or a.status_code != 200 for a in answers):
         errors.append(f"{till.terminal_id}: a concurrent resend failed")
         return
