@@ -109,6 +109,10 @@ def through_http(db: Database, url: str, *, events: int, terminals: int, batch: 
                 t0 = time.perf_counter()
                 r = till.http.post("/api/v1/sync/push", content=body, headers=headers)
                 latencies.append(time.perf_counter() - t0)
+                if r.status_code == 503 and r.json().get("code") == "busy":  # as a till does: wait, send again
+                    resent[0] += 1
+                    time.sleep(float(r.headers.get("Retry-After", "1")))
+                    continue
                 if r.status_code != 200:
                     errors.append(f"HTTP {r.status_code}: {r.text[:200]}")
                     return

@@ -8,7 +8,6 @@ to the fen, every event is applied exactly once, and the money went through the 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import random
 import threading
 import time
@@ -36,16 +35,6 @@ MEMBERS = 40
 EXTRACTION_BP = 1500
 
 
-def _until_taken(send: Callable[[], httpx.Response]) -> httpx.Response:
-    """Send as a till does: a `503 busy` (the server's admission is full) is sent again after its Retry-After."""
-    for _ in range(200):
-        r = send()
-        if r.status_code != 503 or r.json().get("code") != "busy":
-            return r
-        time.sleep(min(float(r.headers.get("Retry-After", "1")), 2.0) * random.uniform(0.5, 1.0))
-    return r
-
-
 def _drive(till: Till, cashier: str, rng: random.Random, sent: list[dict[str, Any]], errors: list[str]) -> None:
     """One terminal: numbered sales in batches of 5-25, a fifth of the batches sent twice, a pull now and then."""
     events = []
@@ -62,7 +51,7 @@ def _drive(till: Till, cashier: str, rng: random.Random, sent: list[dict[str, An
             i += len(batch)
             continue
         for attempt in range(2 if rng.random() < 0.2 else 1):
-            r = _until_taken(functools.partial(till.push, batch))
+            r = _until_not_busy(lambda batch=batch: till.push(batch))
             if r.status_code != 200:
                 errors.append(f"{till.terminal_id}: HTTP {r.status_code} {r.text[:200]}")
                 return
@@ -77,20 +66,40 @@ def _drive(till: Till, cashier: str, rng: random.Random, sent: list[dict[str, An
             errors.append(f"{till.terminal_id}: pull failed")
 
 
+def _busy(r: httpx.Response) -> bool:
+    return r.status_code == 503 and r.json().get("code") == "busy"
+
+
+def _until_not_busy(send: Callable[[], httpx.Response]) -> httpx.Response:
+    """As a till does: a `503 busy` applied nothing; wait Retry-After and send again."""
+    for _ in range(100):
+        r = send()
+        if not _busy(r):
+            return r
+        time.sleep(float(r.headers.get("Retry-After", "1")))
+    return r
+
+
 def _twice_at_once(till: Till, batch: list[dict[str, Any]], errors: list[str]) -> None:
     answers: list[Any] = [None, None]
 
     def send(k: int) -> None:
         with httpx.Client(base_url=str(till.http.base_url), timeout=120) as http:
-            answers[k] = _until_taken(
-                lambda: http.post("/api/v1/sync/push", json={"protocol": 1, "events": batch}, headers=till.auth)
-            )
+            answers[k] = http.post("/api/v1/sync/push", json={"protocol": 1, "events": batch}, headers=till.auth)
 
-    pair = [threading.Thread(target=send, args=(k,)) for k in (0, 1)]
-    for th in pair:
-        th.start()
-    for th in pair:
-        th.join()
+    for _ in range(100):  # both sent at once; a pair of which both were told busy is sent again
+        pair = [threading.Thread(target=send, args=(k,)) for k in (0, 1)]
+        for th in pair:
+            th.start()
+        for th in pair:
+            th.join()
+        if not all(a is not None and _busy(a) for a in answers):
+            break
+        time.sleep(float(answers[0].headers.get("Retry-After", "1")))
+    for k in (0, 1):  # one told busy: sent again alone, after the other
+        if answers[k] is not None and _busy(answers[k]):
+            time.sleep(float(answers[k].headers.get("Retry-After", "1")))
+            answers[k] = _until_not_busy(lambda: till.push(batch))
     if any(a is None or a.status_code != 200 for a in answers):
         errors.append(f"{till.terminal_id}: a concurrent resend failed")
         return
