@@ -292,8 +292,10 @@ def tour(demo: Demo, url: str, page: str, app: str) -> str:
             f"  at the till   type a member's phone + Enter: {people[0].phone} ({people[0].name}, gold), "
             f"{people[1].phone} ({people[1].name}), {people[2].phone} ({people[2].name}, silver)",
             "                or Enter alone for a walk-in; then the amount (e.g. 88.50) + Enter records the sale.",
-            f"                F2 refund · F3 register a new phone · F4 X/Z report · F6 the store's queue · "
-            f"manager PIN {MANAGER_PIN}",
+            "                F2 refund · F3 register a new phone · F4 X/Z report · F5 price lookup · F6 the store's "
+            "queue · F9 drawer · F10 park · F12 recall",
+            "                manager actions take a manager's own PIN (the till's shared "
+            f"manager PIN {MANAGER_PIN} only where a store has no staff)",
             "  staff         the till asks who sells (F11 changes): "
             + ", ".join(
                 f"{name} {'店长 manager' if role == 'manager' else '收银员 cashier'} PIN {pin}"
