@@ -26,10 +26,12 @@ from cashier_app.core.sync import SyncEngine
 from cashier_app.core.sync_client import SyncClient
 from cashier_app.core.terminal import TerminalInfo, enroll, signer_for
 
+from .tcp_printer import TcpPrinterStub
 from .toyserver import ToyServer
 
 if TYPE_CHECKING:
     from cashier_app.ui.context import AppContext
+    from cashier_app.ui.main_window import MainWindow
 
 TZ = dt.timezone(dt.timedelta(hours=8))
 
@@ -131,3 +133,25 @@ def till(engine: Engine, http: httpx.Client, toy: ToyServer, clock: FakeClock) -
     sync = SyncEngine(engine=engine, client=client, clock=clock)
     sync.pull_all()
     return Till(engine, info, secrets, signer_for(info, secrets, clock), client, sync, clock, toy)
+
+
+@pytest.fixture
+def printer() -> Iterator[TcpPrinterStub]:
+    """A receipt printer on loopback that takes what it is sent (test_ui_escpos.py has its own, offline at first)."""
+    stub = TcpPrinterStub()
+    yield stub
+    stub.close()
+
+
+@pytest.fixture
+def printing_window(qtbot: QtBot, till: Till, tmp_path: Path, printer: TcpPrinterStub) -> MainWindow:
+    """The till's main window printing to `printer`, shown and active (its shortcuts take keys)."""
+    from cashier_app.ui.main_window import MainWindow
+
+    w = MainWindow(app_context(till, tmp_path), escpos=printer.url)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow)
+    return w

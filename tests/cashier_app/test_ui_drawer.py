@@ -4,8 +4,6 @@ without a sale with a manager's PIN, recorded and queued for the server. Real wi
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -14,31 +12,16 @@ from sqlalchemy import select
 
 from cashier_app.core.db import drawer_openings, outbox, reading
 from cashier_app.core.escpos import DRAWER_PULSE, drawer_job
-from cashier_app.ui.context import AppContext
 from cashier_app.ui.drawer_dialog import DrawerDialog
 from cashier_app.ui.main_window import MainWindow
 
-from .conftest import Till, app_context, settle
+from .conftest import Till, settle
 from .tcp_printer import TcpPrinterStub
 
 
 @pytest.fixture
-def printer() -> Iterator[TcpPrinterStub]:
-    stub = TcpPrinterStub()
-    yield stub
-    stub.close()
-
-
-@pytest.fixture
-def window(qtbot: QtBot, till: Till, tmp_path: Path, printer: TcpPrinterStub) -> MainWindow:
-    ctx: AppContext = app_context(till, tmp_path)
-    w = MainWindow(ctx, escpos=printer.url)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    w.activateWindow()
-    qtbot.waitUntil(w.isActiveWindow)
-    return w
+def window(printing_window: MainWindow) -> MainWindow:
+    return printing_window
 
 
 def _sell(qtbot: QtBot, window: MainWindow, amount: str, tender: str = "cash") -> None:
