@@ -5,17 +5,29 @@ One instance lives for one unit of work, which gives it its connection and its i
 the wall clock). It keeps an identity map of the entries and queues it loaded, so the engine sees one object per
 row as it does in memory, and tells the running totals (`running_totals.py`) what it loaded and saved. The
 configuration comes from `settings.py`, read once per unit of work through the process's cache.
+
+Orders and entries are written behind (issue 16): `add_*` / `save_*` keep the object and the rows are written
+together at `flush` (one executemany per kind), so a group of a hundred sales writes its orders, its entries and
+their payouts in a handful of statements instead of several hundred round trips. What the engine reads back in the
+same unit of work is answered from the objects kept (`order`, `entry_of_order`, `eligible` merges them with the rows
+it reads); any other statement on the connection — a count, a report, a raw read by a service — first writes what is
+pending (a `before_execute` hook), so nothing ever reads a row older than the object. In a group of commands, a sale
+whose work stays in memory runs without a savepoint: `begin_step` / `end_step` take one lazily, before the first
+statement that would write or read past the kept objects; `restore` after a refused step keeps what earlier steps
+left pending, and says `PendingLost` when it cannot (the group is then applied again with a savepoint per command).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from bisect import bisect_left
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
+from itertools import chain, islice
 from typing import Any, cast
 
-from sqlalchemy import Connection, Row, Table, and_, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import Connection, Row, Table, and_, bindparam, delete, event, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.engine.model import (
@@ -58,6 +70,18 @@ def _entry_values(entry: Entry) -> dict[str, Any]:
     return values
 
 
+def _entry_update(entry: Entry) -> dict[str, Any]:
+    values = _entry_values(entry)
+    values["b_seq"] = values.pop("seq")
+    return values
+
+
+def _order_update(order: Order) -> dict[str, Any]:
+    values = _order_values(order)
+    values["b_order_id"] = values.pop("order_id")
+    return values
+
+
 def _order_from_row(row: Row[Any]) -> Order:
     m = row._mapping
     return Order(
@@ -85,6 +109,7 @@ _SELECT_ENTRY_BY_ORDER = select(E).where(E.c.order_id == bindparam("oid"))
 _SELECT_ENTRY_BY_SEQ = select(E).where(E.c.seq == bindparam("seq"))
 _UPDATE_CARRY = update(Q).where(Q.c.key == bindparam("b_key")).values(carry_fen=bindparam("carry"))
 _UPDATE_HEAD = update(Q).where(Q.c.key == bindparam("b_key")).values(head_seq=bindparam("head"))
+_NEXTVALS = text("SELECT nextval('entry_seq') FROM generate_series(1, :n)")
 _LEVEL_AT = (
     select(t.MemberLevel.level)
     .where(t.MemberLevel.member_id == bindparam("mid"), t.MemberLevel.effective_at <= bindparam("at"))
@@ -111,6 +136,27 @@ _LOCK_QUEUE = (
 
 
 @dataclass(slots=True)
+class _Window:
+    """What a unit of work knows of a queue's eligible entries from `lo` on: every row that was eligible when read,
+    up to `hi` (None: to the end), as the kept objects in seq order — with the queue locked nobody else changes them,
+    so the next payouts are answered from here without a read."""
+
+    lo: int
+    hi: int | None
+    seqs: list[int]
+    entries: list[Entry]
+
+
+def _in_queue(entry: Entry, cashier: str, tier: bool | None) -> bool:
+    return (cashier == ALL or entry.cashier_id == cashier) and (tier is None or entry.order_completed == tier)
+
+
+class PendingLost(Exception):
+    """A refused command of a group changed objects whose rows were still to be written: what they were before it
+    is not known here, so the group must be applied again with a savepoint per command (`Ingest.apply_group`)."""
+
+
+@dataclass(slots=True)
 class RepositoryMark:
     carries: dict[str, int]
     heads: dict[str, int]
@@ -123,6 +169,8 @@ class RepositoryMark:
     levels: dict[str, list[tuple[dt.datetime, int, str | None]]]
     ledgers: tuple[list[dict[str, Any]], int, list[dict[str, Any]], int]
     wallets: dict[str, dict[str, int]]
+    pending: tuple[tuple[dict[Any, Any], int], ...]  # each write-behind map and its length at the mark
+    activity: int  # objects handed out or kept so far: unchanged, the pending objects are as they were
 
 
 def _eligible_statement(all_cashiers: bool, tier: bool | None) -> Any:
@@ -143,6 +191,21 @@ _ENSURE_MEMBER = {
     for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
 }
 _ELIGIBLE = {(a, tier): _eligible_statement(a, tier) for a in (False, True) for tier in (None, True, False)}
+# Statements that may run while orders and entries wait to be written: they read what the kept objects answer for
+# (`order`, `entry_*`, `eligible`), or touch nothing those rows say (queue lock, levels, the entry seq).
+_BEHIND_SAFE = {
+    id(s)
+    for s in (
+        *_ELIGIBLE.values(),
+        _SELECT_ORDER,
+        _SELECT_ENTRY_BY_ORDER,
+        _SELECT_ENTRY_BY_SEQ,
+        _LEVEL_AT,
+        _LOCK_QUEUE,
+        _NEXT_COUNTER,
+        _NEXTVALS,
+    )
+}
 
 
 class SqlRepository:
@@ -168,6 +231,19 @@ class SqlRepository:
         # executemany per table at flush (or before that read), in the order they were made.
         self._allocations: list[dict[str, Any]] = []
         self._rebates: list[dict[str, Any]] = []
+        # Written behind (module docstring): new and changed orders and entries, heads moved; in the order made.
+        self._new_orders: dict[str, Order] = {}
+        self._dirty_orders: dict[str, Order] = {}
+        self._new_entries: dict[int, Entry] = {}
+        self._dirty_entries: dict[int, Entry] = {}
+        self._moved_heads: set[str] = set()
+        self._windows: dict[str, _Window] = {}  # queue key -> eligible entries known (queue order, no tiers)
+        self._seq_block: list[int] = []  # PostgreSQL: entry seqs taken ahead, valid while no other queue is locked
+        self._seqs_taken = 0
+        self._activity = 0
+        self._writing = False  # the hook's own statements (and the savepoint's) pass through it
+        self._step: Callable[[], None] | None = None  # takes the open step's savepoint, once, when first needed
+        event.listen(conn, "before_execute", self._before_execute)
 
     # ------------------------------------------------------------ settings and reference data
 
@@ -262,6 +338,7 @@ class SqlRepository:
         queue = self._queues.get(key)
         if queue is not None:
             return queue
+        self._seq_block = []  # seqs taken before this lock could be older than entries another writer put in it
         row = self.conn.execute(_LOCK_QUEUE, {"b_key": key}).first()
         if row is None:
             new_row = {"key": key, "head_seq": 0, "carry_fen": 0, "version": 0}
@@ -296,6 +373,10 @@ class SqlRepository:
     # ------------------------------------------------------------ orders
 
     def order(self, order_id: OrderId) -> Order | None:
+        kept = self._new_orders.get(order_id) or self._dirty_orders.get(order_id)
+        if kept is not None:
+            self._activity += 1
+            return kept
         if order_id in self._absent_orders:
             return None
         row = self.conn.execute(_SELECT_ORDER, {"oid": order_id}).first()
@@ -309,13 +390,16 @@ class SqlRepository:
         self._absent_orders.discard(order.order_id)
         if order.member_id is not None and order.member_id not in self._known_members:
             self.ensure_member(order.member_id, at=order.received_at)
-        self.conn.execute(_INSERT_ORDER, _order_values(order))
+        self._activity += 1
+        self._new_orders[order.order_id] = order
         self.totals.order_added(order)
 
     def save_order(self, order: Order) -> None:
-        values = _order_values(order)
-        del values["order_id"]
-        self.conn.execute(_UPDATE_ORDER, {**values, "b_order_id": order.order_id})
+        self._activity += 1
+        if order.order_id in self._new_orders:
+            self._new_orders[order.order_id] = order
+        else:
+            self._dirty_orders[order.order_id] = order
         self.totals.order_saved(order)
 
     def refund_known(self, refund_id: str) -> bool:
@@ -332,7 +416,13 @@ class SqlRepository:
     def next_seq(self) -> int:
         if self._sqlite:
             return self._next_counter("entry_seq")
-        return int(self.conn.execute(text("SELECT nextval('entry_seq')")).scalar_one())
+        if not self._seq_block:
+            # Taken ahead, more as the unit of work proves busy (a group: 1, 2, 4 … 64 a time); the ones left unused
+            # are gaps, as a rolled-back nextval leaves. Under the queue locks held, so a queue's seqs still grow.
+            n = min(64, max(1, self._seqs_taken))
+            self._seq_block = list(self.conn.execute(_NEXTVALS, {"n": n}).scalars())[::-1]
+        self._seqs_taken += 1
+        return int(self._seq_block.pop())
 
     def _next_counter(self, name: str) -> int:
         value = self.conn.execute(_NEXT_COUNTER, {"b_name": name}).scalar()
@@ -351,48 +441,100 @@ class SqlRepository:
         return entry
 
     def add_entry(self, entry: Entry) -> None:
-        self.conn.execute(_INSERT_ENTRY, _entry_values(entry))
+        self._activity += 1
+        self._new_entries[entry.seq] = entry
         self._entries[entry.seq] = entry
         self._entry_by_order[entry.order_id] = entry.seq
         self.totals.entry_added(entry)
+        for key, window in list(self._windows.items()):
+            if window.hi is None and _in_queue(entry, key.split(":", 1)[1], None):
+                if window.seqs and window.seqs[-1] >= entry.seq:
+                    del self._windows[key]  # not at the tail: read again rather than guess
+                else:
+                    window.seqs.append(entry.seq)
+                    window.entries.append(entry)
 
     def save_entry(self, entry: Entry) -> None:
-        values = _entry_values(entry)
-        del values["seq"]
-        self.conn.execute(_UPDATE_ENTRY, {**values, "b_seq": entry.seq})
+        self._activity += 1
+        if entry.seq in self._new_entries:
+            self._new_entries[entry.seq] = entry
+        else:
+            self._dirty_entries[entry.seq] = entry
         self._entries[entry.seq] = entry
         self.totals.entry_saved(entry)
+        if entry.eligible and self._windows:
+            for key, window in list(self._windows.items()):
+                if window.lo <= entry.seq and (window.hi is None or entry.seq <= window.hi):
+                    i = bisect_left(window.seqs, entry.seq)
+                    unread = i == len(window.seqs) or window.seqs[i] != entry.seq
+                    if unread and _in_queue(entry, key.split(":", 1)[1], None):
+                        del self._windows[key]  # eligible again, and not in what was read: read again
 
     def entry_of_order(self, order_id: OrderId) -> Entry | None:
+        self._activity += 1
         seq = self._entry_by_order.get(order_id)
         if seq is not None:
             return self._entries[seq]
+        if order_id in self._new_orders:  # an order made in this unit of work has its entry made with it, or none
+            return None
         row = self.conn.execute(_SELECT_ENTRY_BY_ORDER, {"oid": order_id}).first()
         return self._remember(entry_from_row(row)) if row is not None else None
 
     def entry_by_seq(self, seq: int) -> Entry | None:
+        self._activity += 1
         if seq in self._entries:
             return self._entries[seq]
         row = self.conn.execute(_SELECT_ENTRY_BY_SEQ, {"seq": seq}).first()
         return self._remember(entry_from_row(row)) if row is not None else None
 
     def eligible(self, key: str, *, completed_tier: bool | None, after_seq: int, limit: int) -> Sequence[Entry]:
+        """The first `limit` eligible entries of the queue from its head (or after `after_seq`), in seq order: the
+        rows as read, each replaced by its kept object, merged with the kept objects not written yet. In queue
+        order (no tiers) what was read is kept as the queue's window, and the next payouts read only past it."""
         self.lock_queue(key)
+        self._activity += 1
         head = self._heads.get(key, 0)
         cashier = key.split(":", 1)[1]
-        rows = self.conn.execute(
-            _ELIGIBLE[(cashier == ALL, completed_tier)],
-            {"from_seq": max(head, after_seq + 1), "cashier": cashier, "lim": limit},
-        ).all()
-        found = [self._remember(entry_from_row(r)) for r in rows]
-        if completed_tier is None and after_seq < 0 and found and found[0].seq > head:
+        start = max(head, after_seq + 1)
+        window = self._windows.get(key) if completed_tier is None else None
+        if window is None or window.lo > start:
+            window = _Window(lo=start, hi=start - 1, seqs=[], entries=[])
+            if completed_tier is None:
+                self._windows[key] = window
+        out: list[Entry] = []
+        for e in window.entries[bisect_left(window.seqs, start) :]:
+            if e.eligible:
+                out.append(e)
+                if len(out) == limit:
+                    break
+        while len(out) < limit and window.hi is not None:
+            read_from = window.hi + 1
+            rows = self.conn.execute(
+                _ELIGIBLE[(cashier == ALL, completed_tier)], {"from_seq": read_from, "cashier": cashier, "lim": limit}
+            ).all()
+            found = {e.seq: e for e in (self._remember(entry_from_row(r)) for r in rows)}
+            # a full answer says nothing past its last row: kept objects beyond it wait for the next read
+            bound = max(found) if len(rows) == limit else None
+            for e in chain(self._new_entries.values(), self._dirty_entries.values()):
+                if read_from <= e.seq and (bound is None or e.seq <= bound) and _in_queue(e, cashier, completed_tier):
+                    found[e.seq] = e
+            for seq in sorted(found):
+                entry = found[seq]
+                window.seqs.append(seq)
+                window.entries.append(entry)
+                if entry.eligible and len(out) < limit:
+                    out.append(entry)
+            window.hi = bound
+        if completed_tier is None and after_seq < 0 and out and out[0].seq > head:
             # Nothing is eligible in [head, first): move the hint so the next scan starts at the real head.
-            self._heads[key] = found[0].seq
-            self.conn.execute(_UPDATE_HEAD, {"b_key": key, "head": found[0].seq})
-        return [e for e in found if e.eligible]
+            self._heads[key] = out[0].seq
+            self._moved_heads.add(key)
+        return out
 
     def entry_became_eligible(self, entry: Entry) -> None:
         keys = [f"cashier:{entry.cashier_id}", f"cashier:{ALL}"]
+        for key in keys:
+            self._windows.pop(key, None)
         self.conn.execute(update(Q).where(Q.c.key.in_(keys), Q.c.head_seq > entry.seq).values(head_seq=entry.seq))
         for key in keys:
             if self._heads.get(key, 0) > entry.seq:
@@ -600,6 +742,8 @@ class SqlRepository:
             # still there to be written again if the savepoint that wrote it is rolled back
             ledgers=(self._allocations, len(self._allocations), self._rebates, len(self._rebates)),
             wallets=self.wallets.mark(),
+            pending=tuple((m, len(m)) for m in self._pending_maps()),
+            activity=self._activity,
         )
 
     def restore(self, mark: RepositoryMark) -> None:
@@ -611,16 +755,75 @@ class SqlRepository:
             del self._queues[key]
         for key, carry in mark.queue_carry.items():
             self._queues[key].carry_fen = carry
+        pending = [dict(islice(m.items(), n)) for m, n in mark.pending]
+        if any(pending) and self._activity != mark.activity:
+            raise PendingLost()
+        self._new_orders, self._dirty_orders, self._new_entries, self._dirty_entries = pending
         self._carries, self._heads = mark.carries, mark.heads
+        self._moved_heads |= set(self._heads)  # a head written after the mark may have been rolled back with it
         self._members_locked, self._known_members = mark.members_locked, mark.known_members
-        self._entries.clear()
-        self._entry_by_order.clear()
+        # entries loaded after the mark may show rows the rollback undid: forget them; keep those not written yet
+        self._entries = {seq: e for seq, e in chain(self._new_entries.items(), self._dirty_entries.items())}
+        self._entry_by_order = {e.order_id: seq for seq, e in self._entries.items()}
+        self._windows.clear()
+        self._seq_block = []  # a queue locked after the mark may have been released with the savepoint
         self.totals.restore(mark.totals)
         self._cache, self._config = mark.config
         self._absent_orders, self._levels = mark.absent_orders, mark.levels
         allocations, n_allocations, rebates, n_rebates = mark.ledgers
         self._allocations, self._rebates = allocations[:n_allocations], rebates[:n_rebates]
         self.wallets.restore(mark.wallets)
+
+    # ------------------------------------------------------------ written behind
+
+    def _pending_maps(self) -> tuple[dict[Any, Any], ...]:
+        return (self._new_orders, self._dirty_orders, self._new_entries, self._dirty_entries)
+
+    def _before_execute(self, _conn: Connection, statement: Any, *_args: Any) -> None:
+        """Before a statement the kept objects do not answer for: the open step's savepoint, then what is pending."""
+        if self._writing or id(statement) in _BEHIND_SAFE:
+            return
+        if self._step is not None:
+            take, self._step = self._step, None
+            self._writing = True
+            try:
+                take()
+            finally:
+                self._writing = False
+        if any(self._pending_maps()) or self._moved_heads:
+            self.write_pending()
+
+    def write_pending(self) -> None:
+        """Write the orders, entries and heads kept so far (one executemany per kind)."""
+        new_orders, dirty_orders, new_entries, dirty_entries = self._pending_maps()
+        self._new_orders, self._dirty_orders, self._new_entries, self._dirty_entries = {}, {}, {}, {}
+        heads, self._moved_heads = self._moved_heads, set()
+        self._writing = True
+        try:
+            if new_orders:
+                self.conn.execute(_INSERT_ORDER, [_order_values(o) for o in new_orders.values()])
+            if new_entries:
+                self.conn.execute(_INSERT_ENTRY, [_entry_values(e) for e in new_entries.values()])
+            if dirty_entries:
+                self.conn.execute(_UPDATE_ENTRY, [_entry_update(e) for e in dirty_entries.values()])
+            if dirty_orders:
+                self.conn.execute(_UPDATE_ORDER, [_order_update(o) for o in dirty_orders.values()])
+            for key in sorted(heads):
+                if key in self._heads:
+                    self.conn.execute(_UPDATE_HEAD, {"b_key": key, "head": self._heads[key]})
+        finally:
+            self._writing = False
+
+    def begin_step(self, take_savepoint: Callable[[], None]) -> None:
+        """A command of a group starts with no savepoint: `take_savepoint` runs before its first statement that
+        the kept objects do not answer for (then what is pending is written, inside it)."""
+        self._step = take_savepoint
+
+    def end_step(self) -> bool:
+        """The step is over; True when it took its savepoint."""
+        took = self._step is None
+        self._step = None
+        return took
 
     # ------------------------------------------------------------ running totals
 
@@ -634,6 +837,7 @@ class SqlRepository:
 
     def flush(self) -> None:
         """Write the ledger rows and the running totals gathered in this unit of work (called by commit)."""
+        self.write_pending()
         self._write_ledgers()
         self.totals.flush()
         self.wallets.flush()

@@ -16,13 +16,14 @@ from typing import Generic, NamedTuple, Protocol, TypeVar
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from shared.engine.commands import ChangeSettings, Command, RefundOrder
+from shared.engine.commands import ChangeSettings, Command, PayOrder, RefundOrder
 from shared.engine.engine import Engine, Outcome
 from shared.engine.randomness import RandomSource, SystemRandomSource
 from shared.errors import RuleError
 
 from ..clock import Clock, SystemClock
 from ..db.database import Database
+from ..db.repository import PendingLost
 from ..db.unit_of_work import UnitOfWork
 from .wallet_refunds import give_back
 
@@ -44,7 +45,11 @@ class Applied(NamedTuple, Generic[R]):
 
 class GroupStep(Protocol[R_co]):
     """One event of a group: `apply` runs in a savepoint; when it raises a RuleError the savepoint is rolled back
-    and `refused` runs in its place (to record the refusal in the same transaction)."""
+    and `refused` runs in its place (to record the refusal in the same transaction). A `buffered` step (a sale) takes
+    its savepoint only if it needs one: while its work stays in the repository's kept objects, nothing was written."""
+
+    @property
+    def buffered(self) -> bool: ...
 
     def apply(self, uow: UnitOfWork, engine: Engine) -> R_co: ...
 
@@ -56,6 +61,7 @@ class CommandStep:
 
     def __init__(self, command: Command) -> None:
         self.command = command
+        self.buffered = isinstance(command, PayOrder)
 
     def apply(self, uow: UnitOfWork, engine: Engine) -> Outcome | RuleError:
         return engine.apply(self.command)
@@ -130,18 +136,22 @@ class Ingest:
         nothing is committed; a transaction that loses a race is retried whole. `gate` is given to `before`."""
         if self.before is not None and gate is not None:
             self.before(gate)
+        behind = True  # sales keep their work in memory until the group's end; False after a PendingLost
         for attempt in range(self.attempts):
             try:
                 with UnitOfWork(self.db, at=self.clock.now()) as uow:
                     engine = Engine(uow.repo, self.rng)
                     if first is not None:
                         first(uow)
-                    savepoint = _Savepoint(uow)
+                    savepoint = _Savepoint(uow, behind=behind)
                     answers = [savepoint.step(engine, step) for step in steps]
                     uow.flush()
                     extra = last(uow, answers) if last is not None else None
                     uow.commit()
                     return answers, extra
+            except PendingLost:  # a refused sale changed what earlier ones left unwritten: a savepoint each
+                behind = False
+                continue
             except (IntegrityError, OperationalError, DBAPIError) as exc:
                 if attempt + 1 >= self.attempts or not is_retryable(exc):
                     raise
@@ -151,14 +161,18 @@ class Ingest:
 
 class _Savepoint:
     """One savepoint per step, under one name: the previous step's is released and the next one taken in one round
-    trip on PostgreSQL (two statements in one simple query), and a refused step is rolled back to it."""
+    trip on PostgreSQL (two statements in one simple query), and a refused step is rolled back to it. A buffered step
+    takes it lazily (`SqlRepository.begin_step`): a sale whose work stays in memory takes none; any other step first
+    writes what earlier ones left pending, then takes its savepoint, so that rolling back to it loses nothing of
+    theirs."""
 
     NAME = "paidui_step"
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWork, *, behind: bool = True) -> None:
         self.uow = uow
         self.open = False
         self.one_trip = not uow.db.is_sqlite
+        self.behind = behind
 
     def _take(self) -> None:
         conn, name = self.uow.conn, self.NAME
@@ -172,15 +186,24 @@ class _Savepoint:
         self.open = True
 
     def step(self, engine: Engine, step: GroupStep[R]) -> R:
-        uow = self.uow
-        mark = uow.repo.mark()
-        self._take()
+        uow, repo = self.uow, self.uow.repo
+        lazy = self.behind and step.buffered
+        if not lazy:
+            repo.write_pending()
+        mark = repo.mark()
+        if lazy:
+            repo.begin_step(self._take)
+        else:
+            self._take()
         try:
             answer = step.apply(uow, engine)
         except RuleError as exc:  # anything else propagates: the whole group is rolled back
-            uow.conn.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {self.NAME}")
-            uow.repo.restore(mark)
+            if not lazy or repo.end_step():
+                uow.conn.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {self.NAME}")
+            repo.restore(mark)
             return step.refused(uow, exc)
+        if lazy:
+            repo.end_step()
         return answer
 
 

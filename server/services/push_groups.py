@@ -86,6 +86,9 @@ class _Step:
     ) -> None:
         self.svc, self.terminal, self.event, self.view = svc, terminal, event, view
         self.received, self.parked = received, parked
+        # a sale without wallet tenders: all it writes is kept by the repository until the group's end
+        body = event.body
+        self.buffered = isinstance(body, OrderPaid) and not body.wallet_tenders
 
     def prepared(self) -> Prepared:
         return self.svc.prepare(self.terminal, self.event, self.view, self.received)
