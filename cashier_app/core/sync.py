@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, bindparam, select, update
 from sqlalchemy.engine import Row
 
 from shared.wire import MAX_BATCH, MAX_PUSH_BYTES, EntryInfo, EventResult, PushRequest
@@ -25,6 +25,19 @@ from .snapshot import apply_pull
 from .sync_client import ServerUnavailable, SyncClient
 
 _FINAL = {"accepted": "done", "duplicate": "done", "parked": "parked", "refused": "refused"}
+# Prebuilt, one executemany per kind for a whole batch of answers (a statement built per row cost ~0.3 ms of
+# SQLAlchemy construction each: a third of a 10,000-sale catch-up, benchmarks/catch_up.py).
+_ANSWERED = (
+    update(outbox)
+    .where(outbox.c.seq == bindparam("b_seq"))
+    .values(state=bindparam("state"), code=bindparam("code"), detail=bindparam("detail"), answered_at=bindparam("at"))
+)
+_SYNCED = (
+    update(orders)
+    .where(orders.c.order_id == bindparam("b_order_id"))
+    .values(synced=True, entry_json=bindparam("entry_json"))
+)
+_NOT_LOCAL = update(members).where(members.c.member_id == bindparam("b_member_id")).values(local=False)
 
 
 @dataclass(frozen=True)
@@ -150,33 +163,30 @@ class SyncEngine:
         by_id = {str(r.event_id): r for r in results}
         now = iso(self._clock())
         progressed = False
+        answered: list[dict[str, Any]] = []
+        synced: list[dict[str, Any]] = []
+        not_local: list[dict[str, Any]] = []
+        for row in rows:
+            result = by_id.get(row.event_id)
+            if result is None or result.status not in _FINAL:
+                continue  # not_applied or missing: stays pending, sent again next round
+            progressed = True
+            outcome.answered += 1
+            state = _FINAL[result.status]
+            outcome.refused += state == "refused"
+            answered.append({"b_seq": row.seq, "state": state, "code": result.code, "detail": result.detail, "at": now})
+            body = load_event(row).body
+            if body.type == "order_paid" and state == "done":
+                entry_json = result.entry.model_dump_json() if result.entry else None
+                synced.append({"b_order_id": str(body.order_id), "entry_json": entry_json})
+                outcome.acks.append(OrderAck(body.order_id, result.entry))
+            elif body.type == "member_registered" and state == "done":
+                not_local.append({"b_member_id": body.member_id})
         with UnitOfWork(self._engine) as uow:
             conn = uow.conn
-            for row in rows:
-                result = by_id.get(row.event_id)
-                if result is None or result.status not in _FINAL:
-                    continue  # not_applied or missing: stays pending, sent again next round
-                progressed = True
-                outcome.answered += 1
-                state = _FINAL[result.status]
-                outcome.refused += state == "refused"
-                conn.execute(
-                    update(outbox)
-                    .where(outbox.c.seq == row.seq)
-                    .values(state=state, code=result.code, detail=result.detail, answered_at=now)
-                )
-                event = load_event(row)
-                body = event.body
-                if body.type == "order_paid" and state == "done":
-                    entry_json = result.entry.model_dump_json() if result.entry else None
-                    conn.execute(
-                        update(orders)
-                        .where(orders.c.order_id == str(body.order_id))
-                        .values(synced=True, entry_json=entry_json)
-                    )
-                    outcome.acks.append(OrderAck(body.order_id, result.entry))
-                elif body.type == "member_registered" and state == "done":
-                    conn.execute(update(members).where(members.c.member_id == body.member_id).values(local=False))
+            for statement, params in ((_ANSWERED, answered), (_SYNCED, synced), (_NOT_LOCAL, not_local)):
+                if params:
+                    conn.execute(statement, params)
             kv_set(conn, "last_push_at", now)
             uow.commit()
         return progressed
