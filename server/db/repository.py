@@ -110,6 +110,8 @@ _SELECT_ENTRY_BY_SEQ = select(E).where(E.c.seq == bindparam("seq"))
 _UPDATE_CARRY = update(Q).where(Q.c.key == bindparam("b_key")).values(carry_fen=bindparam("carry"))
 _UPDATE_HEAD = update(Q).where(Q.c.key == bindparam("b_key")).values(head_seq=bindparam("head"))
 _NEXTVALS = text("SELECT nextval('entry_seq') FROM generate_series(1, :n)")
+_SEQ_COUNTER = select(t.Counter.value).where(t.Counter.name == "entry_seq")
+_SET_SEQ_COUNTER = update(t.Counter).where(t.Counter.name == "entry_seq").values(value=bindparam("v"))
 _LEVEL_AT = (
     select(t.MemberLevel.level)
     .where(t.MemberLevel.member_id == bindparam("mid"), t.MemberLevel.effective_at <= bindparam("at"))
@@ -171,6 +173,7 @@ class RepositoryMark:
     wallets: dict[str, dict[str, int]]
     pending: tuple[tuple[dict[Any, Any], int], ...]  # each write-behind map and its length at the mark
     activity: int  # objects handed out or kept so far: unchanged, the pending objects are as they were
+    last_seq: int | None
 
 
 def _eligible_statement(all_cashiers: bool, tier: bool | None) -> Any:
@@ -204,6 +207,7 @@ _BEHIND_SAFE = {
         _LOCK_QUEUE,
         _NEXT_COUNTER,
         _NEXTVALS,
+        _SEQ_COUNTER,
     )
 }
 
@@ -240,6 +244,10 @@ class SqlRepository:
         self._windows: dict[str, _Window] = {}  # queue key -> eligible entries known (queue order, no tiers)
         self._seq_block: list[int] = []  # PostgreSQL: entry seqs taken ahead, valid while no other queue is locked
         self._seqs_taken = 0
+        # SQLite: the last entry seq given, counted here (the transaction holds the database's write lock) and
+        # written with what is pending; None until first needed
+        self._last_seq: int | None = None
+        self._last_seq_written: int | None = None
         self._activity = 0
         self._writing = False  # the hook's own statements (and the savepoint's) pass through it
         self._step: Callable[[], None] | None = None  # takes the open step's savepoint, once, when first needed
@@ -415,7 +423,15 @@ class SqlRepository:
 
     def next_seq(self) -> int:
         if self._sqlite:
-            return self._next_counter("entry_seq")
+            if self._last_seq is None:
+                last = self.conn.execute(_SEQ_COUNTER).scalar()
+                if last is None:
+                    row = {"name": "entry_seq", "value": 0}
+                    self.conn.execute(self._insert_ignore(t.Counter.__table__, row, ["name"]))
+                    last = 0
+                self._last_seq = self._last_seq_written = int(last)
+            self._last_seq += 1
+            return self._last_seq
         if not self._seq_block:
             # Taken ahead, more as the unit of work proves busy (a group: 1, 2, 4 … 64 a time); the ones left unused
             # are gaps, as a rolled-back nextval leaves. Under the queue locks held, so a queue's seqs still grow.
@@ -744,6 +760,7 @@ class SqlRepository:
             wallets=self.wallets.mark(),
             pending=tuple((m, len(m)) for m in self._pending_maps()),
             activity=self._activity,
+            last_seq=self._last_seq,
         )
 
     def restore(self, mark: RepositoryMark) -> None:
@@ -767,6 +784,7 @@ class SqlRepository:
         self._entry_by_order = {e.order_id: seq for seq, e in self._entries.items()}
         self._windows.clear()
         self._seq_block = []  # a queue locked after the mark may have been released with the savepoint
+        self._last_seq, self._last_seq_written = mark.last_seq, None  # the counter is written again at flush
         self.totals.restore(mark.totals)
         self._cache, self._config = mark.config
         self._absent_orders, self._levels = mark.absent_orders, mark.levels
@@ -790,7 +808,7 @@ class SqlRepository:
                 take()
             finally:
                 self._writing = False
-        if any(self._pending_maps()) or self._moved_heads:
+        if any(self._pending_maps()) or self._moved_heads or self._last_seq != self._last_seq_written:
             self.write_pending()
 
     def write_pending(self) -> None:
@@ -811,6 +829,9 @@ class SqlRepository:
             for key in sorted(heads):
                 if key in self._heads:
                     self.conn.execute(_UPDATE_HEAD, {"b_key": key, "head": self._heads[key]})
+            if self._last_seq is not None and self._last_seq != self._last_seq_written:
+                self.conn.execute(_SET_SEQ_COUNTER, {"v": self._last_seq})
+                self._last_seq_written = self._last_seq
         finally:
             self._writing = False
 
