@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import httpx  # noqa: E402
-from sync_ingest import _columns, _insert, capture, counts  # noqa: E402
+from sync_ingest import _columns, _insert, capture, counts, laws  # noqa: E402
 
 from cashier_app.core.outbox import pending_count  # noqa: E402
 from cashier_app.core.sync import SyncEngine, SyncOutcome  # noqa: E402
@@ -130,6 +130,7 @@ def run(backend: str, sales: int) -> dict[str, Any]:
                 till.close()
                 captured, cols, terminals = capture(server.db)
                 server_counts = counts(server.db)
+                problems = laws(server.db, events=sales)
             finally:
                 server.close()
         with database_location(backend, tmp / "baseline") as (url, schema):
@@ -141,6 +142,7 @@ def run(backend: str, sales: int) -> dict[str, Any]:
             finally:
                 db.dispose()
     assert left == 0 and outcome.answered == sales, (left, outcome.answered)
+    assert not problems, problems[:5]
     rows = sum(
         server_counts[t] for t in ("orders", "entries", "allocations", "rebate_ledger", "unallocated", "event_log")
     )

@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 
 from server.db.database import Database  # noqa: E402
 from server.services import members  # noqa: E402
@@ -378,6 +379,20 @@ def counts(db: Database) -> dict[str, int]:
         raw.close()
 
 
+def laws(db: Database, *, events: int, all_cashiers_queue: bool = True) -> list[str]:
+    """After a run, by SQL: every event logged and every sale recorded exactly once, money conserved (INV-4..9 and
+    the running totals), each queue paid first in, first out (tests/faults/checks.py, the fault suite's checks)."""
+    from tests.faults.checks import fifo, money
+
+    with db.connect() as conn:
+        problems = money(conn) + fifo(conn, all_cashiers_queue=all_cashiers_queue)
+        logged = conn.execute(text("SELECT count(*), count(DISTINCT event_id) FROM event_log")).one()
+        orders = conn.execute(text("SELECT count(*), count(DISTINCT order_id) FROM orders")).one()
+    if tuple(logged) != (events, events) or tuple(orders) != (events, events):
+        problems.append(f"exactly once: {events} events sent, event_log {tuple(logged)}, orders {tuple(orders)}")
+    return problems
+
+
 def run(backend: str, workers: int, events: int, batch: int, per_process: int = 2) -> dict[str, Any]:
     serving = contextlib.contextmanager(start_server)
     load_before = os.getloadavg()[0]
@@ -393,6 +408,8 @@ def run(backend: str, workers: int, events: int, batch: int, per_process: int = 
             http = through_http(served.db, served.url, events=events, terminals=per_process * workers, batch=batch)
             captured, cols, terminals = capture(served.db)
             server_counts = counts(served.db)
+            problems = laws(served.db, events=events)
+        assert not problems, problems[:5]
         with database_location(backend, tmp / "ceiling") as (url, schema):
             db = Database(url, schema=schema, pool_size=workers)
             try:
@@ -412,6 +429,7 @@ def run(backend: str, workers: int, events: int, batch: int, per_process: int = 
         "fraction_of_ceiling": round(http["events_per_s"] / ceiling["events_per_s"], 3),
         "rows_server": server_counts,
         "rows_plain_sql": ceiling_counts,
+        "laws": "exactly once, money, FIFO: held",
         "load_avg": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
 
