@@ -179,16 +179,17 @@ def apply_group(
         store = uow.repo.store(StoreId(terminal.store_id))
         if store is None:
             return
-        all_cashiers = uow.repo.base_settings().all_cashiers_queue
         sales = [e.body for e in events if isinstance(e.body, OrderPaid)]
-        cashiers = {s.cashier_id for s in sales} & set(store.cashier_ids)
-        for key in sorted({queue_key(c, all_cashiers) for c in cashiers}):
-            uow.repo.lock_queue(key)
         order_ids = [str(s.order_id) for s in sales]
         lock_order_ids(conn, order_ids)  # then no event can be parked for them until the group commits
         parked.update(parked_for(conn, order_ids))
         named = (view.member_ids.get(s.member_id) for s in sales if s.member_id)
         uow.repo.prefetch(orders=order_ids, members=[m for m in named if m is not None])
+        # the queues last: what other tills of the queue wait for is the group's own work, not these reads
+        all_cashiers = uow.repo.base_settings().all_cashiers_queue
+        cashiers = {terminal.cashier_id or s.cashier_id for s in sales} & set(store.cashier_ids)  # as prepare()
+        for key in sorted({queue_key(c, all_cashiers) for c in cashiers}):
+            uow.repo.lock_queue(key)
 
     def last(uow: UnitOfWork, answers: list[Applied | Answered]) -> list[EventResult]:
         applied = [a for a in answers if isinstance(a, Applied)]
