@@ -211,6 +211,8 @@ def apply_group(
         uow.conn.execute(_LOG, rows)
         if uow.conn.execute(_ADVANCE, {"tid": tid, "before": before, "seq": events[-1].seq}).rowcount != 1:
             raise Fallback("the terminal's seq moved")
+        # the terminal was seen: written here, with its row locked, rather than in a transaction of its own after
+        terminals.touch(uow.conn, terminal_id=tid, now=svc.clock.now(), backlog=view.backlog)
         return results
 
     try:
@@ -218,7 +220,7 @@ def apply_group(
     except IntegrityError as exc:  # an event id logged by another terminal at the same moment
         raise Fallback(str(exc)) from exc
     assert results is not None
-    view.through = events[-1].seq
+    view.through, view.touched = events[-1].seq, True
     for step, answer in zip(steps, answers, strict=True):
         body = step.event.body
         if isinstance(answer, Applied) and isinstance(body, OrderPaid):

@@ -44,6 +44,8 @@ class BatchView:
     member_ids: dict[str, MemberId | None]  # a till's member id -> the server's (None: unknown)
     order_stores: dict[str, str]  # order id -> store, for the orders that completions and refunds name
     store: StoreSettings | None = None  # the terminal's store's settings (its sale limits), read once per batch
+    backlog: int | None = None  # what the terminal says it has left to send (stored with its last_seen_at)
+    touched: bool = False  # the last group stored last_seen_at and backlog, and nothing was applied after it
 
 
 class GroupHost(Protocol):

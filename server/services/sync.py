@@ -224,6 +224,7 @@ class PushService:
             view = read_batch_view(conn, terminal.terminal_id, events)
             info = settings.read_configuration(conn, self.db.settings_cache).store(terminal.store_id)
             view.store = info.settings if info is not None else None
+        view.backlog = request.backlog
         if events and events[0].seq > view.through + 1:
             waiting = [EventResult(event_id=e.event_id, seq=e.seq, status="not_applied") for e in events]
             return PushResponse(results=waiting, applied_through=view.through, resend_from=view.through + 1)
@@ -242,6 +243,8 @@ class PushService:
             run = []
             results.append(self._one(terminal, event, view))
         results += self._group(terminal, run, view)
+        if view.touched:  # the last group wrote last_seen_at and applied_through, and nothing came after it
+            return PushResponse(results=results, applied_through=view.through)
         with self.db.connect() as conn:
             terminals.touch(conn, terminal_id=terminal.terminal_id, now=self.clock.now(), backlog=request.backlog)
             through = int(conn.execute(_THROUGH, {"tid": terminal.terminal_id}).scalar_one())
@@ -265,6 +268,7 @@ class PushService:
             return [self._one(terminal, event, view) for event in events]
 
     def _one(self, terminal: terminals.TerminalPrincipal, event: OutboxEvent, view: BatchView) -> EventResult:
+        view.touched = False  # applied or answered outside a group: the push ends with its own touch
         digest = body_hash(event)
         logged = view.logged.get(str(event.event_id))
         if logged is not None:
