@@ -40,8 +40,10 @@ import datetime as dt
 import json
 import os
 import random
+import shutil
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -53,6 +55,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.pool import NullPool  # noqa: E402
 
 from cashier_app.core.sync import Backoff  # noqa: E402
 from server.db.database import Database  # noqa: E402
@@ -61,7 +65,7 @@ from shared.tokens import new_private_key, public_key_text  # noqa: E402
 from shared.wire import PROTOCOL_VERSION  # noqa: E402
 from tests.faults.checks import LocalTill, exactly_once, fifo, money  # noqa: E402
 from tests.faults.server import ServeProcess  # noqa: E402
-from tests.server.support import database_location, paid, seed  # noqa: E402
+from tests.server.support import PG_URL, database_location, paid, seed  # noqa: E402
 
 MEMBERS = 1000
 EXTRACTION_BP = 1500
@@ -135,6 +139,12 @@ class Stats:
     refused: int = 0
     first_error: str = ""
     last_ack: float = 0.0
+    start: float = 0.0
+    timeline: dict[int, list[int]] = field(default_factory=dict)  # 10 s bucket -> [pushes answered 200, 503, acked]
+
+    def tick(self, what: int, n: int = 1) -> None:
+        bucket = int((time.monotonic() - self.start) // 10)
+        self.timeline.setdefault(bucket, [0, 0, 0])[what] += n
 
     def error(self, what: str) -> None:
         self.errors += 1
@@ -163,12 +173,14 @@ async def push(till: SimTill, client: httpx.AsyncClient, stats: Stats) -> None:
     if r.status_code != 200:
         if r.status_code == 503 and r.json().get("code") == "busy":
             stats.busy += 1
+            stats.tick(1)
         else:
             stats.error(f"HTTP {r.status_code}: {r.text[:200]}")
         retry = r.headers.get("Retry-After")
         till.wait(float(retry) if retry and retry.isdigit() else None)
         return
     stats.push_s.append(now - started)
+    stats.tick(0)
     answer = r.json()
     if answer.get("resend_from") is not None:
         stats.error(f"resend_from {answer['resend_from']} (a simulated till keeps no sent events)")
@@ -190,6 +202,7 @@ async def push(till: SimTill, client: httpx.AsyncClient, stats: Stats) -> None:
             till.acked.append(e.seq)
         else:
             kept.append(e)
+    stats.tick(2, len(till.pending) - len(kept))
     till.pending = kept
     till.backoff.reset()
     stats.last_ack = now
@@ -251,8 +264,56 @@ def _machine_busy() -> tuple[float, float]:
     return sum(values) - idle, sum(values)
 
 
+class WaitSampler:
+    """What PostgreSQL's sessions are waiting on, sampled every 0.2 s from pg_stat_activity: all active client
+    sessions of the cluster (the server's cannot be told apart by their schema; other users of it count too)."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> WaitSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        engine = create_engine(PG_URL, poolclass=NullPool)
+        try:
+            with engine.connect() as conn:
+                while not self._stop.wait(0.2):
+                    rows = conn.execute(
+                        text(
+                            "SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') FROM pg_stat_activity "
+                            "WHERE state = 'active' AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+                        )
+                    ).all()
+                    conn.commit()
+                    self.samples += 1
+                    for (what,) in rows:
+                        self.counts[what] = self.counts.get(what, 0) + 1
+        finally:
+            engine.dispose()
+
+    def top(self) -> dict[str, float]:
+        """Mean number of active sessions in each state, the most common first."""
+        ranked = sorted(self.counts.items(), key=lambda kv: -kv[1])[:8]
+        return {k: round(v / max(1, self.samples), 2) for k, v in ranked}
+
+
 def drive(
-    url: str, tills: list[SimTill], *, seconds: float, interval: float, drain_s: float, pgid: int
+    url: str,
+    tills: list[SimTill],
+    *,
+    seconds: float,
+    interval: float,
+    drain_s: float,
+    pgid: int,
 ) -> dict[str, Any]:
     """Run every till (selling for `seconds`, or not at all: a storm of what is pending) and measure."""
     stats = Stats()
@@ -264,7 +325,7 @@ def drive(
     async def main() -> float:
         limits = httpx.Limits(max_connections=len(tills) + 8, max_keepalive_connections=len(tills) + 8)
         async with httpx.AsyncClient(base_url=url, timeout=TIMEOUT, limits=limits) as client:
-            start = time.monotonic()
+            start = stats.start = time.monotonic()
             for t in tills:
                 for e in t.pending:  # a storm: the sales were made offline; the wait counts from the reconnect
                     e.made = start
@@ -278,7 +339,8 @@ def drive(
             return start
 
     wall = time.monotonic()
-    start = asyncio.run(main())
+    with WaitSampler() as waits:
+        start = asyncio.run(main())
     wall = time.monotonic() - wall
     cpu = time.process_time() - cpu
     server_cpu = _group_cpu_s(pgid) - server_cpu
@@ -310,6 +372,8 @@ def drive(
         "server_cpu_s": round(server_cpu, 1),
         "machine_busy_pct": round(100 * busy / total, 1) if total else None,
         "load_avg": [round(load, 2), round(os.getloadavg()[0], 2)],
+        "timeline_10s": [stats.timeline.get(b, [0, 0, 0]) for b in range(max(stats.timeline, default=-1) + 1)],
+        "pg_waits": waits.top(),
     }
 
 
@@ -331,7 +395,14 @@ def check(db: Database, tills: list[SimTill], *, all_cashiers_queue: bool) -> di
 
 @contextlib.contextmanager
 def chain(
-    tmp: Path, *, stores: int, tills_per_store: int, workers: int, all_cashiers_queue: bool, seed_no: int
+    tmp: Path,
+    *,
+    stores: int,
+    tills_per_store: int,
+    workers: int,
+    all_cashiers_queue: bool,
+    seed_no: int,
+    logs: Path | None = None,
 ) -> Iterator[tuple[ServeProcess, list[SimTill], dict[str, Any]]]:
     """A fresh PostgreSQL schema: the chain seeded, its terminals enrolled, `serve --workers N` running."""
     tmp.mkdir(parents=True, exist_ok=True)
@@ -377,6 +448,9 @@ def chain(
             yield server, tills, setup
         finally:
             server.close()
+            if logs is not None:
+                logs.mkdir(parents=True, exist_ok=True)
+                shutil.copy(server.log, logs / f"server-{tmp.name}.log")
 
 
 def _pgid(server: ServeProcess) -> int:
@@ -402,27 +476,30 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if not args.json:
             print(line(row), flush=True)
 
+    logs = Path(args.logs_dir) if args.logs_dir else None
+
+    def measure(server: ServeProcess, tills: list[SimTill], seconds: float) -> dict[str, Any]:
+        return drive(
+            server.url,
+            tills,
+            seconds=seconds,
+            interval=args.interval_s,
+            drain_s=args.drain_s,
+            pgid=_pgid(server),
+        )
+
     with tempfile.TemporaryDirectory(prefix="paidui-chain-") as name:
         tmp = Path(name)
+        per = {"tills_per_store": args.tills_per_store, "workers": args.workers, "logs": logs}
         if "steady" in phases or "storm" in phases:
-            with chain(
-                tmp / "per-cashier",
-                stores=args.stores,
-                tills_per_store=args.tills_per_store,
-                workers=args.workers,
-                all_cashiers_queue=False,
-                seed_no=1,
-            ) as (server, tills, setup):
+            with chain(tmp / "per-cashier", stores=args.stores, all_cashiers_queue=False, seed_no=1, **per) as (
+                server,
+                tills,
+                setup,
+            ):
                 out["setup_per_cashier"] = setup
                 if "steady" in phases:
-                    row = drive(
-                        server.url,
-                        tills,
-                        seconds=args.steady_s,
-                        interval=args.interval_s,
-                        drain_s=args.drain_s,
-                        pgid=_pgid(server),
-                    )
+                    row = measure(server, tills, args.steady_s)
                     emit(
                         {"phase": "steady", "queues": size, **row, **check(server.db, tills, all_cashiers_queue=False)}
                     )
@@ -431,9 +508,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     for t in tills:
                         for k in range(args.storm_sales):  # made offline over the last storm_sales x interval s
                             t.sell(0.0, now - dt.timedelta(seconds=args.interval_s * (args.storm_sales - k)))
-                    row = drive(
-                        server.url, tills, seconds=0, interval=args.interval_s, drain_s=args.drain_s, pgid=_pgid(server)
-                    )
+                    row = measure(server, tills, 0)
                     emit({"phase": "storm", "queues": size, **row, **check(server.db, tills, all_cashiers_queue=False)})
         if "allq" in phases:
             ref_stores = max(1, REF_TILLS // args.tills_per_store)
@@ -441,20 +516,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 with chain(
                     tmp / label.replace(" ", "").replace(",", "-"),
                     stores=stores,
-                    tills_per_store=args.tills_per_store,
-                    workers=args.workers,
                     all_cashiers_queue=True,
                     seed_no=2,
+                    **per,
                 ) as (server, tills, setup):
-                    row = drive(
-                        server.url,
-                        tills,
-                        seconds=args.steady_s,
-                        interval=args.interval_s,
-                        drain_s=args.drain_s,
-                        pgid=_pgid(server),
-                    )
                     out[f"setup_{label}"] = setup
+                    row = measure(server, tills, args.steady_s)
                     emit({"phase": label, "queues": 1, **row, **check(server.db, tills, all_cashiers_queue=True)})
     out["load_avg_after"] = [round(x, 2) for x in os.getloadavg()]
     return out
@@ -470,7 +537,8 @@ def line(row: dict[str, Any]) -> str:
         f"{row['busy_503']} | time-outs {row['timeouts']} | errors {row['errors']} {row['first_error'][:80]} | "
         f"generator CPU {row['generator_cpu_s']} s ({row['generator_cpu_pct_of_core']}% of a core), server "
         f"{row['server_cpu_s']} s, machine {row['machine_busy_pct']}% busy | load {row['load_avg']} | checks "
-        f"{checks} ({row['check_s']} s)"
+        f"{checks} ({row['check_s']} s)\n    per 10 s [pushes answered, 503, acked]: {row['timeline_10s']}\n"
+        f"    PostgreSQL active sessions by wait: {row['pg_waits']}"
     )
 
 
@@ -484,6 +552,7 @@ def main() -> int:
     parser.add_argument("--storm-sales", type=int, default=25, help="sales each till holds when the storm starts")
     parser.add_argument("--drain-s", type=float, default=300.0, help="how long after the last sale to wait for acks")
     parser.add_argument("--phases", default="steady,storm,allq")
+    parser.add_argument("--logs-dir", help="copy each server's log here")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     result = run(args)
