@@ -1,14 +1,15 @@
 """A chain of stores × tills pushing to one `paidui-server serve --workers N` on PostgreSQL (issue 16).
 
     python benchmarks/chain_scale.py                                       # 200 stores x 4 tills, all phases
-    python benchmarks/chain_scale.py --stores 5 --steady-s 15              # small: under a minute
+    python benchmarks/chain_scale.py --stores 5 --steady-s 5               # small: about a minute
     python benchmarks/chain_scale.py --phases storm --storm-sales 25 --json
 
 Every till is bound to its own checkout point (cashier), so with per-cashier queues each till feeds its own queue:
 200 × 4 = 800 queues. The tills are simulated in memory, not as the cashier app's SQLite databases: each has its own
 terminal credential, its own gapless seq counter, and makes its `order_paid` wire events as the app does (a uuid4
 event id and order id, `created_at` / `paid_at` from the clock, 80% for members); one asyncio loop in this process
-pushes them with one httpx client over loopback, at most one push in flight per till, up to 100 events a push.
+pushes them over loopback, each till with its own httpx client (one connection), at most one push in flight per till,
+up to 100 events a push.
 Like the cashier app's sync worker (cashier_app/sync_worker.py) a till pushes as soon as it made a sale, unless it
 is waiting out a backoff; a time-out, a 5xx or 429 (the server's `503 busy`), or a push of which nothing was applied
 backs off with the app's own `Backoff` (1 s doubling to 60 s, half jitter), at least the `Retry-After` the server
@@ -25,7 +26,7 @@ applied_through), `money` (the §19 invariants and the running totals) and `fifo
 - storm: the same server; every till holds `--storm-sales` sales made while offline and all reconnect at once;
   the time until every event is acknowledged.
 - allq: a fresh database with base settings `all_cashiers_queue = true` (one queue for the chain), one sale per
-  till every 5 s; first a chain of 8 tills feeding the one queue, then the full chain, run the same way.
+  till every 5 s; first 8 of the tills alone feed the one queue (the others enrolled and idle), then all of them.
 
 A phase whose tills are not all acknowledged `--drain-s` seconds after the last sale stops there; its checks then
 show what is missing.
@@ -533,17 +534,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     row = measure(server, tills, 0)
                     emit({"phase": "storm", "queues": size, **row, **check(server.db, tills, all_cashiers_queue=False)})
         if "allq" in phases:
-            ref_stores = max(1, REF_TILLS // args.tills_per_store)
-            for label, stores in (("all-cashiers, ref", ref_stores), ("all-cashiers", args.stores)):
-                with chain(
-                    tmp / label.replace(" ", "").replace(",", "-"),
-                    stores=stores,
-                    all_cashiers_queue=True,
-                    seed_no=2,
-                    **per,
-                ) as (server, tills, setup):
-                    out[f"setup_{label}"] = setup
-                    row = measure(server, tills, args.steady_s)
+            with chain(tmp / "all-cashiers", stores=args.stores, all_cashiers_queue=True, seed_no=2, **per) as (
+                server,
+                tills,
+                setup,
+            ):
+                out["setup_all_cashiers"] = setup
+                # First 8 tills alone on the one queue (the others enrolled, idle), then the whole chain on it.
+                for label, active in ((f"all-cashiers, {REF_TILLS}", tills[:REF_TILLS]), ("all-cashiers", tills)):
+                    row = measure(server, active, args.steady_s)
                     emit({"phase": label, "queues": 1, **row, **check(server.db, tills, all_cashiers_queue=True)})
     out["load_avg_after"] = [round(x, 2) for x in os.getloadavg()]
     return out
