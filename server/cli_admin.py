@@ -111,6 +111,9 @@ def init(args: argparse.Namespace) -> int:
     return 0
 
 
+KEEP_ALIVE_S = 65
+
+
 def serve(args: argparse.Namespace) -> int:
     settings = settings_of(args, host=args.host, port=args.port, workers=args.workers)
     if settings.workers > 1 and settings.is_sqlite:
@@ -133,6 +136,10 @@ def serve(args: argparse.Namespace) -> int:
         workers=settings.workers,
         log_level=settings.log_level,
         proxy_headers=True,
+        # A till pushes every few seconds on one kept-alive connection: uvicorn's default of 5 s closed it just as a
+        # till sold every 5 s, and the push failed on the closed socket (benchmarks/chain_scale.py: 20–340 such
+        # errors a run). Longer than any till's push interval, shorter than a proxy's usual 75 s.
+        timeout_keep_alive=KEEP_ALIVE_S,
     )
     return 0
 
