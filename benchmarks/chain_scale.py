@@ -55,10 +55,12 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import httpx  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402
+from sync_ingest import _quantile as quantile  # noqa: E402
 
 from cashier_app.core.sync import Backoff  # noqa: E402
 from server.db.database import Database  # noqa: E402
@@ -235,10 +237,7 @@ async def run_till(
 
 
 def _quantile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    values = sorted(values)
-    return values[min(len(values) - 1, int(len(values) * q))]
+    return quantile(values, q) if values else None
 
 
 def _ms(value: float | None) -> float | None:

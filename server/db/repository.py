@@ -44,6 +44,7 @@ from shared.engine.model import (
     RebateKind,
     StoreInfo,
     UnallocatedReason,
+    queue_cashier,
 )
 from shared.ids import MemberId, OrderId, StoreId
 from shared.settings import BaseSettings, StoreSettings
@@ -145,8 +146,11 @@ class _Window:
 
     lo: int
     hi: int | None
-    seqs: list[int]
     entries: list[Entry]
+
+    def index(self, seq: int) -> int:
+        """Where `seq` is, or would go, in `entries`."""
+        return bisect_left(self.entries, seq, key=lambda e: e.seq)
 
 
 def _in_queue(entry: Entry, cashier: str, tier: bool | None) -> bool:
@@ -463,11 +467,10 @@ class SqlRepository:
         self._entry_by_order[entry.order_id] = entry.seq
         self.totals.entry_added(entry)
         for key, window in list(self._windows.items()):
-            if window.hi is None and _in_queue(entry, key.split(":", 1)[1], None):
-                if window.seqs and window.seqs[-1] >= entry.seq:
+            if window.hi is None and _in_queue(entry, queue_cashier(key), None):
+                if window.entries and window.entries[-1].seq >= entry.seq:
                     del self._windows[key]  # not at the tail: read again rather than guess
                 else:
-                    window.seqs.append(entry.seq)
                     window.entries.append(entry)
 
     def save_entry(self, entry: Entry) -> None:
@@ -481,9 +484,9 @@ class SqlRepository:
         if entry.eligible and self._windows:
             for key, window in list(self._windows.items()):
                 if window.lo <= entry.seq and (window.hi is None or entry.seq <= window.hi):
-                    i = bisect_left(window.seqs, entry.seq)
-                    unread = i == len(window.seqs) or window.seqs[i] != entry.seq
-                    if unread and _in_queue(entry, key.split(":", 1)[1], None):
+                    i = window.index(entry.seq)
+                    unread = i == len(window.entries) or window.entries[i].seq != entry.seq
+                    if unread and _in_queue(entry, queue_cashier(key), None):
                         del self._windows[key]  # eligible again, and not in what was read: read again
 
     def entry_of_order(self, order_id: OrderId) -> Entry | None:
@@ -510,15 +513,15 @@ class SqlRepository:
         self.lock_queue(key)
         self._activity += 1
         head = self._heads.get(key, 0)
-        cashier = key.split(":", 1)[1]
+        cashier = queue_cashier(key)
         start = max(head, after_seq + 1)
         window = self._windows.get(key) if completed_tier is None else None
         if window is None or window.lo > start:
-            window = _Window(lo=start, hi=start - 1, seqs=[], entries=[])
+            window = _Window(lo=start, hi=start - 1, entries=[])
             if completed_tier is None:
                 self._windows[key] = window
         out: list[Entry] = []
-        for e in window.entries[bisect_left(window.seqs, start) :]:
+        for e in window.entries[window.index(start) :]:
             if e.eligible:
                 out.append(e)
                 if len(out) == limit:
@@ -536,7 +539,6 @@ class SqlRepository:
                     found[e.seq] = e
             for seq in sorted(found):
                 entry = found[seq]
-                window.seqs.append(seq)
                 window.entries.append(entry)
                 if entry.eligible and len(out) < limit:
                     out.append(entry)
@@ -780,7 +782,7 @@ class SqlRepository:
         self._moved_heads |= set(self._heads)  # a head written after the mark may have been rolled back with it
         self._members_locked, self._known_members = mark.members_locked, mark.known_members
         # entries loaded after the mark may show rows the rollback undid: forget them; keep those not written yet
-        self._entries = {seq: e for seq, e in chain(self._new_entries.items(), self._dirty_entries.items())}
+        self._entries = dict(chain(self._new_entries.items(), self._dirty_entries.items()))
         self._entry_by_order = {e.order_id: seq for seq, e in self._entries.items()}
         self._windows.clear()
         self._seq_block = []  # a queue locked after the mark may have been released with the savepoint

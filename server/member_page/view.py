@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, bindparam, func, select
 
-from shared.engine.model import ALL, queue_key
+from shared.engine.model import ALL, queue_cashier, queue_key
 from shared.money import pct, points_for
 from shared.settings import BaseSettings
 
@@ -116,7 +116,7 @@ END = 2**62
 def _count(conn: Connection, key: str, lo: int, hi: int, tier: bool | None) -> tuple[int, int]:
     if hi <= lo:
         return 0, 0
-    cashier = key.split(":", 1)[1]
+    cashier = queue_cashier(key)
     stmt = _INTERVAL[(cashier == ALL, tier is not None)]
     count, total = conn.execute(stmt, {"lo": lo, "hi": hi, "tier": tier, "cashier": cashier}).one()
     return int(count), int(total)
@@ -132,7 +132,7 @@ _LINE_ONE = _LINE.where(t.CashierStats.cashier_id == bindparam("cashier"))
 
 def _line(conn: Connection, key: str) -> tuple[int, int]:
     """(entries that can still receive money, Σ what they still wait for) of a queue, from the running totals."""
-    cashier = key.split(":", 1)[1]
+    cashier = queue_cashier(key)
     row = conn.execute(_LINE) if cashier == "ALL" else conn.execute(_LINE_ONE, {"cashier": cashier})
     count, fen = row.one()
     return int(count), int(fen)

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, func, select
 
-from shared.engine.model import ALL, queue_key
+from shared.engine.model import ALL, queue_cashier, queue_key
 from shared.settings import BaseSettings
 
 from ..db import tables as t
@@ -76,14 +76,14 @@ def _count(conn: Connection, key: str, lo: int, hi: int, tier: bool | None) -> i
     """Eligible entries of `key` with lo <= seq < hi (and of the tier, when given)."""
     if hi <= lo:
         return 0
-    cashier = key.split(":", 1)[1]
+    cashier = queue_cashier(key)
     params = {"lo": lo, "hi": hi, "cashier": cashier}
     return int(conn.execute(_COUNT[(cashier == ALL, tier)], params).scalar_one())
 
 
 def _counts(conn: Connection, key: str, ranges: Sequence[tuple[int, int]], tier: bool | None) -> list[int]:
     """`_count` of each (lo, hi) range, BATCH ranges to a statement."""
-    cashier = key.split(":", 1)[1]
+    cashier = queue_cashier(key)
     if len(ranges) == 1:
         return [_count(conn, key, *ranges[0], tier)]
     out: list[int] = []
@@ -100,7 +100,7 @@ def _counts(conn: Connection, key: str, ranges: Sequence[tuple[int, int]], tier:
 
 def _line_length(conn: Connection, key: str) -> int:
     """How many entries of `key` can still receive money, from the running totals (no count)."""
-    cashier = key.split(":", 1)[1]
+    cashier = queue_cashier(key)
     if cashier == ALL:
         return int(conn.execute(_LINE_ALL).scalar_one())
     return int(conn.execute(_LINE_ONE, {"cashier": cashier}).scalar_one())
@@ -173,7 +173,7 @@ def placed(row: Any) -> Placed:
 def queue_head(conn: Connection, base: BaseSettings, key: str, limit: int) -> Sequence[Any]:
     """The first `limit` entries the next settlement of `key` would pay, in that order."""
     head = _head(conn, key)
-    cashier = key.split(":", 1)[1]
+    cashier = queue_cashier(key)
     base_conditions = [*_eligible_conditions(cashier == ALL), E.c.seq >= head]
     tiers: tuple[bool | None, ...] = (None,) if base.ordering_rule == "queue_order" else (True, False)
     rows: list[Any] = []

@@ -246,7 +246,7 @@ class PushService:
         if view.touched:  # the last group wrote last_seen_at and applied_through, and nothing came after it
             return PushResponse(results=results, applied_through=view.through)
         with self.db.connect() as conn:
-            terminals.touch(conn, terminal_id=terminal.terminal_id, now=self.clock.now(), backlog=request.backlog)
+            terminals.touch(conn, terminal_id=terminal.terminal_id, now=self.clock.now(), backlog=view.backlog)
             through = int(conn.execute(_THROUGH, {"tid": terminal.terminal_id}).scalar_one())
         return PushResponse(results=results, applied_through=through)
 

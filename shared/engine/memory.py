@@ -24,6 +24,7 @@ from .model import (
     RebateKind,
     StoreInfo,
     UnallocatedReason,
+    queue_cashier,
 )
 from .views import AllocationLine, MemberBalance, UnallocatedLine
 
@@ -168,7 +169,7 @@ class MemoryRepository:
         return self.s.entries.get(seq)
 
     def eligible(self, key: str, *, completed_tier: bool | None, after_seq: int, limit: int) -> Sequence[Entry]:
-        cashier = key.split(":", 1)[1]
+        cashier = queue_cashier(key)
         head_key = f"{key}|{completed_tier}"
         start = max(self.s.heads.get(head_key, 0), bisect.bisect_right(self.s.seqs, after_seq))
         found: list[Entry] = []

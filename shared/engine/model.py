@@ -80,6 +80,11 @@ def queue_key(cashier_id: str, all_cashiers: bool) -> str:
     return f"cashier:{ALL}" if all_cashiers else f"cashier:{cashier_id}"
 
 
+def queue_cashier(key: str) -> str:
+    """The cashier a queue key names (`ALL` for the all-cashiers queue): the inverse of `queue_key`."""
+    return key.split(":", 1)[1]
+
+
 @dataclass(frozen=True, slots=True)
 class StoreInfo:
     store_id: StoreId

@@ -172,6 +172,14 @@ class Till:
         return self.http.get("/api/v1/sync/pull", params={"cursor": cursor} if cursor else None, headers=self.auth)
 
 
+def enrolled(app: FastAPI, http: httpx.Client, store: str = "S1") -> Till:
+    """A till enrolled to `store` through the API, as the cashier app enrols."""
+    till = Till(http)
+    r = till.enroll(enrolment_code(app.state.db, store, now=T0))
+    assert r.status_code == 200, r.text
+    return till
+
+
 def paid(
     cashier: str,
     fen: int,

@@ -18,7 +18,7 @@ from server.db.database import Database
 from server.services import catalogue
 from shared.catalogue import CatalogueError, parse_products
 
-from .support import T0, Till, enrolment_code, seed
+from .support import T0, enrolled, seed
 
 CSV = """sku,barcode,name,price,category,participates
 N01,6901234567892,牛肉面,39.00,面食,yes
@@ -107,16 +107,10 @@ def test_a_refused_file_changes_nothing(db: Database) -> None:
         assert conn.execute(select(t.Product)).all() == []
 
 
-def _till(app: FastAPI, http: httpx.Client) -> Till:
-    till = Till(http)
-    assert till.enroll(enrolment_code(app.state.db, "S1", now=T0)).status_code == 200
-    return till
-
-
 def test_tills_pull_the_catalogue_in_pages(app: FastAPI, http: httpx.Client) -> None:
     db: Database = app.state.db
     seed(db, stores={"S1": ["C1"]})
-    till = _till(app, http)
+    till = enrolled(app, http)
     off = http.get("/api/v1/sync/catalogue", headers=till.auth).json()
     assert off == {"enabled": False, "products": [], "complete": True}  # the store sells plain amounts
     with db.connect() as conn:

@@ -13,14 +13,7 @@ from sqlalchemy import select
 from server.db import tables as t
 from shared.wire import OrderPaid, TenderPart
 
-from .support import T0, Till, enrolment_code, paid, seed
-
-
-def _till(app: FastAPI, http: httpx.Client, store: str = "S1") -> Till:
-    till = Till(http)
-    r = till.enroll(enrolment_code(app.state.db, store, now=T0))
-    assert r.status_code == 200, r.text
-    return till
+from .support import T0, enrolled, paid, seed
 
 
 def _order(app: FastAPI, order_id: str) -> t.OrderRow:
@@ -30,7 +23,7 @@ def _order(app: FastAPI, order_id: str) -> t.OrderRow:
 
 def test_split_tenders_are_stored_with_the_order(app: FastAPI, http: httpx.Client) -> None:
     seed(app.state.db, stores={"S1": ["C1"]})
-    till = _till(app, http)
+    till = enrolled(app, http)
     body = paid("C1", 10_000) | {
         "tender": "cash",
         "tenders": [
@@ -59,7 +52,7 @@ def test_split_tenders_are_stored_with_the_order(app: FastAPI, http: httpx.Clien
 )
 def test_tenders_that_do_not_add_up_are_refused(app: FastAPI, http: httpx.Client, tenders: list[object]) -> None:
     seed(app.state.db, stores={"S1": ["C1"]})
-    till = _till(app, http)
+    till = enrolled(app, http)
     r = till.push([till.event(paid("C1", 10_000) | {"tenders": tenders})])
     assert (r.status_code, r.json()["code"]) == (400, "invalid_request")
     with app.state.db.connect() as conn:
@@ -76,7 +69,7 @@ def test_the_wire_model_checks_the_sums() -> None:
 
 def test_a_drawer_opening_is_stored_once(app: FastAPI, http: httpx.Client) -> None:
     seed(app.state.db, stores={"S1": ["C1"]})
-    till = _till(app, http)
+    till = enrolled(app, http)
     body = {
         "type": "drawer_opened",
         "drawer_id": "0192f3a4-5b6c-7d8e-9f00-000000000001",
@@ -118,7 +111,7 @@ def _z(z_id: str, shift_no: int = 1) -> dict[str, object]:
 
 def test_a_z_report_is_stored_once(app: FastAPI, http: httpx.Client) -> None:
     seed(app.state.db, stores={"S1": ["C1"]})
-    till = _till(app, http)
+    till = enrolled(app, http)
     first = till.event(_z("0192f3a4-5b6c-7d8e-9f00-0000000000a1"))
     # the same Z again (resent), and a second Z for the same shift of the same till (a till restored from a backup)
     again = till.event(_z("0192f3a4-5b6c-7d8e-9f00-0000000000a2"))

@@ -10,19 +10,13 @@ from sqlalchemy import func, select
 from server.db import tables as t
 
 from .console_support import sign_in
-from .support import ADMIN_PASSWORD, T0, Till, enrolment_code, paid, seed
+from .support import ADMIN_PASSWORD, enrolled, paid, seed
 from .test_console_rules import store_form
-
-
-def _till(app: FastAPI, http: httpx.Client) -> Till:
-    till = Till(http)
-    assert till.enroll(enrolment_code(app.state.db, "S1", now=T0)).status_code == 200
-    return till
 
 
 def test_the_server_refuses_a_sale_above_the_stores_maximum(app: FastAPI, http: httpx.Client) -> None:
     seed(app.state.db, stores={"S1": ["C1"]})
-    till = _till(app, http)
+    till = enrolled(app, http)
     at_max, above = till.event(paid("C1", 5_000_000)), till.event(paid("C1", 5_000_001))
     huge = till.event(paid("C1", 100_000_000))  # ¥1,000,000: the amount of issue 12
     results = till.push([at_max, above, huge]).json()["results"]
@@ -37,7 +31,7 @@ def test_the_server_refuses_a_sale_above_the_stores_maximum(app: FastAPI, http: 
 
 def test_headquarters_sets_the_limits_the_till_pulls_and_the_server_applies(app: FastAPI, http: httpx.Client) -> None:
     seed(app.state.db, stores={"S1": ["C1"]})
-    till = _till(app, http)
+    till = enrolled(app, http)
     pulled = till.pull().json()["store_settings"]
     assert (pulled["sale_confirm_fen"], pulled["sale_max_fen"]) == (200_000, 5_000_000)  # the retail defaults
 

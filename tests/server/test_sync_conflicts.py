@@ -9,13 +9,7 @@ from sqlalchemy import select
 
 from server.db import tables as t
 
-from .support import T0, Till, enrolment_code, paid, registered, seed
-
-
-def _till(app: FastAPI, http: httpx.Client, store: str = "S1") -> Till:
-    till = Till(http)
-    assert till.enroll(enrolment_code(app.state.db, store, now=T0)).status_code == 200
-    return till
+from .support import Till, enrolled, paid, registered, seed
 
 
 def _logged_seqs(app: FastAPI, till: Till) -> list[int]:
@@ -28,7 +22,7 @@ def _logged_seqs(app: FastAPI, till: Till) -> list[int]:
 
 def test_a_reused_event_id_at_the_next_seq_is_refused_and_logged(app: FastAPI, http: httpx.Client) -> None:
     seed(app.state.db, stores={"S1": ["C1"]})
-    till = _till(app, http)
+    till = enrolled(app, http)
     sale = till.event(paid("C1", 1_000))
     assert till.push([sale]).json()["results"][0]["status"] == "accepted"
     changed = till.event({**sale["body"], "paid_fen": 999, "total_fen": 999}, event_id=sale["event_id"])  # seq 2
@@ -49,7 +43,7 @@ def test_a_reused_event_id_at_the_next_seq_is_refused_and_logged(app: FastAPI, h
 
 def test_an_order_resent_with_another_amount_is_a_conflict(app: FastAPI, http: httpx.Client) -> None:
     seed(app.state.db, stores={"S1": ["C1", "C2"]})
-    till = _till(app, http)
+    till = enrolled(app, http)
     member = till.event(registered("13800000009"))
     sale = till.event(paid("C1", 1_000, member=member["body"]["member_id"]))
     assert [r["status"] for r in till.push([member, sale]).json()["results"]] == ["accepted", "accepted"]

@@ -14,13 +14,7 @@ from shared.phones import phone_key
 from shared.tokens import Purpose, public_key_from_text, verify
 from shared.wire import PhoneLookup, PullResponse
 
-from .support import ADMIN_PASSWORD, T0, Till, enrolment_code, paid, registered, seed
-
-
-def _till(app: FastAPI, http: httpx.Client, store: str = "S1") -> Till:
-    till = Till(http)
-    assert till.enroll(enrolment_code(app.state.db, store, now=T0)).status_code == 200
-    return till
+from .support import ADMIN_PASSWORD, T0, Till, enrolled, enrolment_code, paid, registered, seed
 
 
 def _token(http: httpx.Client, username: str, password: str) -> dict[str, str]:
@@ -47,7 +41,7 @@ def test_an_enrolment_code_works_once_and_expires(app: FastAPI, http: httpx.Clie
 
 def test_rotation_survives_a_lost_answer_and_revocation_is_immediate(app: FastAPI, http: httpx.Client) -> None:
     seed(app.state.db, stores={"S1": ["C1"]})
-    till = _till(app, http)
+    till = enrolled(app, http)
     old = till.credential
     lost = http.post("/api/v1/terminals/rotate", headers=till.auth).json()["credential"]  # answer never arrives
     assert till.pull().status_code == 200  # the old one still works
@@ -75,7 +69,7 @@ def test_pull_pages_members_and_carries_the_snapshot(app: FastAPI, http: httpx.C
         levels.save(conn, level_id="gold", name_zh="金卡", actor="test", at=T0)
         for i in range(3):
             members.add(conn, phone=f"1370000000{i}", name=f"王小{i}", level="gold", member_id=f"m{i}", now=T0)
-    a, b = _till(app, http, "S1"), _till(app, http, "S2")
+    a, b = enrolled(app, http, "S1"), enrolled(app, http, "S2")
     b.push([b.event(paid("C2", 30_000, member="m0"))])
     a.push([a.event(paid("C1", 10_000, member="m1")), a.event(paid("C1", 10_000))])
     first = a.pull().json()
@@ -103,7 +97,7 @@ def test_member_codes_verify_offline_with_the_pulled_keys(app: FastAPI, http: ht
     from server.security.member_codes import issue_member_code
 
     seed(app.state.db, stores={"S1": ["C1"]})
-    till = _till(app, http)
+    till = enrolled(app, http)
     keys = {k["kid"]: public_key_from_text(k["public_key"]) for k in till.pull().json()["member_code_keys"]}
     code = issue_member_code(app.state.keys, "m-1", T0)
     assert verify(code, keys=keys, purpose=Purpose.MEMBER_CODE, now=T0.timestamp()).claims["m"] == "m-1"
@@ -113,7 +107,7 @@ def test_every_store_read_is_scoped_by_the_credential(app: FastAPI, http: httpx.
     seed(app.state.db, stores={"S1": ["C1"], "S2": ["C2"]})
     with app.state.db.connect() as conn:
         users.add_user(conn, username="m1", password="manager-one", role="store_manager", store_id="S1", now=T0)
-    till = _till(app, http, "S1")
+    till = enrolled(app, http, "S1")
     hq = _token(http, "admin", ADMIN_PASSWORD)
     manager = _token(http, "m1", "manager-one")
     terminal = {"Authorization": f"Bearer {till.credential}"}
@@ -154,7 +148,7 @@ def test_wrong_passwords_and_protocols_are_refused(app: FastAPI, http: httpx.Cli
     seed(app.state.db, stores={"S1": ["C1"]})
     assert http.post("/api/v1/auth/token", json={"username": "admin", "password": "nope"}).status_code == 401
     assert http.post("/api/v1/auth/token", json={"username": "nobody", "password": "nope"}).status_code == 401
-    till = _till(app, http)
+    till = enrolled(app, http)
     r = http.get("/api/v1/sync/pull", headers={**till.auth, "Paidui-Protocol": "3"})
     assert (r.status_code, r.json()["code"]) == (426, "unsupported_protocol")
     r = http.post("/api/v1/sync/push", headers=till.auth, json={"protocol": 9, "events": []})
@@ -194,7 +188,7 @@ def test_a_pull_brings_the_level_catalog_only_to_a_till_that_asks(app: FastAPI, 
         levels.save(conn, level_id="silver", name_zh="银卡", name_en="Silver", rank=10, actor="test", at=T0)
         levels.save(conn, level_id="gold", name_zh="金卡", name_en="Gold", rank=20, actor="test", at=T0)
         members.add(conn, phone="13700000009", level="gold", member_id="m9", now=T0)
-    till = _till(app, http)
+    till = enrolled(app, http)
     before = till.pull().json()
     assert "levels" not in before
     assert set(before) == set(PullResponse.model_fields) - {"levels", "checkout", "employees"}  # the fields of before
@@ -217,7 +211,7 @@ def test_a_pull_brings_the_level_catalog_only_to_a_till_that_asks(app: FastAPI, 
 def test_a_till_looks_up_a_sale_of_its_store_before_refunding_it(app: FastAPI, http: httpx.Client) -> None:
     """Issue 12 item 9: a refund by a mistyped order id was recorded and parked for ever; the till asks first."""
     seed(app.state.db, stores={"S1": ["C1"], "S2": ["C2"]})
-    a, other_till, elsewhere = _till(app, http, "S1"), _till(app, http, "S1"), _till(app, http, "S2")
+    a, other_till, elsewhere = enrolled(app, http, "S1"), enrolled(app, http, "S1"), enrolled(app, http, "S2")
     sale = paid("C1", 10_000)
     assert other_till.push([other_till.event(sale)]).status_code == 200
     theirs = paid("C2", 5_000)
@@ -244,7 +238,7 @@ def test_a_pull_that_asks_carries_each_members_points_and_sends_a_member_again_w
     with app.state.db.connect() as conn:
         for i in range(2):
             members.add(conn, phone=f"1370000000{i}", name=f"王小{i}", member_id=f"m{i}", now=T0)
-    till = _till(app, http)
+    till = enrolled(app, http)
 
     def pull(cursor: str | None, **params: str) -> dict[str, object]:
         q = {"cursor": cursor, **params} if cursor else params

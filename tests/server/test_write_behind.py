@@ -22,13 +22,7 @@ from shared.engine.randomness import SystemRandomSource
 from shared.ids import CashierId, MemberId, OrderId, StoreId
 from tests.faults.checks import fifo, money
 
-from .support import T0, Till, enrolment_code, paid, registered, seed
-
-
-def _till(app: FastAPI, http: httpx.Client) -> Till:
-    till = Till(http)
-    assert till.enroll(enrolment_code(app.state.db, "S1", now=T0)).status_code == 200
-    return till
+from .support import T0, enrolled, paid, registered, seed
 
 
 def _checks(db: Database) -> list[str]:
@@ -53,7 +47,7 @@ def test_a_conflict_inside_a_group_is_refused_and_the_rest_of_the_group_stands(
 
     monkeypatch.setattr(repository.SqlRepository, "restore", spy)
     seed(app.state.db, stores={"S1": ["C1"]})
-    till = _till(app, http)
+    till = enrolled(app, http)
     member = till.event(registered("13800000021"))
     assert till.push([member]).json()["results"][0]["status"] == "accepted"
     mid = member["body"]["member_id"]
@@ -81,7 +75,7 @@ def test_a_sale_refused_by_the_rules_leaves_nothing_and_takes_nothing_with_it(ap
     """A sale refused before it does anything (a member the server does not know) runs without a savepoint: the
     sales kept before and after it are written, it is not."""
     seed(app.state.db, stores={"S1": ["C1"]})
-    till = _till(app, http)
+    till = enrolled(app, http)
     member = till.event(registered("13800000022"))
     mid = member["body"]["member_id"]
     bad = paid("C1", 3_000, member="a-member-nobody-registered")

@@ -12,14 +12,7 @@ from fastapi import FastAPI
 from server.services import consent
 from shared.ids import MemberId
 
-from .support import T0, Till, enrolment_code, paid, registered, seed
-
-
-def enrolled(app: FastAPI, http: httpx.Client, store: str = "S1") -> Till:
-    till = Till(http)
-    r = till.enroll(enrolment_code(app.state.db, store, now=T0))
-    assert r.status_code == 200, r.text
-    return till
+from .support import Till, enrolled, paid, registered, seed
 
 
 def earning_member(app: FastAPI, http: httpx.Client, *, base: dict[str, Any] | None = None) -> tuple[Till, str]:
